@@ -1,0 +1,97 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// The chat backend: five services sharing the modules under `Shared/`.
+///
+/// Each C library has one `.systemLibrary` target, imported by exactly one Shared module:
+/// `CLibPQ` → `Postgres`, `CMongoC` → `DocumentStore`, `CRdKafka` → `Kafka`, `CHiredis` → `RedisCluster`.
+let package = Package(
+    name: "chat-backend",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "api-gateway", targets: ["APIGateway"]),
+        .executable(name: "auth", targets: ["AuthService"]),
+        .executable(name: "user", targets: ["UserService"]),
+        .executable(name: "chat", targets: ["ChatService"]),
+        .executable(name: "notification", targets: ["NotificationService"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: C libraries (pkg-config)
+        .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMongoC", path: "Shared/CMongoC", pkgConfig: "libmongoc-1.0",
+                       providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
+        .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka", pkgConfig: "rdkafka",
+                       providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CHiredis", path: "Shared/CHiredis", pkgConfig: "hiredis",
+                       providers: [.apt(["libhiredis-dev"])]),
+
+        // MARK: Shared modules
+        .target(name: "Postgres", dependencies: [
+            "CLibPQ",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "Shared/Postgres"),
+        .target(name: "DocumentStore", dependencies: [
+            "CMongoC",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "Shared/DocumentStore"),
+        .target(name: "Kafka", dependencies: [
+            "CRdKafka",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "Shared/Kafka"),
+        .target(name: "RedisCluster", dependencies: [
+            "CHiredis",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "Shared/RedisCluster"),
+        .target(name: "S3", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], path: "Shared/S3"),
+        .target(name: "ServiceKit", dependencies: [
+            "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Shared/ServiceKit"),
+
+        // MARK: Services
+        .executableTarget(name: "APIGateway", dependencies: ["ServiceKit"], path: "Services/api-gateway"),
+        .executableTarget(name: "AuthService", dependencies: ["ServiceKit"], path: "Services/auth"),
+        .executableTarget(name: "UserService", dependencies: ["ServiceKit"], path: "Services/user"),
+        .executableTarget(name: "ChatService", dependencies: ["ServiceKit"], path: "Services/chat"),
+        .executableTarget(name: "NotificationService", dependencies: ["ServiceKit"], path: "Services/notification"),
+
+        // MARK: Tests
+        .testTarget(name: "SharedTests", dependencies: [
+            "ServiceKit", "S3",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], path: "Tests/SharedTests"),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "ServiceKit", "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], path: "Tests/IntegrationTests"),
+    ]
+)

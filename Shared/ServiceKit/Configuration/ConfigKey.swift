@@ -1,0 +1,72 @@
+/// One environment variable the services read: its name, its local default and what it controls.
+///
+/// Every variable of the product is declared in ``ConfigKey/all``; the README's configuration table is
+/// generated from that list (`<service> --print-config-table`) and a test keeps the two in step.
+public struct ConfigKey: Sendable, Hashable {
+    /// The environment variable, always prefixed `CHAT_`.
+    public let name: String
+    /// The value used when the variable is unset, suitable for the local stack.
+    public let localDefault: String
+    /// What the variable controls, for operators.
+    public let summary: String
+
+    init(_ name: String, _ localDefault: String, _ summary: String) {
+        self.name = name
+        self.localDefault = localDefault
+        self.summary = summary
+    }
+
+    public static let httpHost = ConfigKey("CHAT_HTTP_HOST", "127.0.0.1", "Address the HTTP listener binds (use 0.0.0.0 in containers).")
+    public static let httpPort = ConfigKey("CHAT_HTTP_PORT", "per service: 8080–8084", "HTTP port of this service.")
+    public static let logLevel = ConfigKey("CHAT_LOG_LEVEL", "info", "trace, debug, info, notice, warning, error or critical.")
+    public static let readyTimeoutMilliseconds = ConfigKey("CHAT_READY_TIMEOUT_MS", "2000", "Time each `/ready` dependency check may take.")
+    public static let postgresURL = ConfigKey(
+        "CHAT_POSTGRES_URL", "postgresql://chat:chat@127.0.0.1:55432/<service database>",
+        "libpq connection URI of this service's database (`sslmode=verify-full&sslrootcert=...` on RDS).")
+    public static let postgresPoolSize = ConfigKey("CHAT_POSTGRES_POOL_SIZE", "10", "Maximum PostgreSQL connections per instance.")
+    public static let mongoURI = ConfigKey(
+        "CHAT_MONGO_URI", "mongodb://127.0.0.1:27117/chat",
+        "DocumentDB/MongoDB URI, e.g. `...?tls=true&tlsCAFile=global-bundle.pem&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false`.")
+    public static let kafkaBrokers = ConfigKey("CHAT_KAFKA_BROKERS", "written by the local stack", "Comma-separated Kafka bootstrap brokers (MSK).")
+    public static let kafkaSecurityProtocol = ConfigKey(
+        "CHAT_KAFKA_SECURITY_PROTOCOL", "plaintext", "plaintext, ssl, sasl_plaintext or sasl_ssl (MSK uses ssl or sasl_ssl).")
+    public static let kafkaSASLMechanism = ConfigKey("CHAT_KAFKA_SASL_MECHANISM", "", "SCRAM-SHA-512 for MSK SCRAM; empty for none.")
+    public static let kafkaSASLUsername = ConfigKey("CHAT_KAFKA_SASL_USERNAME", "", "SASL user name.")
+    public static let kafkaSASLPassword = ConfigKey("CHAT_KAFKA_SASL_PASSWORD", "", "SASL password.")
+    public static let redisNodes = ConfigKey(
+        "CHAT_REDIS_NODES", "127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002", "Seed nodes of the Redis Cluster, host:port, comma-separated.")
+    public static let redisUsername = ConfigKey("CHAT_REDIS_USERNAME", "", "Redis ACL user (empty: default user).")
+    public static let redisPassword = ConfigKey("CHAT_REDIS_PASSWORD", "", "Redis password (empty: no AUTH).")
+    public static let s3Endpoint = ConfigKey("CHAT_S3_ENDPOINT", "http://127.0.0.1:5055", "S3 endpoint; empty means AWS's regional endpoint.")
+    public static let s3Region = ConfigKey("CHAT_S3_REGION", "us-east-1", "AWS region used for signing.")
+    public static let s3Bucket = ConfigKey("CHAT_S3_BUCKET", "chat-attachments", "Bucket holding attachments.")
+    public static let s3PathStyle = ConfigKey("CHAT_S3_PATH_STYLE", "true", "true for path-style URLs (local), false for virtual-hosted (AWS).")
+    public static let s3AccessKeyId = ConfigKey("CHAT_S3_ACCESS_KEY_ID", "test", "Access key id (the task role's credentials in production).")
+    public static let s3SecretAccessKey = ConfigKey("CHAT_S3_SECRET_ACCESS_KEY", "test", "Secret access key.")
+    public static let s3SessionToken = ConfigKey("CHAT_S3_SESSION_TOKEN", "", "Session token for temporary credentials.")
+    public static let upstreamAuth = ConfigKey("CHAT_UPSTREAM_AUTH", "http://127.0.0.1:8081", "api-gateway: auth instances, comma-separated base URLs.")
+    public static let upstreamUser = ConfigKey("CHAT_UPSTREAM_USER", "http://127.0.0.1:8082", "api-gateway: user instances.")
+    public static let upstreamChat = ConfigKey("CHAT_UPSTREAM_CHAT", "http://127.0.0.1:8083", "api-gateway: chat instances.")
+    public static let upstreamNotification = ConfigKey(
+        "CHAT_UPSTREAM_NOTIFICATION", "http://127.0.0.1:8084", "api-gateway: notification instances.")
+
+    /// Every variable of the product, in the order the README lists them.
+    public static let all: [ConfigKey] = [
+        httpHost, httpPort, logLevel, readyTimeoutMilliseconds,
+        postgresURL, postgresPoolSize, mongoURI,
+        kafkaBrokers, kafkaSecurityProtocol, kafkaSASLMechanism, kafkaSASLUsername, kafkaSASLPassword,
+        redisNodes, redisUsername, redisPassword,
+        s3Endpoint, s3Region, s3Bucket, s3PathStyle, s3AccessKeyId, s3SecretAccessKey, s3SessionToken,
+        upstreamAuth, upstreamUser, upstreamChat, upstreamNotification,
+    ]
+
+    /// The README table of ``all``, in Markdown.
+    public static var markdownTable: String {
+        var lines = ["| Variable | Local default | Meaning |", "| --- | --- | --- |"]
+        for key in all {
+            let shownDefault = key.localDefault.isEmpty ? "(empty)" : "`\(key.localDefault)`"
+            lines.append("| `\(key.name)` | \(shownDefault) | \(key.summary) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
