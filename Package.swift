@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // MARK: C libraries (pkg-config)
@@ -65,6 +66,8 @@ let package = Package(
         .target(name: "S3", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ], path: "Shared/S3"),
         .target(name: "ServiceKit", dependencies: [
             "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
@@ -75,10 +78,14 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ], path: "Shared/ServiceKit"),
 
         // MARK: Services
-        .executableTarget(name: "APIGateway", dependencies: ["ServiceKit"], path: "Services/api-gateway"),
+        .executableTarget(name: "APIGateway", dependencies: [
+            "ServiceKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], path: "Services/api-gateway"),
         .executableTarget(name: "AuthService", dependencies: ["ServiceKit"], path: "Services/auth"),
         .executableTarget(name: "UserService", dependencies: ["ServiceKit"], path: "Services/user"),
         .executableTarget(name: "ChatService", dependencies: ["ServiceKit"], path: "Services/chat"),

@@ -1,0 +1,66 @@
+/// Settings shared by producers and consumers; `properties` are passed to librdkafka verbatim.
+public struct KafkaConfiguration: Sendable {
+    /// Comma-separated bootstrap brokers.
+    public var brokers: String
+    /// Extra librdkafka properties, e.g. `security.protocol`, `sasl.mechanism` for MSK.
+    public var properties: [String: String]
+
+    public init(brokers: String, properties: [String: String] = [:]) {
+        self.brokers = brokers
+        self.properties = properties
+    }
+}
+
+/// Producer settings: idempotent, `acks=all`, and a bound on how long a send may take.
+public struct KafkaProducerConfiguration: Sendable {
+    public var common: KafkaConfiguration
+    /// How long a record may wait for acknowledgement before its send fails (`message.timeout.ms`).
+    public var deliveryTimeoutMilliseconds: Int
+    /// How long records may wait to be batched (`linger.ms`).
+    public var lingerMilliseconds: Int
+
+    public init(_ common: KafkaConfiguration, deliveryTimeoutMilliseconds: Int = 30_000, lingerMilliseconds: Int = 2) {
+        self.common = common
+        self.deliveryTimeoutMilliseconds = deliveryTimeoutMilliseconds
+        self.lingerMilliseconds = lingerMilliseconds
+    }
+
+    var properties: [String: String] {
+        var properties = common.properties
+        properties["bootstrap.servers"] = common.brokers
+        properties["enable.idempotence"] = "true"
+        properties["acks"] = "all"
+        properties["message.timeout.ms"] = String(deliveryTimeoutMilliseconds)
+        properties["linger.ms"] = String(lingerMilliseconds)
+        return properties
+    }
+}
+
+/// Consumer-group settings. Offsets are committed only by ``KafkaConsumer/commit(_:)``, after the handler finished.
+public struct KafkaConsumerConfiguration: Sendable {
+    public var common: KafkaConfiguration
+    public var groupId: String
+    public var topics: [String]
+    /// Where a group without a committed offset starts: `earliest` or `latest`.
+    public var autoOffsetReset: String
+    /// How many polled records may wait for the application before polling pauses (backpressure).
+    public var bufferSize: Int
+
+    public init(_ common: KafkaConfiguration, groupId: String, topics: [String], autoOffsetReset: String = "earliest", bufferSize: Int = 1_000) {
+        self.common = common
+        self.groupId = groupId
+        self.topics = topics
+        self.autoOffsetReset = autoOffsetReset
+        self.bufferSize = bufferSize
+    }
+
+    var properties: [String: String] {
+        var properties = common.properties
+        properties["bootstrap.servers"] = common.brokers
+        properties["group.id"] = groupId
+        properties["enable.auto.commit"] = "false"
+        properties["auto.offset.reset"] = autoOffsetReset
+        properties["partition.assignment.strategy"] = "cooperative-sticky"
+        return properties
+    }
+}

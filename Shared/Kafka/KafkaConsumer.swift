@@ -1,0 +1,123 @@
+import CRdKafka
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// A consumer-group member whose records arrive as an `AsyncSequence`.
+///
+/// Offsets are never committed automatically: call ``commit(_:)`` once a record's handling finished, which gives
+/// at-least-once processing. Polling runs on a dedicated thread and pauses while `bufferSize` records wait for the
+/// application, so a slow handler applies backpressure instead of growing memory. Run the consumer as a `Service`;
+/// on graceful shutdown it leaves the group cleanly and the sequence ends.
+public final class KafkaConsumer: Service, AsyncSequence, Sendable {
+    public typealias Element = KafkaRecord
+
+    private let handle: RDKafkaHandle
+    private let stream: AsyncStream<KafkaRecord>
+    private let continuation: AsyncStream<KafkaRecord>.Continuation
+    private let credits: DispatchSemaphore
+    private let polling = AtomicFlag(true)
+    private let logger: Logger
+
+    public init(configuration: KafkaConsumerConfiguration, logger: Logger) throws {
+        self.handle = try RDKafkaHandle(type: RD_KAFKA_CONSUMER, properties: configuration.properties)
+        self.logger = logger
+        (self.stream, self.continuation) = AsyncStream.makeStream(of: KafkaRecord.self)
+        self.credits = DispatchSemaphore(value: configuration.bufferSize)
+        rd_kafka_poll_set_consumer(handle.pointer)
+        let list = rd_kafka_topic_partition_list_new(Int32(configuration.topics.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in configuration.topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
+        let result = rd_kafka_subscribe(handle.pointer, list)
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(result) }
+    }
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(base: stream.makeAsyncIterator(), credits: credits)
+    }
+
+    /// Hands out records and returns a polling credit for each one taken.
+    public struct Iterator: AsyncIteratorProtocol {
+        var base: AsyncStream<KafkaRecord>.Iterator
+        let credits: DispatchSemaphore
+
+        public mutating func next() async -> KafkaRecord? {
+            let record = await base.next()
+            if record != nil { credits.signal() }
+            return record
+        }
+    }
+
+    /// Commits `record`'s offset (the next one to read) for its partition, asynchronously.
+    public func commit(_ record: KafkaRecord) throws {
+        let list = rd_kafka_topic_partition_list_new(1)!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_topic_partition_list_add(list, record.topic, record.partition).pointee.offset = record.offset + 1
+        let result = rd_kafka_commit(handle.pointer, list, 1)
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(result) }
+    }
+
+    /// Runs the ``ServiceLifecycle/Service``: polls until graceful shutdown, then closes the consumer.
+    public func run() async throws {
+        let done = AtomicFlag(false)
+        let thread = Thread { [self] in
+            pollLoop()
+            rd_kafka_consumer_close(handle.pointer)
+            continuation.finish()
+            done.set(true)
+        }
+        thread.name = "kafka-consumer-poll"
+        thread.start()
+        try? await gracefulShutdown()
+        polling.set(false)
+        while !done.isSet { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    private func pollLoop() {
+        while polling.isSet {
+            guard credits.wait(timeout: .now() + .milliseconds(100)) == .success else { continue }
+            guard let message = rd_kafka_consumer_poll(handle.pointer, 100) else {
+                credits.signal()
+                continue
+            }
+            defer { rd_kafka_message_destroy(message) }
+            let native = message.pointee
+            guard native.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                credits.signal()
+                if native.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                    logger.warning("kafka consumer error", metadata: ["error": "\(KafkaError(native.err))"])
+                }
+                continue
+            }
+            continuation.yield(Self.record(from: message))
+        }
+    }
+
+    private static func record(from message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaRecord {
+        let native = message.pointee
+        func bytes(_ pointer: UnsafeMutableRawPointer?, _ count: Int) -> [UInt8] {
+            guard let pointer, count > 0 else { return [] }
+            return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+        }
+        var headers: [(name: String, value: [UInt8])] = []
+        var nativeHeaders: OpaquePointer?
+        if rd_kafka_message_headers(message, &nativeHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let nativeHeaders {
+            var index = 0
+            var name: UnsafePointer<CChar>?
+            var value: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(nativeHeaders, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                headers.append((name: name.map { String(cString: $0) } ?? "", value: bytes(UnsafeMutableRawPointer(mutating: value), size)))
+                index += 1
+            }
+        }
+        return KafkaRecord(
+            topic: String(cString: rd_kafka_topic_name(native.rkt)),
+            partition: native.partition,
+            offset: native.offset,
+            key: native.key.map { bytes($0, native.key_len) },
+            value: bytes(native.payload, native.len),
+            headers: headers
+        )
+    }
+}

@@ -1,0 +1,144 @@
+import CRdKafka
+import Logging
+import ServiceLifecycle
+import Foundation
+
+/// Where a record was stored.
+public struct KafkaDeliveryReport: Sendable {
+    public let partition: Int32
+    public let offset: Int64
+}
+
+/// An idempotent `acks=all` producer. Each ``send(topic:key:value:headers:)`` returns once the brokers acknowledged
+/// the record (or fails after the configured delivery timeout). Delivery reports are served by a dedicated polling
+/// thread; on graceful shutdown the producer flushes what is still in flight.
+public final class KafkaProducer: Service, Sendable {
+    private let handle: RDKafkaHandle
+    private let polling = AtomicFlag(true)
+    private let logger: Logger
+
+    public init(configuration: KafkaProducerConfiguration, logger: Logger) throws {
+        self.handle = try RDKafkaHandle(type: RD_KAFKA_PRODUCER, properties: configuration.properties) { native in
+            rd_kafka_conf_set_dr_msg_cb(native) { _, message, _ in
+                guard let message, let opaque = message.pointee._private else { return }
+                let pending = Unmanaged<PendingDelivery>.fromOpaque(opaque).takeRetainedValue()
+                let native = message.pointee
+                if native.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    pending.continuation.resume(returning: KafkaDeliveryReport(partition: native.partition, offset: native.offset))
+                } else {
+                    pending.continuation.resume(throwing: KafkaError(native.err))
+                }
+            }
+        }
+        self.logger = logger
+        let handle = self.handle
+        let thread = Thread { [polling] in
+            while polling.isSet { rd_kafka_poll(handle.pointer, 100) }
+        }
+        thread.name = "kafka-producer-poll"
+        thread.start()
+    }
+
+    /// The linked librdkafka version.
+    public static var libraryVersion: String { RDKafkaHandle.libraryVersion }
+
+    /// Sends one record and waits for the brokers to acknowledge it.
+    @discardableResult
+    public func send(
+        topic: String, key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8])] = []
+    ) async throws -> KafkaDeliveryReport {
+        try await withCheckedThrowingContinuation { continuation in
+            let opaque = Unmanaged.passRetained(PendingDelivery(continuation)).toOpaque()
+            if let error = produce(topic: topic, key: key, value: value, headers: headers, opaque: opaque) {
+                Unmanaged<PendingDelivery>.fromOpaque(opaque).release()
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Checks that the cluster answers a metadata request; used by readiness probes.
+    public func checkConnection(timeout: Duration = .seconds(2)) async throws {
+        let handle = self.handle
+        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { _ = try handle.brokerCount(timeoutMilliseconds: milliseconds) })
+            }
+        }
+    }
+
+    /// Runs the ``ServiceLifecycle/Service``: on graceful shutdown flushes in-flight records (up to 10 s).
+    public func run() async throws {
+        try? await gracefulShutdown()
+        let result = rd_kafka_flush(handle.pointer, 10_000)
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("kafka producer flush incomplete", metadata: ["error": "\(KafkaError(result))"])
+        }
+        polling.set(false)
+    }
+
+    private func produce(
+        topic: String, key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8])], opaque: UnsafeMutableRawPointer
+    ) -> KafkaError? {
+        // RD_KAFKA_MSG_F_COPY: librdkafka copies key, value and headers, so Swift's buffers may go away after the call.
+        topic.withCString { topicPointer in
+            value.withUnsafeBytes { valueBytes in
+                withOptionalBytes(key) { keyBytes in
+                    withHeaderStrings(headers) { headerNames in
+                        var fields: [rd_kafka_vu_t] = []
+                        fields.append(field(RD_KAFKA_VTYPE_TOPIC) { $0.cstr = topicPointer })
+                        fields.append(field(RD_KAFKA_VTYPE_VALUE) {
+                            $0.mem.ptr = UnsafeMutableRawPointer(mutating: valueBytes.baseAddress)
+                            $0.mem.size = valueBytes.count
+                        })
+                        if let keyBytes {
+                            fields.append(field(RD_KAFKA_VTYPE_KEY) {
+                                $0.mem.ptr = UnsafeMutableRawPointer(mutating: keyBytes.baseAddress)
+                                $0.mem.size = keyBytes.count
+                            })
+                        }
+                        fields.append(field(RD_KAFKA_VTYPE_MSGFLAGS) { $0.i = RD_KAFKA_MSG_F_COPY })
+                        fields.append(field(RD_KAFKA_VTYPE_OPAQUE) { $0.ptr = opaque })
+                        for (index, header) in headers.enumerated() {
+                            header.value.withUnsafeBytes { headerBytes in
+                                fields.append(field(RD_KAFKA_VTYPE_HEADER) {
+                                    $0.header.name = headerNames[index]
+                                    $0.header.val = headerBytes.baseAddress
+                                    $0.header.size = headerBytes.count
+                                })
+                            }
+                        }
+                        guard let error = rd_kafka_produceva(handle.pointer, fields, fields.count) else { return nil }
+                        defer { rd_kafka_error_destroy(error) }
+                        return KafkaError(code: rd_kafka_error_code(error).rawValue, message: String(cString: rd_kafka_error_string(error)))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The continuation of one ``KafkaProducer/send(topic:key:value:headers:)`` awaiting its delivery report.
+private final class PendingDelivery {
+    let continuation: CheckedContinuation<KafkaDeliveryReport, Error>
+    init(_ continuation: CheckedContinuation<KafkaDeliveryReport, Error>) { self.continuation = continuation }
+}
+
+private func field(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t.__Unnamed_union_u) -> Void) -> rd_kafka_vu_t {
+    var value = rd_kafka_vu_t()
+    value.vtype = type
+    fill(&value.u)
+    return value
+}
+
+private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+    guard let bytes else { return body(nil) }
+    return bytes.withUnsafeBytes { body($0) }
+}
+
+/// Calls `body` with C strings of the header names, valid for the duration of the call.
+private func withHeaderStrings<R>(_ headers: [(name: String, value: [UInt8])], _ body: ([UnsafePointer<CChar>]) -> R) -> R {
+    let copies = headers.map { strdup($0.name)! }
+    defer { copies.forEach { free($0) } }
+    return body(copies.map { UnsafePointer($0) })
+}

@@ -1,0 +1,125 @@
+import Logging
+import NIOPosix
+import ServiceLifecycle
+
+/// A bounded pool of libpq connections whose blocking calls run on a dedicated thread pool, never on an event loop.
+///
+/// Run it as a `Service` in the process's `ServiceGroup`: on graceful shutdown it stops handing out connections
+/// and closes the idle ones. Connections that libpq reports broken are dropped and replaced on the next use, so
+/// work after a server restart succeeds while work in flight at the time fails with ``PostgresError/Kind/connectionLost``.
+public final class PostgresClient: Service, Sendable {
+    public let configuration: PostgresConfiguration
+    private let threadPool: NIOThreadPool
+    private let pool: ConnectionPool
+    private let logger: Logger
+
+    public init(configuration: PostgresConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.threadPool = NIOThreadPool(numberOfThreads: configuration.poolSize)
+        self.threadPool.start()
+        self.pool = ConnectionPool(limit: configuration.poolSize)
+        self.logger = logger
+    }
+
+    /// The linked libpq's version number (`150020` for 15.20).
+    public static var libraryVersion: Int { PostgresConnection.libraryVersion }
+
+    /// Runs one parameterised statement; parameters bind to `$1`, `$2`, … and are never spliced into the SQL.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [String?] = []) async throws -> [PostgresRow] {
+        try await withConnection { connection in try connection.execute(sql, parameters) }
+    }
+
+    /// Runs the ``ServiceLifecycle/Service``: waits for graceful shutdown, then closes the pool.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await pool.close()
+        try await threadPool.shutdownGracefully()
+    }
+
+    private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        let lease = try await pool.acquire()
+        let configuration = self.configuration
+        do {
+            let outcome: (T, PostgresConnection) = try await threadPool.runIfActive {
+                let reusable = lease.connection.flatMap { $0.isAliveWhileIdle() ? $0 : nil }
+                let connection = try reusable ?? PostgresConnection(configuration: configuration)
+                do {
+                    return (try body(connection), connection)
+                } catch let error as PostgresError where error.kind != .connectionLost && connection.isHealthy {
+                    throw LeasedFailure(error: error, connection: connection)
+                }
+            }
+            await pool.release(outcome.1)
+            return outcome.0
+        } catch let failure as LeasedFailure {
+            await pool.release(failure.connection)
+            throw failure.error
+        } catch {
+            logger.debug("postgres connection dropped", metadata: ["error": "\(error)"])
+            await pool.discard()
+            throw error
+        }
+    }
+}
+
+/// A query error on a connection that is still fine to reuse.
+private struct LeasedFailure: Error, @unchecked Sendable {
+    let error: PostgresError
+    let connection: PostgresConnection
+}
+
+extension PostgresConnection: @unchecked Sendable {}
+
+/// Hands out at most `limit` connections; callers beyond that wait in FIFO order.
+private actor ConnectionPool {
+    /// A permit to use one connection slot, carrying an idle connection when one was available.
+    struct Lease: Sendable { let connection: PostgresConnection? }
+
+    private let limit: Int
+    private var idle: [PostgresConnection] = []
+    private var leased = 0
+    private var waiters: [CheckedContinuation<Lease, Error>] = []
+    private var closed = false
+
+    init(limit: Int) { self.limit = limit }
+
+    func acquire() async throws -> Lease {
+        guard !closed else { throw PostgresError(kind: .poolClosed, message: "the connection pool is shut down") }
+        if leased < limit {
+            leased += 1
+            return Lease(connection: idle.popLast())
+        }
+        return try await withCheckedThrowingContinuation { waiters.append($0) }
+    }
+
+    /// Returns a healthy connection to the pool, or hands it straight to the next waiter.
+    func release(_ connection: PostgresConnection) {
+        let reusable = connection.isHealthy && !closed
+        if !waiters.isEmpty {
+            waiters.removeFirst().resume(returning: Lease(connection: reusable ? connection : nil))
+            return
+        }
+        leased -= 1
+        if reusable { idle.append(connection) }
+    }
+
+    /// Gives back a slot whose connection was lost.
+    func discard() {
+        if !waiters.isEmpty {
+            waiters.removeFirst().resume(returning: Lease(connection: nil))
+            return
+        }
+        leased -= 1
+    }
+
+    func close() {
+        closed = true
+        idle.removeAll()
+        let pending = waiters
+        waiters.removeAll()
+        for waiter in pending {
+            waiter.resume(throwing: PostgresError(kind: .poolClosed, message: "the connection pool is shut down"))
+        }
+    }
+}

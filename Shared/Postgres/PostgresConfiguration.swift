@@ -1,0 +1,15 @@
+/// How a ``PostgresClient`` reaches its database.
+public struct PostgresConfiguration: Sendable {
+    /// A libpq connection URI, e.g. `postgresql://user:pass@host:5432/db?sslmode=verify-full`.
+    public var url: String
+    /// The most connections the pool opens; also the number of threads running blocking libpq calls.
+    public var poolSize: Int
+    /// Seconds libpq waits for a connection to be established.
+    public var connectTimeoutSeconds: Int
+
+    public init(url: String, poolSize: Int = 10, connectTimeoutSeconds: Int = 5) {
+        self.url = url
+        self.poolSize = poolSize
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+    }
+}

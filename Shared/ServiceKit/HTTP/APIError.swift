@@ -1,0 +1,75 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+
+/// An error answered with the contract's JSON shape:
+/// `{"error": {"code": "<snake_case>", "message": "<human text>", "requestId": "<id>"}}`.
+public struct APIError: Error, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+    /// Extra response headers, e.g. `Retry-After` on 429.
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    public static func invalidRequest(_ message: String) -> APIError { .init(.badRequest, code: "invalid_request", message: message) }
+    public static func unauthorized(_ message: String = "missing or invalid access token") -> APIError {
+        .init(.unauthorized, code: "unauthorized", message: message)
+    }
+    public static func forbidden(_ message: String) -> APIError { .init(.forbidden, code: "forbidden", message: message) }
+    public static func notFound(_ message: String = "not found") -> APIError { .init(.notFound, code: "not_found", message: message) }
+    public static func conflict(_ message: String) -> APIError { .init(.conflict, code: "conflict", message: message) }
+    public static func payloadTooLarge(_ message: String) -> APIError {
+        .init(.contentTooLarge, code: "payload_too_large", message: message)
+    }
+    public static func rateLimited(retryAfterSeconds: Int) -> APIError {
+        .init(.tooManyRequests, code: "rate_limited", message: "too many requests; retry later",
+              headers: [.retryAfter: String(retryAfterSeconds)])
+    }
+    public static func unavailable(_ message: String) -> APIError { .init(.serviceUnavailable, code: "unavailable", message: message) }
+
+    /// The contract code for a status that carries no code of its own (Hummingbird's own errors, e.g. no route).
+    static func code(for status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 400: "invalid_request"
+        case 401: "unauthorized"
+        case 403: "forbidden"
+        case 404: "not_found"
+        case 405: "method_not_allowed"
+        case 409: "conflict"
+        case 413: "payload_too_large"
+        case 429: "rate_limited"
+        case 502: "bad_gateway"
+        case 503: "unavailable"
+        case 504: "gateway_timeout"
+        case 500...: "internal"
+        default: "invalid_request"
+        }
+    }
+
+    /// The JSON response for this error, naming `requestId`.
+    public func response(requestId: String, extra: [String: String]? = nil) -> Response {
+        var body = ErrorEnvelope(error: .init(code: code, message: message, requestId: requestId))
+        body.checks = extra
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        let data = (try? JSONEncoder().encode(body)) ?? Data()
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    struct ErrorEnvelope: Encodable {
+        struct Detail: Encodable {
+            let code: String
+            let message: String
+            let requestId: String
+        }
+        let error: Detail
+        var checks: [String: String]?
+    }
+}

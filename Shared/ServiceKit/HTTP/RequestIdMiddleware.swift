@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+
+/// Gives every request an id and turns every error into the contract's JSON error.
+///
+/// The id is the caller's `X-Request-Id` when it sent a sane one (1–128 printable characters), else a new UUID.
+/// It goes into the logger's metadata (`request_id`), the `X-Request-Id` response header and error bodies.
+/// Errors that are not ``APIError`` are mapped by status; unexpected ones are logged and answered as 500 `internal`
+/// without leaking their text.
+public struct RequestIdMiddleware: RouterMiddleware {
+    public typealias Context = ServiceRequestContext
+
+    public init() {}
+
+    public func handle(
+        _ request: Request, context: ServiceRequestContext,
+        next: (Request, ServiceRequestContext) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        let requestId = Self.acceptedId(request.headers[.requestId]) ?? UUID().uuidString.lowercased()
+        context.requestId = requestId
+        context.logger[metadataKey: "request_id"] = .string(requestId)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as APIError {
+            response = error.response(requestId: requestId)
+        } catch let error as any HTTPResponseError {
+            let message = (error as? HTTPError)?.body ?? error.status.reasonPhrase
+            response = APIError(error.status, code: APIError.code(for: error.status), message: message)
+                .response(requestId: requestId)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            response = APIError(.internalServerError, code: "internal", message: "internal error")
+                .response(requestId: requestId)
+        }
+        response.headers[.requestId] = requestId
+        return response
+    }
+
+    static func acceptedId(_ value: String?) -> String? {
+        guard let value, (1...128).contains(value.utf8.count),
+              value.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
+        else { return nil }
+        return value
+    }
+}
+
+extension HTTPField.Name {
+    /// `X-Request-Id`.
+    public static let requestId = HTTPField.Name("X-Request-Id")!
+}

@@ -1,0 +1,49 @@
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// The product's version, reported by `--version` and the `chat_service_info` metric.
+public enum ProductVersion {
+    public static let current = "0.1.0"
+}
+
+/// Starts one service: logging, metrics, the HTTP server with the operational routes, and every component of its
+/// ``ServiceAssembly``, all in one `ServiceGroup` that shuts down gracefully on SIGTERM or SIGINT.
+public enum ServiceRuntime {
+    public static func run(
+        _ service: ServiceName, settings: Settings, assemble: (ServiceAssembly) async throws -> Void
+    ) async throws {
+        LoggingSystem.bootstrap { label in
+            JSONLogHandler(label: label, service: service.rawValue, level: settings.logLevel)
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var logger = Logger(label: service.rawValue)
+        logger.logLevel = settings.logLevel
+
+        let assembly = ServiceAssembly(settings: settings, logger: logger)
+        assembly.router.middlewares.add(RequestIdMiddleware())
+        assembly.router.middlewares.add(MetricsMiddleware())
+        try await assemble(assembly)
+        let checks = assembly.readinessChecks
+        OperationalRoutes.add(to: assembly.router, checks: { checks }, readyTimeout: settings.readyTimeout, registry: registry)
+        Gauge(label: "chat_service_info", dimensions: [("service", service.rawValue), ("version", ProductVersion.current)])
+            .record(1)
+
+        let application = Application(
+            router: assembly.router,
+            configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort), serverName: service.rawValue),
+            logger: logger)
+        // The HTTP server is listed last so that it stops first: in-flight requests finish while clients still work.
+        let group = ServiceGroup(configuration: .init(
+            services: assembly.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+                + [.init(service: application)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.info("starting", metadata: ["port": "\(settings.httpPort)", "version": "\(ProductVersion.current)"])
+        try await group.run()
+        logger.info("stopped")
+    }
+}
