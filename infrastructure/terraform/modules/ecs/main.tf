@@ -1,0 +1,123 @@
+# The Fargate cluster, service discovery, image repositories and log groups. ALB in alb.tf, the services and
+# their autoscaling in services.tf, blue/green deployments in codedeploy.tf, the WAF in waf.tf.
+
+data "aws_region" "current" {}
+
+locals {
+  region    = data.aws_region.current.region
+  namespace = "${var.name}.internal"
+}
+
+resource "aws_cloudwatch_log_group" "exec" {
+  name              = "/chat/${var.name}/ecs-exec"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.logs_kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_ecs_cluster" "this" {
+  name = var.name
+
+  setting {
+    name  = "containerInsights"
+    value = "enhanced"
+  }
+
+  configuration {
+    execute_command_configuration {
+      kms_key_id = var.logs_kms_key_arn
+      logging    = "OVERRIDE"
+      log_configuration {
+        cloud_watch_encryption_enabled = true
+        cloud_watch_log_group_name     = aws_cloudwatch_log_group.exec.name
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_ecs_cluster_capacity_providers" "this" {
+  cluster_name       = aws_ecs_cluster.this.name
+  capacity_providers = ["FARGATE"]
+
+  default_capacity_provider_strategy {
+    capacity_provider = "FARGATE"
+    weight            = 1
+  }
+}
+
+resource "aws_cloudwatch_log_group" "service" {
+  for_each = var.services
+
+  name              = "/chat/${var.name}/ecs/${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.logs_kms_key_arn
+  tags              = merge(var.tags, { Service = each.key })
+}
+
+# Service-to-service calls (the gateway's CHAT_UPSTREAM_*) use Cloud Map names: http://<service>.<namespace>:<port>.
+# DNS A records of the task IPs work with CodeDeploy blue/green, which Service Connect does not support.
+resource "aws_service_discovery_private_dns_namespace" "this" {
+  name        = local.namespace
+  description = "Service discovery of ${var.name}"
+  vpc         = var.vpc_id
+  tags        = var.tags
+}
+
+resource "aws_service_discovery_service" "this" {
+  for_each = var.services
+
+  name = each.key
+
+  dns_config {
+    namespace_id   = aws_service_discovery_private_dns_namespace.this.id
+    routing_policy = "MULTIVALUE"
+    dns_records {
+      type = "A"
+      ttl  = 10
+    }
+  }
+
+  health_check_custom_config {
+    failure_threshold = 1
+  }
+
+  tags = merge(var.tags, { Service = each.key })
+}
+
+resource "aws_ecr_repository" "this" {
+  for_each = var.services
+
+  name                 = "${var.ecr_repository_prefix}/${each.key}"
+  image_tag_mutability = "IMMUTABLE"
+
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+
+  encryption_configuration {
+    encryption_type = "KMS"
+    kms_key         = var.logs_kms_key_arn
+  }
+
+  tags = merge(var.tags, { Service = each.key })
+}
+
+resource "aws_ecr_lifecycle_policy" "this" {
+  for_each = var.services
+
+  repository = aws_ecr_repository.this[each.key].name
+  policy = jsonencode({
+    rules = [{
+      rulePriority = 1
+      description  = "Keep the 100 newest images (rollbacks reach far enough back)"
+      selection = {
+        tagStatus   = "any"
+        countType   = "imageCountMoreThan"
+        countNumber = 100
+      }
+      action = { type = "expire" }
+    }]
+  })
+}

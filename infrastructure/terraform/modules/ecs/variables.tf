@@ -1,0 +1,177 @@
+variable "name" {
+  description = "Name prefix, e.g. chat-production."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "VPC of the cluster."
+  type        = string
+}
+
+variable "vpc_cidr_block" {
+  description = "CIDR of the VPC: the tasks may reach the data stores in it."
+  type        = string
+}
+
+variable "public_subnet_ids" {
+  description = "Subnets of the ALB."
+  type        = list(string)
+}
+
+variable "private_subnet_ids" {
+  description = "Subnets of the tasks."
+  type        = list(string)
+}
+
+variable "services" {
+  description = "The services catalogue (services module output)."
+  type = map(object({
+    port          = number
+    database      = string
+    kafka_produce = list(string)
+    kafka_consume = list(string)
+    s3_prefixes   = list(string)
+    path_patterns = list(string)
+    priority      = number
+  }))
+}
+
+variable "service_sizes" {
+  description = "Per service: task cpu units and memory (MiB), and the autoscaling range (desired_count is the initial count)."
+  type = map(object({
+    cpu           = number
+    memory        = number
+    desired_count = number
+    min_count     = number
+    max_count     = number
+  }))
+}
+
+variable "default_service" {
+  description = "Service receiving every request that no path rule matches."
+  type        = string
+  default     = "api-gateway"
+}
+
+variable "cpu_target_percent" {
+  description = "Average CPU utilisation the autoscaling keeps each service at."
+  type        = number
+  default     = 70
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate of the public API host name, used by the HTTPS listeners."
+  type        = string
+}
+
+variable "ssl_policy" {
+  description = "TLS policy of the listeners: TLS 1.3 and 1.2 with forward-secret ciphers only."
+  type        = string
+  default     = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+}
+
+variable "test_listener_cidrs" {
+  description = "Networks allowed on the test listener (port 8443), which serves the replacement (green) tasks during a blue/green deployment. Defaults to the VPC."
+  type        = list(string)
+  default     = []
+}
+
+variable "idle_timeout_seconds" {
+  description = "ALB idle timeout; WebSocket clients must send a ping more often than this."
+  type        = number
+  default     = 300
+}
+
+variable "alb_deletion_protection" {
+  description = "Refuse deletion of the ALB."
+  type        = bool
+  default     = true
+}
+
+variable "logs_bucket_name" {
+  description = "Bucket receiving the ALB access logs (prefix alb/)."
+  type        = string
+}
+
+variable "logs_kms_key_arn" {
+  description = "KMS key of the log groups (tasks, ECS Exec, WAF) and of the ECR repositories."
+  type        = string
+}
+
+variable "log_retention_days" {
+  description = "Days the task and WAF logs stay in CloudWatch Logs."
+  type        = number
+  default     = 365
+}
+
+variable "ecr_repository_prefix" {
+  description = "ECR repositories are <prefix>/<service>."
+  type        = string
+}
+
+variable "image_tag" {
+  description = "Image tag of the first task definitions; later releases register their own revisions through CodeDeploy."
+  type        = string
+}
+
+variable "cpu_architecture" {
+  description = "X86_64 or ARM64, matching the images the build produces."
+  type        = string
+  default     = "X86_64"
+}
+
+variable "roles" {
+  description = "Map of service to { task, execution } role ARNs (iam module outputs)."
+  type = map(object({
+    task      = string
+    execution = string
+  }))
+}
+
+variable "environment" {
+  description = "CHAT_ variables common to every service (non-secret). CHAT_HTTP_HOST and CHAT_HTTP_PORT are added per service."
+  type        = map(string)
+  default     = {}
+}
+
+variable "service_environment" {
+  description = "Extra CHAT_ variables per service, e.g. the gateway's CHAT_UPSTREAM_*."
+  type        = map(map(string))
+  default     = {}
+}
+
+variable "service_secrets" {
+  description = "Per service, map of variable name to Secrets Manager reference (ARN, optionally :json-key::) injected at start."
+  type        = map(map(string))
+  default     = {}
+}
+
+variable "enable_execute_command" {
+  description = "Allow ECS Exec into running tasks (sessions are logged, encrypted)."
+  type        = bool
+  default     = false
+}
+
+variable "deployment_config_name" {
+  description = "CodeDeploy traffic shifting, e.g. CodeDeployDefault.ECSCanary10Percent5Minutes or CodeDeployDefault.ECSAllAtOnce."
+  type        = string
+  default     = "CodeDeployDefault.ECSCanary10Percent5Minutes"
+}
+
+variable "rollback_alarm_names" {
+  description = "Map of service to CloudWatch alarm names that stop and roll back its deployment (monitoring module output)."
+  type        = map(list(string))
+  default     = {}
+}
+
+variable "waf_rate_limit" {
+  description = "Requests per client IP per 5 minutes above which the WAF blocks (WebSocket frames do not count: only the upgrade request does)."
+  type        = number
+  default     = 2000
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,242 @@
+# Per service two roles, both assumable only by ECS tasks (and, with eks_oidc_provider_arn, by the service's own
+# Kubernetes service account):
+#   execution role  what ECS needs to start the task: pull the service's image, write its log group, read its
+#                   own secrets to inject them as environment variables
+#   task role       what the running code may do: objects below its own prefixes in the attachments bucket,
+#                   Kafka topics it produces to or consumes from (when clients authenticate to MSK with IAM)
+# Names of buckets, clusters, repositories and log groups are derived, not read from other modules, so this
+# module is applied first and the data stores can use its keys.
+
+locals {
+  attachments_arn = "arn:${local.partition}:s3:::${var.attachments_bucket_name}"
+  kafka_base      = "arn:${local.partition}:kafka:${local.region}:${local.account_id}"
+  oidc_issuer     = var.eks_oidc_provider_arn == "" ? "" : element(split("oidc-provider/", var.eks_oidc_provider_arn), 1)
+}
+
+data "aws_iam_policy_document" "ecs_tasks_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "task_assume" {
+  for_each = var.services
+
+  source_policy_documents = [data.aws_iam_policy_document.ecs_tasks_assume.json]
+
+  dynamic "statement" {
+    for_each = var.eks_oidc_provider_arn == "" ? [] : [1]
+    content {
+      actions = ["sts:AssumeRoleWithWebIdentity"]
+      principals {
+        type        = "Federated"
+        identifiers = [var.eks_oidc_provider_arn]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "${local.oidc_issuer}:sub"
+        values   = ["system:serviceaccount:${var.eks_namespace}:${each.key}"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "${local.oidc_issuer}:aud"
+        values   = ["sts.amazonaws.com"]
+      }
+    }
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Execution roles
+# ---------------------------------------------------------------------------------------------------------------
+
+resource "aws_iam_role" "execution" {
+  for_each = var.services
+
+  name               = "${var.name}-${each.key}-execution"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  tags               = merge(var.tags, { Service = each.key })
+}
+
+data "aws_iam_policy_document" "execution" {
+  for_each = var.services
+
+  statement {
+    sid = "PullOwnImage"
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:GetDownloadUrlForLayer",
+    ]
+    resources = ["arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/${var.ecr_repository_prefix}/${each.key}"]
+  }
+
+  statement {
+    # GetAuthorizationToken has no resource-level permissions.
+    sid       = "EcrLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/chat/${var.name}/ecs/${each.key}:*"]
+  }
+
+  statement {
+    sid     = "ReadOwnSecrets"
+    actions = ["secretsmanager:GetSecretValue"]
+    resources = [
+      aws_secretsmanager_secret.service[each.key].arn,
+      aws_secretsmanager_secret.kafka[each.key].arn,
+    ]
+  }
+
+  statement {
+    sid       = "DecryptSecrets"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.secrets.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "execution" {
+  for_each = var.services
+
+  name   = "start-${each.key}"
+  role   = aws_iam_role.execution[each.key].id
+  policy = data.aws_iam_policy_document.execution[each.key].json
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Task roles
+# ---------------------------------------------------------------------------------------------------------------
+
+resource "aws_iam_role" "task" {
+  for_each = var.services
+
+  name               = "${var.name}-${each.key}-task"
+  assume_role_policy = data.aws_iam_policy_document.task_assume[each.key].json
+  tags               = merge(var.tags, { Service = each.key })
+}
+
+data "aws_iam_policy_document" "task" {
+  for_each = var.services
+
+  # Every task role gets at least this statement, so that a service without buckets or topics still has a
+  # (harmless) policy document: its own secrets, which a service may re-read at run time for rotation.
+  statement {
+    sid     = "ReadOwnSecrets"
+    actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = [
+      aws_secretsmanager_secret.service[each.key].arn,
+      aws_secretsmanager_secret.kafka[each.key].arn,
+    ]
+  }
+
+  statement {
+    sid       = "DecryptOwnSecrets"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.secrets.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.s3_prefixes) == 0 ? [] : [1]
+    content {
+      sid       = "OwnObjects"
+      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:GetObjectVersion"]
+      resources = [for prefix in each.value.s3_prefixes : "${local.attachments_arn}/${prefix}*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.s3_prefixes) == 0 ? [] : [1]
+    content {
+      sid       = "ListOwnPrefixes"
+      actions   = ["s3:ListBucket"]
+      resources = [local.attachments_arn]
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = [for prefix in each.value.s3_prefixes : "${prefix}*"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.s3_prefixes) == 0 ? [] : [1]
+    content {
+      sid       = "EncryptOwnObjects"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [aws_kms_key.s3.arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(concat(each.value.kafka_produce, each.value.kafka_consume)) == 0 ? [] : [1]
+    content {
+      sid       = "ConnectToCluster"
+      actions   = ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"]
+      resources = ["${local.kafka_base}:cluster/${var.msk_cluster_name}/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.kafka_produce) == 0 ? [] : [1]
+    content {
+      sid       = "ProduceToOwnTopics"
+      actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]
+      resources = [for topic in each.value.kafka_produce : "${local.kafka_base}:topic/${var.msk_cluster_name}/*/${topic}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.kafka_consume) == 0 ? [] : [1]
+    content {
+      sid       = "ConsumeOwnTopics"
+      actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
+      resources = [for topic in each.value.kafka_consume : "${local.kafka_base}:topic/${var.msk_cluster_name}/*/${topic}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.kafka_consume) == 0 ? [] : [1]
+    content {
+      sid       = "OwnConsumerGroups"
+      actions   = ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"]
+      resources = ["${local.kafka_base}:group/${var.msk_cluster_name}/*/${each.key}*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "task" {
+  for_each = var.services
+
+  name   = "run-${each.key}"
+  role   = aws_iam_role.task[each.key].id
+  policy = data.aws_iam_policy_document.task[each.key].json
+}

@@ -1,0 +1,39 @@
+# Secrets are created empty: their values never pass through Terraform (or its state). The deploy order in
+# infrastructure/README.md says when to fill them (`aws secretsmanager put-secret-value`).
+#
+#   chat/<environment>/<service>          JSON with the service's secret CHAT_ variables:
+#                                         CHAT_POSTGRES_URL, CHAT_MONGO_URI, CHAT_REDIS_USERNAME, CHAT_REDIS_PASSWORD
+#   AmazonMSK_<name>-<service>            {"username": ..., "password": ...}: the service's SASL/SCRAM login to MSK
+#                                         (MSK requires the AmazonMSK_ prefix and a customer-managed key)
+#   chat/<environment>/redis              the Redis Cluster password, read by the Redis instances at boot
+
+resource "aws_secretsmanager_secret" "service" {
+  #checkov:skip=CKV2_AWS_57:The values are connection URIs built from credentials owned elsewhere (RDS, DocumentDB, Redis); they are rotated with those credentials by the runbook in infrastructure/README.md, not by a rotation Lambda.
+  for_each = var.services
+
+  name                    = "chat/${var.environment}/${each.key}"
+  description             = "Secret CHAT_ variables of ${each.key} (${var.environment})"
+  kms_key_id              = aws_kms_key.secrets.arn
+  recovery_window_in_days = 30
+  tags                    = merge(var.tags, { Service = each.key })
+}
+
+resource "aws_secretsmanager_secret" "kafka" {
+  #checkov:skip=CKV2_AWS_57:MSK SCRAM secrets must keep the value MSK has associated; they are rotated by replacing the association (runbook in infrastructure/README.md).
+  for_each = var.services
+
+  name                    = "AmazonMSK_${var.name}-${each.key}"
+  description             = "SASL/SCRAM login of ${each.key} to MSK (${var.environment})"
+  kms_key_id              = aws_kms_key.secrets.arn
+  recovery_window_in_days = 30
+  tags                    = merge(var.tags, { Service = each.key })
+}
+
+resource "aws_secretsmanager_secret" "redis" {
+  #checkov:skip=CKV2_AWS_57:Redis Cluster passwords cannot change without a coordinated restart of all nodes and clients; rotated by runbook.
+  name                    = "chat/${var.environment}/redis"
+  description             = "Redis Cluster password (${var.environment})"
+  kms_key_id              = aws_kms_key.secrets.arn
+  recovery_window_in_days = 30
+  tags                    = var.tags
+}

@@ -1,0 +1,24 @@
+output "services" {
+  description = "Map of service name to { port, database, kafka_produce, kafka_consume, s3_prefixes, path_patterns, priority }."
+  value       = local.services
+}
+
+output "names" {
+  description = "The service names, sorted."
+  value       = sort(keys(local.services))
+}
+
+output "ports" {
+  description = "Map of service name to HTTP port."
+  value       = { for name, svc in local.services : name => svc.port }
+}
+
+output "databases" {
+  description = "PostgreSQL database of each service (one RDS instance, one database and one login role per service)."
+  value       = { for name, svc in local.services : name => svc.database }
+}
+
+output "topics" {
+  description = "Every Kafka topic a service produces to or consumes from."
+  value       = local.topics
+}
