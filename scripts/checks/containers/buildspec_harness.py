@@ -23,6 +23,9 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cfn_yaml  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[3]
 SERVICES = ["api-gateway", "auth", "user", "chat", "notification"]
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -142,7 +145,7 @@ def run_scenario(test_exit: int, build_fail: str | None) -> tuple[list[dict], Pa
         (fakes / name).chmod(0o755)
 
     # The stack's outputs as `describe-stacks` would return them: one per Outputs key of the template.
-    template = yaml.load((ROOT / "infrastructure/ecs-task-definitions.yaml").read_text(), Loader=_CfnLoader)
+    template = cfn_yaml.load(ROOT / "infrastructure" / "ecs-task-definitions.yaml")
     outputs = [{"OutputKey": key, "OutputValue": f"fake-{key}"} for key in template["Outputs"]]
     (temp / "outputs.json").write_text(json.dumps(outputs))
 
@@ -167,21 +170,6 @@ def run_scenario(test_exit: int, build_fail: str | None) -> tuple[list[dict], Pa
     result = subprocess.run([shell, str(script)], env=env, capture_output=True, text=True, timeout=120)
     entries = [json.loads(line) for line in record.read_text().splitlines() if line.strip()]
     return entries, work, result.stdout + result.stderr
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation's short-form tags (!Ref, !Sub, ...) as plain values."""
-
-
-def _any_tag(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    return loader.construct_mapping(node)
-
-
-_CfnLoader.add_multi_constructor("!", _any_tag)
 
 
 def index_of(entries, predicate, default=None):
