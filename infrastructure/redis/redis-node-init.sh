@@ -350,7 +350,8 @@ EOF
 
 install_metrics_timer() {
   [[ $REDIS_SERVICE_MANAGER == systemd ]] || return 0
-  # Gauges sent as StatsD over UDP to the local agent; dimension ClusterName lets the dashboards aggregate.
+  # Gauges sent as StatsD over UDP to the local agent (dimensions ClusterName, Port, InstanceId); the monitoring
+  # module's dashboards and alarms read them.
   cat >/usr/local/sbin/redis-metrics <<EOF
 #!/usr/bin/env bash
 set -euo pipefail
@@ -364,8 +365,10 @@ for port in $REDIS_PORTS; do
   [[ \$role == slave && \$(get master_link_status "\$info") != up ]] && link_up=0
   state_ok=0
   [[ \$(get cluster_state "\$cluster") == ok ]] && state_ok=1
-  tags="#ClusterName:$REDIS_CLUSTER_NAME,Port:\$port,Role:\$role"
+  # The agent appends InstanceId. The role is a gauge, not a dimension: a failover must not start a new series.
+  tags="#ClusterName:$REDIS_CLUSTER_NAME,Port:\$port"
   {
+    echo "redis_is_master:\$([[ \$role == master ]] && echo 1 || echo 0)|g|\$tags"
     echo "redis_used_memory_bytes:\$(get used_memory "\$info")|g|\$tags"
     echo "redis_maxmemory_bytes:\$(get maxmemory "\$info")|g|\$tags"
     echo "redis_mem_fragmentation_ratio:\$(get mem_fragmentation_ratio "\$info")|g|\$tags"

@@ -4,8 +4,7 @@
 data "aws_region" "current" {}
 
 locals {
-  region    = data.aws_region.current.region
-  namespace = "${var.name}.internal"
+  region = data.aws_region.current.region
 }
 
 resource "aws_cloudwatch_log_group" "exec" {
@@ -59,7 +58,7 @@ resource "aws_cloudwatch_log_group" "service" {
 # Service-to-service calls (the gateway's CHAT_UPSTREAM_*) use Cloud Map names: http://<service>.<namespace>:<port>.
 # DNS A records of the task IPs work with CodeDeploy blue/green, which Service Connect does not support.
 resource "aws_service_discovery_private_dns_namespace" "this" {
-  name        = local.namespace
+  name        = var.service_discovery_namespace
   description = "Service discovery of ${var.name}"
   vpc         = var.vpc_id
   tags        = var.tags

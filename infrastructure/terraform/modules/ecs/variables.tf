@@ -36,6 +36,11 @@ variable "services" {
   }))
 }
 
+variable "service_discovery_namespace" {
+  description = "Private DNS namespace of the services (e.g. chat-production.internal): <service>.<namespace> resolves to its tasks. Passed in because the gateway's upstream URLs, which the task definitions carry, are built from it."
+  type        = string
+}
+
 variable "service_sizes" {
   description = "Per service: task cpu units and memory (MiB), and the autoscaling range (desired_count is the initial count)."
   type = map(object({

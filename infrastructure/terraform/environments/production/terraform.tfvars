@@ -1,0 +1,41 @@
+# Production: full scale. Staging runs about a quarter of it (environments/staging/terraform.tfvars).
+environment        = "production"
+region             = "eu-west-1"
+availability_zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+vpc_cidr_block     = "10.10.0.0/16"
+single_nat_gateway = false
+
+# Placeholders: replace with the account's certificates and host names.
+api_certificate_arn  = "arn:aws:acm:eu-west-1:111111111111:certificate/REPLACE-ME"
+web_certificate_arn  = "arn:aws:acm:us-east-1:111111111111:certificate/REPLACE-ME"
+web_aliases          = ["app.chat.example.com"]
+cors_allowed_origins = ["https://app.chat.example.com"]
+
+image_tag = "REPLACE-WITH-FIRST-RELEASE-TAG"
+
+service_sizes = {
+  "api-gateway" = { cpu = 1024, memory = 2048, desired_count = 4, min_count = 4, max_count = 20 }
+  auth          = { cpu = 512, memory = 1024, desired_count = 3, min_count = 3, max_count = 12 }
+  user          = { cpu = 512, memory = 1024, desired_count = 3, min_count = 3, max_count = 12 }
+  chat          = { cpu = 2048, memory = 4096, desired_count = 6, min_count = 6, max_count = 40 }
+  notification  = { cpu = 1024, memory = 2048, desired_count = 3, min_count = 3, max_count = 15 }
+}
+
+# At the autoscaling maxima (99 tasks x pool 10 = 990) PostgreSQL still has headroom.
+postgres_pool_size       = 10
+rds_instance_class       = "db.r6g.2xlarge"
+rds_allocated_storage_gb = 500
+rds_max_connections      = 1200
+
+documentdb_instance_class = "db.r6g.xlarge"
+documentdb_instance_count = 3
+
+msk_broker_instance_type = "kafka.m7g.xlarge"
+msk_broker_volume_gb     = 1000
+
+redis_instance_type = "r7g.xlarge"
+redis_maxmemory     = "24gb"
+
+deletion_protection = true
+log_retention_days  = 365
+alarm_emails        = ["oncall@chat.example.com"]
