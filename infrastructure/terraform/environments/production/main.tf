@@ -24,8 +24,7 @@ locals {
   services = module.services.services
 
   # Non-secret CHAT_ variables of every task (Shared/ServiceKit/Configuration/ConfigKey.swift). CHAT_HTTP_HOST and
-  # CHAT_HTTP_PORT are set per service by the ecs module. CHAT_S3_ACCESS_KEY_ID, CHAT_S3_SECRET_ACCESS_KEY and
-  # CHAT_S3_SESSION_TOKEN are deliberately absent: on AWS the S3 client must use the task role's credentials.
+  # CHAT_HTTP_PORT are set per service by the ecs module; CHAT_S3_SESSION_TOKEN stays empty (static keys).
   environment_variables = {
     CHAT_LOG_LEVEL               = var.log_level
     CHAT_READY_TIMEOUT_MS        = "2000"
@@ -34,11 +33,11 @@ locals {
     CHAT_KAFKA_SECURITY_PROTOCOL = "sasl_ssl"
     CHAT_KAFKA_SASL_MECHANISM    = "SCRAM-SHA-512"
     CHAT_REDIS_NODES             = module.redis.chat_redis_nodes
-    CHAT_REDIS_USERNAME          = ""
     CHAT_S3_ENDPOINT             = ""
     CHAT_S3_REGION               = var.region
     CHAT_S3_BUCKET               = module.s3.attachments_bucket_name
     CHAT_S3_PATH_STYLE           = "false"
+    CHAT_S3_SESSION_TOKEN        = ""
   }
 
   # The gateway reaches the other services through Cloud Map names.
@@ -52,14 +51,16 @@ locals {
   }
 
   # Secret CHAT_ variables, injected by ECS from each service's own secrets (JSON keys of chat/<env>/<service>,
-  # username/password of its AmazonMSK_ secret).
-  service_secrets = { for svc in module.services.names : svc => {
-    CHAT_POSTGRES_URL        = "${module.iam.service_secret_arns[svc]}:CHAT_POSTGRES_URL::"
-    CHAT_MONGO_URI           = "${module.iam.service_secret_arns[svc]}:CHAT_MONGO_URI::"
-    CHAT_REDIS_PASSWORD      = "${module.iam.service_secret_arns[svc]}:CHAT_REDIS_PASSWORD::"
-    CHAT_KAFKA_SASL_USERNAME = "${module.iam.kafka_secret_arns[svc]}:username::"
-    CHAT_KAFKA_SASL_PASSWORD = "${module.iam.kafka_secret_arns[svc]}:password::"
-  } }
+  # username/password of its AmazonMSK_ secret). The same secret layout serves the CloudFormation stack
+  # (infrastructure/ecs-task-definitions.yaml) and the Kubernetes ExternalSecrets (infrastructure/k8s).
+  service_secrets = { for svc in module.services.names : svc => merge(
+    { for key in ["CHAT_POSTGRES_URL", "CHAT_MONGO_URI", "CHAT_REDIS_USERNAME", "CHAT_REDIS_PASSWORD", "CHAT_S3_ACCESS_KEY_ID", "CHAT_S3_SECRET_ACCESS_KEY"] :
+    key => "${module.iam.service_secret_arns[svc]}:${key}::" },
+    {
+      CHAT_KAFKA_SASL_USERNAME = "${module.iam.kafka_secret_arns[svc]}:username::"
+      CHAT_KAFKA_SASL_PASSWORD = "${module.iam.kafka_secret_arns[svc]}:password::"
+    },
+  ) }
 
   private_cidrs = module.vpc.private_subnet_cidrs
 }

@@ -69,7 +69,7 @@ output "static_assets_bucket" {
 }
 
 output "service_secret_arns" {
-  description = "Secrets to fill per service (JSON keys CHAT_POSTGRES_URL, CHAT_MONGO_URI, CHAT_REDIS_PASSWORD)."
+  description = "Secrets to fill per service (JSON keys CHAT_POSTGRES_URL, CHAT_MONGO_URI, CHAT_REDIS_USERNAME, CHAT_REDIS_PASSWORD, CHAT_S3_ACCESS_KEY_ID, CHAT_S3_SECRET_ACCESS_KEY)."
   value       = module.iam.service_secret_arns
 }
 
@@ -81,6 +81,11 @@ output "kafka_secret_arns" {
 output "redis_secret_arn" {
   description = "Secret to fill with the Redis password before the Redis instances boot."
   value       = module.iam.redis_secret_arn
+}
+
+output "s3_user_names" {
+  description = "IAM users whose access keys go into the services' secrets (CHAT_S3_ACCESS_KEY_ID, CHAT_S3_SECRET_ACCESS_KEY)."
+  value       = module.iam.s3_user_names
 }
 
 output "task_role_arns" {

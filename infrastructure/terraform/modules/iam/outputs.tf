@@ -32,3 +32,8 @@ output "redis_secret_arn" {
   description = "ARN of the Redis Cluster password secret."
   value       = aws_secretsmanager_secret.redis.arn
 }
+
+output "s3_user_names" {
+  description = "Map of service to the IAM user whose access key belongs in its secret (empty when s3_static_credentials is false)."
+  value       = { for name, user in aws_iam_user.s3 : name => user.name }
+}

@@ -1,8 +1,10 @@
 # Secrets are created empty: their values never pass through Terraform (or its state). The deploy order in
 # infrastructure/README.md says when to fill them (`aws secretsmanager put-secret-value`).
 #
-#   chat/<environment>/<service>          JSON with the service's secret CHAT_ variables:
-#                                         CHAT_POSTGRES_URL, CHAT_MONGO_URI, CHAT_REDIS_USERNAME, CHAT_REDIS_PASSWORD
+#   chat/<environment>/<service>          JSON with the service's secret CHAT_ variables: CHAT_POSTGRES_URL,
+#                                         CHAT_MONGO_URI, CHAT_REDIS_USERNAME, CHAT_REDIS_PASSWORD,
+#                                         CHAT_S3_ACCESS_KEY_ID, CHAT_S3_SECRET_ACCESS_KEY (every key present; empty
+#                                         strings where a service does not use the store)
 #   AmazonMSK_<name>-<service>            {"username": ..., "password": ...}: the service's SASL/SCRAM login to MSK
 #                                         (MSK requires the AmazonMSK_ prefix and a customer-managed key)
 #   chat/<environment>/redis              the Redis Cluster password, read by the Redis instances at boot

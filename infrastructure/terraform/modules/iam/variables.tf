@@ -59,3 +59,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "s3_static_credentials" {
+  description = "Create an IAM user per service with S3 prefixes, limited to them, whose access key goes into the service's secret (CHAT_S3_ACCESS_KEY_ID / CHAT_S3_SECRET_ACCESS_KEY). Needed while the services' S3 client reads only static keys; set false once it uses the task role."
+  type        = bool
+  default     = true
+}
