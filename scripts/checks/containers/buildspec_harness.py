@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Runs the phases of buildspec.yml the way CodeBuild does, with every outside effect recorded.
 
-In a temporary copy of the files the buildspec reads, with fake `docker`, `aws`, `apt-get`,
-`pip3` and `dockerd` first on PATH and scripts/test.sh replaced by a stub that passes or
-fails, it runs install, pre_build, build and post_build in one bash shell (CodeBuild's
+In a temporary copy of the files the buildspec reads, with fake `docker`, `aws`, `apt-get` and
+`dockerd` first on PATH, scripts/install.sh replaced by a recorder and scripts/test.sh by a
+stub that passes or fails, it runs install, pre_build, build and post_build in one bash shell (CodeBuild's
 semantics: a failed command ends its phase; a failure in install or pre_build ends the build;
 post_build runs after a failed build with CODEBUILD_BUILD_SUCCEEDING=0). Then it checks, per
 scenario, what was built, pushed and deployed, and in which order.
 
-Prints one line per scenario ("ok ..." or "FAIL ...") and exits 1 when one failed.
+    buildspec_harness.py [pass|tests-fail|build-fails ...]   (default: all three)
+
+Prints one line per scenario (its title, or "FAIL ..." with what went wrong) and exits 1 when
+one failed.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 REPO = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/chat-backend"
 # What the buildspec reads from the repository (everything else stays out of the copy).
-COPIED = ["buildspec.yml", "scripts/apt-packages.txt", "scripts/requirements-checks.txt", "docker", "infrastructure"]
+COPIED = ["buildspec.yml", "docker", "infrastructure/ecs-task-definitions.yaml", "infrastructure/codedeploy"]
 
 # Each fake appends one JSON line {"tool", "argv", ...} to $RECORD.
 FAKE_COMMON = r'''#!/usr/bin/env python3
@@ -90,6 +93,11 @@ exit "${FAKE_TEST_EXIT:-0}"
 """
 
 
+INSTALL_STUB = """#!/usr/bin/env bash
+printf '{"tool": "install.sh", "argv": []}\\n' >> "$RECORD"
+"""
+
+
 def emulator(buildspec: dict, workdir: Path) -> str:
     """A bash script that runs the buildspec's phases with CodeBuild's semantics."""
     lines = ["cd " + json.dumps(str(workdir))]
@@ -133,14 +141,17 @@ def run_scenario(test_exit: int, build_fail: str | None) -> tuple[list[dict], Pa
             shutil.copytree(source, target)
         else:
             shutil.copy2(source, target)
+    (work / "scripts").mkdir(parents=True, exist_ok=True)
     (work / "scripts" / "test.sh").write_text(TEST_STUB)
     (work / "scripts" / "test.sh").chmod(0o755)
+    (work / "scripts" / "install.sh").write_text(INSTALL_STUB)
+    (work / "scripts" / "install.sh").chmod(0o755)
     (work / ".harness").mkdir()
 
     fakes = temp / "bin"
     fakes.mkdir()
     for name, text in {"docker": FAKE_DOCKER, "aws": FAKE_AWS, "apt-get": FAKE_RECORDER,
-                       "pip3": FAKE_RECORDER, "dockerd": FAKE_RECORDER}.items():
+                       "dockerd": FAKE_RECORDER}.items():
         (fakes / name).write_text(text)
         (fakes / name).chmod(0o755)
 
@@ -280,19 +291,23 @@ def check_nothing_shipped(entries: list[dict], work: Path) -> list[str]:
     return problems
 
 
+SCENARIOS = {
+    "pass": ("tests pass: tests, then 5 builds, 5 pushes, imagedefinitions.json, deployment",
+             dict(test_exit=0, build_fail=None), check_success),
+    "tests-fail": ("tests fail: no image built, pushed or deployed",
+                   dict(test_exit=1, build_fail=None),
+                   lambda entries, work: check_nothing_shipped(entries, work)
+                   + [f"built {e['argv']}" for e in entries if e["tool"] == "docker" and e["argv"][:1] == ["build"]]),
+    "build-fails": ("one image fails to build: nothing pushed or deployed",
+                    dict(test_exit=0, build_fail="chat"), check_nothing_shipped),
+}
+
+
 def main() -> int:
-    scenarios = [
-        ("tests pass: tests, then 5 builds, 5 pushes, imagedefinitions.json, deployment",
-         dict(test_exit=0, build_fail=None), check_success),
-        ("tests fail: no image built, pushed or deployed",
-         dict(test_exit=1, build_fail=None),
-         lambda entries, work: check_nothing_shipped(entries, work)
-         + [f"built {e['argv']}" for e in entries if e["tool"] == "docker" and e["argv"][:1] == ["build"]]),
-        ("one image fails to build: nothing pushed or deployed",
-         dict(test_exit=0, build_fail="chat"), check_nothing_shipped),
-    ]
+    chosen = sys.argv[1:] or list(SCENARIOS)
     failed = 0
-    for title, arguments, check in scenarios:
+    for name in chosen:
+        title, arguments, check = SCENARIOS[name]
         entries, work, output = run_scenario(**arguments)
         problems = check(entries, work) if entries else ["nothing was recorded"]
         if problems:
@@ -302,7 +317,7 @@ def main() -> int:
                 print(f"     - {problem}")
             print("     output of the phases:\n" + "\n".join("       " + l for l in output.splitlines()[-30:]))
         else:
-            print(f"ok   buildspec: {title}")
+            print(title)
         shutil.rmtree(work.parent, ignore_errors=True)
     return 1 if failed else 0
 

