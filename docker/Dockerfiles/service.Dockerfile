@@ -28,8 +28,16 @@ ARG SERVICE
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-        pkg-config libpq-dev libmongoc-dev libbson-dev librdkafka-dev libhiredis-dev \
+        pkg-config libpq-dev libmongoc-dev libbson-dev librdkafka-dev libhiredis-dev curl \
  && rm -rf /var/lib/apt/lists/*
+
+# Amazon's RDS CA bundle: the certificates of RDS PostgreSQL and DocumentDB chain to these CAs,
+# which ca-certificates does not have. CHAT_POSTGRES_URL's sslrootcert= and CHAT_MONGO_URI's
+# tlsCAFile= point at /etc/ssl/certs/rds-global-bundle.pem (docs/operations.md, Secrets).
+ARG RDS_CA_BUNDLE_URL=https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
+RUN mkdir -p /out/etc/ssl/certs \
+ && curl -fsSL --retry 3 -o /out/etc/ssl/certs/rds-global-bundle.pem "${RDS_CA_BUNDLE_URL}" \
+ && grep -q "BEGIN CERTIFICATE" /out/etc/ssl/certs/rds-global-bundle.pem
 
 WORKDIR /src
 
@@ -73,7 +81,8 @@ LABEL org.opencontainers.image.title="${SERVICE}" \
 
 # libpq5: PostgreSQL; libmongoc-1.0-0, libbson-1.0-0: DocumentDB; librdkafka1: Kafka (MSK);
 # libhiredis0.14: Redis Cluster; libstdc++6: the Swift runtime (present through apt, named so
-# that the image does not depend on that); ca-certificates: TLS to RDS, DocumentDB, MSK and S3.
+# that the image does not depend on that); ca-certificates: TLS to MSK and S3 (RDS and DocumentDB
+# use the RDS bundle copied from the build stage).
 # Version pinning: see the build stage (DL3008).
 # hadolint ignore=DL3008
 RUN apt-get update \
