@@ -61,7 +61,7 @@ ARG SERVICE_PORT
 ARG REVISION=""
 ARG VERSION=""
 ARG CREATED=""
-ARG SOURCE="https://github.com/chat-backend/chat-backend"
+ARG SOURCE=""
 
 LABEL org.opencontainers.image.title="${SERVICE}" \
       org.opencontainers.image.description="chat-backend ${SERVICE} service" \
