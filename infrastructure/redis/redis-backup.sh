@@ -133,17 +133,22 @@ rcli() {
   fi
 }
 
-# BGSAVE and wait until LASTSAVE moves (or a save already running ends).
+persistence_field() {
+  rcli -p "$1" info persistence | tr -d '\r' | awk -F: -v k="$2" '$1 == k { print $2 }'
+}
+
+# BGSAVE and wait for it. rdb_saves (Redis 7) counts completed saves; LASTSAVE alone has one-second resolution and
+# would miss a save finishing within the second of the previous one.
 snapshot_node() {
   local port=$1 before deadline=$((SECONDS + 600))
-  before=$(rcli -p "$port" lastsave | tr -d '\r')
+  before=$(persistence_field "$port" rdb_saves)
+  [[ -n $before ]] || die "port $port: INFO has no rdb_saves (Redis 7 or newer is required)"
   rcli -p "$port" bgsave schedule >/dev/null
-  until [[ $(rcli -p "$port" lastsave | tr -d '\r') != "$before" ]]; do
+  until (($(persistence_field "$port" rdb_saves) > before)) && [[ $(persistence_field "$port" rdb_bgsave_in_progress) == 0 ]]; do
     ((SECONDS < deadline)) || die "BGSAVE on port $port did not finish within 600 s"
-    sleep 1
+    sleep 0.5
   done
-  [[ $(rcli -p "$port" info persistence | tr -d '\r' | awk -F: '$1 == "rdb_last_bgsave_status" { print $2 }') == ok ]] ||
-    die "BGSAVE on port $port failed"
+  [[ $(persistence_field "$port" rdb_last_bgsave_status) == ok ]] || die "BGSAVE on port $port failed"
 }
 
 backup() {

@@ -25,7 +25,6 @@ resource "aws_security_group" "alb" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb_https" {
-  #checkov:skip=CKV_AWS_260:Not port 80: this is the public HTTPS (443) listener of the API, which must be reachable from every client.
   security_group_id = aws_security_group.alb.id
   description       = "HTTPS from the internet"
   ip_protocol       = "tcp"

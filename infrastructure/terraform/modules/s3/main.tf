@@ -197,7 +197,6 @@ resource "aws_s3_bucket_cors_configuration" "attachments" {
 # ---------------------------------------------------------------------------------------------------------------
 
 resource "aws_s3_bucket" "logs" {
-  #checkov:skip=CKV_AWS_18:This is the access-log destination itself; logging it into itself would log its own log writes.
   #checkov:skip=CKV_AWS_144:Access logs are kept in one region; they are diagnostic data, not a recovery source.
   #checkov:skip=CKV_AWS_145:ALB access logs and S3 server access logs can only be delivered to buckets encrypted with SSE-S3, not SSE-KMS.
   bucket        = var.logs_bucket_name

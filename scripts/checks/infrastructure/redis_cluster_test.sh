@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Runs infrastructure/redis/redis-node-init.sh against a temporary directory with six local nodes on ports
+# 7100-7105 (cluster bus 17100-17105) and checks the cluster it forms: 3 masters, 3 replicas, every replica in
+# another "zone" than its master (zone = node index mod 3, as on EC2), cluster_state:ok everywhere, keys written and
+# read through `redis-cli -c`, persistence files present, a second run leaving the cluster alone, and a snapshot
+# shipped by redis-backup.sh (local directory mode). The six servers are stopped by PID and the directory removed
+# on every exit. Ports 7000-7005 belong to the local stack and are never touched.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+INIT=$ROOT/infrastructure/redis/redis-node-init.sh
+BACKUP=$ROOT/infrastructure/redis/redis-backup.sh
+PORTS=(7100 7101 7102 7103 7104 7105)
+NODES=$(printf '127.0.0.1:%s,' "${PORTS[@]}")
+NODES=${NODES%,}
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+for port in "${PORTS[@]}"; do
+  for p in "$port" "$((port + 10000))"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      fail "port $p is already in use; refusing to touch whatever listens there"
+    fi
+  done
+done
+
+WORK=$(mktemp -d)
+cleanup() {
+  local port pid pids=()
+  for port in "${PORTS[@]}"; do
+    [[ -f $WORK/$port/redis.pid ]] || continue
+    pid=$(<"$WORK/$port/redis.pid")
+    # Only a redis-server of ours: the pid file could be stale and the number reused.
+    if [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "redis-server.*:$port"; then
+      kill "$pid" 2>/dev/null && pids+=("$pid")
+    fi
+  done
+  for _ in $(seq 50); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive == 0)) && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+run_init() {
+  REDIS_DATA_DIR=$WORK REDIS_PORTS="${PORTS[*]}" REDIS_BIND=127.0.0.1 REDIS_CLUSTER_NODES=$NODES \
+    REDIS_FORM_CLUSTER=1 REDIS_SERVICE_MANAGER=daemon REDIS_INSTALL_PACKAGES=0 REDIS_INSTALL_CLOUDWATCH_AGENT=0 \
+    REDIS_NODE_TIMEOUT_MS=2000 REDIS_WAIT_SECONDS=30 timeout 120 "$INIT"
+}
+
+run_init >"$WORK/init.log" 2>&1 || {
+  cat "$WORK/init.log" >&2
+  fail "redis-node-init.sh failed"
+}
+
+for port in "${PORTS[@]}"; do
+  state=$(redis-cli -p "$port" cluster info | tr -d '\r' | awk -F: '$1 == "cluster_state" { print $2 }')
+  [[ $state == ok ]] || fail "node $port: cluster_state:$state"
+  [[ -d $WORK/$port/appendonlydir ]] || fail "node $port has no AOF directory"
+done
+
+nodes=$(redis-cli -p 7100 cluster nodes | tr -d '\r')
+masters=$(awk '$3 ~ /master/' <<<"$nodes" | wc -l)
+replicas=$(awk '$3 ~ /slave/' <<<"$nodes" | wc -l)
+((masters == 3 && replicas == 3)) || fail "expected 3 masters and 3 replicas, got $masters and $replicas"
+
+# Zone of a node = its index in the node list mod 3; a replica must not share its master's zone.
+zone() { echo $((($1 - 7100) % 3)); }
+while read -r _ addr flags master _; do
+  [[ $flags == *slave* ]] || continue
+  port=${addr%@*}
+  port=${port##*:}
+  master_port=$(awk -v id="$master" '$1 == id { split($2, a, "[:@]"); print a[2] }' <<<"$nodes")
+  [[ $(zone "$port") != $(zone "$master_port") ]] || fail "replica $port shares zone $(zone "$port") with master $master_port"
+done <<<"$nodes"
+
+for i in $(seq 1 20); do
+  redis-cli -c -p 7100 set "infra-check:$i" "value-$i" >/dev/null
+done
+for i in $(seq 1 20); do
+  value=$(redis-cli -c -p 7104 get "infra-check:$i")
+  [[ $value == "value-$i" ]] || fail "GET infra-check:$i through 7104 returned '$value'"
+done
+
+# A second run (a reboot, a re-run of user data) must find the cluster and leave it alone.
+run_init >"$WORK/init2.log" 2>&1 || {
+  cat "$WORK/init2.log" >&2
+  fail "second run of redis-node-init.sh failed"
+}
+grep -q "not forming it again" "$WORK/init2.log" || fail "second run did not recognise the existing cluster"
+[[ $(redis-cli -p 7100 cluster nodes | wc -l) == 6 ]] || fail "second run changed the cluster"
+
+# Snapshots: the replicas' data shipped to a local destination by redis-backup.sh.
+REDIS_BACKUP_DEST=$WORK/backups REDIS_PORTS="${PORTS[*]}" REDIS_DATA_DIR=$WORK REDIS_BACKUP_NODE_NAME=local \
+  timeout 60 "$BACKUP" backup >"$WORK/backup.log" 2>&1 || {
+  cat "$WORK/backup.log" >&2
+  fail "redis-backup.sh backup failed"
+}
+shipped=$(find "$WORK/backups" -name 'redis-local-71*-*.rdb' -size +0 | wc -l)
+((shipped == 3)) || fail "expected 3 replica snapshots, found $shipped"
+
+echo "cluster of 3 masters + 3 replicas on 7100-7105: state ok, replicas in other zones, 20 keys through -c, idempotent re-run, 3 snapshots shipped"
