@@ -2,10 +2,13 @@
 # Runs infrastructure/redis/redis-node-init.sh against a temporary directory with six local nodes on ports
 # 7100-7105 (cluster bus 17100-17105) and checks the cluster it forms: 3 masters, 3 replicas, every replica in
 # another "zone" than its master (zone = node index mod 3, as on EC2), cluster_state:ok everywhere, keys written and
-# read through `redis-cli -c`, persistence files present, a second run leaving the cluster alone, and a snapshot
+# read through `redis-cli -c`, password required, persistence files present, a second run leaving the cluster alone, and a snapshot
 # shipped by redis-backup.sh (local directory mode). The six servers are stopped by PID and the directory removed
 # on every exit. Ports 7000-7005 belong to the local stack and are never touched.
 set -euo pipefail
+
+# The caller's REDIS_* settings (a password, a backup destination, ...) must not change what is tested.
+unset "${!REDIS_@}"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 INIT=$ROOT/infrastructure/redis/redis-node-init.sh
@@ -13,6 +16,10 @@ BACKUP=$ROOT/infrastructure/redis/redis-backup.sh
 PORTS=(7100 7101 7102 7103 7104 7105)
 NODES=$(printf '127.0.0.1:%s,' "${PORTS[@]}")
 NODES=${NODES%,}
+# Production nodes require a password (requirepass + masterauth); so does this cluster. The test's own redis-cli
+# calls read it from REDISCLI_AUTH.
+PASSWORD="infra-check-$RANDOM-$RANDOM"
+export REDISCLI_AUTH=$PASSWORD
 
 fail() {
   echo "FAIL: $*" >&2
@@ -51,7 +58,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 run_init() {
-  REDIS_DATA_DIR=$WORK REDIS_PORTS="${PORTS[*]}" REDIS_BIND=127.0.0.1 REDIS_CLUSTER_NODES=$NODES \
+  REDIS_PASSWORD=$PASSWORD REDIS_DATA_DIR=$WORK REDIS_PORTS="${PORTS[*]}" REDIS_BIND=127.0.0.1 REDIS_CLUSTER_NODES=$NODES \
     REDIS_FORM_CLUSTER=1 REDIS_SERVICE_MANAGER=daemon REDIS_INSTALL_PACKAGES=0 REDIS_INSTALL_CLOUDWATCH_AGENT=0 \
     REDIS_NODE_TIMEOUT_MS=2000 REDIS_WAIT_SECONDS=30 timeout 120 "$INIT"
 }
@@ -62,6 +69,7 @@ run_init >"$WORK/init.log" 2>&1 || {
 }
 
 for port in "${PORTS[@]}"; do
+  [[ $(env -u REDISCLI_AUTH redis-cli -p "$port" ping 2>&1) == *NOAUTH* ]] || fail "node $port answers without the password"
   state=$(redis-cli -p "$port" cluster info | tr -d '\r' | awk -F: '$1 == "cluster_state" { print $2 }')
   [[ $state == ok ]] || fail "node $port: cluster_state:$state"
   [[ -d $WORK/$port/appendonlydir ]] || fail "node $port has no AOF directory"
@@ -99,7 +107,8 @@ grep -q "not forming it again" "$WORK/init2.log" || fail "second run did not rec
 [[ $(redis-cli -p 7100 cluster nodes | wc -l) == 6 ]] || fail "second run changed the cluster"
 
 # Snapshots: the replicas' data shipped to a local destination by redis-backup.sh.
-REDIS_BACKUP_DEST=$WORK/backups REDIS_PORTS="${PORTS[*]}" REDIS_DATA_DIR=$WORK REDIS_BACKUP_NODE_NAME=local \
+printf '%s' "$PASSWORD" >"$WORK/auth"
+REDIS_AUTH_FILE=$WORK/auth REDIS_BACKUP_DEST=$WORK/backups REDIS_PORTS="${PORTS[*]}" REDIS_DATA_DIR=$WORK REDIS_BACKUP_NODE_NAME=local \
   timeout 60 "$BACKUP" backup >"$WORK/backup.log" 2>&1 || {
   cat "$WORK/backup.log" >&2
   fail "redis-backup.sh backup failed"

@@ -8,10 +8,13 @@
 - Each terraform.tfvars sets only declared variables and every variable that has no default.
 - Module calls pass only variables the module declares, and every variable it requires.
 - The provider-free services module passes `terraform validate` (run on a temporary copy).
+- The module reference in infrastructure/README.md is what render_readme.py renders.
+- The Redis nodes' user data (both scripts embedded, gzipped as the module does) fits EC2's 16 KB limit.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
 import pathlib
 import shutil
@@ -20,6 +23,9 @@ import sys
 import tempfile
 
 import hcl2
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+import render_readme  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 TF = ROOT / "infrastructure" / "terraform"
@@ -102,6 +108,20 @@ def main() -> int:
             if proc.returncode != 0:
                 errors.append(f"modules/services: {' '.join(command[:2])} failed: {proc.stderr.strip() or proc.stdout.strip()}")
                 break
+
+    user_data = b"".join(
+        path.read_bytes()
+        for path in (
+            ROOT / "infrastructure" / "redis" / "redis-node-init.sh",
+            ROOT / "infrastructure" / "redis" / "redis-backup.sh",
+            TF / "modules" / "redis-ec2" / "user-data.sh.tftpl",
+        )
+    )
+    if len(gzip.compress(user_data, compresslevel=6)) > 16 * 1024 - 1024:  # 1 KB left for the rendered values
+        errors.append("the Redis user data (init and backup scripts, gzipped) no longer fits EC2's 16 KB")
+
+    if render_readme.current() != render_readme.render():
+        errors.append("the module reference in infrastructure/README.md is out of date (run render_readme.py --write)")
 
     print(f"{len(modules)} modules, {len(environments)} environments")
     for error in errors:
