@@ -190,12 +190,14 @@ module "ecs" {
   service_sizes               = var.service_sizes
   service_discovery_namespace = local.namespace
   certificate_arn             = var.api_certificate_arn
-  alb_deletion_protection     = var.deletion_protection
-  logs_bucket_name            = module.s3.logs_bucket_name
-  logs_kms_key_arn            = module.iam.kms_key_arns["logs"]
-  log_retention_days          = var.log_retention_days
-  ecr_repository_prefix       = var.ecr_repository_prefix
-  image_tag                   = var.image_tag
+  # Deployment test hooks run in the VPC and reach the internet-facing ALB through the NAT gateways.
+  test_listener_cidrs     = [for ip in module.vpc.nat_gateway_public_ips : "${ip}/32"]
+  alb_deletion_protection = var.deletion_protection
+  logs_bucket_name        = module.s3.logs_bucket_name
+  logs_kms_key_arn        = module.iam.kms_key_arns["logs"]
+  log_retention_days      = var.log_retention_days
+  ecr_repository_prefix   = var.ecr_repository_prefix
+  image_tag               = var.image_tag
   roles = { for svc in module.services.names : svc => {
     task      = module.iam.task_role_arns[svc]
     execution = module.iam.execution_role_arns[svc]

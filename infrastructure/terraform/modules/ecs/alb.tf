@@ -1,14 +1,14 @@
 # One internet-facing ALB for the five services:
 #   :443   production listener. Path rules from the services catalogue (/v1/ws -> chat, /v1/auth/* -> auth, ...);
 #          everything else -> api-gateway.
-#   :8443  test listener, same rules, reachable only from test_listener_cidrs: during a blue/green deployment it
-#          serves the replacement tasks before production traffic moves.
+#   :8443  test listener, same rules, reachable only from test_listener_cidrs (by default the NAT gateways, i.e.
+#          test hooks running in the VPC): during a blue/green deployment it serves the replacement tasks before
+#          production traffic moves.
 # Each service has two target groups (blue, green); CodeDeploy swaps them in the rules. There is no port 80:
 # clients are configured with https:// URLs, and a plain-HTTP listener would only invite credentials in clear.
 
 locals {
-  test_cidrs = length(var.test_listener_cidrs) > 0 ? var.test_listener_cidrs : [var.vpc_cidr_block]
-  colours    = ["blue", "green"]
+  colours = ["blue", "green"]
   target_groups = merge([for svc, cfg in var.services : {
     for colour in local.colours : "${svc}-${colour}" => { service = svc, colour = colour, port = cfg.port }
   }]...)
@@ -34,14 +34,15 @@ resource "aws_vpc_security_group_ingress_rule" "alb_https" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb_test" {
-  for_each = toset(local.test_cidrs)
+  # count, not for_each: the addresses (NAT gateways' EIPs) are known only after apply, their number before.
+  count = length(var.test_listener_cidrs)
 
   security_group_id = aws_security_group.alb.id
-  description       = "Blue/green test listener from ${each.value}"
+  description       = "Blue/green test listener from ${var.test_listener_cidrs[count.index]}"
   ip_protocol       = "tcp"
   from_port         = 8443
   to_port           = 8443
-  cidr_ipv4         = each.value
+  cidr_ipv4         = var.test_listener_cidrs[count.index]
 }
 
 resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {

@@ -76,7 +76,7 @@ variable "ssl_policy" {
 }
 
 variable "test_listener_cidrs" {
-  description = "Networks allowed on the test listener (port 8443), which serves the replacement (green) tasks during a blue/green deployment. Defaults to the VPC."
+  description = "Networks allowed on the test listener (port 8443), which serves the replacement (green) tasks during a blue/green deployment. The ALB is internet-facing, so traffic from inside the VPC arrives from the NAT gateways' addresses; empty closes the port."
   type        = list(string)
   default     = []
 }
