@@ -99,6 +99,8 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: [
             "ServiceKit", "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Tests/IntegrationTests"),
     ]
 )

@@ -37,8 +37,8 @@ public struct Settings: Sendable {
 
     /// Reads the settings of `service` from `environment`, applying local defaults to unset variables.
     public init(service: ServiceName, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        func string(_ key: ConfigKey, default fallback: String? = nil) -> String {
-            if let value = environment[key.name], !value.isEmpty { return value }
+        func string(_ key: ConfigKey, default fallback: String? = nil, emptyMeansEmpty: Bool = false) -> String {
+            if let value = environment[key.name], !value.isEmpty || emptyMeansEmpty { return value }
             return fallback ?? key.localDefault
         }
         func optional(_ key: ConfigKey) -> String? {
@@ -86,7 +86,8 @@ public struct Settings: Sendable {
         self.redisNodes = list(.redisNodes)
         self.redisUsername = optional(.redisUsername)
         self.redisPassword = optional(.redisPassword)
-        self.s3Endpoint = string(.s3Endpoint)
+        // Set but empty means AWS's own endpoint; unset means the local stack's.
+        self.s3Endpoint = string(.s3Endpoint, emptyMeansEmpty: true)
         self.s3Region = string(.s3Region)
         self.s3Bucket = string(.s3Bucket)
         self.s3PathStyle = try boolean(.s3PathStyle)

@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# The local stack of real backing servers, on loopback, with all state under .local/ (git-ignored).
+#
+#   scripts/stack.sh start [component...]   start (idempotent) and wait until each really answers
+#   scripts/stack.sh stop [component...]    stop exactly what was started, by recorded PID
+#   scripts/stack.sh status                 show what runs
+#
+# Components: postgres (15, port 55432), redis (cluster of 6 on 7000-7005: 3 masters + 3 replicas),
+# kafka (librdkafka's mock cluster, 3 brokers, random ports), mongo (nx-27017 on 27117), s3 (moto on 5055).
+# Writes .local/stack.env, which the services (scripts/run.sh) and the tests read.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+STATE="${CHAT_STATE_DIR:-$ROOT/.local}"
+RUN="$STATE/run"
+LOGS="$STATE/logs"
+ENV_FILE="$STATE/stack.env"
+PG_BIN="$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)"
+PG_PORT=55432
+REDIS_PORTS=(7000 7001 7002 7003 7004 7005)
+MONGO_PORT=27117
+S3_PORT=5055
+S3_BUCKET=chat-attachments
+DATABASES=(auth users chat notification gateway)
+ALL=(postgres redis kafka mongo s3)
+WAIT="python3 $ROOT/scripts/stack/wait-for.py"
+
+log() { echo "stack: $*"; }
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Stops the process whose PID is in $1 (TERM, then KILL after 5 s) and removes the file.
+stop_pid() {
+    local file=$1 pid
+    [ -f "$file" ] || return 0
+    pid=$(cat "$file")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$file"
+}
+
+# PostgreSQL refuses to run as root: it runs as the postgres user, which must be able to reach its data directory.
+ensure_traversable_for_postgres() {
+    local dir=$1
+    while [ "$dir" != "/" ]; do
+        if ! runuser -u postgres -- test -x "$dir" 2>/dev/null; then chmod o+x "$dir"; fi
+        dir=$(dirname "$dir")
+    done
+}
+
+start_postgres() {
+    local data="$STATE/postgres/data" sock="$STATE/postgres/socket"
+    mkdir -p "$STATE/postgres" "$sock"
+    ensure_traversable_for_postgres "$STATE/postgres"
+    chown postgres:postgres "$STATE/postgres" "$sock"
+    if [ ! -f "$data/PG_VERSION" ]; then
+        log "postgres: initdb"
+        echo "chat" > "$STATE/postgres/pwfile"
+        chown postgres "$STATE/postgres/pwfile"
+        runuser -u postgres -- "$PG_BIN/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+            --pwfile="$STATE/postgres/pwfile" -E UTF8 --locale=C.UTF-8 >/dev/null
+    fi
+    if ! runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+        runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -l "$STATE/postgres/server.log" -w -t 30 start \
+            -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
+    fi
+    head -1 "$data/postmaster.pid" > "$RUN/postgres.pid"
+    runuser -u postgres -- "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -t 30 >/dev/null
+    local psql=(runuser -u postgres -- psql -h "$sock" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
+    if [ "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname='chat'")" != "1" ]; then
+        "${psql[@]}" -c "CREATE ROLE chat LOGIN CREATEDB PASSWORD 'chat'"
+    fi
+    for db in "${DATABASES[@]}"; do
+        if [ "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname='$db'")" != "1" ]; then
+            "${psql[@]}" -c "CREATE DATABASE $db OWNER chat"
+        fi
+    done
+    PGPASSWORD=chat psql -h 127.0.0.1 -p "$PG_PORT" -U chat -d chat -qAt -c "SELECT 1" >/dev/null
+    log "postgres: ready on 127.0.0.1:$PG_PORT (databases: ${DATABASES[*]})"
+}
+
+stop_postgres() {
+    local data="$STATE/postgres/data"
+    if [ -f "$data/postmaster.pid" ]; then
+        runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || stop_pid "$RUN/postgres.pid"
+    fi
+    rm -f "$RUN/postgres.pid"
+}
+
+start_redis() {
+    local port fresh=0
+    for port in "${REDIS_PORTS[@]}"; do
+        local dir="$STATE/redis/$port"
+        mkdir -p "$dir"
+        [ -f "$dir/nodes.conf" ] || fresh=1
+        if ! pid_alive "$RUN/redis-$port.pid"; then
+            redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --cluster-enabled yes \
+                --cluster-config-file nodes.conf --cluster-node-timeout 2000 --appendonly no --save "" \
+                --daemonize yes --pidfile "$RUN/redis-$port.pid" --logfile "$LOGS/redis-$port.log"
+        fi
+    done
+    for port in "${REDIS_PORTS[@]}"; do
+        for _ in $(seq 100); do redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+        redis-cli -p "$port" ping | grep -q PONG
+    done
+    if [ "$fresh" = 1 ] && ! redis-cli -p 7000 cluster info | grep -q "cluster_state:ok"; then
+        log "redis: creating the cluster"
+        local nodes=()
+        for port in "${REDIS_PORTS[@]}"; do nodes+=("127.0.0.1:$port"); done
+        redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$LOGS/redis-create.log"
+    fi
+    for port in "${REDIS_PORTS[@]}"; do
+        for _ in $(seq 200); do redis-cli -p "$port" cluster info | grep -q "cluster_state:ok" && break; sleep 0.1; done
+        redis-cli -p "$port" cluster info | grep -q "cluster_state:ok" || { log "redis: node $port is not ok"; return 1; }
+    done
+    log "redis: cluster ok on 127.0.0.1:${REDIS_PORTS[0]}-${REDIS_PORTS[-1]}"
+}
+
+stop_redis() {
+    local port
+    for port in "${REDIS_PORTS[@]}"; do stop_pid "$RUN/redis-$port.pid"; done
+}
+
+# The topics and partition counts come from their single definition in Shared/Kafka/KafkaTopic.swift.
+kafka_topics() {
+    sed -n 's/.*KafkaTopic(name: "\([^"]*\)", partitions: \([0-9]*\)).*/\1:\2/p' "$ROOT/Shared/Kafka/KafkaTopic.swift"
+}
+
+start_kafka() {
+    local binary="$STATE/bin/kafka-mock-cluster" source="$ROOT/scripts/stack/kafka-mock-cluster.c"
+    mkdir -p "$STATE/bin" "$STATE/kafka"
+    if [ ! -x "$binary" ] || [ "$source" -nt "$binary" ]; then
+        cc -O2 -Wall -o "$binary" "$source" $(pkg-config --cflags --libs rdkafka)
+    fi
+    if ! pid_alive "$RUN/kafka.pid"; then
+        rm -f "$STATE/kafka/bootstrap"
+        # shellcheck disable=SC2046
+        nohup "$binary" 3 "$STATE/kafka/bootstrap" "$STATE/kafka/control" $(kafka_topics) \
+            >"$LOGS/kafka.log" 2>&1 &
+        echo $! > "$RUN/kafka.pid"
+    fi
+    for _ in $(seq 100); do [ -s "$STATE/kafka/bootstrap" ] && break; sleep 0.1; done
+    [ -s "$STATE/kafka/bootstrap" ] || { log "kafka: no bootstrap address (see $LOGS/kafka.log)"; return 1; }
+    local broker
+    for broker in $(tr ',' ' ' < "$STATE/kafka/bootstrap"); do $WAIT tcp "$broker" 10; done
+    log "kafka: 3 brokers at $(cat "$STATE/kafka/bootstrap") (topics: $(kafka_topics | tr '\n' ' '))"
+}
+
+stop_kafka() { stop_pid "$RUN/kafka.pid"; }
+
+start_mongo() {
+    mkdir -p "$STATE/mongo"
+    if ! pid_alive "$RUN/mongo.pid"; then
+        nohup nx-27017 --data-dir "$STATE/mongo" --host 127.0.0.1 -p "$MONGO_PORT" \
+            --log-file "$LOGS/mongo.log" --pid-file "$STATE/mongo/nx.pid" >"$LOGS/mongo.out" 2>&1 &
+        echo $! > "$RUN/mongo.pid"
+    fi
+    $WAIT mongo "127.0.0.1:$MONGO_PORT" 30
+    log "mongo: nx-27017 ready on 127.0.0.1:$MONGO_PORT"
+}
+
+stop_mongo() { stop_pid "$RUN/mongo.pid"; }
+
+start_s3() {
+    if ! pid_alive "$RUN/s3.pid"; then
+        nohup moto_server -H 127.0.0.1 -p "$S3_PORT" >"$LOGS/s3.log" 2>&1 &
+        echo $! > "$RUN/s3.pid"
+    fi
+    $WAIT http "http://127.0.0.1:$S3_PORT/" 30
+    curl -sf -o /dev/null -X PUT "http://127.0.0.1:$S3_PORT/$S3_BUCKET"
+    curl -sf -o /dev/null -I "http://127.0.0.1:$S3_PORT/$S3_BUCKET"
+    log "s3: moto ready on 127.0.0.1:$S3_PORT (bucket $S3_BUCKET)"
+}
+
+stop_s3() { stop_pid "$RUN/s3.pid"; }
+
+write_env() {
+    local brokers=""
+    [ -s "$STATE/kafka/bootstrap" ] && brokers=$(cat "$STATE/kafka/bootstrap")
+    cat > "$ENV_FILE.tmp" <<ENV
+# Written by scripts/stack.sh: where the local backing servers listen.
+CHAT_STATE_DIR=$STATE
+CHAT_POSTGRES_ADMIN_URL=postgresql://chat:chat@127.0.0.1:$PG_PORT/postgres
+CHAT_MONGO_URI=mongodb://127.0.0.1:$MONGO_PORT/chat
+CHAT_KAFKA_BROKERS=$brokers
+CHAT_KAFKA_CONTROL=$STATE/kafka/control
+CHAT_REDIS_NODES=127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002
+CHAT_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
+CHAT_S3_BUCKET=$S3_BUCKET
+ENV
+    mv "$ENV_FILE.tmp" "$ENV_FILE"
+}
+
+components() { if (($#)); then echo "$@"; else echo "${ALL[@]}"; fi; }
+
+command=${1:-status}
+shift || true
+mkdir -p "$RUN" "$LOGS"
+case "$command" in
+    start)
+        started=$(date +%s%N)
+        for component in $(components "$@"); do "start_$component"; done
+        write_env
+        elapsed=$((($(date +%s%N) - started) / 1000000))
+        log "ready in $((elapsed / 1000)).$(printf '%03d' $((elapsed % 1000))) s; environment in $ENV_FILE"
+        ;;
+    stop)
+        for component in $(components "$@"); do "stop_$component"; done
+        log "stopped $(components "$@")"
+        ;;
+    status)
+        for file in "$RUN"/*.pid; do
+            [ -e "$file" ] || continue
+            name=$(basename "$file" .pid)
+            if pid_alive "$file"; then echo "$name: running (pid $(cat "$file"))"; else echo "$name: stopped"; fi
+        done
+        ;;
+    *) echo "usage: $0 start|stop|status [component...]" >&2; exit 2 ;;
+esac

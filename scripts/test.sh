@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on this machine: installs what is missing, starts the local stack of real servers,
+# builds, runs every Swift test (unit and integration), then the static checks in scripts/checks/, and stops the
+# stack again. Exits non-zero if anything fails. Set CHAT_KEEP_STACK=1 to leave the stack running afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+elapsed() { echo "$(( $(date +%s) - started )) s"; }
+
+./scripts/install.sh
+if [ "${CHAT_KEEP_STACK:-0}" != 1 ]; then trap './scripts/stack.sh stop >/dev/null 2>&1 || true' EXIT; fi
+./scripts/stack.sh start
+echo "test: stack up after $(elapsed)"
+
+swift build --build-tests
+echo "test: build finished after $(elapsed)"
+export CHAT_STACK_ENV="$PWD/.local/stack.env"
+CHAT_BIN_DIR="$(swift build --show-bin-path)"
+export CHAT_BIN_DIR
+
+status=0
+swift test --skip-build || status=1
+echo "test: swift tests finished after $(elapsed)"
+
+for check in scripts/checks/*.sh; do
+    [ -e "$check" ] || continue
+    echo "test: running $check"
+    bash "$check" || { echo "test: $check failed"; status=1; }
+done
+echo "test: finished after $(elapsed) with status $status"
+exit $status
