@@ -93,8 +93,9 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "SharedTests", dependencies: [
-            "ServiceKit", "S3",
+            "ServiceKit", "S3", "RedisCluster",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], path: "Tests/SharedTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "ServiceKit", "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",

@@ -30,6 +30,24 @@ public final class PostgresClient: Service, Sendable {
         try await withConnection { connection in try connection.execute(sql, parameters) }
     }
 
+    /// Runs `body` in one transaction on one connection: committed when it returns, rolled back when it throws.
+    ///
+    /// `body` runs synchronously on a worker thread (it must not wait for other asynchronous work while it holds
+    /// the connection). A ``PostgresError/isRetryable`` failure means the whole transaction may be run again.
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresTransaction) throws -> T) async throws -> T {
+        try await withConnection { connection in
+            try connection.execute("BEGIN", [])
+            do {
+                let value = try body(PostgresTransaction(connection: connection))
+                try connection.execute("COMMIT", [])
+                return value
+            } catch {
+                if connection.isHealthy { _ = try? connection.execute("ROLLBACK", []) }
+                throw error
+            }
+        }
+    }
+
     /// Runs the ``ServiceLifecycle/Service``: waits for graceful shutdown, then closes the pool.
     public func run() async throws {
         try? await gracefulShutdown()
@@ -60,6 +78,22 @@ public final class PostgresClient: Service, Sendable {
             await pool.discard()
             throw error
         }
+    }
+}
+
+/// The statements of one ``PostgresClient/transaction(_:)``.
+public struct PostgresTransaction: Sendable {
+    let connection: PostgresConnection
+
+    /// Runs one parameterised statement inside the transaction.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [String?] = []) throws -> [PostgresRow] {
+        try connection.execute(sql, parameters)
+    }
+
+    /// Runs a trusted multi-statement SQL script (no parameters) inside the transaction.
+    public func executeScript(_ sql: String) throws {
+        try connection.executeScript(sql)
     }
 }
 

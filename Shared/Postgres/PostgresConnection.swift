@@ -42,6 +42,7 @@ final class PostgresConnection {
     }
 
     /// Runs one parameterised statement (`$1`, `$2`, …) and returns its rows.
+    @discardableResult
     func execute(_ sql: String, _ parameters: [String?]) throws -> [PostgresRow] {
         let result = withOptionalCStringArray(parameters) { parameterPointers in
             PQexecParams(handle, sql, Int32(parameters.count), nil, parameterPointers, nil, nil, 0)
@@ -59,6 +60,20 @@ final class PostgresConnection {
             if sqlState == nil && !isHealthy {
                 throw PostgresError(kind: .connectionLost, message: message.trimmed)
             }
+            throw PostgresError(sqlState: sqlState, message: message.trimmed)
+        }
+    }
+
+    /// Runs a trusted SQL script that may hold several statements (migrations); it takes no parameters.
+    func executeScript(_ sql: String) throws {
+        guard let result = PQexec(handle, sql) else {
+            throw PostgresError(kind: isHealthy ? .queryFailed : .connectionLost, message: Self.errorMessage(handle))
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY else {
+            let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let message = PQresultErrorMessage(result).map { String(cString: $0) } ?? "unknown error"
             throw PostgresError(sqlState: sqlState, message: message.trimmed)
         }
     }

@@ -1,0 +1,67 @@
+import Logging
+
+/// One versioned schema change of a service.
+public struct PostgresMigration: Sendable {
+    /// Strictly increasing across a service's migrations; recorded once applied.
+    public let version: Int
+    public let name: String
+    /// Trusted SQL, possibly several statements.
+    public let sql: String
+
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+    }
+}
+
+/// Applies a service's migrations exactly once each.
+///
+/// Each migration runs in its own transaction together with its row in `schema_migrations`. Every transaction first
+/// takes a transaction-scoped advisory lock, so instances starting together apply each migration once: the others
+/// wait, then see it recorded and skip it.
+public struct PostgresMigrator: Sendable {
+    /// Arbitrary constant naming the lock all instances of the product agree on.
+    static let advisoryLockKey = "7204611317"
+
+    public let client: PostgresClient
+    public let migrations: [PostgresMigration]
+    private let logger: Logger
+
+    public init(client: PostgresClient, migrations: [PostgresMigration], logger: Logger) {
+        precondition(zip(migrations, migrations.dropFirst()).allSatisfy { $0.version < $1.version },
+                     "migration versions must be strictly increasing")
+        self.client = client
+        self.migrations = migrations
+        self.logger = logger
+    }
+
+    /// Applies every migration not yet recorded; returns the versions this call applied.
+    @discardableResult
+    public func migrate() async throws -> [Int] {
+        var applied: [Int] = []
+        for migration in migrations {
+            let didApply = try await client.transaction { transaction in
+                try transaction.query("SELECT pg_advisory_xact_lock($1::bigint)", [Self.advisoryLockKey])
+                try transaction.query("""
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version integer PRIMARY KEY,
+                        name text NOT NULL,
+                        applied_at timestamptz NOT NULL DEFAULT now())
+                    """)
+                let recorded = try transaction.query(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1", [String(migration.version)])
+                guard recorded.isEmpty else { return false }
+                try transaction.executeScript(migration.sql)
+                try transaction.query(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [String(migration.version), migration.name])
+                return true
+            }
+            if didApply {
+                logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+                applied.append(migration.version)
+            }
+        }
+        return applied
+    }
+}
