@@ -23,6 +23,7 @@ shutdown() {
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     wait "${pids[@]}" 2>/dev/null || true
     ./scripts/stack.sh stop
+    exit 0
 }
 trap shutdown INT TERM EXIT
 

@@ -119,7 +119,9 @@ start_redis() {
 
 stop_redis() {
     local port
-    for port in "${REDIS_PORTS[@]}"; do stop_pid "$RUN/redis-$port.pid"; done
+    # In parallel: a stopping master waits for its replicas, so one at a time takes seconds each.
+    for port in "${REDIS_PORTS[@]}"; do stop_pid "$RUN/redis-$port.pid" & done
+    wait
 }
 
 # The topics and partition counts come from their single definition in Shared/Kafka/KafkaTopic.swift.

@@ -8,7 +8,8 @@ import Logging
 /// The id is the caller's `X-Request-Id` when it sent a sane one (1–128 printable characters), else a new UUID.
 /// It goes into the logger's metadata (`request_id`), the `X-Request-Id` response header and error bodies.
 /// Errors that are not ``APIError`` are mapped by status; unexpected ones are logged and answered as 500 `internal`
-/// without leaking their text.
+/// without leaking their text. Each request is logged once when answered (at debug level for `/health`, `/ready`
+/// and `/metrics`, which load balancers and scrapers call constantly).
 public struct RequestIdMiddleware: RouterMiddleware {
     public typealias Context = ServiceRequestContext
 
@@ -19,6 +20,7 @@ public struct RequestIdMiddleware: RouterMiddleware {
         next: (Request, ServiceRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
+        let started = ContinuousClock.now
         let requestId = Self.acceptedId(request.headers[.requestId]) ?? UUID().uuidString.lowercased()
         context.requestId = requestId
         context.logger[metadataKey: "request_id"] = .string(requestId)
@@ -37,8 +39,19 @@ public struct RequestIdMiddleware: RouterMiddleware {
                 .response(requestId: requestId)
         }
         response.headers[.requestId] = requestId
+        let elapsed = (ContinuousClock.now - started).components
+        let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+        let path = request.uri.path
+        context.logger.log(
+            level: Self.operationalPaths.contains(path) ? .debug : .info, "request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(path)", "status": "\(response.status.code)",
+                "duration_ms": "\(milliseconds)",
+            ])
         return response
     }
+
+    private static let operationalPaths: Set<String> = ["/health", "/ready", "/metrics"]
 
     static func acceptedId(_ value: String?) -> String? {
         guard let value, (1...128).contains(value.utf8.count),
