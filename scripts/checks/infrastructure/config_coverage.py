@@ -2,7 +2,7 @@
 """Keeps the infrastructure in step with the code and with itself.
 
 - Every CHAT_ variable of Shared/ServiceKit/Configuration/ConfigKey.swift is provided on Kubernetes (ConfigMap,
-  Deployment env or ExternalSecret) and on ECS (the Terraform environments' task variables and secrets, or the ecs
+  Deployment env or ExternalSecret) and on ECS (the Terraform platform module's task variables and secrets, or the ecs
   module's per-service ones); nothing provides a CHAT_ variable that the code does not read.
 - The services' ports agree between the Terraform catalogue, the Kubernetes manifests and the Dockerfiles.
 - The databases and Kafka topics of the catalogue are the ones the platform is specified with.
@@ -60,9 +60,9 @@ def main() -> int:
                 for container in doc["spec"]["template"]["spec"]["containers"]:
                     k8s_names |= {env["name"] for env in container.get("env", [])}
 
-    # ECS through Terraform: the environment's task variables and secrets, and what the ecs module adds.
+    # ECS through Terraform: the platform's task variables and secrets, and what the ecs module adds.
     ecs_names: set[str] = set()
-    for path in [TF / "environments" / "production" / "main.tf", TF / "modules" / "ecs" / "services.tf"]:
+    for path in [TF / "platform" / "main.tf", TF / "modules" / "ecs" / "services.tf"]:
         ecs_names |= set(NAME.findall(code_lines(path)))
 
     for where, names in (("Kubernetes", k8s_names), ("ECS (Terraform)", ecs_names)):

@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
 """Static checks of infrastructure/terraform that `terraform validate` would otherwise need providers for.
 
-- Every module has main.tf, variables.tf, outputs.tf and versions.tf; every variable has a description and a
-  type, every output a description.
-- staging and production compose the modules identically: their main.tf, variables.tf, outputs.tf and versions.tf
-  are the same files byte for byte; they differ only in terraform.tfvars and backend.hcl.
-- Each terraform.tfvars sets only declared variables and every variable that has no default.
-- Module calls pass only variables the module declares, and every variable it requires.
+modules/<name> are the building blocks, platform/ composes them into the backend of one environment, and
+environments/{staging,production} are thin root modules around the platform.
+
+- Every module (each building block and the platform) has main.tf, variables.tf, outputs.tf and versions.tf; every
+  variable has a description and a type, every output a description.
+- Module calls pass only variables the called module declares, and every variable it requires.
+- Each environment is a thin root module: providers, the state backend and a single `module "platform"` call, no
+  resources or data sources of its own. The call passes every variable the platform declares and the providers it
+  expects; each environment variable goes to the platform variable of the same name, declared with the same type, and
+  an optional one defaults to null there while the platform gives it a default and nullable = false, so defaults live
+  only in the platform. The environment outputs are the platform's outputs under the same names; moved blocks lead
+  from module.<name> to module.platform.module.<name> of a module the platform calls.
+- Each terraform.tfvars sets only declared variables and every variable that has no default, and names its own
+  environment; each backend.hcl keeps the state under a key of its own environment.
 - The provider-free services module passes `terraform validate` (run on a temporary copy).
 - The module reference in infrastructure/README.md is what render_readme.py renders.
 - The Redis nodes' user data (both scripts embedded, gzipped as the module does) fits EC2's 16 KB limit.
@@ -17,6 +25,7 @@ from __future__ import annotations
 import gzip
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -29,8 +38,9 @@ import render_readme  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 TF = ROOT / "infrastructure" / "terraform"
+PLATFORM = TF / "platform"
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf")
-ENV_SHARED = ("main.tf", "variables.tf", "outputs.tf", "versions.tf")
+ENV_FILES = ("main.tf", "variables.tf", "outputs.tf", "terraform.tfvars", "backend.hcl")
 
 
 def load_dir(directory: pathlib.Path) -> dict[str, list]:
@@ -46,58 +56,167 @@ def blocks(parsed: dict, kind: str) -> dict[str, dict]:
     return {name: body for block in parsed.get(kind, []) for name, body in block.items()}
 
 
+def unwrap(value):
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
+
+
+def reference(value, prefix: str) -> str | None:
+    """The name in `${<prefix>.<name>}`, e.g. reference("${var.region}", "var") == "region"; None for anything else."""
+    match = re.fullmatch(r"\$\{" + re.escape(prefix) + r"\.([A-Za-z0-9_-]+)\}", str(unwrap(value)))
+    return match.group(1) if match else None
+
+
+def expression(value) -> str:
+    """An attribute as written, without python-hcl2's ${...} around it."""
+    return re.sub(r"^\$\{(.*)\}$", r"\1", str(unwrap(value)), flags=re.S)
+
+
+def type_of(body: dict) -> str:
+    return re.sub(r"\s+", "", expression(body.get("type", "any")))
+
+
+def arguments(call: dict) -> set[str]:
+    return {k for k in call if not k.startswith("__")} - {"source", "providers", "depends_on", "count", "for_each", "version"}
+
+
+def check_module(where: str, directory: pathlib.Path, errors: list[str]) -> dict:
+    """File set, typed and described variables, described outputs; returns the parsed module."""
+    for name in MODULE_FILES:
+        if not (directory / name).exists():
+            errors.append(f"{where} has no {name}")
+    parsed = load_dir(directory)
+    for name, body in blocks(parsed, "variable").items():
+        for attribute in ("description", "type"):
+            if attribute not in body:
+                errors.append(f"{where}: variable {name} has no {attribute}")
+    for name, body in blocks(parsed, "output").items():
+        if "description" not in body:
+            errors.append(f"{where}: output {name} has no description")
+    return parsed
+
+
+def check_calls(where: str, directory: pathlib.Path, parsed: dict, declared: dict[pathlib.Path, dict], errors: list[str]) -> None:
+    """Every module call passes only declared and all required variables of a module of this repository."""
+    for call, body in blocks(parsed, "module").items():
+        source = unwrap(body["source"])
+        target = (directory / source).resolve()
+        if target not in declared:
+            errors.append(f"{where}: module {call} uses unknown source {source}")
+            continue
+        variables, passed = declared[target], arguments(body)
+        label = target.relative_to(TF)
+        for key in sorted(passed - set(variables)):
+            errors.append(f"{where}: module {call} passes {key}, which {label} does not declare")
+        for key, var in variables.items():
+            if "default" not in var and key not in passed:
+                errors.append(f"{where}: module {call} does not pass required {key}")
+
+
+def check_environment(env: str, path: pathlib.Path, platform: dict, errors: list[str]) -> None:
+    where = f"environments/{env}"
+    for name in ENV_FILES:
+        if not (path / name).exists():
+            errors.append(f"{where} has no {name}")
+    parsed = load_dir(path)
+    for kind in ("resource", "data"):
+        for block in parsed.get(kind, []):
+            for type_name, named in block.items():
+                for name in named:
+                    errors.append(f"{where} declares {kind} {type_name}.{name}: environments only call the platform")
+    calls = blocks(parsed, "module")
+    if list(calls) != ["platform"]:
+        errors.append(f"{where} must make exactly one module call, platform, not {sorted(calls)}")
+    call = calls.get("platform")
+    if call is None or (path / unwrap(call["source"])).resolve() != PLATFORM:
+        return
+
+    platform_variables = blocks(platform, "variable")
+    variables = blocks(parsed, "variable")
+    passed = arguments(call)
+    for key in sorted(set(platform_variables) - passed):
+        if "default" in platform_variables[key]:  # a missing required one is reported by check_calls
+            errors.append(f"{where}: module platform does not pass {key}")
+    aliases = {
+        reference(alias, "aws")
+        for block in platform.get("terraform", [])
+        for providers in block.get("required_providers", [])
+        for alias in unwrap(providers).get("aws", [{}])[0].get("configuration_aliases", [])
+    }
+    given = set(unwrap(call.get("providers", {})) or {})
+    for alias in sorted(a for a in aliases if a):
+        if f"aws.{alias}" not in given:
+            errors.append(f"{where}: module platform is not given the provider aws.{alias}")
+    for key in sorted(passed & set(platform_variables)):
+        name = reference(call[key], "var")
+        if name is not None and name != key:
+            errors.append(f"{where}: module platform gets {key} from var.{name}; pass each variable under its own name")
+    for name, body in variables.items():
+        if reference(call.get(name), "var") != name:
+            errors.append(f"{where}: variable {name} is not passed to the platform as {name} = var.{name}")
+            continue
+        target = platform_variables.get(name)
+        if target is None:
+            continue  # reported by check_calls
+        if type_of(body) != type_of(target):
+            errors.append(f"{where}: variable {name} has type {type_of(body)}, the platform's has {type_of(target)}")
+        if "default" in body:
+            if unwrap(body["default"]) is not None:
+                errors.append(f"{where}: variable {name} has a default of its own; leave it null and set it in platform/variables.tf")
+            elif "default" not in target or unwrap(target.get("nullable", True)) is not False:
+                errors.append(f"{where}: optional variable {name} needs a default and nullable = false in platform/variables.tf")
+        elif "default" in target:
+            errors.append(f"{where}: variable {name} is required here but optional in the platform (give it default = null)")
+
+    outputs = blocks(parsed, "output")
+    for name in sorted(set(blocks(platform, "output")) - set(outputs)):
+        errors.append(f"{where} does not output the platform's {name}")
+    for name, body in outputs.items():
+        if reference(body.get("value"), "module.platform") != name:
+            errors.append(f"{where}: output {name} is not module.platform.{name}")
+
+    platform_calls = set(blocks(platform, "module"))
+    for block in parsed.get("moved", []):
+        source, target = reference(block.get("from"), "module"), reference(block.get("to"), "module.platform.module")
+        if source is None or source != target or source not in platform_calls:
+            errors.append(
+                f"{where}: moved block {expression(block.get('from'))} -> {expression(block.get('to'))} does not lead to "
+                "module.platform.module.<the same name> of a module the platform calls"
+            )
+
+    if not (path / "terraform.tfvars").exists() or not (path / "backend.hcl").exists():
+        return  # reported above
+    with (path / "terraform.tfvars").open() as handle:
+        tfvars = hcl2.load(handle)
+    for key in tfvars:
+        if key not in variables:
+            errors.append(f"{where}/terraform.tfvars sets undeclared variable {key}")
+    for name, body in variables.items():
+        if "default" not in body and name not in tfvars:
+            errors.append(f"{where}/terraform.tfvars does not set required variable {name}")
+    if unwrap(tfvars.get("environment")) != env:
+        errors.append(f"{where}/terraform.tfvars sets environment = {unwrap(tfvars.get('environment'))!r}, not {env!r}")
+    with (path / "backend.hcl").open() as handle:
+        key = str(unwrap(hcl2.load(handle).get("key", "")))
+    if f"/{env}/" not in f"/{key}":
+        errors.append(f"{where}/backend.hcl keeps the state under {key!r}, which does not name {env}")
+
+
 def main() -> int:
     errors: list[str] = []
     modules = sorted(p for p in (TF / "modules").iterdir() if p.is_dir())
-    declared: dict[str, dict[str, dict]] = {}
-    for module in modules:
-        for name in MODULE_FILES:
-            if not (module / name).exists():
-                errors.append(f"modules/{module.name} has no {name}")
-        parsed = load_dir(module)
-        variables = blocks(parsed, "variable")
-        declared[module.name] = variables
-        for name, body in variables.items():
-            for attribute in ("description", "type"):
-                if attribute not in body:
-                    errors.append(f"modules/{module.name}: variable {name} has no {attribute}")
-        for name, body in blocks(parsed, "output").items():
-            if "description" not in body:
-                errors.append(f"modules/{module.name}: output {name} has no description")
+    parsed_modules = {module: check_module(f"modules/{module.name}", module, errors) for module in modules}
+    platform = check_module("platform", PLATFORM, errors)
+    declared = {path: blocks(parsed, "variable") for path, parsed in [*parsed_modules.items(), (PLATFORM, platform)]}
+    for module, parsed in parsed_modules.items():
+        check_calls(f"modules/{module.name}", module, parsed, declared, errors)
+    check_calls("platform", PLATFORM, platform, declared, errors)
 
     environments = {p.name: p for p in (TF / "environments").iterdir() if p.is_dir()}
     if set(environments) != {"staging", "production"}:
         errors.append(f"expected environments staging and production, found {sorted(environments)}")
-    for name in ENV_SHARED:
-        texts = {env: (path / name).read_text() if (path / name).exists() else None for env, path in environments.items()}
-        if len(set(texts.values())) != 1 or None in texts.values():
-            errors.append(f"environments/*/{name} differ: environments may differ only in terraform.tfvars and backend.hcl")
-    for env, path in environments.items():
-        for name in ("terraform.tfvars", "backend.hcl"):
-            if not (path / name).exists():
-                errors.append(f"environments/{env} has no {name}")
-        parsed = load_dir(path)
-        variables = blocks(parsed, "variable")
-        with (path / "terraform.tfvars").open() as handle:
-            tfvars = hcl2.load(handle)
-        for key in tfvars:
-            if key not in variables:
-                errors.append(f"environments/{env}/terraform.tfvars sets undeclared variable {key}")
-        for name, body in variables.items():
-            if "default" not in body and name not in tfvars:
-                errors.append(f"environments/{env}/terraform.tfvars does not set required variable {name}")
-        for call, body in blocks(parsed, "module").items():
-            source = body["source"][0] if isinstance(body["source"], list) else body["source"]
-            target = pathlib.Path(source).name
-            if target not in declared:
-                errors.append(f"environments/{env}: module {call} uses unknown source {source}")
-                continue
-            passed = {k for k in body if not k.startswith("__")} - {"source", "providers", "depends_on", "count", "for_each", "version"}
-            for key in sorted(passed - set(declared[target])):
-                errors.append(f"environments/{env}: module {call} passes {key}, which modules/{target} does not declare")
-            for key, var in declared[target].items():
-                if "default" not in var and key not in passed:
-                    errors.append(f"environments/{env}: module {call} does not pass required {key}")
+    for env, path in sorted(environments.items()):
+        check_calls(f"environments/{env}", path, load_dir(path), declared, errors)
+        check_environment(env, path, platform, errors)
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = pathlib.Path(tmp) / "services"
@@ -123,7 +242,7 @@ def main() -> int:
     if render_readme.current() != render_readme.render():
         errors.append("the module reference in infrastructure/README.md is out of date (run render_readme.py --write)")
 
-    print(f"{len(modules)} modules, {len(environments)} environments")
+    print(f"{len(modules)} modules, the platform, {len(environments)} environments")
     for error in errors:
         print(f"  {error}")
     return 1 if errors else 0

@@ -1,73 +1,16 @@
-variable "environment" {
-  description = "Environment name: staging or production. Every name is chat-<environment>-..."
-  type        = string
-}
+# The platform's inputs, set by terraform.tfvars; ../../platform/variables.tf describes them.
 
-variable "region" {
-  description = "AWS region of the environment."
-  type        = string
-}
-
-variable "availability_zones" {
-  description = "Three availability zones of the region."
-  type        = list(string)
-}
-
-variable "vpc_cidr_block" {
-  description = "CIDR of the VPC (a /16)."
-  type        = string
-}
-
-variable "single_nat_gateway" {
-  description = "One NAT gateway instead of one per availability zone."
-  type        = bool
-}
-
-variable "api_certificate_arn" {
-  description = "ACM certificate (in var.region) of the API host name served by the ALB."
-  type        = string
-}
-
-variable "web_aliases" {
-  description = "Host names of the web client served by CloudFront."
-  type        = list(string)
-}
-
-variable "web_certificate_arn" {
-  description = "ACM certificate in us-east-1 covering web_aliases."
-  type        = string
-}
-
-variable "cors_allowed_origins" {
-  description = "Web origins allowed to use presigned attachment URLs."
-  type        = list(string)
-}
-
-variable "image_tag" {
-  description = "Image tag of the first task definitions (releases later go through CodeDeploy)."
-  type        = string
-}
-
-variable "ecr_repository_prefix" {
-  description = "ECR namespace of the images (<prefix>/<service>), shared with the build."
-  type        = string
-  default     = "chat-backend"
-}
-
-variable "log_level" {
-  description = "CHAT_LOG_LEVEL of every service."
-  type        = string
-  default     = "info"
-}
-
-variable "postgres_pool_size" {
-  description = "CHAT_POSTGRES_POOL_SIZE per task; max tasks x this must stay below rds_max_connections."
-  type        = number
-  default     = 10
-}
-
+variable "environment" { type = string }
+variable "region" { type = string }
+variable "availability_zones" { type = list(string) }
+variable "vpc_cidr_block" { type = string }
+variable "single_nat_gateway" { type = bool }
+variable "api_certificate_arn" { type = string }
+variable "web_aliases" { type = list(string) }
+variable "web_certificate_arn" { type = string }
+variable "cors_allowed_origins" { type = list(string) }
+variable "image_tag" { type = string }
 variable "service_sizes" {
-  description = "Per service: Fargate cpu, memory, initial desired_count and the autoscaling min_count/max_count."
   type = map(object({
     cpu           = number
     memory        = number
@@ -76,84 +19,59 @@ variable "service_sizes" {
     max_count     = number
   }))
 }
+variable "rds_instance_class" { type = string }
+variable "rds_allocated_storage_gb" { type = number }
+variable "rds_max_connections" { type = number }
+variable "documentdb_instance_class" { type = string }
+variable "documentdb_instance_count" { type = number }
+variable "msk_broker_instance_type" { type = string }
+variable "msk_broker_volume_gb" { type = number }
+variable "redis_instance_type" { type = string }
+variable "redis_maxmemory" { type = string }
+
+# Optional: left unset, they stay null and the platform applies its default.
+
+variable "ecr_repository_prefix" {
+  type    = string
+  default = null
+}
+
+variable "log_level" {
+  type    = string
+  default = null
+}
+
+variable "postgres_pool_size" {
+  type    = number
+  default = null
+}
 
 variable "deployment_config_name" {
-  description = "CodeDeploy traffic shifting of every service."
-  type        = string
-  default     = "CodeDeployDefault.ECSCanary10Percent5Minutes"
-}
-
-variable "rds_instance_class" {
-  description = "RDS PostgreSQL instance class."
-  type        = string
-}
-
-variable "rds_allocated_storage_gb" {
-  description = "Initial RDS storage."
-  type        = number
-}
-
-variable "rds_max_connections" {
-  description = "max_connections of PostgreSQL."
-  type        = number
-}
-
-variable "documentdb_instance_class" {
-  description = "DocumentDB instance class."
-  type        = string
-}
-
-variable "documentdb_instance_count" {
-  description = "DocumentDB instances (primary + replicas)."
-  type        = number
-}
-
-variable "msk_broker_instance_type" {
-  description = "MSK broker instance type."
-  type        = string
-}
-
-variable "msk_broker_volume_gb" {
-  description = "EBS volume per broker."
-  type        = number
+  type    = string
+  default = null
 }
 
 variable "msk_associate_scram_secrets" {
-  description = "Associate the services' AmazonMSK_ secrets with the cluster. Set to true once every secret holds a value (deploy step 3 in infrastructure/README.md)."
-  type        = bool
-  default     = false
-}
-
-variable "redis_instance_type" {
-  description = "Instance type of the six Redis nodes (Graviton: matches the arm64 Debian AMI)."
-  type        = string
-}
-
-variable "redis_maxmemory" {
-  description = "maxmemory of each Redis node."
-  type        = string
+  type    = bool
+  default = null
 }
 
 variable "deletion_protection" {
-  description = "Deletion protection of RDS, DocumentDB, the ALB and the Redis instances."
-  type        = bool
-  default     = true
+  type    = bool
+  default = null
 }
 
 variable "log_retention_days" {
-  description = "Retention of every CloudWatch log group."
-  type        = number
-  default     = 365
+  type    = number
+  default = null
 }
 
 variable "alarm_emails" {
-  description = "Addresses notified by every alarm."
-  type        = list(string)
-  default     = []
+  type    = list(string)
+  default = null
 }
 
 variable "eks_oidc_provider_arn" {
-  description = "OIDC provider of the EKS cluster running infrastructure/k8s, if any: the task roles then also serve as IRSA roles."
-  type        = string
-  default     = ""
+  type    = string
+  default = null
 }

@@ -1,119 +1,26 @@
-output "api_alb_dns_name" {
-  description = "Point the API host name (alias record) here."
-  value       = module.ecs.alb_dns_name
-}
+# The platform's outputs under their own names (described in ../../platform/outputs.tf), for `terraform output`.
 
-output "web_distribution_domain_name" {
-  description = "Point web_aliases (alias records) here."
-  value       = module.cloudfront.domain_name
-}
-
-output "web_distribution_id" {
-  description = "For cache invalidations after a web client release."
-  value       = module.cloudfront.distribution_id
-}
-
-output "ecr_repository_urls" {
-  description = "Where the build pushes each service's image."
-  value       = module.ecs.ecr_repository_urls
-}
-
-output "codedeploy_app_name" {
-  description = "CodeDeploy application; one deployment group per service, named after it."
-  value       = module.ecs.codedeploy_app_name
-}
-
-output "ecs_cluster_name" {
-  description = "ECS cluster of the services."
-  value       = module.ecs.cluster_name
-}
-
-output "postgres_address" {
-  description = "RDS host of every CHAT_POSTGRES_URL."
-  value       = module.rds.address
-}
-
-output "postgres_bootstrap_sql" {
-  description = "Run once as the master user to create the per-service roles and databases."
-  value       = module.rds.bootstrap_sql
-}
-
-output "postgres_master_secret_arn" {
-  description = "RDS-managed master password."
-  value       = module.rds.master_user_secret_arn
-}
-
-output "mongo_uri_template" {
-  description = "CHAT_MONGO_URI without credentials."
-  value       = module.documentdb.mongo_uri_template
-}
-
-output "kafka_bootstrap_brokers" {
-  description = "CHAT_KAFKA_BROKERS (SASL/SCRAM)."
-  value       = module.msk.bootstrap_brokers_sasl_scram
-}
-
-output "redis_nodes" {
-  description = "CHAT_REDIS_NODES."
-  value       = module.redis.chat_redis_nodes
-}
-
-output "attachments_bucket" {
-  description = "CHAT_S3_BUCKET."
-  value       = module.s3.attachments_bucket_name
-}
-
-output "static_assets_bucket" {
-  description = "Where the web client's build is uploaded."
-  value       = module.s3.static_assets_bucket_name
-}
-
-output "service_secret_arns" {
-  description = "Secrets to fill per service (JSON keys CHAT_POSTGRES_URL, CHAT_MONGO_URI, CHAT_REDIS_USERNAME, CHAT_REDIS_PASSWORD, CHAT_S3_ACCESS_KEY_ID, CHAT_S3_SECRET_ACCESS_KEY)."
-  value       = module.iam.service_secret_arns
-}
-
-output "kafka_secret_arns" {
-  description = "AmazonMSK_ secrets to fill per service ({\"username\", \"password\"})."
-  value       = module.iam.kafka_secret_arns
-}
-
-output "redis_secret_arn" {
-  description = "Secret to fill with the Redis password before the Redis instances boot."
-  value       = module.iam.redis_secret_arn
-}
-
-output "s3_user_names" {
-  description = "IAM users whose access keys go into the services' secrets (CHAT_S3_ACCESS_KEY_ID, CHAT_S3_SECRET_ACCESS_KEY)."
-  value       = module.iam.s3_user_names
-}
-
-output "task_role_arns" {
-  description = "Task roles (also the IRSA roles of the Kubernetes service accounts)."
-  value       = module.iam.task_role_arns
-}
-
-output "alarm_topic_arn" {
-  description = "SNS topic of every alarm."
-  value       = module.monitoring.alarm_topic_arn
-}
-
-output "dashboards" {
-  description = "CloudWatch dashboards."
-  value       = module.monitoring.dashboard_names
-}
-
-output "vpc_id" {
-  description = "VPC of the environment."
-  value       = module.vpc.vpc_id
-}
-
-output "private_subnet_ids" {
-  description = "Private subnets (tasks, EKS nodes)."
-  value       = module.vpc.private_subnet_ids
-}
-
-output "public_subnet_ids" {
-  description = "Public subnets (load balancers)."
-  value       = module.vpc.public_subnet_ids
-}
+output "api_alb_dns_name" { value = module.platform.api_alb_dns_name }
+output "web_distribution_domain_name" { value = module.platform.web_distribution_domain_name }
+output "web_distribution_id" { value = module.platform.web_distribution_id }
+output "ecr_repository_urls" { value = module.platform.ecr_repository_urls }
+output "codedeploy_app_name" { value = module.platform.codedeploy_app_name }
+output "ecs_cluster_name" { value = module.platform.ecs_cluster_name }
+output "postgres_address" { value = module.platform.postgres_address }
+output "postgres_bootstrap_sql" { value = module.platform.postgres_bootstrap_sql }
+output "postgres_master_secret_arn" { value = module.platform.postgres_master_secret_arn }
+output "mongo_uri_template" { value = module.platform.mongo_uri_template }
+output "kafka_bootstrap_brokers" { value = module.platform.kafka_bootstrap_brokers }
+output "redis_nodes" { value = module.platform.redis_nodes }
+output "attachments_bucket" { value = module.platform.attachments_bucket }
+output "static_assets_bucket" { value = module.platform.static_assets_bucket }
+output "service_secret_arns" { value = module.platform.service_secret_arns }
+output "kafka_secret_arns" { value = module.platform.kafka_secret_arns }
+output "redis_secret_arn" { value = module.platform.redis_secret_arn }
+output "s3_user_names" { value = module.platform.s3_user_names }
+output "task_role_arns" { value = module.platform.task_role_arns }
+output "alarm_topic_arn" { value = module.platform.alarm_topic_arn }
+output "dashboards" { value = module.platform.dashboards }
+output "vpc_id" { value = module.platform.vpc_id }
+output "private_subnet_ids" { value = module.platform.private_subnet_ids }
+output "public_subnet_ids" { value = module.platform.public_subnet_ids }

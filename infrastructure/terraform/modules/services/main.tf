@@ -1,5 +1,5 @@
 # The five services in one place: ports, databases, Kafka topics, S3 prefixes and ALB routes. The ecs, iam and
-# monitoring modules and both environments read this catalogue, so a new topic or route is declared once.
+# monitoring modules and the platform module read this catalogue, so a new topic or route is declared once.
 #
 # Kafka topics: the Shared code will define the final list; these three names scope the IAM policies meanwhile.
 # Consumer groups are named after the consuming service (the iam module grants `group/<service>*`).

@@ -1,0 +1,244 @@
+# The whole backend of one environment, composed once. environments/staging and environments/production are thin
+# root modules that configure the providers and the state backend and call this module with their terraform.tfvars:
+# the environments differ only in those values, never in layout.
+#
+# Dependencies, in apply order (Terraform derives it; infrastructure/README.md explains the manual steps between):
+#   services catalogue -> iam (KMS keys, roles, empty secrets) -> vpc -> s3 -> rds, documentdb, msk, redis
+#   -> ecs (ALB, WAF, services, CodeDeploy) -> cloudfront -> monitoring (whose alarms feed back into CodeDeploy)
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  name       = "chat-${var.environment}"
+  account_id = data.aws_caller_identity.current.account_id
+  namespace  = "${local.name}.internal"
+
+  # Bucket names are global: account and region make them unique.
+  bucket_suffix = "${local.account_id}-${var.region}"
+
+  services = module.services.services
+
+  # Non-secret CHAT_ variables of every task (Shared/ServiceKit/Configuration/ConfigKey.swift). CHAT_HTTP_HOST and
+  # CHAT_HTTP_PORT are set per service by the ecs module; CHAT_S3_SESSION_TOKEN stays empty (static keys).
+  environment_variables = {
+    CHAT_LOG_LEVEL               = var.log_level
+    CHAT_READY_TIMEOUT_MS        = "2000"
+    CHAT_POSTGRES_POOL_SIZE      = tostring(var.postgres_pool_size)
+    CHAT_KAFKA_BROKERS           = module.msk.bootstrap_brokers_sasl_scram
+    CHAT_KAFKA_SECURITY_PROTOCOL = "sasl_ssl"
+    CHAT_KAFKA_SASL_MECHANISM    = "SCRAM-SHA-512"
+    CHAT_REDIS_NODES             = module.redis.chat_redis_nodes
+    CHAT_S3_ENDPOINT             = ""
+    CHAT_S3_REGION               = var.region
+    CHAT_S3_BUCKET               = module.s3.attachments_bucket_name
+    CHAT_S3_PATH_STYLE           = "false"
+    CHAT_S3_SESSION_TOKEN        = ""
+  }
+
+  # The gateway reaches the other services through Cloud Map names.
+  service_environment = {
+    "api-gateway" = {
+      CHAT_UPSTREAM_AUTH         = "http://auth.${local.namespace}:${local.services["auth"].port}"
+      CHAT_UPSTREAM_USER         = "http://user.${local.namespace}:${local.services["user"].port}"
+      CHAT_UPSTREAM_CHAT         = "http://chat.${local.namespace}:${local.services["chat"].port}"
+      CHAT_UPSTREAM_NOTIFICATION = "http://notification.${local.namespace}:${local.services["notification"].port}"
+    }
+  }
+
+  # Secret CHAT_ variables, injected by ECS from each service's own secrets (JSON keys of chat/<env>/<service>,
+  # username/password of its AmazonMSK_ secret). The same secret layout serves the CloudFormation stack
+  # (infrastructure/ecs-task-definitions.yaml) and the Kubernetes ExternalSecrets (infrastructure/k8s).
+  service_secrets = { for svc in module.services.names : svc => merge(
+    { for key in ["CHAT_POSTGRES_URL", "CHAT_MONGO_URI", "CHAT_REDIS_USERNAME", "CHAT_REDIS_PASSWORD", "CHAT_S3_ACCESS_KEY_ID", "CHAT_S3_SECRET_ACCESS_KEY"] :
+    key => "${module.iam.service_secret_arns[svc]}:${key}::" },
+    {
+      CHAT_KAFKA_SASL_USERNAME = "${module.iam.kafka_secret_arns[svc]}:username::"
+      CHAT_KAFKA_SASL_PASSWORD = "${module.iam.kafka_secret_arns[svc]}:password::"
+    },
+  ) }
+
+  private_cidrs = module.vpc.private_subnet_cidrs
+}
+
+module "services" {
+  source = "../modules/services"
+}
+
+module "iam" {
+  source = "../modules/iam"
+
+  name                    = local.name
+  environment             = var.environment
+  services                = local.services
+  attachments_bucket_name = "${local.name}-attachments-${local.bucket_suffix}"
+  msk_cluster_name        = local.name
+  ecr_repository_prefix   = var.ecr_repository_prefix
+  eks_oidc_provider_arn   = var.eks_oidc_provider_arn
+  tags                    = var.tags
+}
+
+module "vpc" {
+  source = "../modules/vpc"
+
+  name                    = local.name
+  cidr_block              = var.vpc_cidr_block
+  availability_zones      = var.availability_zones
+  single_nat_gateway      = var.single_nat_gateway
+  flow_log_retention_days = var.log_retention_days
+  logs_kms_key_arn        = module.iam.kms_key_arns["logs"]
+  tags                    = var.tags
+}
+
+module "s3" {
+  source = "../modules/s3"
+
+  attachments_bucket_name   = "${local.name}-attachments-${local.bucket_suffix}"
+  static_assets_bucket_name = "${local.name}-static-${local.bucket_suffix}"
+  backups_bucket_name       = "${local.name}-backups-${local.bucket_suffix}"
+  logs_bucket_name          = "${local.name}-logs-${local.bucket_suffix}"
+  s3_kms_key_arn            = module.iam.kms_key_arns["s3"]
+  data_kms_key_arn          = module.iam.kms_key_arns["data"]
+  cors_allowed_origins      = var.cors_allowed_origins
+  log_retention_days        = var.log_retention_days
+  tags                      = var.tags
+}
+
+module "rds" {
+  source = "../modules/rds"
+
+  name                 = local.name
+  vpc_id               = module.vpc.vpc_id
+  database_subnet_ids  = module.vpc.database_subnet_ids
+  allowed_cidr_blocks  = local.private_cidrs
+  instance_class       = var.rds_instance_class
+  allocated_storage_gb = var.rds_allocated_storage_gb
+  max_connections      = var.rds_max_connections
+  databases            = module.services.databases
+  deletion_protection  = var.deletion_protection
+  kms_key_arn          = module.iam.kms_key_arns["data"]
+  logs_kms_key_arn     = module.iam.kms_key_arns["logs"]
+  log_retention_days   = var.log_retention_days
+  tags                 = var.tags
+}
+
+module "documentdb" {
+  source = "../modules/documentdb"
+
+  name                = local.name
+  vpc_id              = module.vpc.vpc_id
+  database_subnet_ids = module.vpc.database_subnet_ids
+  allowed_cidr_blocks = local.private_cidrs
+  instance_class      = var.documentdb_instance_class
+  instance_count      = var.documentdb_instance_count
+  deletion_protection = var.deletion_protection
+  kms_key_arn         = module.iam.kms_key_arns["data"]
+  logs_kms_key_arn    = module.iam.kms_key_arns["logs"]
+  log_retention_days  = var.log_retention_days
+  tags                = var.tags
+}
+
+module "msk" {
+  source = "../modules/msk"
+
+  name                 = local.name
+  vpc_id               = module.vpc.vpc_id
+  private_subnet_ids   = module.vpc.private_subnet_ids
+  allowed_cidr_blocks  = local.private_cidrs
+  broker_instance_type = var.msk_broker_instance_type
+  broker_volume_gb     = var.msk_broker_volume_gb
+  kms_key_arn          = module.iam.kms_key_arns["data"]
+  logs_kms_key_arn     = module.iam.kms_key_arns["logs"]
+  log_retention_days   = var.log_retention_days
+  scram_secret_arns    = var.msk_associate_scram_secrets ? values(module.iam.kafka_secret_arns) : []
+  tags                 = var.tags
+}
+
+module "redis" {
+  source = "../modules/redis-ec2"
+
+  name                   = local.name
+  vpc_id                 = module.vpc.vpc_id
+  vpc_cidr_block         = module.vpc.vpc_cidr_block
+  private_subnet_ids     = module.vpc.private_subnet_ids
+  private_subnet_cidrs   = module.vpc.private_subnet_cidrs
+  instance_type          = var.redis_instance_type
+  maxmemory              = var.redis_maxmemory
+  kms_key_arn            = module.iam.kms_key_arns["data"]
+  logs_kms_key_arn       = module.iam.kms_key_arns["logs"]
+  secrets_kms_key_arn    = module.iam.kms_key_arns["secrets"]
+  redis_secret_arn       = module.iam.redis_secret_arn
+  backups_bucket_name    = module.s3.backups_bucket_name
+  log_retention_days     = var.log_retention_days
+  termination_protection = var.deletion_protection
+  tags                   = var.tags
+}
+
+module "ecs" {
+  source = "../modules/ecs"
+
+  name                        = local.name
+  vpc_id                      = module.vpc.vpc_id
+  vpc_cidr_block              = module.vpc.vpc_cidr_block
+  public_subnet_ids           = module.vpc.public_subnet_ids
+  private_subnet_ids          = module.vpc.private_subnet_ids
+  services                    = local.services
+  service_sizes               = var.service_sizes
+  service_discovery_namespace = local.namespace
+  certificate_arn             = var.api_certificate_arn
+  # Deployment test hooks run in the VPC and reach the internet-facing ALB through the NAT gateways.
+  test_listener_cidrs     = [for ip in module.vpc.nat_gateway_public_ips : "${ip}/32"]
+  alb_deletion_protection = var.deletion_protection
+  logs_bucket_name        = module.s3.logs_bucket_name
+  logs_kms_key_arn        = module.iam.kms_key_arns["logs"]
+  log_retention_days      = var.log_retention_days
+  ecr_repository_prefix   = var.ecr_repository_prefix
+  image_tag               = var.image_tag
+  roles = { for svc in module.services.names : svc => {
+    task      = module.iam.task_role_arns[svc]
+    execution = module.iam.execution_role_arns[svc]
+  } }
+  environment            = local.environment_variables
+  service_environment    = local.service_environment
+  service_secrets        = local.service_secrets
+  deployment_config_name = var.deployment_config_name
+  rollback_alarm_names   = module.monitoring.rollback_alarm_names
+  tags                   = var.tags
+}
+
+module "cloudfront" {
+  source = "../modules/cloudfront"
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
+  }
+
+  name                                      = local.name
+  static_assets_bucket_name                 = module.s3.static_assets_bucket_name
+  static_assets_bucket_arn                  = module.s3.static_assets_bucket_arn
+  static_assets_bucket_regional_domain_name = module.s3.static_assets_bucket_regional_domain_name
+  aliases                                   = var.web_aliases
+  acm_certificate_arn                       = var.web_certificate_arn
+  logs_bucket_domain_name                   = module.s3.logs_bucket_domain_name
+  log_retention_days                        = var.log_retention_days
+  tags                                      = var.tags
+}
+
+module "monitoring" {
+  source = "../modules/monitoring"
+
+  name                          = local.name
+  services                      = module.services.names
+  alb_arn_suffix                = module.ecs.alb_arn_suffix
+  target_group_arn_suffixes     = module.ecs.target_group_arn_suffixes
+  ecs_cluster_name              = module.ecs.cluster_name
+  rds_instance_identifier       = module.rds.instance_identifier
+  rds_max_connections           = var.rds_max_connections
+  documentdb_cluster_identifier = module.documentdb.cluster_identifier
+  msk_cluster_name              = module.msk.cluster_name
+  consumer_groups               = { for svc, cfg in local.services : svc => cfg.kafka_consume if length(cfg.kafka_consume) > 0 }
+  redis_cluster_name            = local.name
+  redis_instance_ids            = module.redis.instance_ids
+  alarm_emails                  = var.alarm_emails
+  logs_kms_key_arn              = module.iam.kms_key_arns["logs"]
+  tags                          = var.tags
+}

@@ -1,0 +1,177 @@
+# Inputs of one environment. Each environment declares the same variables (all but tags, which it builds itself) and
+# passes them through; an optional one its terraform.tfvars leaves unset arrives as null, which nullable = false turns
+# into the default below, so the defaults live only here.
+
+variable "environment" {
+  description = "Environment name: staging or production. Every name is chat-<environment>-..."
+  type        = string
+}
+
+variable "tags" {
+  description = "Tags added to every resource; the environment's providers apply the same tags as default_tags."
+  type        = map(string)
+}
+
+variable "region" {
+  description = "AWS region of the environment."
+  type        = string
+}
+
+variable "availability_zones" {
+  description = "Three availability zones of the region."
+  type        = list(string)
+}
+
+variable "vpc_cidr_block" {
+  description = "CIDR of the VPC (a /16)."
+  type        = string
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT gateway instead of one per availability zone."
+  type        = bool
+}
+
+variable "api_certificate_arn" {
+  description = "ACM certificate (in var.region) of the API host name served by the ALB."
+  type        = string
+}
+
+variable "web_aliases" {
+  description = "Host names of the web client served by CloudFront."
+  type        = list(string)
+}
+
+variable "web_certificate_arn" {
+  description = "ACM certificate in us-east-1 covering web_aliases."
+  type        = string
+}
+
+variable "cors_allowed_origins" {
+  description = "Web origins allowed to use presigned attachment URLs."
+  type        = list(string)
+}
+
+variable "image_tag" {
+  description = "Image tag of the first task definitions (releases later go through CodeDeploy)."
+  type        = string
+}
+
+variable "ecr_repository_prefix" {
+  description = "ECR namespace of the images (<prefix>/<service>), shared with the build."
+  type        = string
+  default     = "chat-backend"
+  nullable    = false
+}
+
+variable "log_level" {
+  description = "CHAT_LOG_LEVEL of every service."
+  type        = string
+  default     = "info"
+  nullable    = false
+}
+
+variable "postgres_pool_size" {
+  description = "CHAT_POSTGRES_POOL_SIZE per task; max tasks x this must stay below rds_max_connections."
+  type        = number
+  default     = 10
+  nullable    = false
+}
+
+variable "service_sizes" {
+  description = "Per service: Fargate cpu, memory, initial desired_count and the autoscaling min_count/max_count."
+  type = map(object({
+    cpu           = number
+    memory        = number
+    desired_count = number
+    min_count     = number
+    max_count     = number
+  }))
+}
+
+variable "deployment_config_name" {
+  description = "CodeDeploy traffic shifting of every service."
+  type        = string
+  default     = "CodeDeployDefault.ECSCanary10Percent5Minutes"
+  nullable    = false
+}
+
+variable "rds_instance_class" {
+  description = "RDS PostgreSQL instance class."
+  type        = string
+}
+
+variable "rds_allocated_storage_gb" {
+  description = "Initial RDS storage."
+  type        = number
+}
+
+variable "rds_max_connections" {
+  description = "max_connections of PostgreSQL."
+  type        = number
+}
+
+variable "documentdb_instance_class" {
+  description = "DocumentDB instance class."
+  type        = string
+}
+
+variable "documentdb_instance_count" {
+  description = "DocumentDB instances (primary + replicas)."
+  type        = number
+}
+
+variable "msk_broker_instance_type" {
+  description = "MSK broker instance type."
+  type        = string
+}
+
+variable "msk_broker_volume_gb" {
+  description = "EBS volume per broker."
+  type        = number
+}
+
+variable "msk_associate_scram_secrets" {
+  description = "Associate the services' AmazonMSK_ secrets with the cluster. Set to true once every secret holds a value (deploy step 5 in infrastructure/README.md)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "redis_instance_type" {
+  description = "Instance type of the six Redis nodes (Graviton: matches the arm64 Debian AMI)."
+  type        = string
+}
+
+variable "redis_maxmemory" {
+  description = "maxmemory of each Redis node."
+  type        = string
+}
+
+variable "deletion_protection" {
+  description = "Deletion protection of RDS, DocumentDB, the ALB and the Redis instances."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "log_retention_days" {
+  description = "Retention of every CloudWatch log group."
+  type        = number
+  default     = 365
+  nullable    = false
+}
+
+variable "alarm_emails" {
+  description = "Addresses notified by every alarm."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "eks_oidc_provider_arn" {
+  description = "OIDC provider of the EKS cluster running infrastructure/k8s, if any: the task roles then also serve as IRSA roles."
+  type        = string
+  default     = ""
+  nullable    = false
+}
