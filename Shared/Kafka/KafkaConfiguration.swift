@@ -45,13 +45,19 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var autoOffsetReset: String
     /// How many polled records may wait for the application before polling pauses (backpressure).
     public var bufferSize: Int
+    /// How long the group waits for a silent member before moving its partitions (`session.timeout.ms`).
+    public var sessionTimeoutMilliseconds: Int
 
-    public init(_ common: KafkaConfiguration, groupId: String, topics: [String], autoOffsetReset: String = "earliest", bufferSize: Int = 1_000) {
+    public init(
+        _ common: KafkaConfiguration, groupId: String, topics: [String], autoOffsetReset: String = "earliest",
+        bufferSize: Int = 1_000, sessionTimeoutMilliseconds: Int = 10_000
+    ) {
         self.common = common
         self.groupId = groupId
         self.topics = topics
         self.autoOffsetReset = autoOffsetReset
         self.bufferSize = bufferSize
+        self.sessionTimeoutMilliseconds = sessionTimeoutMilliseconds
     }
 
     var properties: [String: String] {
@@ -61,6 +67,8 @@ public struct KafkaConsumerConfiguration: Sendable {
         properties["enable.auto.commit"] = "false"
         properties["auto.offset.reset"] = autoOffsetReset
         properties["partition.assignment.strategy"] = "cooperative-sticky"
+        properties["session.timeout.ms"] = String(sessionTimeoutMilliseconds)
+        properties["heartbeat.interval.ms"] = String(max(sessionTimeoutMilliseconds / 10, 100))
         return properties
     }
 }

@@ -15,7 +15,7 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
     private let handle: RDKafkaHandle
     private let stream: AsyncStream<KafkaRecord>
     private let continuation: AsyncStream<KafkaRecord>.Continuation
-    private let credits: DispatchSemaphore
+    private let credits: PollCredits
     private let polling = AtomicFlag(true)
     private let logger: Logger
 
@@ -23,7 +23,7 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
         self.handle = try RDKafkaHandle(type: RD_KAFKA_CONSUMER, properties: configuration.properties)
         self.logger = logger
         (self.stream, self.continuation) = AsyncStream.makeStream(of: KafkaRecord.self)
-        self.credits = DispatchSemaphore(value: configuration.bufferSize)
+        self.credits = PollCredits(configuration.bufferSize)
         rd_kafka_poll_set_consumer(handle.pointer)
         let list = rd_kafka_topic_partition_list_new(Int32(configuration.topics.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -39,11 +39,11 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
     /// Hands out records and returns a polling credit for each one taken.
     public struct Iterator: AsyncIteratorProtocol {
         var base: AsyncStream<KafkaRecord>.Iterator
-        let credits: DispatchSemaphore
+        let credits: PollCredits
 
         public mutating func next() async -> KafkaRecord? {
             let record = await base.next()
-            if record != nil { credits.signal() }
+            if record != nil { credits.give() }
             return record
         }
     }
@@ -55,6 +55,15 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
         rd_kafka_topic_partition_list_add(list, record.topic, record.partition).pointee.offset = record.offset + 1
         let result = rd_kafka_commit(handle.pointer, list, 1)
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(result) }
+    }
+
+    /// The partitions currently assigned to this member of the group.
+    public func assignedPartitions() -> [(topic: String, partition: Int32)] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(handle.pointer, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt))
+            .map { (topic: String(cString: $0.topic), partition: $0.partition) }
     }
 
     /// Runs the ``ServiceLifecycle/Service``: polls until graceful shutdown, then closes the consumer.
@@ -75,15 +84,15 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
 
     private func pollLoop() {
         while polling.isSet {
-            guard credits.wait(timeout: .now() + .milliseconds(100)) == .success else { continue }
+            guard credits.take(timeout: 0.1) else { continue }
             guard let message = rd_kafka_consumer_poll(handle.pointer, 100) else {
-                credits.signal()
+                credits.give()
                 continue
             }
             defer { rd_kafka_message_destroy(message) }
             let native = message.pointee
             guard native.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                credits.signal()
+                credits.give()
                 if native.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                     logger.warning("kafka consumer error", metadata: ["error": "\(KafkaError(native.err))"])
                 }

@@ -58,12 +58,22 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Checks that the cluster answers a metadata request; used by readiness probes.
     public func checkConnection(timeout: Duration = .seconds(2)) async throws {
+        _ = try await blocking(timeout) { handle, milliseconds in try handle.brokerCount(timeoutMilliseconds: milliseconds) }
+    }
+
+    /// The number of partitions of `topic`, or nil when the cluster does not know it.
+    public func partitionCount(of topic: String, timeout: Duration = .seconds(5)) async throws -> Int? {
+        try await blocking(timeout) { handle, milliseconds in try handle.partitionCount(of: topic, timeoutMilliseconds: milliseconds) }
+    }
+
+    /// Runs a blocking metadata call on a thread of its own, never on the caller's executor.
+    private func blocking<T: Sendable>(
+        _ timeout: Duration, _ call: @escaping @Sendable (RDKafkaHandle, Int32) throws -> T
+    ) async throws -> T {
         let handle = self.handle
         let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { _ = try handle.brokerCount(timeoutMilliseconds: milliseconds) })
-            }
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try call(handle, milliseconds) }) }
         }
     }
 

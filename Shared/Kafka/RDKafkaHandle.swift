@@ -38,6 +38,19 @@ final class RDKafkaHandle: @unchecked Sendable {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The number of partitions of `topic` as the cluster reports it, or nil when the topic does not exist.
+    /// Asks for all topics' metadata, which never auto-creates one.
+    func partitionCount(of topic: String, timeoutMilliseconds: Int32) throws -> Int? {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let result = rd_kafka_metadata(pointer, 1, nil, &metadata, timeoutMilliseconds)
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(result) }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        let topics = UnsafeBufferPointer(start: metadata.pointee.topics, count: Int(metadata.pointee.topic_cnt))
+        guard let match = topics.first(where: { String(cString: $0.topic) == topic }), match.err == RD_KAFKA_RESP_ERR_NO_ERROR
+        else { return nil }
+        return Int(match.partition_cnt)
+    }
+
     /// The linked librdkafka version, e.g. `2.0.2`.
     static var libraryVersion: String { String(cString: rd_kafka_version_str()) }
 }

@@ -6,7 +6,8 @@
  * Creates the cluster with BROKERS brokers (replication factor min(3, BROKERS)), creates each topic, writes the
  * bootstrap address list to BOOTSTRAP_FILE (atomically, once everything is ready) and then serves until SIGTERM or
  * SIGINT. Fault injection for tests: write lines to CONTROL_FIFO —
- *   "down <brokerId>" / "up <brokerId>"   take a broker off the network and bring it back.
+ *   "down <brokerId>" / "up <brokerId>"   take a broker off the network and bring it back;
+ *   "create <topic> <partitions>"         create a topic (tests use topics of their own).
  * Everything lives in memory: a restart loses all messages and offsets.
  */
 #include <errno.h>
@@ -25,9 +26,13 @@ static volatile sig_atomic_t running = 1;
 
 static void stop(int signo) { (void)signo; running = 0; }
 
-static void handle_command(rd_kafka_mock_cluster_t *cluster, char *line) {
-    int broker = 0;
-    if (sscanf(line, "down %d", &broker) == 1) {
+static void handle_command(rd_kafka_mock_cluster_t *cluster, int replication, char *line) {
+    int broker = 0, partitions = 0;
+    char topic[256];
+    if (sscanf(line, "create %255s %d", topic, &partitions) == 2 && partitions > 0) {
+        if (rd_kafka_mock_topic_create(cluster, topic, partitions, replication) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            fprintf(stderr, "kafka-mock-cluster: could not create topic %s\n", topic);
+    } else if (sscanf(line, "down %d", &broker) == 1) {
         rd_kafka_mock_broker_set_down(cluster, broker);
         fprintf(stderr, "kafka-mock-cluster: broker %d down\n", broker);
     } else if (sscanf(line, "up %d", &broker) == 1) {
@@ -98,7 +103,7 @@ int main(int argc, char **argv) {
         char *newline;
         while ((newline = strchr(buffer, '\n')) != NULL) {
             *newline = '\0';
-            handle_command(cluster, buffer);
+            handle_command(cluster, replication, buffer);
             used -= (size_t)(newline + 1 - buffer);
             memmove(buffer, newline + 1, used + 1);
         }

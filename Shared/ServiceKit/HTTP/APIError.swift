@@ -59,9 +59,16 @@ public struct APIError: Error, Sendable {
         body.checks = extra
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
-        let data = (try? JSONEncoder().encode(body)) ?? Data()
+        let data = (try? Self.encoder.encode(body)) ?? Data()
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
+
+    /// The encoder of every JSON body the kit writes: sorted keys keep bodies byte-stable (`code`, `message`, `requestId`).
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
 
     struct ErrorEnvelope: Encodable {
         struct Detail: Encodable {

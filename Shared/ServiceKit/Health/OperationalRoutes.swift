@@ -42,7 +42,7 @@ public enum OperationalRoutes {
     }
 
     static func jsonResponse(_ status: HTTPResponse.Status, _ body: some Encodable) -> Response {
-        let data = (try? JSONEncoder().encode(body)) ?? Data()
+        let data = (try? APIError.encoder.encode(body)) ?? Data()
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
