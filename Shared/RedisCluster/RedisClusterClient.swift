@@ -99,7 +99,12 @@ public final class RedisClusterClient: Service, Sendable {
     }
 
     private func node(for slot: HashSlot?) async throws -> NodeAddress {
-        guard let slot else { return configuration.seeds.first! }
+        guard let slot else {
+            guard let seed = configuration.seeds.first else {
+                throw RedisError(kind: .connection, message: "no seed nodes configured")
+            }
+            return seed
+        }
         if let owner = slots.withLock({ $0?[slot] }) { return owner }
         try await refreshTopology()
         guard let owner = slots.withLock({ $0?[slot] }) else {
