@@ -55,12 +55,7 @@ final class PostgresConnection {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
             return Self.rows(of: result)
         default:
-            let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            let message = PQresultErrorMessage(result).map { String(cString: $0) } ?? "unknown error"
-            if sqlState == nil && !isHealthy {
-                throw PostgresError(kind: .connectionLost, message: message.trimmed)
-            }
-            throw PostgresError(sqlState: sqlState, message: message.trimmed)
+            throw failure(of: result)
         }
     }
 
@@ -72,10 +67,16 @@ final class PostgresConnection {
         defer { PQclear(result) }
         let status = PQresultStatus(result)
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY else {
-            let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            let message = PQresultErrorMessage(result).map { String(cString: $0) } ?? "unknown error"
-            throw PostgresError(sqlState: sqlState, message: message.trimmed)
+            throw failure(of: result)
         }
+    }
+
+    /// The typed error of a failed result; a failure without SQLSTATE on a broken connection is a lost connection.
+    private func failure(of result: OpaquePointer) -> PostgresError {
+        let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+        let message = (PQresultErrorMessage(result).map { String(cString: $0) } ?? "unknown error").trimmed
+        if sqlState == nil && !isHealthy { return PostgresError(kind: .connectionLost, message: message) }
+        return PostgresError(sqlState: sqlState, message: message)
     }
 
     private static func rows(of result: OpaquePointer) -> [PostgresRow] {
