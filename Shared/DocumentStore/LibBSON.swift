@@ -11,12 +11,6 @@ enum LibBSON {
         return try body(native)
     }
 
-    /// Like ``withBSON(_:_:)`` for an optional document, passing NULL for `nil`.
-    static func withOptionalBSON<R>(_ document: BSONDocument?, _ body: (OpaquePointer?) throws -> R) rethrows -> R {
-        guard let document else { return try body(nil) }
-        return try withBSON(document) { try body($0) }
-    }
-
     private static func append(_ document: BSONDocument, to native: OpaquePointer) {
         for field in document.fields { append(field.value, key: field.key, to: native) }
     }

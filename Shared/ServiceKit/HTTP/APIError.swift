@@ -57,18 +57,8 @@ public struct APIError: Error, Sendable {
     public func response(requestId: String, extra: [String: String]? = nil) -> Response {
         var body = ErrorEnvelope(error: .init(code: code, message: message, requestId: requestId))
         body.checks = extra
-        var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
-        let data = (try? Self.encoder.encode(body)) ?? Data()
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return JSONResponse.make(status, body, headers: headers)
     }
-
-    /// The encoder of every JSON body the kit writes: sorted keys keep bodies byte-stable (`code`, `message`, `requestId`).
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
 
     struct ErrorEnvelope: Encodable {
         struct Detail: Encodable {

@@ -15,7 +15,7 @@ public enum OperationalRoutes {
         readyTimeout: Duration, registry: PrometheusCollectorRegistry
     ) {
         router.get("/health") { _, _ in
-            jsonResponse(.ok, ["status": "ok"])
+            JSONResponse.make(.ok, ["status": "ok"])
         }
         router.get("/ready") { _, context in
             let report = await ReadinessReport.run(checks(), timeout: readyTimeout)
@@ -25,7 +25,7 @@ public enum OperationalRoutes {
                 return APIError.unavailable("dependency not ready: \(reasons)")
                     .response(requestId: context.requestId, extra: report.results)
             }
-            return jsonResponse(.ok, ReadyBody(status: "ready", checks: report.results))
+            return JSONResponse.make(.ok, ReadyBody(status: "ready", checks: report.results))
         }
         router.get("/metrics") { _, _ in
             var buffer: [UInt8] = []
@@ -39,12 +39,5 @@ public enum OperationalRoutes {
     private struct ReadyBody: Encodable {
         let status: String
         let checks: [String: String]
-    }
-
-    static func jsonResponse(_ status: HTTPResponse.Status, _ body: some Encodable) -> Response {
-        let data = (try? APIError.encoder.encode(body)) ?? Data()
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
