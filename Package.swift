@@ -59,6 +59,8 @@ let package = Package(
         ], path: "Shared/Kafka"),
         .target(name: "RedisCluster", dependencies: [
             "CHiredis",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -90,6 +92,16 @@ let package = Package(
         .executableTarget(name: "UserService", dependencies: ["ServiceKit"], path: "Services/user"),
         .executableTarget(name: "ChatService", dependencies: ["ServiceKit"], path: "Services/chat"),
         .executableTarget(name: "NotificationService", dependencies: ["ServiceKit"], path: "Services/notification"),
+
+        // MARK: Benchmark programs (print figures; never run as tests)
+        .executableTarget(name: "StoreBenchmark", dependencies: [
+            "Postgres", "DocumentStore", "Kafka",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Tests/Benchmarks/StoreBenchmark"),
+        .executableTarget(name: "RedisClusterBenchmark", dependencies: [
+            "RedisCluster",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Tests/Benchmarks/RedisClusterBenchmark"),
 
         // MARK: Tests
         .testTarget(name: "SharedTests", dependencies: [

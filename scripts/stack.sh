@@ -6,6 +6,8 @@
 #   scripts/stack.sh status                 show what runs
 #
 # Components: postgres (15, port 55432), redis (cluster of 6 on 7000-7005: 3 masters + 3 replicas),
+# redis-faults (a second such cluster on 7100-7105 that failover and resharding tests may break at will; a
+# repeated start restarts its killed nodes and waits until the cluster is ok again),
 # kafka (librdkafka's mock cluster, 3 brokers, random ports), mongo (nx-27017 on 27117), s3 (moto on 5055).
 # Writes .local/stack.env, which the services (scripts/run.sh) and the tests read.
 set -euo pipefail
@@ -17,11 +19,12 @@ ENV_FILE="$STATE/stack.env"
 PG_BIN="$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)"
 PG_PORT=55432
 REDIS_PORTS=(7000 7001 7002 7003 7004 7005)
+REDIS_FAULT_PORTS=(7100 7101 7102 7103 7104 7105)
 MONGO_PORT=27117
 S3_PORT=5055
 S3_BUCKET=chat-attachments
 DATABASES=(auth users chat notification gateway)
-ALL=(postgres redis kafka mongo s3)
+ALL=(postgres redis redis-faults kafka mongo s3)
 WAIT="python3 $ROOT/scripts/stack/wait-for.py"
 
 log() { echo "stack: $*"; }
@@ -88,9 +91,12 @@ stop_postgres() {
     rm -f "$RUN/postgres.pid"
 }
 
-start_redis() {
-    local port fresh=0
-    for port in "${REDIS_PORTS[@]}"; do
+# Starts (or restarts the dead nodes of) the 6-node cluster on the given ports and waits for cluster_state:ok.
+start_redis_cluster() {
+    local name=$1 port fresh=0
+    shift
+    local ports=("$@")
+    for port in "${ports[@]}"; do
         local dir="$STATE/redis/$port"
         mkdir -p "$dir"
         [ -f "$dir/nodes.conf" ] || fresh=1
@@ -100,29 +106,34 @@ start_redis() {
                 --daemonize yes --pidfile "$RUN/redis-$port.pid" --logfile "$LOGS/redis-$port.log"
         fi
     done
-    for port in "${REDIS_PORTS[@]}"; do
+    for port in "${ports[@]}"; do
         for _ in $(seq 100); do redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
         redis-cli -p "$port" ping | grep -q PONG
     done
-    if [ "$fresh" = 1 ] && ! redis-cli -p 7000 cluster info | grep -q "cluster_state:ok"; then
-        log "redis: creating the cluster"
+    if [ "$fresh" = 1 ] && ! redis-cli -p "${ports[0]}" cluster info | grep -q "cluster_state:ok"; then
+        log "$name: creating the cluster"
         local nodes=()
-        for port in "${REDIS_PORTS[@]}"; do nodes+=("127.0.0.1:$port"); done
-        redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$LOGS/redis-create.log"
+        for port in "${ports[@]}"; do nodes+=("127.0.0.1:$port"); done
+        redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$LOGS/$name-create.log"
     fi
-    for port in "${REDIS_PORTS[@]}"; do
+    for port in "${ports[@]}"; do
         for _ in $(seq 200); do redis-cli -p "$port" cluster info | grep -q "cluster_state:ok" && break; sleep 0.1; done
-        redis-cli -p "$port" cluster info | grep -q "cluster_state:ok" || { log "redis: node $port is not ok"; return 1; }
+        redis-cli -p "$port" cluster info | grep -q "cluster_state:ok" || { log "$name: node $port is not ok"; return 1; }
     done
-    log "redis: cluster ok on 127.0.0.1:${REDIS_PORTS[0]}-${REDIS_PORTS[-1]}"
+    log "$name: cluster ok on 127.0.0.1:${ports[0]}-${ports[-1]}"
 }
 
-stop_redis() {
+stop_redis_cluster() {
     local port
     # In parallel: a stopping master waits for its replicas, so one at a time takes seconds each.
-    for port in "${REDIS_PORTS[@]}"; do stop_pid "$RUN/redis-$port.pid" & done
+    for port in "$@"; do stop_pid "$RUN/redis-$port.pid" & done
     wait
 }
+
+start_redis() { start_redis_cluster redis "${REDIS_PORTS[@]}"; }
+stop_redis() { stop_redis_cluster "${REDIS_PORTS[@]}"; }
+start_redis-faults() { start_redis_cluster redis-faults "${REDIS_FAULT_PORTS[@]}"; }
+stop_redis-faults() { stop_redis_cluster "${REDIS_FAULT_PORTS[@]}"; }
 
 # The topics and partition counts come from their single definition in Shared/Kafka/KafkaTopic.swift.
 kafka_topics() {
@@ -188,6 +199,7 @@ CHAT_MONGO_URI=mongodb://127.0.0.1:$MONGO_PORT/chat
 CHAT_KAFKA_BROKERS=$brokers
 CHAT_KAFKA_CONTROL=$STATE/kafka/control
 CHAT_REDIS_NODES=127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002
+CHAT_REDIS_FAULTS_NODES=127.0.0.1:7100,127.0.0.1:7101,127.0.0.1:7102
 CHAT_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 CHAT_S3_BUCKET=$S3_BUCKET
 ENV

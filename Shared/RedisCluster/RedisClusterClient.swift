@@ -1,95 +1,259 @@
 import Logging
+import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// A Redis Cluster client that routes every keyed command to the master owning the key's ``HashSlot``.
+/// A Redis Cluster client that routes every keyed command to the node owning the key's ``HashSlot``.
 ///
-/// The topology comes from `CLUSTER SLOTS` on any seed and is refreshed after a `MOVED` reply; `ASK` replies are
-/// followed with `ASKING` without changing the map. hiredis calls block, so they run on this client's own worker
-/// threads, never on an event loop.
+/// - Topology comes from `CLUSTER SHARDS` (or `CLUSTER SLOTS` on older servers) on any known node; it is reloaded
+///   periodically, after a `MOVED`, after a connection failure and when a slot has no owner. Concurrent reloads
+///   share one request.
+/// - `MOVED` updates the slot's owner and retries there; `ASK` retries once on the target after `ASKING`.
+/// - Unreachable masters and `TRYAGAIN`/`CLUSTERDOWN`/`LOADING`/`MASTERDOWN` are retried with backoff until
+///   ``RedisClusterConfiguration/retryDeadlineMilliseconds``, which covers a replica's promotion after failover.
+/// - A command whose connection broke after it was written is not retried (it may have been applied): the caller
+///   gets ``RedisError/Kind/connection``. One that gets no reply in time fails with ``RedisError/Kind/timeout``.
+/// - I/O is non-blocking on SwiftNIO; hiredis only formats commands and parses replies.
 public final class RedisClusterClient: Service, Sendable {
     public let configuration: RedisClusterConfiguration
-    private let threadPool: NIOThreadPool
-    private let slots = Mutex<SlotMap?>(nil)
-    private let idleConnections = Mutex<[NodeAddress: [NodeConnection]]>([:])
+    private let group: EventLoopGroup
     private let logger: Logger
+    private let topology = Mutex<ClusterTopology?>(nil)
+    private let pools = Mutex<[PoolKey: NodePool]>([:])
+    private let refreshInFlight = Mutex<Task<Void, Error>?>(nil)
+    private let replicaCursor = Atomic<Int>(0)
+    private let redirects = Atomic<Int>(0)
 
-    public init(configuration: RedisClusterConfiguration, logger: Logger) {
+    private struct PoolKey: Hashable {
+        let address: NodeAddress
+        let readOnly: Bool
+    }
+
+    public init(
+        configuration: RedisClusterConfiguration, eventLoopGroup: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
         self.configuration = configuration
-        self.threadPool = NIOThreadPool(numberOfThreads: configuration.workerThreads)
-        self.threadPool.start()
+        self.group = eventLoopGroup
         self.logger = logger
     }
 
-    /// The linked hiredis version.
-    public static var libraryVersion: String { NodeConnection.libraryVersion }
+    /// The linked hiredis version (used for RESP formatting and parsing).
+    public static var libraryVersion: String { RESPReplyReader.libraryVersion }
 
-    /// Runs the ``ServiceLifecycle/Service``: waits for graceful shutdown, then closes connections.
+    /// How many MOVED and ASK redirects commands have followed so far.
+    public var redirectsFollowed: Int { redirects.load(ordering: .relaxed) }
+
+    /// Runs the ``ServiceLifecycle/Service``: reloads the topology periodically until graceful shutdown, then
+    /// closes every connection.
     public func run() async throws {
-        try? await gracefulShutdown()
-        try await threadPool.shutdownGracefully()
-        idleConnections.withLock { $0.removeAll() }
-    }
-
-    /// Sends a command routed by `key` (or to any master when `key` is nil) and returns its reply.
-    /// Error replies other than redirects are thrown as ``RedisError/Kind/server``.
-    public func command(_ arguments: [String], key: String?) async throws -> RESPValue {
-        let slot = key.map { HashSlot(key: $0) }
-        var target = try await node(for: slot)
-        var asking = false
-        for _ in 0...configuration.maxRedirects {
-            let reply = try await send(arguments, to: target, asking: asking)
-            guard case .error(let message) = reply else { return reply }
-            let parts = message.split(separator: " ")
-            switch parts.first {
-            case "MOVED" where parts.count == 3:
-                guard let address = NodeAddress(String(parts[2])) else { break }
-                slots.withLock { map in map?[slot ?? HashSlot(rawValue: Int(parts[1]) ?? 0)!] = address }
-                target = address
-                asking = false
-                continue
-            case "ASK" where parts.count == 3:
-                guard let address = NodeAddress(String(parts[2])) else { break }
-                target = address
-                asking = true
-                continue
-            default: break
+        let interval = Duration.seconds(configuration.topologyRefreshIntervalSeconds)
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                do { try await self.refreshTopology() } catch {
+                    self.logger.warning("topology refresh failed", metadata: ["error": "\(error)"])
+                }
             }
-            throw RedisError(kind: .server, message: message)
         }
-        throw RedisError(kind: .tooManyRedirects, message: "more than \(configuration.maxRedirects) redirects for \(arguments.first ?? "")")
+        await close()
     }
 
-    /// `GET key`.
-    public func get(_ key: String) async throws -> String? {
-        try await command(["GET", key], key: key).string
+    /// Closes every connection; later commands open new ones.
+    public func close() async {
+        let all = pools.withLock { pools in defer { pools.removeAll() }; return Array(pools.values) }
+        for pool in all { await pool.close() }
     }
 
-    /// `SET key value [PX milliseconds]`.
-    public func set(_ key: String, _ value: String, expiresInMilliseconds: Int? = nil) async throws {
-        var arguments = ["SET", key, value]
-        if let expiresInMilliseconds { arguments += ["PX", String(expiresInMilliseconds)] }
-        _ = try await command(arguments, key: key)
+    // MARK: Sending
+
+    /// Sends `command` to the node serving its keys (any master when it has none) and returns the reply.
+    /// Error replies are thrown as ``RedisError/Kind/server``; keys in different slots as ``RedisError/Kind/crossSlot``.
+    @discardableResult
+    public func send(_ command: RedisCommand) async throws -> RESPValue {
+        let reply = try await execute(command, slot: try Self.slot(of: command))
+        if case .error(let message) = reply { throw RedisError(kind: .server, message: message) }
+        return reply
     }
 
-    /// Checks that a seed answers and reports `cluster_state:ok`; used by readiness probes.
-    public func checkCluster() async throws {
-        let info = try await command(["CLUSTER", "INFO"], key: nil)
-        guard let text = info.string, text.contains("cluster_state:ok") else {
-            throw RedisError(kind: .server, message: "cluster state is not ok")
+    /// Sends a raw command routed by `key` (or to any master when `key` is nil).
+    @discardableResult
+    public func command(_ arguments: [String], key: String?) async throws -> RESPValue {
+        try await send(RedisCommand(arguments, keys: key.map { [$0] } ?? []))
+    }
+
+    /// Sends many commands at once: grouped per node, each group pipelined on one connection, the groups in
+    /// parallel. Replies come back in the order of `commands`; error replies are values (`.error`), redirects and
+    /// transient states are followed per command.
+    public func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue] {
+        let slots = try commands.map { try Self.slot(of: $0) }
+        var groups: [NodeAddress: [Int]] = [:]
+        for (index, slot) in slots.enumerated() {
+            guard let node = try await routeOrRefresh(slot) else {
+                throw RedisError(kind: .slotNotCovered, message: "no node serves slot \(slot.map(String.init(describing:)) ?? "-")")
+            }
+            groups[node, default: []].append(index)
+        }
+        var replies = [RESPValue](repeating: .null, count: commands.count)
+        try await withThrowingTaskGroup(of: [(Int, RESPValue)].self) { tasks in
+            for (node, indexes) in groups {
+                tasks.addTask {
+                    let answers: [RESPValue]
+                    do {
+                        answers = try await self.pool(node, readOnly: false).send(indexes.map { commands[$0] })
+                    } catch let error as RedisError where error.kind == .connectionRefused {
+                        // Nothing was sent: each command finds its node on its own.
+                        var results: [(Int, RESPValue)] = []
+                        for index in indexes { results.append((index, try await self.execute(commands[index], slot: slots[index]))) }
+                        return results
+                    }
+                    var results: [(Int, RESPValue)] = []
+                    for (index, answer) in zip(indexes, answers) {
+                        if case .result = ClusterReply(answer) {
+                            results.append((index, answer))
+                        } else {
+                            results.append((index, try await self.execute(commands[index], slot: slots[index], firstReply: answer, from: node)))
+                        }
+                    }
+                    return results
+                }
+            }
+            for try await results in tasks { for (index, reply) in results { replies[index] = reply } }
+        }
+        return replies
+    }
+
+    /// The slot all keys of `command` share, nil for keyless commands.
+    static func slot(of command: RedisCommand) throws -> HashSlot? {
+        guard let first = command.keys.first else { return nil }
+        let slot = HashSlot(key: first)
+        for key in command.keys.dropFirst() where HashSlot(key: key) != slot {
+            throw RedisError(kind: .crossSlot, message: "\(command.name): keys \(first) and \(key) hash to different slots")
+        }
+        return slot
+    }
+
+    /// Sends `command` to the owner of `slot`, following redirects and waiting out transient states. Returns the
+    /// final reply, which may be an ordinary error reply. `firstReply` is a reply already received from `node`.
+    func execute(
+        _ command: RedisCommand, slot: HashSlot?, firstReply: RESPValue? = nil, from node: NodeAddress? = nil
+    ) async throws -> RESPValue {
+        var backoff = RetryBackoff(deadline: .now + .milliseconds(configuration.retryDeadlineMilliseconds))
+        var redirectCount = 0
+        var askTarget: NodeAddress?
+        var pendingReply = firstReply
+        var readOnly = configuration.readFromReplicas && ReadOnlyCommands.contains(command.name)
+        while true {
+            let reply: RESPValue
+            if let pending = pendingReply {
+                reply = pending
+                pendingReply = nil
+            } else {
+                var target = askTarget
+                if target == nil { target = try await routeOrRefresh(slot, replica: readOnly) }
+                guard let target else {
+                    guard await backoff.wait() else {
+                        throw RedisError(kind: .slotNotCovered, message: "no node serves slot \(slot.map(String.init(describing:)) ?? "-")")
+                    }
+                    try? await refreshTopology()
+                    continue
+                }
+                do {
+                    let readOnlyConnection = readOnly && askTarget == nil
+                    reply = try await pool(target, readOnly: readOnlyConnection)
+                        .send(askTarget == nil ? [command] : [.asking, command]).last!
+                } catch let error as RedisError where error.kind == .connectionRefused {
+                    // The node is gone (failover?) or a replica is down: reload the map and retry on the master.
+                    readOnly = false
+                    askTarget = nil
+                    logger.debug("node unreachable, retrying", metadata: ["node": "\(target)"])
+                    try? await refreshTopology()
+                    guard await backoff.wait() else { throw error }
+                    continue
+                } catch let error as RedisError where error.kind == .connection {
+                    Task { try? await self.refreshTopology() }
+                    throw error
+                }
+            }
+            switch ClusterReply(reply) {
+            case .result(let value):
+                return value
+            case .moved(let movedSlot, let address):
+                redirects.add(1, ordering: .relaxed)
+                redirectCount += 1
+                topology.withLock { $0?.move(movedSlot, to: address) }
+                askTarget = nil
+                readOnly = false
+                Task { try? await self.refreshTopology() }
+            case .ask(let address):
+                redirects.add(1, ordering: .relaxed)
+                redirectCount += 1
+                askTarget = address
+            case .transient(let message):
+                askTarget = nil
+                if message.hasPrefix("CLUSTERDOWN") || message.hasPrefix("MASTERDOWN") { try? await refreshTopology() }
+                guard await backoff.wait() else { throw RedisError(kind: .server, message: message) }
+            }
+            if redirectCount > configuration.maxRedirects {
+                throw RedisError(kind: .tooManyRedirects, message: "more than \(configuration.maxRedirects) redirects for \(command.name)")
+            }
         }
     }
 
-    /// Reloads the slot map from the first seed or known master that answers.
+    // MARK: Routing
+
+    /// The node for `slot` (a replica when `replica` and one is known), reloading the topology once if unknown.
+    func routeOrRefresh(_ slot: HashSlot?, replica: Bool = false) async throws -> NodeAddress? {
+        if let node = route(slot, replica: replica) { return node }
+        try await refreshTopology()
+        return route(slot, replica: replica)
+    }
+
+    private func route(_ slot: HashSlot?, replica: Bool) -> NodeAddress? {
+        topology.withLock { topology in
+            guard let topology else { return nil }
+            guard let slot else { return topology.masters.first }
+            guard let shard = topology.shard(for: slot) else { return nil }
+            guard replica, !shard.replicas.isEmpty else { return shard.master }
+            return shard.replicas[replicaCursor.wrappingAdd(1, ordering: .relaxed).oldValue % shard.replicas.count]
+        }
+    }
+
+    private func pool(_ address: NodeAddress, readOnly: Bool) -> NodePool {
+        let key = PoolKey(address: address, readOnly: readOnly)
+        return pools.withLock { pools in
+            if let pool = pools[key] { return pool }
+            let pool = NodePool(address: address, group: group, configuration: configuration, readOnly: readOnly)
+            pools[key] = pool
+            return pool
+        }
+    }
+
+    // MARK: Topology
+
+    /// Reloads the topology from the first known node or seed that answers. Concurrent calls share one reload.
     public func refreshTopology() async throws {
-        let known = slots.withLock { $0?.masters } ?? []
-        var lastError: Error = RedisError(kind: .connection, message: "no seed nodes configured")
-        for address in configuration.seeds + known {
+        let task = refreshInFlight.withLock { current in
+            if let current { return current }
+            let task = Task { try await self.loadTopology() }
+            current = task
+            return task
+        }
+        defer { refreshInFlight.withLock { if $0 == task { $0 = nil } } }
+        try await task.value
+    }
+
+    private func loadTopology() async throws {
+        let known = topology.withLock { $0.map { $0.shards.flatMap { [$0.master] + $0.replicas } } } ?? []
+        var candidates: [NodeAddress] = []
+        for address in known + configuration.seeds where !candidates.contains(address) { candidates.append(address) }
+        var lastError: Error = RedisError(kind: .connectionRefused, message: "no seed nodes configured")
+        for address in candidates {
             do {
-                let reply = try await send(["CLUSTER", "SLOTS"], to: address, asking: false)
-                let map = try SlotMap(clusterSlotsReply: reply, defaultHost: address.host)
-                slots.withLock { $0 = map }
+                let loaded = try await fetchTopology(from: address)
+                guard !loaded.shards.isEmpty else { continue }
+                topology.withLock { $0 = loaded }
                 return
             } catch {
                 lastError = error
@@ -98,35 +262,27 @@ public final class RedisClusterClient: Service, Sendable {
         throw lastError
     }
 
-    private func node(for slot: HashSlot?) async throws -> NodeAddress {
-        guard let slot else {
-            guard let seed = configuration.seeds.first else {
-                throw RedisError(kind: .connection, message: "no seed nodes configured")
-            }
-            return seed
+    private func fetchTopology(from address: NodeAddress) async throws -> ClusterTopology {
+        let pool = pool(address, readOnly: false)
+        let shards = try await pool.send([RedisCommand(["CLUSTER", "SHARDS"])])[0]
+        if case .error = shards {
+            return try ClusterTopology(clusterSlotsReply: try await pool.send([RedisCommand(["CLUSTER", "SLOTS"])])[0], defaultHost: address.host)
         }
-        if let owner = slots.withLock({ $0?[slot] }) { return owner }
-        try await refreshTopology()
-        guard let owner = slots.withLock({ $0?[slot] }) else {
-            throw RedisError(kind: .slotNotCovered, message: "no node serves slot \(slot)")
-        }
-        return owner
+        return try ClusterTopology(clusterShardsReply: shards, defaultHost: address.host)
     }
 
-    private func send(_ arguments: [String], to address: NodeAddress, asking: Bool) async throws -> RESPValue {
-        let configuration = self.configuration
-        return try await threadPool.runIfActive { [self] in
-            let connection = try idleConnections.withLock { $0[address]?.popLast() }
-                ?? NodeConnection(
-                    address: address, timeoutMilliseconds: configuration.commandTimeoutMilliseconds,
-                    username: configuration.username, password: configuration.password)
-            // A connection that failed mid-command is dropped (its state is unknown); healthy ones go back.
-            if asking { _ = try connection.command(["ASKING"]) }
-            let reply = try connection.command(arguments)
-            idleConnections.withLock { $0[address, default: []].append(connection) }
-            return reply
+    /// Checks that a node answers and reports `cluster_state:ok`; used by readiness probes.
+    public func checkCluster() async throws {
+        let info = try await command(["CLUSTER", "INFO"], key: nil)
+        guard let text = info.string, text.contains("cluster_state:ok") else {
+            throw RedisError(kind: .server, message: "cluster state is not ok")
         }
+    }
+
+    /// Opens a dedicated subscriber connection to `address` (used by sharded pub/sub).
+    func subscriberConnection(
+        to address: NodeAddress, onPush: @escaping @Sendable (RESPValue) -> Void
+    ) async throws -> NodeConnection {
+        try await NodeConnection.connect(to: address, on: group, configuration: configuration, onPush: onPush)
     }
 }
-
-extension NodeConnection: @unchecked Sendable {}

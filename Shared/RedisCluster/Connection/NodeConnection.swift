@@ -1,78 +1,92 @@
-import CHiredis
+import NIOCore
+import NIOPosix
 
-/// One blocking hiredis connection to a node. Use it only from a worker thread, one caller at a time.
-final class NodeConnection {
-    private let context: UnsafeMutablePointer<redisContext>
+/// One multiplexed connection to a node: any number of callers may send at once; their commands are pipelined
+/// and each gets its own replies. Never blocks a thread.
+final class NodeConnection: Sendable {
     let address: NodeAddress
+    private let channel: Channel
+    private let timeout: TimeAmount
 
-    /// Connects, authenticates when credentials are given, with `timeoutMilliseconds` for connect and every reply.
-    init(address: NodeAddress, timeoutMilliseconds: Int, username: String?, password: String?) throws {
-        let timeout = timeval(tv_sec: timeoutMilliseconds / 1000, tv_usec: (timeoutMilliseconds % 1000) * 1000)
-        guard let context = redisConnectWithTimeout(address.host, Int32(address.port), timeout) else {
-            throw RedisError(kind: .connection, message: "cannot allocate a connection to \(address)")
-        }
-        if context.pointee.err != 0 {
-            let message = Self.errorText(context)
-            redisFree(context)
-            throw RedisError(kind: .connection, message: "\(address): \(message)")
-        }
-        redisSetTimeout(context, timeout)
-        self.context = context
+    private init(address: NodeAddress, channel: Channel, timeout: TimeAmount) {
         self.address = address
-        if let password {
-            let reply = try command(username.map { ["AUTH", $0, password] } ?? ["AUTH", password])
-            if case .error(let message) = reply { throw RedisError(kind: .server, message: message) }
+        self.channel = channel
+        self.timeout = timeout
+    }
+
+    /// Connects, authenticates when credentials are given, and sends `READONLY` when `readOnly` (replica reads).
+    /// `onPush` makes it a subscriber connection: every reply goes there instead of to a caller.
+    static func connect(
+        to address: NodeAddress, on group: EventLoopGroup, configuration: RedisClusterConfiguration,
+        readOnly: Bool = false, onPush: (@Sendable (RESPValue) -> Void)? = nil
+    ) async throws -> NodeConnection {
+        let timeout = TimeAmount.milliseconds(Int64(configuration.commandTimeoutMilliseconds))
+        let checkInterval = TimeAmount.milliseconds(max(5, Int64(configuration.commandTimeoutMilliseconds) / 10))
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(timeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            RESPChannelHandler(address: address, timeoutCheckInterval: checkInterval, onPush: onPush))
+                    }
+                }
+                .connect(host: address.host, port: address.port).get()
+        } catch {
+            throw RedisError(kind: .connectionRefused, message: "\(address): \(error)")
+        }
+        let connection = NodeConnection(address: address, channel: channel, timeout: timeout)
+        do {
+            if let password = configuration.password {
+                let auth = configuration.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
+                try connection.checkOK(try await connection.sendSetup(RedisCommand(auth)))
+            }
+            if readOnly { try connection.checkOK(try await connection.sendSetup(RedisCommand(["READONLY"]))) }
+        } catch {
+            connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    private func sendSetup(_ command: RedisCommand) async throws -> RESPValue {
+        try await send([command])[0]
+    }
+
+    private func checkOK(_ reply: RESPValue) throws {
+        if case .error(let message) = reply { throw RedisError(kind: .server, message: "\(address): \(message)") }
+    }
+
+    var isActive: Bool { channel.isActive }
+
+    /// Writes `commands` in one flush and returns their replies in order (error replies are values, not throws).
+    func send(_ commands: [RedisCommand]) async throws -> [RESPValue] {
+        var bytes = channel.allocator.buffer(capacity: 64 * commands.count)
+        for command in commands { bytes.writeRESP(command) }
+        let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
+        let request = RESPRequest(bytes: bytes, replies: promise, expected: commands.count, deadline: .now() + timeout)
+        channel.writeAndFlush(request).cascadeFailure(to: promise)
+        do {
+            return try await promise.futureResult.get()
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw RedisError(kind: .connection, message: "\(address): \(error)")
         }
     }
 
-    deinit { redisFree(context) }
-
-    /// Sends one command and waits for its reply (error replies are returned, not thrown).
-    func command(_ arguments: [String]) throws -> RESPValue {
-        let bytes = arguments.map { Array($0.utf8) }
-        return try command(bytes)
-    }
-
-    func command(_ arguments: [[UInt8]]) throws -> RESPValue {
-        let pointers: [UnsafeMutablePointer<CChar>] = arguments.map { argument in
-            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(argument.count, 1))
-            argument.withUnsafeBytes { UnsafeMutableRawPointer(copy).copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(copy), byteCount: argument.count) }
-            return copy
-        }
-        defer { pointers.forEach { $0.deallocate() } }
-        var argv = pointers.map { UnsafePointer($0) as UnsafePointer<CChar>? }
-        var lengths = arguments.map(\.count)
-        guard let raw = redisCommandArgv(context, Int32(arguments.count), &argv, &lengths) else {
-            let message = Self.errorText(context)
-            let timedOut = context.pointee.err == REDIS_ERR_IO && message.contains("temporarily unavailable")
-            throw RedisError(kind: timedOut ? .timeout : .connection, message: "\(address): \(message)")
-        }
-        let reply = raw.assumingMemoryBound(to: redisReply.self)
-        defer { freeReplyObject(raw) }
-        return Self.value(of: reply)
-    }
-
-    private static func value(of reply: UnsafeMutablePointer<redisReply>) -> RESPValue {
-        let native = reply.pointee
-        func text() -> [UInt8] {
-            guard let pointer = native.str else { return [] }
-            return Array(UnsafeRawBufferPointer(start: pointer, count: Int(native.len)))
-        }
-        switch native.type {
-        case REDIS_REPLY_STRING: return .bulkString(text())
-        case REDIS_REPLY_STATUS: return .simpleString(String(decoding: text(), as: UTF8.self))
-        case REDIS_REPLY_ERROR: return .error(String(decoding: text(), as: UTF8.self))
-        case REDIS_REPLY_INTEGER: return .integer(native.integer)
-        case REDIS_REPLY_ARRAY:
-            return .array((0..<Int(native.elements)).map { value(of: native.element[$0]!) })
-        default: return .null
+    /// Writes commands whose answers arrive as pushes (subscriber mode).
+    func write(_ command: RedisCommand) async throws {
+        var bytes = channel.allocator.buffer(capacity: 64)
+        bytes.writeRESP(command)
+        do {
+            try await channel.writeAndFlush(RESPRequest(bytes: bytes, replies: nil, expected: 0, deadline: .now())).get()
+        } catch {
+            throw RedisError(kind: .connection, message: "\(address): \(error)")
         }
     }
 
-    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
-        withUnsafeBytes(of: context.pointee.errstr) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-    }
-
-    /// The linked hiredis version, e.g. `0.14.1`.
-    static var libraryVersion: String { "\(HIREDIS_MAJOR).\(HIREDIS_MINOR).\(HIREDIS_PATCH)" }
+    func close() { channel.close(promise: nil) }
 }

@@ -3,16 +3,20 @@ public struct RedisError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// The server answered with an error reply (`ERR`, `WRONGTYPE`, …).
         case server
-        /// The connection could not be made or broke.
+        /// No connection could be made (the command was not sent).
+        case connectionRefused
+        /// The connection broke with the command in flight: it may or may not have been applied.
         case connection
         /// The node did not answer within the command timeout.
         case timeout
         /// Too many MOVED/ASK redirects for one command.
         case tooManyRedirects
-        /// Keys of one command map to different slots.
+        /// Keys of one command map to different slots; detected before sending.
         case crossSlot
-        /// No node is known for the slot.
+        /// No node serves the slot, even after waiting out the retry deadline.
         case slotNotCovered
+        /// The bytes from the server are not valid RESP.
+        case protocolError
     }
 
     public let kind: Kind

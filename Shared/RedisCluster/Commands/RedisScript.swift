@@ -1,0 +1,34 @@
+import Crypto
+
+/// A Lua script run with `EVALSHA`, loaded into a node's script cache on first use there (`NOSCRIPT`).
+public struct RedisScript: Sendable {
+    public let source: String
+    /// The SHA-1 of `source`, as Redis names cached scripts.
+    public let sha1: String
+
+    public init(_ source: String) {
+        self.source = source
+        self.sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}
+
+extension RedisClusterClient {
+    /// Runs `script` with `EVALSHA` on the node serving `keys` (which must share one slot); when that node does not
+    /// have it cached yet it is loaded with `SCRIPT LOAD` and run again. Error replies are thrown.
+    @discardableResult
+    public func evaluate(_ script: RedisScript, keys: [String], arguments: [String] = []) async throws -> RESPValue {
+        let command = RedisCommand(["EVALSHA", script.sha1, String(keys.count)] + keys + arguments, keys: keys)
+        let slot = try Self.slot(of: command)
+        var reply = try await execute(command, slot: slot)
+        if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+            let loaded = try await execute(RedisCommand(["SCRIPT", "LOAD", script.source]), slot: slot)
+            if case .error(let message) = loaded { throw RedisError(kind: .server, message: message) }
+            reply = try await execute(command, slot: slot)
+        }
+        if case .error(let message) = reply { throw RedisError(kind: .server, message: message) }
+        return reply
+    }
+}

@@ -1,0 +1,111 @@
+import NIOCore
+
+/// Replies a connection still owes, in the order the commands were written.
+struct PendingReplies {
+    let promise: EventLoopPromise<[RESPValue]>
+    let expected: Int
+    let deadline: NIODeadline
+    var received: [RESPValue] = []
+}
+
+/// What a ``NodeConnection`` writes: encoded commands and, unless it is a subscription, who waits for the replies.
+struct RESPRequest: Sendable {
+    var bytes: ByteBuffer
+    var replies: EventLoopPromise<[RESPValue]>?
+    var expected: Int
+    var deadline: NIODeadline
+}
+
+/// Pipelines RESP commands over one channel: requests are written as they come, replies are matched to them in
+/// order. A reply that does not arrive before its deadline fails every pending request and closes the channel,
+/// because the stream can no longer be trusted to line up.
+///
+/// In subscriber mode (`onPush` set) every reply is a push message and goes to `onPush`.
+final class RESPChannelHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = RESPRequest
+    typealias OutboundOut = ByteBuffer
+
+    private let reader = RESPReplyReader()
+    private var pending = CircularBuffer<PendingReplies>(initialCapacity: 16)
+    private let address: NodeAddress
+    private let timeoutCheckInterval: TimeAmount
+    private let onPush: (@Sendable (RESPValue) -> Void)?
+    private var timeoutCheck: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+
+    init(address: NodeAddress, timeoutCheckInterval: TimeAmount, onPush: (@Sendable (RESPValue) -> Void)?) {
+        self.address = address
+        self.timeoutCheckInterval = timeoutCheckInterval
+        self.onPush = onPush
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        timeoutCheck?.cancel()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        if let replies = request.replies {
+            pending.append(PendingReplies(promise: replies, expected: request.expected, deadline: request.deadline))
+            scheduleTimeoutCheck(context: context)
+        }
+        context.write(wrapOutboundOut(request.bytes), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        do {
+            try buffer.withUnsafeReadableBytes { try reader.feed($0) }
+            while let reply = try reader.next() { deliver(reply) }
+        } catch {
+            failAll(error)
+            context.close(promise: nil)
+        }
+    }
+
+    private func deliver(_ reply: RESPValue) {
+        if let onPush {
+            onPush(reply)
+            return
+        }
+        guard !pending.isEmpty else { return }
+        pending[pending.startIndex].received.append(reply)
+        if pending[pending.startIndex].received.count == pending[pending.startIndex].expected {
+            let done = pending.removeFirst()
+            done.promise.succeed(done.received)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(RedisError(kind: .connection, message: "\(address): connection closed"))
+        onPush?(.null)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        failAll(RedisError(kind: .connection, message: "\(address): \(error)"))
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: Error) {
+        while let request = pending.popFirst() { request.promise.fail(error) }
+    }
+
+    private func scheduleTimeoutCheck(context: ChannelHandlerContext) {
+        guard timeoutCheck == nil else { return }
+        timeoutCheck = context.eventLoop.assumeIsolated().scheduleTask(in: timeoutCheckInterval) { [self] in
+            timeoutCheck = nil
+            guard let oldest = pending.first, let context = self.context else { return }
+            if oldest.deadline < .now() {
+                failAll(RedisError(kind: .timeout, message: "\(address) did not answer in time"))
+                context.close(promise: nil)
+            } else {
+                scheduleTimeoutCheck(context: context)
+            }
+        }
+    }
+}

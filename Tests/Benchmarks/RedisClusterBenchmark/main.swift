@@ -1,0 +1,1 @@
+print("redis cluster benchmark: not written yet")

@@ -1,0 +1,1 @@
+print("store benchmark: not written yet")
