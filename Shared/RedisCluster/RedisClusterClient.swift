@@ -88,38 +88,46 @@ public final class RedisClusterClient: Service, Sendable {
     /// transient states are followed per command.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue] {
         let slots = try commands.map { try Self.slot(of: $0) }
+        var owners = routeAll(slots)
+        if owners == nil {
+            try await refreshTopology()
+            owners = routeAll(slots)
+        }
+        guard let owners else { throw RedisError(kind: .slotNotCovered, message: "the topology does not cover every slot") }
         var groups: [NodeAddress: [Int]] = [:]
-        for (index, slot) in slots.enumerated() {
-            guard let node = try await routeOrRefresh(slot) else {
-                throw RedisError(kind: .slotNotCovered, message: "no node serves slot \(slot.map(String.init(describing:)) ?? "-")")
+        for (index, node) in owners.enumerated() { groups[node, default: []].append(index) }
+
+        // Send every group before waiting for any.
+        var inFlight: [(node: NodeAddress, indexes: [Int], replies: EventLoopFuture<[RESPValue]>?)] = []
+        for (node, indexes) in groups {
+            do {
+                let connection = try await pool(node, readOnly: false).connection()
+                inFlight.append((node, indexes, connection.submit(indexes.map { commands[$0] })))
+            } catch let error as RedisError where error.kind == .connectionRefused {
+                inFlight.append((node, indexes, nil))  // nothing sent: each command finds its node on its own
             }
-            groups[node, default: []].append(index)
         }
         var replies = [RESPValue](repeating: .null, count: commands.count)
-        try await withThrowingTaskGroup(of: [(Int, RESPValue)].self) { tasks in
-            for (node, indexes) in groups {
-                tasks.addTask {
-                    let answers: [RESPValue]
-                    do {
-                        answers = try await self.pool(node, readOnly: false).send(indexes.map { commands[$0] })
-                    } catch let error as RedisError where error.kind == .connectionRefused {
-                        // Nothing was sent: each command finds its node on its own.
-                        var results: [(Int, RESPValue)] = []
-                        for index in indexes { results.append((index, try await self.execute(commands[index], slot: slots[index]))) }
-                        return results
-                    }
-                    var results: [(Int, RESPValue)] = []
-                    for (index, answer) in zip(indexes, answers) {
-                        if case .result = ClusterReply(answer) {
-                            results.append((index, answer))
-                        } else {
-                            results.append((index, try await self.execute(commands[index], slot: slots[index], firstReply: answer, from: node)))
-                        }
-                    }
-                    return results
+        for (node, indexes, future) in inFlight {
+            guard let future else {
+                for index in indexes { replies[index] = try await execute(commands[index], slot: slots[index]) }
+                continue
+            }
+            let answers: [RESPValue]
+            do {
+                answers = try await future.get()
+            } catch let error as RedisError {
+                throw error
+            } catch {
+                throw RedisError(kind: .connection, message: "\(node): \(error)")
+            }
+            for (index, answer) in zip(indexes, answers) {
+                if case .result = ClusterReply(answer) {
+                    replies[index] = answer
+                } else {
+                    replies[index] = try await execute(commands[index], slot: slots[index], firstReply: answer, from: node)
                 }
             }
-            for try await results in tasks { for (index, reply) in results { replies[index] = reply } }
         }
         return replies
     }
@@ -208,6 +216,20 @@ public final class RedisClusterClient: Service, Sendable {
         if let node = route(slot, replica: replica) { return node }
         try await refreshTopology()
         return route(slot, replica: replica)
+    }
+
+    /// The master for each slot under one lock, or nil when some slot has no known owner.
+    private func routeAll(_ slots: [HashSlot?]) -> [NodeAddress]? {
+        topology.withLock { topology in
+            guard let topology else { return nil }
+            var owners: [NodeAddress] = []
+            owners.reserveCapacity(slots.count)
+            for slot in slots {
+                guard let owner = slot.map({ topology.shard(for: $0)?.master }) ?? topology.masters.first else { return nil }
+                owners.append(owner)
+            }
+            return owners
+        }
     }
 
     private func route(_ slot: HashSlot?, replica: Bool) -> NodeAddress? {

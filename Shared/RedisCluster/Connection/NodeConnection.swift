@@ -1,12 +1,17 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// One multiplexed connection to a node: any number of callers may send at once; their commands are pipelined
 /// and each gets its own replies. Never blocks a thread.
+///
+/// Requests from concurrent callers are gathered in an outbox and written by one event-loop task with one flush,
+/// so a busy connection makes one system call for many requests.
 final class NodeConnection: Sendable {
     let address: NodeAddress
     private let channel: Channel
     private let timeout: TimeAmount
+    private let outbox = Mutex<(requests: [RESPRequest], drainScheduled: Bool)>(([], false))
 
     private init(address: NodeAddress, channel: Channel, timeout: TimeAmount) {
         self.address = address
@@ -61,19 +66,43 @@ final class NodeConnection: Sendable {
 
     var isActive: Bool { channel.isActive }
 
-    /// Writes `commands` in one flush and returns their replies in order (error replies are values, not throws).
+    /// Writes `commands` together and returns their replies in order (error replies are values, not throws).
     func send(_ commands: [RedisCommand]) async throws -> [RESPValue] {
-        var bytes = channel.allocator.buffer(capacity: 64 * commands.count)
-        for command in commands { bytes.writeRESP(command) }
-        let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
-        let request = RESPRequest(bytes: bytes, replies: promise, expected: commands.count, deadline: .now() + timeout)
-        channel.writeAndFlush(request).cascadeFailure(to: promise)
         do {
-            return try await promise.futureResult.get()
+            return try await submit(commands).get()
         } catch let error as RedisError {
             throw error
         } catch {
             throw RedisError(kind: .connection, message: "\(address): \(error)")
+        }
+    }
+
+    /// Queues `commands` for writing and returns the future of their replies, without waiting.
+    func submit(_ commands: [RedisCommand]) -> EventLoopFuture<[RESPValue]> {
+        var bytes = channel.allocator.buffer(capacity: 64 * commands.count)
+        for command in commands { bytes.writeRESP(command) }
+        let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
+        enqueue(RESPRequest(bytes: bytes, replies: promise, expected: commands.count, deadline: .now() + timeout))
+        return promise.futureResult
+    }
+
+    private func enqueue(_ request: RESPRequest) {
+        let scheduleDrain = outbox.withLock { outbox in
+            outbox.requests.append(request)
+            defer { outbox.drainScheduled = true }
+            return !outbox.drainScheduled
+        }
+        guard scheduleDrain else { return }
+        channel.eventLoop.execute { [self] in
+            let requests = outbox.withLock { outbox in
+                defer { outbox = ([], false) }
+                return outbox.requests
+            }
+            for request in requests {
+                let written = channel.write(request)
+                if let replies = request.replies { written.cascadeFailure(to: replies) }
+            }
+            channel.flush()
         }
     }
 

@@ -27,7 +27,8 @@ final class NodePool: Sendable {
         try await connection().send(commands)
     }
 
-    private func connection() async throws -> NodeConnection {
+    /// One of the pool's connections, connecting it first if needed.
+    func connection() async throws -> NodeConnection {
         let index = next.wrappingAdd(1, ordering: .relaxed).oldValue % connectionCount
         let (address, group, configuration, readOnly) = (address, group, configuration, readOnly)
         while true {
