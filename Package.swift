@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         // MARK: C libraries (pkg-config)
@@ -82,13 +85,19 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], path: "Shared/ServiceKit"),
 
         // MARK: Services
         .executableTarget(name: "APIGateway", dependencies: [
             "ServiceKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ], path: "Services/api-gateway"),
-        .executableTarget(name: "AuthService", dependencies: ["ServiceKit"], path: "Services/auth"),
+        .executableTarget(name: "AuthService", dependencies: [
+            "ServiceKit", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+        ], path: "Services/auth"),
         .executableTarget(name: "UserService", dependencies: ["ServiceKit"], path: "Services/user"),
         .executableTarget(name: "ChatService", dependencies: ["ServiceKit"], path: "Services/chat"),
         .executableTarget(name: "NotificationService", dependencies: ["ServiceKit"], path: "Services/notification"),

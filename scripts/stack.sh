@@ -23,7 +23,7 @@ REDIS_FAULT_PORTS=(7100 7101 7102 7103 7104 7105)
 MONGO_PORT=27117
 S3_PORT=5055
 S3_BUCKET=chat-attachments
-DATABASES=(auth users chat notification gateway)
+DATABASES=(identity chat notification gateway)
 ALL=(postgres redis redis-faults kafka mongo s3)
 WAIT="python3 $ROOT/scripts/stack/wait-for.py"
 
@@ -188,6 +188,13 @@ start_s3() {
 
 stop_s3() { stop_pid "$RUN/s3.pid"; }
 
+# The secret the gateway signs identities with, generated once per state directory.
+internal_secret() {
+    local file="$STATE/internal-secret"
+    [ -s "$file" ] || { head -c 48 /dev/urandom | base64 | tr -d '\n=/+' > "$file"; chmod 600 "$file"; }
+    cat "$file"
+}
+
 write_env() {
     local brokers=""
     [ -s "$STATE/kafka/bootstrap" ] && brokers=$(cat "$STATE/kafka/bootstrap")
@@ -202,6 +209,7 @@ CHAT_REDIS_NODES=127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002
 CHAT_REDIS_FAULTS_NODES=127.0.0.1:7100,127.0.0.1:7101,127.0.0.1:7102
 CHAT_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 CHAT_S3_BUCKET=$S3_BUCKET
+CHAT_INTERNAL_SECRET=$(internal_secret)
 ENV
     mv "$ENV_FILE.tmp" "$ENV_FILE"
 }

@@ -24,6 +24,10 @@ public struct ConfigKey: Sendable, Hashable {
         "CHAT_POSTGRES_URL", "postgresql://chat:chat@127.0.0.1:55432/<service database>",
         "libpq connection URI of this service's database (`sslmode=verify-full&sslrootcert=...` on RDS).")
     public static let postgresPoolSize = ConfigKey("CHAT_POSTGRES_POOL_SIZE", "10", "Maximum PostgreSQL connections per instance.")
+    public static let postgresStatementTimeoutMilliseconds = ConfigKey(
+        "CHAT_POSTGRES_STATEMENT_TIMEOUT_MS", "15000", "Longest a PostgreSQL statement may run before the server cancels it (0: no limit).")
+    public static let migrateOnStart = ConfigKey(
+        "CHAT_MIGRATE_ON_START", "true", "Apply this service's pending PostgreSQL migrations at start (`<service> migrate` applies them and exits).")
     public static let mongoURI = ConfigKey(
         "CHAT_MONGO_URI", "mongodb://127.0.0.1:27117/chat",
         "DocumentDB/MongoDB URI, e.g. `...?tls=true&tlsCAFile=global-bundle.pem&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false`.")
@@ -49,15 +53,45 @@ public struct ConfigKey: Sendable, Hashable {
     public static let upstreamChat = ConfigKey("CHAT_UPSTREAM_CHAT", "http://127.0.0.1:8083", "api-gateway: chat instances.")
     public static let upstreamNotification = ConfigKey(
         "CHAT_UPSTREAM_NOTIFICATION", "http://127.0.0.1:8084", "api-gateway: notification instances.")
+    public static let internalSecret = ConfigKey(
+        "CHAT_INTERNAL_SECRET", "written by the local stack",
+        "Secret (32 bytes or more) with which the gateway signs the identity it passes to services; the same in every service. Unset: a random one per process, so no identity is accepted.")
+    public static let stateDirectory = ConfigKey(
+        "CHAT_STATE_DIR", ".local", "Local state directory; auth keeps its generated development signing key there.")
+    public static let jwtSigningKey = ConfigKey(
+        "CHAT_JWT_SIGNING_KEY", "", "auth: Ed25519 access-token signing key, base64 of the 32-byte private key. Empty: CHAT_JWT_SIGNING_KEY_FILE, else a development key in CHAT_STATE_DIR.")
+    public static let jwtSigningKeyFile = ConfigKey(
+        "CHAT_JWT_SIGNING_KEY_FILE", "", "auth: file holding that key (a mounted secret).")
+    public static let jwtRetiredPublicKeys = ConfigKey(
+        "CHAT_JWT_RETIRED_PUBLIC_KEYS", "", "auth: public keys still published in the JWKS during a rotation, `kid=base64`, comma-separated.")
+    public static let accessTokenTTLSeconds = ConfigKey("CHAT_ACCESS_TOKEN_TTL_SECONDS", "900", "auth: lifetime of access tokens.")
+    public static let refreshTokenTTLDays = ConfigKey("CHAT_REFRESH_TOKEN_TTL_DAYS", "30", "auth: lifetime of a refresh token family.")
+    public static let bcryptCost = ConfigKey("CHAT_BCRYPT_COST", "12", "auth: bcrypt cost of password hashes (at least 12 in production).")
+    public static let loginFailureLimit = ConfigKey(
+        "CHAT_LOGIN_FAILURE_LIMIT", "10", "auth: failed logins allowed per username and per address in 15 minutes before 429.")
+    public static let rateLimitPerUser = ConfigKey(
+        "CHAT_RATE_LIMIT_PER_USER", "600", "api-gateway: requests per minute per user (token bucket, bursts up to this many).")
+    public static let rateLimitPerAddress = ConfigKey(
+        "CHAT_RATE_LIMIT_PER_ADDRESS", "1200", "api-gateway: requests per minute per client address.")
+    public static let maxBodyBytes = ConfigKey("CHAT_MAX_BODY_BYTES", "1048576", "api-gateway: largest request body; larger → 413.")
+    public static let upstreamTimeoutMilliseconds = ConfigKey(
+        "CHAT_UPSTREAM_TIMEOUT_MS", "30000", "api-gateway: time an upstream may take to answer; then 504.")
+    public static let corsOrigins = ConfigKey(
+        "CHAT_CORS_ORIGINS", "", "api-gateway: origins allowed by CORS, comma-separated, `*` for any; empty: no CORS headers.")
+    public static let trustedProxyHops = ConfigKey(
+        "CHAT_TRUSTED_PROXY_HOPS", "0", "api-gateway: load balancers in front that append to X-Forwarded-For (1 behind an ALB); 0 uses the socket address.")
 
     /// Every variable of the product, in the order the README lists them.
     public static let all: [ConfigKey] = [
         httpHost, httpPort, logLevel, readyTimeoutMilliseconds,
-        postgresURL, postgresPoolSize, mongoURI,
+        postgresURL, postgresPoolSize, postgresStatementTimeoutMilliseconds, migrateOnStart, mongoURI,
         kafkaBrokers, kafkaSecurityProtocol, kafkaSASLMechanism, kafkaSASLUsername, kafkaSASLPassword,
         redisNodes, redisUsername, redisPassword,
         s3Endpoint, s3Region, s3Bucket, s3PathStyle, s3AccessKeyId, s3SecretAccessKey, s3SessionToken,
         upstreamAuth, upstreamUser, upstreamChat, upstreamNotification,
+        internalSecret, stateDirectory, jwtSigningKey, jwtSigningKeyFile, jwtRetiredPublicKeys, accessTokenTTLSeconds,
+        refreshTokenTTLDays, bcryptCost, loginFailureLimit,
+        rateLimitPerUser, rateLimitPerAddress, maxBodyBytes, upstreamTimeoutMilliseconds, corsOrigins, trustedProxyHops,
     ]
 
     /// The README table of ``all``, in Markdown.

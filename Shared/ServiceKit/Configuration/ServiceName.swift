@@ -17,12 +17,13 @@ public enum ServiceName: String, CaseIterable, Sendable {
         }
     }
 
-    /// The PostgreSQL database a service owns (each service has its own database on the shared server).
+    /// The PostgreSQL database a service uses on the shared server. auth and user share `identity`: auth writes
+    /// the account (credentials and the profile row) in one transaction at registration, so the profile exists the
+    /// moment register returns; user owns the profile fields, contacts and blocks.
     public var databaseName: String {
         switch self {
         case .apiGateway: "gateway"
-        case .auth: "auth"
-        case .user: "users"
+        case .auth, .user: "identity"
         case .chat: "chat"
         case .notification: "notification"
         }

@@ -34,69 +34,87 @@ public struct Settings: Sendable {
     public var s3SessionToken: String?
     /// api-gateway: base URLs of the instances of each upstream service.
     public var upstreams: [ServiceName: [String]]
+    /// Reads the keys only one service uses (auth's token settings, the gateway's limits…).
+    public let reader: ConfigReader
 
     /// Reads the settings of `service` from `environment`, applying local defaults to unset variables.
     public init(service: ServiceName, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        func string(_ key: ConfigKey, default fallback: String? = nil, emptyMeansEmpty: Bool = false) -> String {
-            if let value = environment[key.name], !value.isEmpty || emptyMeansEmpty { return value }
-            return fallback ?? key.localDefault
-        }
-        func optional(_ key: ConfigKey) -> String? {
-            let value = string(key)
-            return value.isEmpty ? nil : value
-        }
-        func integer(_ key: ConfigKey, default fallback: Int? = nil, range: ClosedRange<Int>) throws -> Int {
-            let raw = string(key, default: fallback.map(String.init))
-            guard let value = Int(raw), range.contains(value) else {
-                throw ConfigurationError(key: key, value: raw, expected: "an integer in \(range)")
-            }
-            return value
-        }
-        func boolean(_ key: ConfigKey) throws -> Bool {
-            switch string(key).lowercased() {
-            case "true", "1", "yes": return true
-            case "false", "0", "no": return false
-            case let other: throw ConfigurationError(key: key, value: other, expected: "true or false")
-            }
-        }
-        func list(_ key: ConfigKey) -> [String] {
-            string(key).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        }
-
+        let reader = ConfigReader(environment: environment)
+        self.reader = reader
         self.service = service
-        self.httpHost = string(.httpHost)
-        self.httpPort = try integer(.httpPort, default: service.defaultPort, range: 1...65535)
-        let level = string(.logLevel)
+        self.httpHost = reader.string(.httpHost)
+        self.httpPort = try reader.integer(.httpPort, default: service.defaultPort, range: 1...65535)
+        let level = reader.string(.logLevel)
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw ConfigurationError(key: .logLevel, value: level, expected: "a swift-log level")
         }
         self.logLevel = logLevel
-        self.readyTimeout = .milliseconds(try integer(.readyTimeoutMilliseconds, range: 50...60_000))
-        self.postgresURL = string(.postgresURL, default: "postgresql://chat:chat@127.0.0.1:55432/\(service.databaseName)")
-        self.postgresPoolSize = try integer(.postgresPoolSize, range: 1...500)
-        self.mongoURI = string(.mongoURI)
-        self.kafkaBrokers = string(.kafkaBrokers, default: "127.0.0.1:9092")
-        var security = ["security.protocol": string(.kafkaSecurityProtocol)]
-        if let mechanism = optional(.kafkaSASLMechanism) {
+        self.readyTimeout = .milliseconds(try reader.integer(.readyTimeoutMilliseconds, range: 50...60_000))
+        self.postgresURL = reader.string(.postgresURL, default: "postgresql://chat:chat@127.0.0.1:55432/\(service.databaseName)")
+        self.postgresPoolSize = try reader.integer(.postgresPoolSize, range: 1...500)
+        self.mongoURI = reader.string(.mongoURI)
+        self.kafkaBrokers = reader.string(.kafkaBrokers, default: "127.0.0.1:9092")
+        var security = ["security.protocol": reader.string(.kafkaSecurityProtocol)]
+        if let mechanism = reader.optional(.kafkaSASLMechanism) {
             security["sasl.mechanism"] = mechanism
-            security["sasl.username"] = string(.kafkaSASLUsername)
-            security["sasl.password"] = string(.kafkaSASLPassword)
+            security["sasl.username"] = reader.string(.kafkaSASLUsername)
+            security["sasl.password"] = reader.string(.kafkaSASLPassword)
         }
         self.kafkaSecurity = security
-        self.redisNodes = list(.redisNodes)
-        self.redisUsername = optional(.redisUsername)
-        self.redisPassword = optional(.redisPassword)
+        self.redisNodes = reader.list(.redisNodes)
+        self.redisUsername = reader.optional(.redisUsername)
+        self.redisPassword = reader.optional(.redisPassword)
         // Set but empty means AWS's own endpoint; unset means the local stack's.
-        self.s3Endpoint = string(.s3Endpoint, emptyMeansEmpty: true)
-        self.s3Region = string(.s3Region)
-        self.s3Bucket = string(.s3Bucket)
-        self.s3PathStyle = try boolean(.s3PathStyle)
-        self.s3AccessKeyId = string(.s3AccessKeyId)
-        self.s3SecretAccessKey = string(.s3SecretAccessKey)
-        self.s3SessionToken = optional(.s3SessionToken)
+        self.s3Endpoint = reader.string(.s3Endpoint, emptyMeansEmpty: true)
+        self.s3Region = reader.string(.s3Region)
+        self.s3Bucket = reader.string(.s3Bucket)
+        self.s3PathStyle = try reader.boolean(.s3PathStyle)
+        self.s3AccessKeyId = reader.string(.s3AccessKeyId)
+        self.s3SecretAccessKey = reader.string(.s3SecretAccessKey)
+        self.s3SessionToken = reader.optional(.s3SessionToken)
         self.upstreams = [
-            .auth: list(.upstreamAuth), .user: list(.upstreamUser),
-            .chat: list(.upstreamChat), .notification: list(.upstreamNotification),
+            .auth: reader.list(.upstreamAuth), .user: reader.list(.upstreamUser),
+            .chat: reader.list(.upstreamChat), .notification: reader.list(.upstreamNotification),
         ]
+    }
+}
+
+/// Typed access to configuration variables, with each key's local default for unset ones.
+public struct ConfigReader: Sendable {
+    let environment: [String: String]
+
+    /// The value of `key`; unset (or empty, unless `emptyMeansEmpty`) gives `fallback` or the key's local default.
+    public func string(_ key: ConfigKey, default fallback: String? = nil, emptyMeansEmpty: Bool = false) -> String {
+        if let value = environment[key.name], !value.isEmpty || emptyMeansEmpty { return value }
+        return fallback ?? key.localDefault
+    }
+
+    /// The value of `key`, nil when it is empty.
+    public func optional(_ key: ConfigKey) -> String? {
+        let value = string(key)
+        return value.isEmpty ? nil : value
+    }
+
+    /// The value of `key` as an integer within `range`.
+    public func integer(_ key: ConfigKey, default fallback: Int? = nil, range: ClosedRange<Int>) throws -> Int {
+        let raw = string(key, default: fallback.map(String.init))
+        guard let value = Int(raw), range.contains(value) else {
+            throw ConfigurationError(key: key, value: raw, expected: "an integer in \(range)")
+        }
+        return value
+    }
+
+    /// The value of `key` as `true`/`false` (also `1`/`0`, `yes`/`no`).
+    public func boolean(_ key: ConfigKey) throws -> Bool {
+        switch string(key).lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        case let other: throw ConfigurationError(key: key, value: other, expected: "true or false")
+        }
+    }
+
+    /// The value of `key` as a comma-separated list, blanks trimmed, empty items dropped.
+    public func list(_ key: ConfigKey) -> [String] {
+        string(key).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }
