@@ -30,28 +30,3 @@ public enum BSONValue: Sendable, Equatable {
         return nil
     }
 }
-
-/// A 12-byte BSON ObjectId.
-public struct ObjectId: Sendable, Hashable, CustomStringConvertible {
-    public let bytes: [UInt8]
-
-    public init(bytes: [UInt8]) {
-        precondition(bytes.count == 12, "an ObjectId has 12 bytes")
-        self.bytes = bytes
-    }
-
-    /// Parses the 24-character hexadecimal form; `nil` for anything else.
-    public init?(hex: String) {
-        let characters = Array(hex.utf8)
-        guard characters.count == 24 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(12)
-        for index in stride(from: 0, to: 24, by: 2) {
-            guard let byte = UInt8(String(decoding: characters[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        self.bytes = bytes
-    }
-
-    public var description: String { bytes.map { String(format: "%02x", $0) }.joined() }
-}

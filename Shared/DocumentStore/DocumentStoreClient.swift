@@ -57,13 +57,12 @@ public final class DocumentStoreClient: Service, @unchecked Sendable {
         let database = databaseName
         return try await withClient { client in
             try LibBSON.withBSON(command) { native in
-                let reply = bson_new()!
                 var error = bson_error_t()
-                defer { bson_destroy(reply) }
-                guard mongoc_client_command_simple(client, database, native, nil, reply, &error) else {
-                    throw DocumentStoreError(error)
+                let (succeeded, reply) = LibBSON.withReply { reply in
+                    mongoc_client_command_simple(client, database, native, nil, reply, &error)
                 }
-                return LibBSON.document(from: reply)
+                guard succeeded else { throw DocumentStoreError(error) }
+                return reply
             }
         }
     }
@@ -80,16 +79,19 @@ public final class DocumentStoreClient: Service, @unchecked Sendable {
         }
     }
 
-    /// Returns the documents of `collection` matching `filter`, in `sort` order, at most `limit` of them.
+    /// Returns the documents of `collection` matching `filter`, in `sort` order, at most `limit` of them, with the
+    /// fields of `projection` (`{field: 1, …}`) or all of them.
     ///
-    /// `filter` is built by the caller from typed values: user input goes into values, never into keys, so it can
-    /// never become a query operator.
+    /// `filter` is built by the caller from typed values (``DocumentFilter/document``): user input goes into values,
+    /// never into keys, so it can never become a query operator.
     public func find(
-        _ filter: BSONDocument, in collection: String, sort: BSONDocument? = nil, limit: Int? = nil
+        _ filter: BSONDocument, in collection: String, sort: BSONDocument? = nil, limit: Int? = nil,
+        projection: BSONDocument? = nil
     ) async throws -> [BSONDocument] {
         var findOptions = BSONDocument()
         if let sort { findOptions["sort"] = .document(sort) }
         if let limit { findOptions["limit"] = .int64(Int64(limit)) }
+        if let projection { findOptions["projection"] = .document(projection) }
         let options = findOptions
         return try await withCollection(collection) { handle in
             try LibBSON.withBSON(filter) { nativeFilter in
@@ -109,7 +111,8 @@ public final class DocumentStoreClient: Service, @unchecked Sendable {
         }
     }
 
-    private func withCollection<T: Sendable>(
+    /// Runs `body` on a worker thread with a handle on `collection` of this client's database.
+    func withCollection<T: Sendable>(
         _ name: String, _ body: @escaping @Sendable (OpaquePointer) throws -> T
     ) async throws -> T {
         let database = databaseName

@@ -2,6 +2,7 @@ import CMongoC
 
 /// A failure reported by libmongoc or the server.
 public struct DocumentStoreError: Error, CustomStringConvertible, Sendable {
+    /// What kind of failure this is; ``duplicateKey`` means the document already exists.
     public enum Kind: Sendable, Equatable {
         case invalidURI
         case duplicateKey
@@ -27,10 +28,13 @@ public struct DocumentStoreError: Error, CustomStringConvertible, Sendable {
         let kind: Kind
         switch (error.domain, error.code) {
         case (_, 11000), (_, 11001): kind = .duplicateKey
+        // MaxTimeMSExpired: the server stopped an operation that ran past its time limit.
+        case (UInt32(MONGOC_ERROR_SERVER.rawValue), 50): kind = .timeout
         case (UInt32(MONGOC_ERROR_STREAM.rawValue), UInt32(MONGOC_ERROR_STREAM_SOCKET.rawValue)) where message.contains("timed out"):
             kind = .timeout
+        // No reachable server within serverSelectionTimeoutMS is a connection failure, whatever the wording.
         case (UInt32(MONGOC_ERROR_STREAM.rawValue), _), (UInt32(MONGOC_ERROR_SERVER_SELECTION.rawValue), _):
-            kind = message.contains("timed out") || message.contains("timeout") ? .timeout : .connection
+            kind = .connection
         default: kind = .commandFailed
         }
         self.init(kind: kind, code: error.code, message: message)

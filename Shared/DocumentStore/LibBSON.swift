@@ -5,11 +5,34 @@ import Foundation
 enum LibBSON {
     /// Builds a `bson_t` for `document`, passes it to `body` and frees it afterwards.
     static func withBSON<R>(_ document: BSONDocument, _ body: (OpaquePointer) throws -> R) rethrows -> R {
-        let native = bson_new()!
+        let native = makeBSON(document)
         defer { bson_destroy(native) }
-        append(document, to: native)
         return try body(native)
     }
+
+    /// A new `bson_t` holding `document`; the caller frees it with `bson_destroy`.
+    static func makeBSON(_ document: BSONDocument) -> OpaquePointer {
+        let native = bson_new()!
+        append(document, to: native)
+        return native
+    }
+
+    /// Runs `body` with storage for a reply `bson_t`, then reads what libmongoc wrote into it.
+    ///
+    /// libmongoc initialises reply arguments itself ("overwritable storage"), so they must not come from `bson_new`,
+    /// whose heap header would be overwritten and leak: they live in aligned stack-like storage of their own.
+    static func withReply<R>(_ body: (OpaquePointer) throws -> R) rethrows -> (R, BSONDocument) {
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: bsonByteCount, alignment: 128)
+        defer { memory.deallocate() }
+        let reply = OpaquePointer(memory)
+        bson_init(reply)
+        defer { bson_destroy(reply) }
+        let result = try body(reply)
+        return (result, document(from: reply))
+    }
+
+    /// `sizeof(bson_t)` in libbson 1.x (declared over-aligned, so Swift cannot compute it).
+    private static let bsonByteCount = 128
 
     private static func append(_ document: BSONDocument, to native: OpaquePointer) {
         for field in document.fields { append(field.value, key: field.key, to: native) }

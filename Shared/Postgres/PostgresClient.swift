@@ -51,6 +51,12 @@ public final class PostgresClient: Service, Sendable {
     /// Runs the ``ServiceLifecycle/Service``: waits for graceful shutdown, then closes the pool.
     public func run() async throws {
         try? await gracefulShutdown()
+        try await shutdown()
+    }
+
+    /// Closes the pool and stops its threads, for a client used outside a `ServiceGroup` (a one-off command, a
+    /// test); later calls fail with ``PostgresError/Kind/poolClosed``.
+    public func shutdown() async throws {
         await pool.close()
         try await threadPool.shutdownGracefully()
     }

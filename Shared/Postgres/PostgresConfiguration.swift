@@ -7,9 +7,15 @@ public struct PostgresConfiguration: Sendable {
     /// Seconds libpq waits for a connection to be established.
     public var connectTimeoutSeconds: Int
 
-    public init(url: String, poolSize: Int = 10, connectTimeoutSeconds: Int = 5) {
+    /// Longest a statement may run before the server cancels it with ``PostgresError/Kind/statementTimeout``;
+    /// 0 means no limit. Set on each connection when it opens.
+    public var statementTimeoutMilliseconds: Int
+
+    public init(url: String, poolSize: Int = 10, connectTimeoutSeconds: Int = 5, statementTimeoutMilliseconds: Int = 0) {
+        precondition(poolSize > 0 && statementTimeoutMilliseconds >= 0, "a pool has connections; a timeout is not negative")
         self.url = url
         self.poolSize = poolSize
         self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
     }
 }

@@ -26,6 +26,11 @@ final class PostgresConnection {
             throw PostgresError(kind: .connectionFailed, message: message)
         }
         self.handle = connection
+        // Session settings every query relies on: dates in ISO format and UTC (see `Date: PostgresDecodable`), and
+        // the configured statement timeout (0 disables it).
+        try execute(
+            "SELECT set_config('statement_timeout', $1, false), set_config('TimeZone', 'UTC', false), set_config('DateStyle', 'ISO', false)",
+            [String(configuration.statementTimeoutMilliseconds)])
     }
 
     deinit { PQfinish(handle) }
@@ -34,10 +39,11 @@ final class PostgresConnection {
     var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
     /// Whether an idle connection is still open: a server that restarted or closed the session leaves the socket
-    /// readable (its goodbye message or EOF), which libpq only notices once it reads.
+    /// readable (its goodbye message, then EOF), which libpq only notices once it reads and parses. The product never
+    /// uses LISTEN, so an idle connection with anything to read is treated as closing and replaced.
     func isAliveWhileIdle() -> Bool {
         var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-        if poll(&descriptor, 1, 0) != 0, PQconsumeInput(handle) == 0 { return false }
+        if poll(&descriptor, 1, 0) != 0 { return false }
         return isHealthy
     }
 
@@ -71,22 +77,23 @@ final class PostgresConnection {
         }
     }
 
-    /// The typed error of a failed result; a failure without SQLSTATE on a broken connection is a lost connection.
+    /// The typed error of a failed result; any failure that left the connection broken is a lost connection.
     private func failure(of result: OpaquePointer) -> PostgresError {
         let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
         let message = (PQresultErrorMessage(result).map { String(cString: $0) } ?? "unknown error").trimmed
-        if sqlState == nil && !isHealthy { return PostgresError(kind: .connectionLost, message: message) }
+        if !isHealthy { return PostgresError(kind: .connectionLost, sqlState: sqlState, message: message) }
         return PostgresError(sqlState: sqlState, message: message)
     }
 
     private static func rows(of result: OpaquePointer) -> [PostgresRow] {
         let columnCount = PQnfields(result)
         let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+        let types = (0..<columnCount).map { PostgresDataType(rawValue: PQftype(result, $0)) }
         return (0..<PQntuples(result)).map { row in
             let values: [String?] = (0..<columnCount).map { column in
                 PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
             }
-            return PostgresRow(columns: columns, values: values)
+            return PostgresRow(columns: columns, values: values, types: types)
         }
     }
 

@@ -2,11 +2,16 @@
 public struct PostgresError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is, derived from the SQLSTATE.
     public enum Kind: Sendable, Equatable {
+        /// No connection could be opened (server down, refused, bad credentials).
         case connectionFailed
+        /// The connection broke while the statement ran (e.g. the server restarted); the statement's outcome is
+        /// unknown unless it was inside a transaction, which the server then rolled back.
         case connectionLost
         case uniqueViolation
         case foreignKeyViolation
         case serializationFailure
+        /// The statement ran longer than the configured statement timeout and was cancelled; the connection is fine.
+        case statementTimeout
         case queryFailed
         case decoding
         case poolClosed
@@ -29,7 +34,11 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         case "23505": .uniqueViolation
         case "23503": .foreignKeyViolation
         case "40001", "40P01": .serializationFailure
+        case "57014": .statementTimeout
+        // Connection exceptions, and the server shutting down or restarting (admin_shutdown, crash_shutdown,
+        // cannot_connect_now).
         case let state? where state.hasPrefix("08"): .connectionLost
+        case "57P01", "57P02", "57P03": .connectionLost
         default: .queryFailed
         }
         self.init(kind: kind, sqlState: sqlState, message: message)

@@ -16,12 +16,14 @@ import ServiceLifecycle
 public final class ServiceAssembly {
     public let settings: Settings
     public let logger: Logger
+    let postgresSettings: PostgresRuntimeSettings
     public let router: Router<ServiceRequestContext>
     private(set) var services: [any Service] = []
     private(set) var readinessChecks: [ReadinessCheck] = []
 
-    init(settings: Settings, logger: Logger) {
+    init(settings: Settings, postgresSettings: PostgresRuntimeSettings, logger: Logger) {
         self.settings = settings
+        self.postgresSettings = postgresSettings
         self.logger = logger
         self.router = Router(context: ServiceRequestContext.self)
     }
@@ -44,7 +46,9 @@ public final class ServiceAssembly {
     /// This service's PostgreSQL pool; readiness check `postgres` runs `SELECT 1`.
     public private(set) lazy var postgres: PostgresClient = {
         let client = PostgresClient(
-            configuration: .init(url: settings.postgresURL, poolSize: settings.postgresPoolSize),
+            configuration: .init(
+                url: settings.postgresURL, poolSize: settings.postgresPoolSize,
+                statementTimeoutMilliseconds: postgresSettings.statementTimeoutMilliseconds),
             logger: logger.withLabel("postgres"))
         addService(client)
         addReadinessCheck("postgres") { try await client.query("SELECT 1") }

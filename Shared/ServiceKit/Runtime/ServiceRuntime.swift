@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import Metrics
+import Postgres
 import Prometheus
 import ServiceLifecycle
 
@@ -12,18 +13,22 @@ public enum ProductVersion {
 /// Starts one service: logging, metrics, the HTTP server with the operational routes, and every component of its
 /// ``ServiceAssembly``, all in one `ServiceGroup` that shuts down gracefully on SIGTERM or SIGINT.
 public enum ServiceRuntime {
+    /// Runs `service` until SIGTERM or SIGINT; first applies its pending `migrations` when
+    /// ``ConfigKey/migrateOnStart`` is true.
     public static func run(
-        _ service: ServiceName, settings: Settings, assemble: (ServiceAssembly) async throws -> Void
+        _ service: ServiceName, settings: Settings, migrations: [PostgresMigration] = [],
+        assemble: (ServiceAssembly) async throws -> Void
     ) async throws {
-        LoggingSystem.bootstrap { label in
-            JSONLogHandler(label: label, service: service.rawValue, level: settings.logLevel)
-        }
+        let postgresSettings = try PostgresRuntimeSettings()
+        let logger = bootstrapLogging(service, settings: settings)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        var logger = Logger(label: service.rawValue)
-        logger.logLevel = settings.logLevel
 
-        let assembly = ServiceAssembly(settings: settings, logger: logger)
+        let assembly = ServiceAssembly(settings: settings, postgresSettings: postgresSettings, logger: logger)
+        if postgresSettings.migrateOnStart && !migrations.isEmpty {
+            try await PostgresMigrator(
+                client: assembly.postgres, scope: service.rawValue, migrations: migrations, logger: logger).migrate()
+        }
         assembly.router.middlewares.add(RequestIdMiddleware())
         assembly.router.middlewares.add(MetricsMiddleware())
         try await assemble(assembly)
@@ -45,5 +50,41 @@ public enum ServiceRuntime {
         logger.info("starting", metadata: ["port": "\(settings.httpPort)", "version": "\(ProductVersion.current)"])
         try await group.run()
         logger.info("stopped")
+    }
+
+    /// Applies the pending `migrations` of `service` to its database, then returns (the `migrate` subcommand).
+    public static func migrate(_ service: ServiceName, settings: Settings, migrations: [PostgresMigration]) async throws {
+        let postgresSettings = try PostgresRuntimeSettings()
+        let logger = bootstrapLogging(service, settings: settings)
+        guard !migrations.isEmpty else {
+            logger.info("no migrations declared")
+            return
+        }
+        let client = PostgresClient(
+            configuration: .init(
+                url: settings.postgresURL, poolSize: 1, statementTimeoutMilliseconds: postgresSettings.statementTimeoutMilliseconds),
+            logger: logger.withLabel("postgres"))
+        do {
+            let applied = try await PostgresMigrator(
+                client: client, scope: service.rawValue, migrations: migrations, logger: logger).migrate()
+            logger.info("migrations up to date", metadata: [
+                "applied": "\(applied.map(String.init).joined(separator: ","))",
+                "latest": "\(migrations.last!.version)",
+            ])
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+
+    /// Sends every log line of the process as JSON to standard output; returns the service's logger.
+    private static func bootstrapLogging(_ service: ServiceName, settings: Settings) -> Logger {
+        LoggingSystem.bootstrap { label in
+            JSONLogHandler(label: label, service: service.rawValue, level: settings.logLevel)
+        }
+        var logger = Logger(label: service.rawValue)
+        logger.logLevel = settings.logLevel
+        return logger
     }
 }
