@@ -120,9 +120,14 @@ let package = Package(
         ], path: "Tests/SharedTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "ServiceKit", "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ], path: "Tests/IntegrationTests"),
     ]
 )

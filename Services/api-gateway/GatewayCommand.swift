@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Hummingbird
 import ServiceKit
 
 /// The api-gateway: the only public entry point, routing the contract's paths to the services.
@@ -9,12 +10,28 @@ struct GatewayCommand: ServiceCommand {
     @OptionGroup var options: ServiceOptions
 
     func assemble(_ assembly: ServiceAssembly) async throws {
-        _ = assembly.redis
+        let settings = try GatewaySettings(assembly.settings)
         let client = assembly.httpClient
-        for (upstream, instances) in assembly.settings.upstreams.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            assembly.addReadinessCheck("upstream:\(upstream.rawValue)") {
-                try await UpstreamHealth.requireOneHealthy(instances, client: client)
-            }
+        var upstreams: [ServiceName: UpstreamPool] = [:]
+        for (service, instances) in assembly.settings.upstreams.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let pool = UpstreamPool(service: service, instances: instances)
+            upstreams[service] = pool
+            assembly.addReadinessCheck("upstream:\(service.rawValue)") { try await pool.requireOneHealthy(client: client) }
         }
+        let redis = assembly.redis
+        let signer = try IdentitySigner.configured(assembly.settings, logger: assembly.logger)
+        let limiter = RateLimiter(redis: redis, prefix: "ratelimit:gateway")
+        let verifier = AccessTokenVerifier(
+            auth: upstreams[.auth]!, client: client, denylist: TokenDenylist(redis: redis), logger: assembly.logger)
+
+        if !settings.corsOrigins.isEmpty { assembly.router.middlewares.add(AllowListCORS(origins: settings.corsOrigins)) }
+        assembly.router.middlewares.add(GatewayMiddleware(
+            upstreams: upstreams, verifier: verifier, signer: signer, limiter: limiter,
+            proxy: ReverseProxy(client: client, timeout: settings.upstreamTimeout, maxBodyBytes: settings.maxBodyBytes),
+            settings: settings))
+        assembly.httpServer = WebSocketProxy(
+            chat: upstreams[.chat]!, verifier: verifier, signer: signer, limiter: limiter, settings: settings,
+            logger: assembly.logger
+        ).serverBuilder()
     }
 }

@@ -1,0 +1,125 @@
+import AsyncHTTPClient
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceKit
+import Synchronization
+
+/// Forwards a request to an instance of its upstream service and streams the answer back.
+///
+/// Bodies stream both ways without being collected. A request body larger than the limit is refused with 413
+/// (at once when `Content-Length` says so, else when the stream passes the limit). An instance that refuses the
+/// connection is skipped for the next one; no instance → 503, a failed exchange → 502, no answer in time → 504.
+struct ReverseProxy: Sendable {
+    let client: HTTPClient
+    let timeout: Duration
+    let maxBodyBytes: Int
+
+    /// Headers that describe one hop, not the message, plus those the gateway sets itself.
+    private static let droppedRequestHeaders: Set<String> = [
+        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding",
+        "upgrade", "host", "x-chat-identity", "x-forwarded-for", "x-request-id", "content-length",
+    ]
+    private static let droppedResponseHeaders: Set<String> = [
+        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding",
+        "upgrade",
+    ]
+
+    /// Sends `request` to `pool`, adding the verified identity (if any), the client's address and the request id.
+    func forward(
+        _ request: Request, to pool: UpstreamPool, identity: String?, clientAddress: String,
+        context: ServiceRequestContext
+    ) async throws -> Response {
+        let declaredLength = request.headers[.contentLength].flatMap { Int($0) }
+        if let declaredLength, declaredLength > maxBodyBytes { throw Self.tooLarge(maxBodyBytes) }
+
+        var headers = HTTPHeaders()
+        for field in request.headers where !Self.droppedRequestHeaders.contains(field.name.canonicalName) {
+            headers.add(name: field.name.rawName, value: field.value)
+        }
+        if let identity { headers.add(name: IdentitySigner.headerName.rawName, value: identity) }
+        headers.add(name: "X-Forwarded-For", value: clientAddress)
+        headers.add(name: "X-Request-Id", value: context.requestId)
+
+        let body = LimitedBody(base: request.body, limit: maxBodyBytes)
+        let candidates = pool.candidates()
+        guard !candidates.isEmpty else { throw APIError.unavailable("no \(pool.service.rawValue) instance is configured") }
+        for instance in candidates {
+            var upstream = HTTPClientRequest(url: instance + request.uri.description)
+            upstream.method = HTTPMethod(rawValue: request.method.rawValue)
+            upstream.headers = headers
+            if request.method != .get && request.method != .head {
+                upstream.body = .stream(body, length: declaredLength.map { .known(Int64($0)) } ?? .unknown)
+            }
+            let response: HTTPClientResponse
+            do {
+                response = try await client.execute(upstream, timeout: TimeAmount(timeout))
+            } catch let error where Self.isConnectFailure(error) {
+                // Nothing was sent: the next instance gets the request.
+                pool.markDown(instance)
+                context.logger.warning("upstream refused", metadata: ["instance": "\(instance)", "error": "\(error)"])
+                continue
+            } catch let error as APIError {
+                throw error
+            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                throw APIError(.gatewayTimeout, code: "gateway_timeout", message: "\(pool.service.rawValue) did not answer in time")
+            } catch {
+                if body.exceeded { throw Self.tooLarge(maxBodyBytes) }
+                context.logger.warning("upstream failed", metadata: ["instance": "\(instance)", "error": "\(error)"])
+                throw APIError(.badGateway, code: "bad_gateway", message: "\(pool.service.rawValue) failed to answer")
+            }
+            pool.markUp(instance)
+            var fields = HTTPFields()
+            for header in response.headers where !Self.droppedResponseHeaders.contains(header.name.lowercased()) {
+                if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
+            }
+            return Response(
+                status: HTTPResponse.Status(code: Int(response.status.code)), headers: fields,
+                body: ResponseBody(asyncSequence: response.body))
+        }
+        throw APIError.unavailable("no \(pool.service.rawValue) instance is reachable")
+    }
+
+    static func tooLarge(_ limit: Int) -> APIError {
+        .payloadTooLarge("the request body is larger than \(limit) bytes")
+    }
+
+    private static func isConnectFailure(_ error: Error) -> Bool {
+        if let error = error as? HTTPClientError, error == .connectTimeout { return true }
+        if error is NIOConnectionError { return true }
+        if let error = error as? IOError { return error.errnoCode == ECONNREFUSED }
+        return false
+    }
+}
+
+/// A request body that fails once more than `limit` bytes have passed.
+final class LimitedBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let base: RequestBody
+    let limit: Int
+    private let passed = Mutex<Int>(0)
+
+    init(base: RequestBody, limit: Int) {
+        self.base = base
+        self.limit = limit
+    }
+
+    var exceeded: Bool { passed.withLock { $0 > limit } }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: RequestBody.AsyncIterator
+        let owner: LimitedBody
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let buffer = try await base.next() else { return nil }
+            let total = owner.passed.withLock { $0 += buffer.readableBytes; return $0 }
+            if total > owner.limit { throw ReverseProxy.tooLarge(owner.limit) }
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), owner: self) }
+}

@@ -1,0 +1,247 @@
+import AsyncHTTPClient
+import Foundation
+import HummingbirdWSClient
+import JWTKit
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+import RedisCluster
+import ServiceKit
+import Synchronization
+import Testing
+
+/// The api-gateway binary in front of a ``TestUpstream``: routing, token checks, the signed identity, limits,
+/// streaming, upstream failures and WebSocket relaying. Two gateway instances share the rate limits.
+@Suite(.serialized) final class GatewayTests {
+    let upstream = TestUpstream()
+    var gateways: [ServiceProcess] = []
+    let key = try! EdDSA.PrivateKey()
+    let signer = try! IdentitySigner(secret: TestStack["CHAT_INTERNAL_SECRET"])
+    static let ports = [18280, 18281]
+
+    init() async throws {
+        upstream.signingKeys.withLock { $0 = [("key-1", key)] }
+        let port = try await upstream.start()
+        let base = "http://127.0.0.1:\(port)"
+        gateways = try Self.ports.map { gatewayPort in
+            try ServiceProcess("api-gateway", port: gatewayPort, environment: [
+                "CHAT_UPSTREAM_AUTH": base, "CHAT_UPSTREAM_USER": "http://127.0.0.1:1,\(base)", "CHAT_UPSTREAM_CHAT": base,
+                "CHAT_UPSTREAM_NOTIFICATION": "http://127.0.0.1:1",
+                "CHAT_RATE_LIMIT_PER_USER": "5", "CHAT_MAX_BODY_BYTES": "65536", "CHAT_UPSTREAM_TIMEOUT_MS": "500",
+                "CHAT_CORS_ORIGINS": "https://app.example",
+            ])
+        }
+        for gateway in gateways { try await gateway.waitFor("/health", status: 200) }
+    }
+
+    deinit { upstream.stop() }
+
+    // MARK: Helpers
+
+    func token(
+        user: String = UUID().uuidString, key: EdDSA.PrivateKey? = nil, kid: String = "key-1",
+        expiresIn: TimeInterval = 900
+    ) async throws -> String {
+        let keys = JWTKeyCollection()
+        await keys.add(eddsa: key ?? self.key, kid: JWKIdentifier(string: kid))
+        let claims = AccessTokenClaims(
+            userId: user, username: "u\(user.prefix(6).lowercased())", tokenId: UUID().uuidString,
+            issuedAt: Date(), expiresAt: Date().addingTimeInterval(expiresIn))
+        return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
+    }
+
+    func call(
+        _ method: HTTPMethod = .GET, _ path: String, token: String? = nil, gateway: Int = 0,
+        headers: [(String, String)] = [], body: HTTPClientRequest.Body? = nil
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(Self.ports[gateway])\(path)")
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = body }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        return (Int(response.status.code), response.headers, String(buffer: try await response.body.collect(upTo: 1 << 22)))
+    }
+
+    // MARK: Routing and identity
+
+    @Test func routesCarryASignedIdentityThatServicesCanVerify() async throws {
+        let user = UUID().uuidString
+        let answer = try await call(.GET, "/v1/users/me?x=1", token: try await token(user: user), headers: [("X-Request-Id", "req-42")])
+        #expect(answer.status == 200)
+        #expect(answer.headers["X-Request-Id"].first == "req-42")
+        #expect(answer.headers["X-Seen-Request-Id"].first == "req-42")
+        #expect(answer.headers["X-Seen-Path"].first == "/v1/users/me?x=1")
+        #expect(answer.headers["X-Seen-Forwarded-For"].first == "127.0.0.1")
+        let identity = try #require(answer.headers["X-Seen-Identity"].first.flatMap { signer.verify($0) })
+        #expect(identity.userId == user)
+
+        // A client's own X-Chat-Identity never reaches a service, not even on public routes.
+        let forged = signer.sign(VerifiedIdentity(userId: "admin", username: "admin", tokenId: "x", expiresAt: Int64.max))
+        let publicCall = try await call(.POST, "/v1/auth/register", headers: [("X-Chat-Identity", forged)], body: .bytes(ByteBuffer(string: "{}")))
+        #expect(publicCall.status == 200)
+        #expect(publicCall.headers["X-Seen-Identity"].first == "none")
+        // Unknown paths are the contract's 404.
+        let unknown = try await call(.GET, "/v1/nothing-here")
+        #expect(unknown.status == 404)
+        #expect(unknown.body.contains(#""code":"not_found""#))
+    }
+
+    @Test func badTokensAreRefusedWith401() async throws {
+        #expect(try await call(.GET, "/v1/users/me").status == 401)
+        #expect(try await call(.GET, "/v1/users/me", headers: [("Authorization", "Basic abc")]).status == 401)
+        #expect(try await call(.GET, "/v1/users/me", token: "not.a.token").status == 401)
+        // Expired.
+        #expect(try await call(.GET, "/v1/users/me", token: try await token(expiresIn: -60)).status == 401)
+        // Signed by another key under a published kid, or under an unknown kid.
+        #expect(try await call(.GET, "/v1/users/me", token: try await token(key: try EdDSA.PrivateKey())).status == 401)
+        #expect(try await call(.GET, "/v1/users/me", token: try await token(key: try EdDSA.PrivateKey(), kid: "nobody")).status == 401)
+        // alg: none, and a payload changed after signing.
+        let valid = try await token()
+        let parts = valid.split(separator: ".").map(String.init)
+        let noneHeader = Base64URL.encode(Array(#"{"alg":"none","typ":"JWT","kid":"key-1"}"#.utf8))
+        #expect(try await call(.GET, "/v1/users/me", token: "\(noneHeader).\(parts[1]).").status == 401)
+        var payload = try #require(Base64URL.decode(parts[1]))
+        payload = Array(String(decoding: payload, as: UTF8.self).replacingOccurrences(of: "\"sub\":\"", with: "\"sub\":\"x").utf8)
+        #expect(try await call(.GET, "/v1/users/me", token: "\(parts[0]).\(Base64URL.encode(payload)).\(parts[2])").status == 401)
+        // The browser form for WebSockets works on any route too.
+        #expect(try await call(.GET, "/v1/users/me?access_token=\(valid)").status == 200)
+    }
+
+    @Test func aRevokedTokenIsRefusedAtOnce() async throws {
+        let user = UUID().uuidString
+        let jwt = try await token(user: user)
+        #expect(try await call(.GET, "/v1/users/me", token: jwt).status == 200)
+        let keys = JWTKeyCollection()
+        await keys.add(eddsa: key, kid: "key-1")
+        let claims = try await keys.verify(jwt, as: AccessTokenClaims.self)
+        let redis = RedisTestCluster.main.client()
+        try await TokenDenylist(redis: redis).deny(
+            tokenId: claims.jti.value, expiresAt: Int64(claims.exp.value.timeIntervalSince1970), now: Int64(Date().timeIntervalSince1970))
+        let answer = try await call(.GET, "/v1/users/me", token: jwt)
+        #expect(answer.status == 401)
+        #expect(answer.body.contains("revoked"))
+        await redis.close()
+    }
+
+    @Test func keysRotatedInAuthAreFetchedOnAnUnknownKid() async throws {
+        #expect(try await call(.GET, "/v1/users/me", token: try await token()).status == 200)
+        let newKey = try EdDSA.PrivateKey()
+        upstream.signingKeys.withLock { $0.append(("key-2", newKey)) }
+        let rotated = try await token(key: newKey, kid: "key-2")
+        // The gateway refetches the keys at most once per interval; within a few seconds the new key verifies.
+        var status = 0
+        for _ in 0..<50 where status != 200 {
+            status = try await call(.GET, "/v1/users/me", token: rotated).status
+            if status != 200 { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(status == 200)
+    }
+
+    // MARK: Limits
+
+    @Test func theRateLimitIsSharedByGatewayInstances() async throws {
+        let jwt = try await token()
+        var statuses: [Int] = []
+        var retryAfter: String?
+        for index in 0..<8 {
+            let answer = try await call(.GET, "/v1/users/me", token: jwt, gateway: index % 2)
+            statuses.append(answer.status)
+            if answer.status == 429 { retryAfter = answer.headers["Retry-After"].first }
+        }
+        #expect(statuses.prefix(5).allSatisfy { $0 == 200 })
+        #expect(statuses.suffix(3).allSatisfy { $0 == 429 })
+        #expect((retryAfter.flatMap(Int.init) ?? 0) >= 1)
+    }
+
+    @Test func bodiesStreamBothWaysUpToTheLimit() async throws {
+        let jwt = try await token()
+        let payload = String(repeating: "0123456789abcdef", count: 4000)  // 64,000 bytes
+        let echoed = try await call(.POST, "/v1/conversations", token: jwt, body: .bytes(ByteBuffer(string: payload)))
+        #expect(echoed.status == 200)
+        #expect(echoed.body.count == payload.count && echoed.body == payload)
+        let tooLarge = String(repeating: "x", count: 70_000)
+        let declared = try await call(.POST, "/v1/conversations", token: try await token(), body: .bytes(ByteBuffer(string: tooLarge)))
+        #expect(declared.status == 413)
+        #expect(declared.body.contains("payload_too_large"))
+        let chunks = (0..<35).map { _ in ByteBuffer(string: String(repeating: "y", count: 2000)) }
+        let streamed = try await call(.POST, "/v1/conversations", token: try await token(), body: .stream(chunks.async, length: .unknown))
+        #expect(streamed.status == 413)
+    }
+
+    @Test func upstreamFailuresAreContractErrors() async throws {
+        // The first user instance is down: requests go to the second without failing.
+        for _ in 0..<4 { #expect(try await call(.GET, "/v1/users/me", token: try await token()).status == 200) }
+        let unavailable = try await call(.GET, "/v1/notifications", token: try await token())
+        #expect(unavailable.status == 503)
+        #expect(unavailable.body.contains(#""code":"unavailable""#))
+        let slow = try await call(.GET, "/v1/users/slow", token: try await token())
+        #expect(slow.status == 504)
+        #expect(slow.body.contains("gateway_timeout"))
+    }
+
+    @Test func corsAnswersOnlyAllowedOrigins() async throws {
+        let allowed = try await call(.OPTIONS, "/v1/users/me", headers: [
+            ("Origin", "https://app.example"), ("Access-Control-Request-Method", "GET"),
+        ])
+        #expect(allowed.headers["Access-Control-Allow-Origin"].first == "https://app.example")
+        let other = try await call(.GET, "/v1/auth/jwks", headers: [("Origin", "https://evil.example")])
+        #expect(other.headers["Access-Control-Allow-Origin"].isEmpty)
+    }
+
+    // MARK: WebSocket
+
+    @Test func webSocketsRelayFramesAndCloseCodesBothWays() async throws {
+        let user = UUID().uuidString
+        let jwt = try await token(user: user)
+        let url = "ws://127.0.0.1:\(Self.ports[0])/v1/ws"
+        let echoes = Mutex<[String]>([])
+        let closed = try await WebSocketClient.connect(
+            url: url, configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(jwt)"]),
+            logger: TestStack.logger
+        ) { inbound, outbound, _ in
+            try await outbound.write(.text("hello"))
+            try await outbound.write(.text(String(repeating: "z", count: 60_000)))
+            try await outbound.write(.text("close:4001"))
+            for try await message in inbound.messages(maxSize: 1 << 20) {
+                if case .text(let text) = message { echoes.withLock { $0.append(text) } }
+            }
+        }
+        let received = echoes.withLock { $0 }
+        #expect(received.count == 2 && received.first == "hello" && received.last == String(repeating: "z", count: 60_000), "\(received.map(\.count))")
+        #expect(closed?.closeCode == .init(codeNumber: 4001))
+        #expect(closed?.reason == "bye")
+        let identity = try #require(upstream.seenWebSocketIdentity.withLock { $0 }.flatMap { signer.verify($0) })
+        #expect(identity.userId == user)
+
+        // A client that closes makes the gateway close the chat side.
+        let closedBefore = upstream.closedByClient.load(ordering: .relaxed)
+        try await WebSocketClient.connect(url: "\(url)?access_token=\(jwt)", logger: TestStack.logger) { inbound, outbound, _ in
+            try await outbound.write(.text("ping me"))
+            var iterator = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+            _ = try await iterator.next()
+            try await outbound.close(.normalClosure, reason: nil)
+        }
+        var relayedClose = false
+        for _ in 0..<100 where !relayedClose {
+            relayedClose = upstream.closedByClient.load(ordering: .relaxed) > closedBefore
+            if !relayedClose { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(relayedClose)
+
+        // Frames over 64 KiB close with 1009; a bad token gets 401 and no upgrade.
+        let oversized = try await WebSocketClient.connect(
+            url: url, configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(jwt)"]),
+            logger: TestStack.logger
+        ) { inbound, outbound, _ in
+            try await outbound.write(.text(String(repeating: "o", count: 70_000)))
+            for try await _ in inbound {}
+        }
+        #expect(oversized?.closeCode == .messageTooLarge)
+        await #expect(throws: (any Error).self) {
+            try await WebSocketClient.connect(url: url, configuration: .init(additionalHeaders: [.authorization: "Bearer nope"]), logger: TestStack.logger) { _, _, _ in }
+        }
+        let refused = try await call(.GET, "/v1/ws", headers: [("Authorization", "Bearer nope")])
+        #expect(refused.status == 401)
+    }
+}
