@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import DocumentStore
 import Hummingbird
+import HummingbirdCore
 import Kafka
 import Logging
 import Postgres
@@ -18,6 +19,8 @@ public final class ServiceAssembly {
     public let logger: Logger
     let postgresSettings: PostgresRuntimeSettings
     public let router: Router<ServiceRequestContext>
+    /// How the HTTP server speaks: HTTP/1.1 unless the service needs more (the gateway adds WebSocket upgrades).
+    public var httpServer: HTTPServerBuilder = .http1()
     private(set) var services: [any Service] = []
     private(set) var readinessChecks: [ReadinessCheck] = []
 

@@ -39,6 +39,7 @@ public enum ServiceRuntime {
 
         let application = Application(
             router: assembly.router,
+            server: assembly.httpServer,
             configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort), serverName: service.rawValue),
             logger: logger)
         // The HTTP server is listed last so that it stops first: in-flight requests finish while clients still work.
