@@ -1,8 +1,7 @@
 import ServiceKit
 
 extension AuthCommand {
-    /// auth's tables in the `identity` database it shares with user (versions are recorded per service), oldest
-    /// first. Versions only grow; an applied migration is never edited, a change is a new migration. Applied by
+    /// The schema of the `identity` database, which auth shares with user (``IdentitySchema``). Applied by
     /// `auth migrate` and at start (CHAT_MIGRATE_ON_START).
-    static let migrations: [PostgresMigration] = []
+    static let migrations: [PostgresMigration] = IdentitySchema.migrations
 }

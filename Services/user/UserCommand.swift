@@ -8,7 +8,11 @@ struct UserCommand: ServiceCommand {
     @OptionGroup var options: ServiceOptions
 
     func assemble(_ assembly: ServiceAssembly) async throws {
-        _ = assembly.postgres
-        _ = assembly.redis
+        UserRoutes(
+            profiles: ProfileStore(postgres: assembly.postgres),
+            relations: ContactsAndBlocks(postgres: assembly.postgres),
+            presence: PresenceStore(redis: assembly.redis),
+            identitySigner: try IdentitySigner.configured(assembly.settings, logger: assembly.logger)
+        ).add(to: assembly.router)
     }
 }

@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+import ServiceKit
+
+/// The `/v1/auth` routes of the contract: register, login, refresh and JWKS are public; logout needs the identity
+/// the gateway passes (``IdentityMiddleware``).
+struct AuthRoutes: Sendable {
+    let accounts: AccountStore
+    let refreshTokens: RefreshTokens
+    let hasher: PasswordHasher
+    let issuer: AccessTokenIssuer
+    let throttle: LoginThrottle
+    let denylist: TokenDenylist
+    let identitySigner: IdentitySigner
+
+    /// What register, login and refresh answer: `{user, accessToken, refreshToken, expiresIn}`.
+    struct Session: ResponseEncodable, Sendable {
+        let user: UserRecord
+        let accessToken: String
+        let refreshToken: String
+        /// Seconds until the access token expires.
+        let expiresIn: Int
+    }
+
+    func add(to router: Router<ServiceRequestContext>) {
+        router.post("/v1/auth/register") { request, context in
+            EditedResponse(status: .created, response: try await register(request, context))
+        }
+        router.post("/v1/auth/login") { request, context in try await login(request, context) }
+        router.post("/v1/auth/refresh") { request, context in try await refresh(request, context) }
+        router.get("/v1/auth/jwks") { _, _ in
+            EditedResponse(headers: [.cacheControl: "public, max-age=300"], response: issuer.jwks)
+        }
+        router.group("/v1/auth/logout")
+            .add(middleware: IdentityMiddleware(signer: identitySigner))
+            .post { request, context in try await logout(request, context) }
+    }
+
+    private func register(_ request: Request, _ context: ServiceRequestContext) async throws -> Session {
+        let fields = try await request.decode(as: RegisterRequest.self, context: context).validated()
+        let hash = try await hasher.hash(fields.password)
+        let account = try await accounts.register(username: fields.username, displayName: fields.displayName, passwordHash: hash)
+        return try await session(for: account.user, refreshToken: account.refreshToken)
+    }
+
+    /// Wrong username and wrong password get the same answer after the same work (a bcrypt check either way).
+    private func login(_ request: Request, _ context: ServiceRequestContext) async throws -> Session {
+        let body = try await request.decode(as: LoginRequest.self, context: context)
+        let username = AccountRules.isValidUsername(body.username) ? body.username.lowercased() : nil
+        let attempt = try await throttle.begin(username: username, address: request.clientAddress(context))
+        var account: (user: UserRecord, passwordHash: String)?
+        if let username { account = try await accounts.credentials(username: username) }
+        guard try await hasher.verify(body.password, against: account?.passwordHash), let account else {
+            throw APIError.unauthorized("invalid username or password")
+        }
+        try await throttle.release(attempt)
+        return try await session(for: account.user, refreshToken: try await refreshTokens.startFamily(userId: account.user.id))
+    }
+
+    private func refresh(_ request: Request, _ context: ServiceRequestContext) async throws -> Session {
+        let body = try await request.decode(as: RefreshTokenRequest.self, context: context)
+        switch try await refreshTokens.rotate(body.refreshToken) {
+        case .rotated(let token, let user):
+            return try await session(for: user, refreshToken: token)
+        case .reused:
+            context.logger.warning("refresh token reused: family revoked")
+            throw APIError.unauthorized("invalid refresh token")
+        case .invalid:
+            throw APIError.unauthorized("invalid refresh token")
+        }
+    }
+
+    /// Revokes the refresh family and denylists the access token that made the call until it expires.
+    private func logout(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let body = try await request.decode(as: RefreshTokenRequest.self, context: context)
+        try await refreshTokens.revokeFamily(of: body.refreshToken, userId: identity.userId)
+        try await denylist.deny(
+            tokenId: identity.tokenId, expiresAt: identity.expiresAt, now: Int64(Date().timeIntervalSince1970))
+        return Response(status: .noContent)
+    }
+
+    private func session(for user: UserRecord, refreshToken: String) async throws -> Session {
+        let access = try await issuer.issue(userId: user.id, username: user.username)
+        return Session(user: user, accessToken: access.value, refreshToken: refreshToken, expiresIn: access.expiresIn)
+    }
+}
+
+extension AccessTokenIssuer.JWKSet: ResponseEncodable {}

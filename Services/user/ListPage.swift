@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import ServiceKit
+
+/// The contract's list paging: `?limit=` (default 50, 1–200) and an opaque `?cursor=`, answered as
+/// `{"items": [...], "nextCursor": "..."|null}`.
+///
+/// Lists of users are ordered by lowercased username (unique); a cursor is the base64url of the last one served.
+struct PageRequest: Sendable {
+    static let defaultLimit = 50
+    static let maximumLimit = 200
+
+    let limit: Int
+    /// The lowercased username after which the page starts.
+    let after: String
+
+    /// The paging of `request`; 400 `invalid_request` for a bad limit or cursor.
+    init(_ request: Request) throws {
+        let parameters = request.uri.queryParameters
+        if let text = parameters.get("limit") {
+            guard let limit = Int(text), (1...Self.maximumLimit).contains(limit) else {
+                throw APIError.invalidRequest("limit must be an integer from 1 to \(Self.maximumLimit)")
+            }
+            self.limit = limit
+        } else {
+            limit = Self.defaultLimit
+        }
+        if let cursor = parameters.get("cursor"), !cursor.isEmpty {
+            guard let bytes = Base64URL.decode(cursor), let after = String(bytes: bytes, encoding: .utf8),
+                  !after.isEmpty, after.utf8.count <= 64
+            else { throw APIError.invalidRequest("invalid cursor") }
+            self.after = after
+        } else {
+            after = ""
+        }
+    }
+
+    /// The page for `rows`, fetched with a limit of ``limit`` + 1 so that a further page shows.
+    func page(_ rows: [UserRecord]) -> Page<UserRecord> {
+        let items = Array(rows.prefix(limit))
+        let next = rows.count > limit ? items.last.map { Base64URL.encode(Array($0.username.lowercased().utf8)) } : nil
+        return Page(items: items, nextCursor: next)
+    }
+}
+
+/// `{"items": [...], "nextCursor": "..."|null}`.
+struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
+    let items: [Item]
+    let nextCursor: String?
+
+    private enum CodingKeys: String, CodingKey { case items, nextCursor }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+}
