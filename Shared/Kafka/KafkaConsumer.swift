@@ -6,13 +6,15 @@ import ServiceLifecycle
 /// A consumer-group member whose records arrive as an `AsyncSequence`.
 ///
 /// Offsets are never committed automatically: call ``commit(_:)`` once a record's handling finished, which gives
-/// at-least-once processing. Polling runs on a dedicated thread and pauses while `bufferSize` records wait for the
+/// at-least-once processing. Rebalances are handled (cooperative-sticky): once a partition is revoked, commits for
+/// records polled from it fail with ``KafkaError/isPartitionRevoked`` instead of moving its new owner's offset. Polling runs on a dedicated thread and pauses while `bufferSize` records wait for the
 /// application, so a slow handler applies backpressure instead of growing memory. Run the consumer as a `Service`;
 /// on graceful shutdown it leaves the group cleanly and the sequence ends.
 public final class KafkaConsumer: Service, AsyncSequence, Sendable {
     public typealias Element = KafkaRecord
 
     private let handle: RDKafkaHandle
+    private let assignment: PartitionAssignment
     private let stream: AsyncStream<KafkaRecord>
     private let continuation: AsyncStream<KafkaRecord>.Continuation
     private let credits: PollCredits
@@ -20,7 +22,15 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
     private let logger: Logger
 
     public init(configuration: KafkaConsumerConfiguration, logger: Logger) throws {
-        self.handle = try RDKafkaHandle(type: RD_KAFKA_CONSUMER, properties: configuration.properties)
+        let assignment = PartitionAssignment()
+        self.assignment = assignment
+        self.handle = try RDKafkaHandle(type: RD_KAFKA_CONSUMER, properties: configuration.properties, callbackContext: assignment) { native in
+            rd_kafka_conf_set_opaque(native, Unmanaged.passUnretained(assignment).toOpaque())
+            rd_kafka_conf_set_rebalance_cb(native) { consumer, event, partitions, opaque in
+                guard let consumer, let opaque else { return }
+                Unmanaged<PartitionAssignment>.fromOpaque(opaque).takeUnretainedValue().rebalance(consumer, event, partitions)
+            }
+        }
         self.logger = logger
         (self.stream, self.continuation) = AsyncStream.makeStream(of: KafkaRecord.self)
         self.credits = PollCredits(configuration.bufferSize)
@@ -49,11 +59,22 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
     }
 
     /// Commits `record`'s offset (the next one to read) for its partition, asynchronously.
+    ///
+    /// Throws ``KafkaError/isPartitionRevoked`` without committing when the partition was revoked from this consumer
+    /// since the record was polled: its new owner reads the record again (at least once).
     public func commit(_ record: KafkaRecord) throws {
-        let list = rd_kafka_topic_partition_list_new(1)!
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        rd_kafka_topic_partition_list_add(list, record.topic, record.partition).pointee.offset = record.offset + 1
-        let result = rd_kafka_commit(handle.pointer, list, 1)
+        let handle = self.handle
+        let result = assignment.whileAssigned(
+            topic: record.topic, partition: record.partition, generation: record.assignmentGeneration
+        ) {
+            let list = rd_kafka_topic_partition_list_new(1)!
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            rd_kafka_topic_partition_list_add(list, record.topic, record.partition).pointee.offset = record.offset + 1
+            return rd_kafka_commit(handle.pointer, list, 1)
+        }
+        guard let result else {
+            throw KafkaError.partitionRevoked(topic: record.topic, partition: record.partition, offset: record.offset)
+        }
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(result) }
     }
 
@@ -98,11 +119,11 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
                 }
                 continue
             }
-            continuation.yield(Self.record(from: message))
+            continuation.yield(Self.record(from: message, assignment: assignment))
         }
     }
 
-    private static func record(from message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaRecord {
+    private static func record(from message: UnsafeMutablePointer<rd_kafka_message_t>, assignment: PartitionAssignment) -> KafkaRecord {
         let native = message.pointee
         func bytes(_ pointer: UnsafeMutableRawPointer?, _ count: Int) -> [UInt8] {
             guard let pointer, count > 0 else { return [] }
@@ -120,13 +141,15 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
                 index += 1
             }
         }
+        let topic = String(cString: rd_kafka_topic_name(native.rkt))
         return KafkaRecord(
-            topic: String(cString: rd_kafka_topic_name(native.rkt)),
+            topic: topic,
             partition: native.partition,
             offset: native.offset,
             key: native.key.map { bytes($0, native.key_len) },
             value: bytes(native.payload, native.len),
-            headers: headers
+            headers: headers,
+            assignmentGeneration: assignment.generation(topic: topic, partition: native.partition)
         )
     }
 }

@@ -20,5 +20,16 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
         code == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT.rawValue || code == RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue
     }
 
+    /// A commit refused because the record's partition was revoked from this consumer after the record was polled.
+    static func partitionRevoked(topic: String, partition: Int32, offset: Int64) -> KafkaError {
+        KafkaError(
+            code: RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS.rawValue,
+            message: "partition \(partition) of \(topic) was revoked from this consumer; offset \(offset) not committed")
+    }
+
+    /// Whether a commit was refused because the partition now belongs to another member of the group, which will
+    /// deliver the record again; the handler's work stays done, nothing else is needed.
+    public var isPartitionRevoked: Bool { code == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS.rawValue }
+
     public var description: String { "Kafka error \(code): \(message)" }
 }

@@ -6,4 +6,6 @@ public struct KafkaRecord: Sendable {
     public let key: [UInt8]?
     public let value: [UInt8]
     public let headers: [(name: String, value: [UInt8])]
+    /// The assignment generation of the partition when the record was polled (see `PartitionAssignment`).
+    let assignmentGeneration: UInt64
 }

@@ -3,9 +3,16 @@ import CRdKafka
 /// Owns one `rd_kafka_t` and builds it from string properties; the single place this module configures librdkafka.
 final class RDKafkaHandle: @unchecked Sendable {
     let pointer: OpaquePointer
+    /// What the registered callbacks reach through their opaque pointer; kept alive until `rd_kafka_destroy` returned.
+    private let callbackContext: AnyObject?
 
-    /// Creates a producer or consumer handle; `configure` may register callbacks on the native configuration.
-    init(type: rd_kafka_type_t, properties: [String: String], configure: (OpaquePointer) -> Void = { _ in }) throws {
+    /// Creates a producer or consumer handle; `configure` may register callbacks on the native configuration, and
+    /// `callbackContext` is kept alive as long as the handle.
+    init(
+        type: rd_kafka_type_t, properties: [String: String], callbackContext: AnyObject? = nil,
+        configure: (OpaquePointer) -> Void = { _ in }
+    ) throws {
+        self.callbackContext = callbackContext
         let configuration = rd_kafka_conf_new()!
         var errorText = [CChar](repeating: 0, count: 512)
         for (key, value) in properties.sorted(by: { $0.key < $1.key }) {

@@ -157,6 +157,63 @@ import Testing
     }
 }
 
+extension KafkaTests {
+    @Test func aRevokedPartitionIsNeverCommitted() async throws {
+        let producer = try KafkaProducer(configuration: .init(brokers), logger: TestStack.logger)
+        let topic = try await makeTopic(partitions: 6, producer: producer)
+        var count = 0
+        var partitionsWithRecords: Set<Int32> = []
+        while partitionsWithRecords.count < 6 || count < 60 {
+            partitionsWithRecords.insert(try await producer.send(topic: topic, key: Array("k\(count)".utf8), value: Array("v\(count)".utf8)).partition)
+            count += 1
+        }
+        let sent = count
+        let group = TestStack.unique("group")
+        let first = try consumer(group: group, topic: topic)
+        let (refused, moved, movedCount) = try await withServiceGroup([first]) {
+            // The first member owns every partition and reads everything without committing yet.
+            var reading: [KafkaRecord] = []
+            for await record in first {
+                reading.append(record)
+                if reading.count == sent { break }
+            }
+            let held = reading
+            // A second member joins: the cooperative rebalance moves some partitions to it.
+            let second = try consumer(group: group, topic: topic)
+            return try await withServiceGroup([second]) {
+                let deadline = ContinuousClock.now + .seconds(30)
+                while second.assignedPartitions().isEmpty || Set((first.assignedPartitions() + second.assignedPartitions()).map(\.partition)).count != 6 {
+                    guard ContinuousClock.now < deadline else { throw KafkaError(message: "the group never rebalanced") }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                let kept = Set(first.assignedPartitions().map(\.partition))
+                let moved = Set(second.assignedPartitions().map(\.partition))
+                #expect(kept.isDisjoint(with: moved) && !kept.isEmpty)
+                // Committing what the first member handled: refused exactly for the partitions it lost.
+                var refused: Set<Int32> = []
+                for record in held {
+                    do {
+                        try first.commit(record)
+                        #expect(kept.contains(record.partition))
+                    } catch let error as KafkaError where error.isPartitionRevoked {
+                        refused.insert(record.partition)
+                    }
+                }
+                return (refused, moved, held.filter { moved.contains($0.partition) }.count)
+            }
+        }
+        #expect(refused == moved)
+        // Nothing was committed for the moved partitions: a new member reads all of their records from offset 0, and
+        // nothing of the kept partitions, whose offsets were committed.
+        let third = try consumer(group: group, topic: topic)
+        let reread = try await withServiceGroup([third]) { try await Self.take(movedCount, from: third) }
+        #expect(Set(reread.map(\.partition)) == moved)
+        for partition in moved {
+            #expect(reread.filter { $0.partition == partition }.map(\.offset).min() == 0)
+        }
+    }
+}
+
 /// Texts whose sends the brokers acknowledged, shared between the sending tasks and the test.
 private final class Acknowledged: Sendable {
     let list = Mutex<[String]>([])

@@ -1,0 +1,77 @@
+import Foundation
+
+/// What every event on the bus looks like: JSON `{"type", "version", "id", "occurredAt", "payload"}`.
+///
+/// `id` is unique per event, so consumers can drop the duplicates that at-least-once delivery brings; `occurredAt` is
+/// when the change happened (ISO 8601 with milliseconds, UTC).
+public struct EventEnvelope<Payload: ChatEventPayload>: Codable, Sendable, Equatable {
+    public let type: String
+    public let version: Int
+    public let id: UUID
+    public let occurredAt: Date
+    public let payload: Payload
+
+    /// A new event with a fresh id.
+    public init(_ payload: Payload, id: UUID = UUID(), occurredAt: Date = Date()) {
+        self.type = Payload.eventType
+        self.version = Payload.version
+        self.id = id
+        self.occurredAt = occurredAt
+        self.payload = payload
+    }
+
+    /// The record value.
+    public func encoded() throws -> [UInt8] { Array(try EventCoding.encoder().encode(self)) }
+}
+
+/// The JSON settings of event records: sorted keys, dates in ISO 8601 with milliseconds.
+enum EventCoding {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(timestamp(date))
+        }
+        return encoder
+    }
+
+    /// `2024-05-01T12:30:00.123Z`: UTC, rounded to the millisecond.
+    static func timestamp(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let (seconds, millisecond) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let adjusted = millisecond < 0 ? (seconds - 1, millisecond + 1000) : (seconds, millisecond)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents(
+            [.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: Double(adjusted.0)))
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!,
+            parts.second!, Int(adjusted.1))
+    }
+
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+            guard let date = (try? style.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(text) is not an ISO 8601 date")
+            }
+            return date
+        }
+        return decoder
+    }
+}
+
+extension KafkaProducer {
+    /// Sends `event` to its payload's topic, keyed by conversation, with an `event-type` header; returns once the
+    /// brokers acknowledged it.
+    @discardableResult
+    public func publish<Payload>(_ event: EventEnvelope<Payload>) async throws -> KafkaDeliveryReport {
+        try await send(
+            topic: Payload.topic.name, key: Array(event.payload.conversationId.uuidString.lowercased().utf8),
+            value: try event.encoded(), headers: [(name: "event-type", value: Array(Payload.eventType.utf8))])
+    }
+}

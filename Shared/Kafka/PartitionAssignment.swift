@@ -1,0 +1,67 @@
+import CRdKafka
+import Synchronization
+
+/// The partitions a consumer owns, maintained by librdkafka's rebalance callback, each with the generation in which
+/// it was assigned.
+///
+/// A record carries the generation of its partition when it was polled. A commit goes through only while that same
+/// assignment still holds: once a partition is revoked (or revoked and assigned again), offsets from records polled
+/// before are never committed — another member owns the partition and will read those records itself.
+final class PartitionAssignment: Sendable {
+    struct Key: Hashable {
+        let topic: String
+        let partition: Int32
+    }
+
+    private struct State {
+        var generations: [Key: UInt64] = [:]
+        var lastGeneration: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// The generation in which `topic`/`partition` was assigned, or 0 when it is not assigned (0 never matches).
+    func generation(topic: String, partition: Int32) -> UInt64 {
+        state.withLock { $0.generations[Key(topic: topic, partition: partition)] ?? 0 }
+    }
+
+    /// Runs `commit` while `topic`/`partition` is still assigned in `generation`, excluding a concurrent revocation;
+    /// `nil` when it is not.
+    func whileAssigned<T>(topic: String, partition: Int32, generation: UInt64, _ commit: () -> T) -> T? {
+        state.withLock { state in
+            guard generation != 0, state.generations[Key(topic: topic, partition: partition)] == generation else { return nil }
+            return commit()
+        }
+    }
+
+    /// Applies a rebalance event on the polling thread (librdkafka's rebalance callback), for the cooperative and the
+    /// eager protocol. Revoked partitions leave the assignment before librdkafka is told, so no commit can slip in.
+    func rebalance(_ consumer: OpaquePointer, _ event: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) {
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(consumer)) == "COOPERATIVE"
+        let keys = partitions.map { list in
+            UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt))
+                .map { Key(topic: String(cString: $0.topic), partition: $0.partition) }
+        } ?? []
+        switch event {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            state.withLock { state in
+                if !cooperative { state.generations.removeAll() }
+                for key in keys {
+                    state.lastGeneration += 1
+                    state.generations[key] = state.lastGeneration
+                }
+            }
+            if cooperative {
+                rd_kafka_incremental_assign(consumer, partitions).map { rd_kafka_error_destroy($0) }
+            } else {
+                rd_kafka_assign(consumer, partitions)
+            }
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS where cooperative:
+            state.withLock { state in for key in keys { state.generations[key] = nil } }
+            rd_kafka_incremental_unassign(consumer, partitions).map { rd_kafka_error_destroy($0) }
+        default:
+            state.withLock { $0.generations.removeAll() }
+            rd_kafka_assign(consumer, nil)
+        }
+    }
+}
