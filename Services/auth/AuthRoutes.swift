@@ -53,7 +53,12 @@ struct AuthRoutes: Sendable {
         guard try await hasher.verify(body.password, against: account?.passwordHash), let account else {
             throw APIError.unauthorized("invalid username or password")
         }
-        try await throttle.release(attempt)
+        do {
+            try await throttle.release(attempt)
+        } catch {
+            // The login stands; the attempt merely stays counted as a failure until the window ends.
+            context.logger.warning("could not release a login attempt", metadata: ["error": "\(error)"])
+        }
         return try await session(for: account.user, refreshToken: try await refreshTokens.startFamily(userId: account.user.id))
     }
 

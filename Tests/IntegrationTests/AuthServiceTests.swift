@@ -61,13 +61,22 @@ struct AuthServiceTests {
         #expect(try await restarted.terminate() == 0)
     }
 
-    @Test func configuredSigningKeyIsUsedAndRetiredKeysArePublished() async throws {
+    @Test(arguments: [18184, 18187])
+    func configuredSigningKeyIsUsedAndRetiredKeysArePublished(port: Int) async throws {
         let current = Curve25519.Signing.PrivateKey()
         let retired = Curve25519.Signing.PrivateKey()
-        let process = try await IdentityServices.start("auth", port: 18184, environment: [
-            "CHAT_JWT_SIGNING_KEY": current.rawRepresentation.base64EncodedString(),
-            "CHAT_JWT_RETIRED_PUBLIC_KEYS": "old-key=\(retired.publicKey.rawRepresentation.base64EncodedString())",
-        ])
+        let encoded = current.rawRepresentation.base64EncodedString()
+        var environment = ["CHAT_JWT_RETIRED_PUBLIC_KEYS": "old-key=\(retired.publicKey.rawRepresentation.base64EncodedString())"]
+        // One process reads the key from the variable, the other from a file (a mounted secret).
+        let keyFile = FileManager.default.temporaryDirectory.appending(path: TestStack.unique("jwt-key"))
+        if port == 18184 {
+            environment["CHAT_JWT_SIGNING_KEY"] = encoded
+        } else {
+            try Data((encoded + "\n").utf8).write(to: keyFile)
+            environment["CHAT_JWT_SIGNING_KEY_FILE"] = keyFile.path
+        }
+        defer { try? FileManager.default.removeItem(at: keyFile) }
+        let process = try await IdentityServices.start("auth", port: port, environment: environment)
         let auth = IdentityHTTP(port: process.port)
         let jwks = try await auth.send(.GET, "/v1/auth/jwks")
         let keys = try jwks.decode(JWKSBody.self).keys

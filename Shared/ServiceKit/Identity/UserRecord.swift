@@ -5,16 +5,20 @@ import Postgres
 /// A user as the contract shows it: `{id, username, displayName, bio, avatarUrl, createdAt}`, with `null` for an
 /// unset bio or avatar. auth answers it from register, login and refresh; user from the `/v1/users` routes.
 public struct UserRecord: Codable, ResponseEncodable, Sendable, Equatable {
+    /// Opaque and sortable by creation time (UUIDv7).
     public let id: String
     /// As the user typed it at registration; unique regardless of case.
     public let username: String
     /// Defaults to the username.
     public let displayName: String
+    /// Free text of at most 500 characters, nil when unset.
     public let bio: String?
+    /// Where the avatar image is served, nil when unset.
     public let avatarUrl: String?
     /// RFC 3339, UTC, milliseconds.
     public let createdAt: String
 
+    /// A user with the given fields, as they are shown.
     public init(id: String, username: String, displayName: String, bio: String?, avatarUrl: String?, createdAt: String) {
         self.id = id
         self.username = username
