@@ -99,7 +99,9 @@ let package = Package(
             "ServiceKit", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
         ], path: "Services/auth"),
         .executableTarget(name: "UserService", dependencies: ["ServiceKit"], path: "Services/user"),
-        .executableTarget(name: "ChatService", dependencies: ["ServiceKit"], path: "Services/chat"),
+        .executableTarget(name: "ChatService", dependencies: [
+            "ServiceKit", .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+        ], path: "Services/chat"),
         .executableTarget(name: "NotificationService", dependencies: ["ServiceKit"], path: "Services/notification"),
 
         // MARK: Benchmark programs (print figures; never run as tests)

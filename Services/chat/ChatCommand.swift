@@ -1,3 +1,6 @@
+import Foundation
+import Hummingbird
+import Kafka
 import ServiceKit
 
 /// The chat service: conversations, messages, attachments and the WebSocket protocol.
@@ -8,10 +11,40 @@ struct ChatCommand: ServiceCommand {
     @OptionGroup var options: ServiceOptions
 
     func assemble(_ assembly: ServiceAssembly) async throws {
-        _ = assembly.postgres
-        _ = try assembly.documentStore()
-        _ = try assembly.kafkaProducer()
-        _ = assembly.redis
+        let settings = assembly.settings
+        let producer = try assembly.kafkaProducer()
+        let store = MessageStore(client: try assembly.documentStore())
+        try await store.createIndexes()
+        let conversations = ConversationStore(postgres: assembly.postgres)
+        let writer = MessageWriter(
+            store: store, sequences: SequenceAllocator(redis: assembly.redis), conversations: conversations,
+            producer: producer, logger: assembly.logger)
+        assembly.addService(writer)
+        let messaging = Messaging(conversations: conversations, messages: store, writer: writer, producer: producer, logger: assembly.logger)
+        let registry = ConnectionRegistry()
+        let presence = PresenceTracker(
+            store: PresenceStore(redis: assembly.redis), registry: registry, postgres: assembly.postgres, messaging: messaging,
+            logger: assembly.logger)
+        assembly.addService(presence)
+        // Every instance reads every record for its own connections: a group of its own, from the newest record.
+        let instance = UUID().uuidString.lowercased()
+        let consumer = try KafkaConsumer(
+            configuration: .init(
+                .init(brokers: settings.kafkaBrokers, properties: settings.kafkaSecurity), groupId: "chat-fanout-\(instance)",
+                topics: [KafkaTopic.messages.name, KafkaTopic.events.name], autoOffsetReset: "latest"),
+            logger: assembly.logger)
+        assembly.addService(FanoutConsumer(consumer: consumer, registry: registry, logger: assembly.logger))
+        // Ready only once the fan-out reads its partitions: a message sent before that would reach nobody live.
+        assembly.addReadinessCheck("fanout") {
+            guard !consumer.assignedPartitions().isEmpty else { throw APIError.unavailable("the fan-out consumer has no partitions yet") }
+        }
         _ = assembly.s3
+
+        let signer = try IdentitySigner.configured(settings, logger: assembly.logger)
+        let routes = assembly.router.group().add(middleware: IdentityMiddleware(signer: signer))
+        ConversationRoutes(messaging: messaging).register(on: routes)
+        MessageRoutes(messaging: messaging).register(on: routes)
+        assembly.httpServer = ChatWebSocket.serverBuilder(
+            signer: signer, messaging: messaging, registry: registry, presence: presence, logger: assembly.logger)
     }
 }

@@ -36,7 +36,9 @@ struct IdentityServices: Sendable {
         ) async throws {
             var processes: [String: ServiceProcess] = [:]
             for specification in specifications {
-                processes[specification.name] = try await IdentityServices.start(
+                // A second process of the same executable is known by name@port.
+                let key = processes[specification.name] == nil ? specification.name : "\(specification.name)@\(specification.port)"
+                processes[key] = try await IdentityServices.start(
                     specification.name, port: specification.port, environment: specification.environment)
             }
             let outcome = await capture {

@@ -22,6 +22,11 @@ public struct EventEnvelope<Payload: ChatEventPayload>: Codable, Sendable, Equat
 
     /// The record value.
     public func encoded() throws -> [UInt8] { Array(try EventCoding.encoder().encode(self)) }
+
+    /// Decodes a record value written by ``encoded()``.
+    public init(decoding value: [UInt8]) throws {
+        self = try EventCoding.decoder().decode(Self.self, from: Data(value))
+    }
 }
 
 /// The JSON settings of event records: sorted keys, dates in ISO 8601 with milliseconds.

@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 
-/// Builds the JSON responses the kit writes itself (operational routes and errors).
-enum JSONResponse {
+/// Builds JSON responses: sorted keys, `application/json; charset=utf-8`.
+public enum JSONResponse {
     /// Sorted keys keep bodies byte-stable (`code`, `message`, `requestId`).
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -11,7 +11,7 @@ enum JSONResponse {
         return encoder
     }()
 
-    static func make(_ status: HTTPResponse.Status, _ body: some Encodable, headers: HTTPFields = [:]) -> Response {
+    public static func make(_ status: HTTPResponse.Status, _ body: some Encodable, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         let data = (try? encoder.encode(body)) ?? Data()

@@ -1,0 +1,195 @@
+import Foundation
+import Postgres
+import ServiceKit
+
+/// Conversations and memberships in PostgreSQL.
+struct ConversationStore: Sendable {
+    let postgres: PostgresClient
+
+    /// A membership row.
+    struct Member: Sendable, Equatable {
+        let userId: String
+        let role: String
+        let joinedAt: Date
+        let readSeq: Int64
+    }
+
+    /// A conversation row with its members.
+    struct Conversation: Sendable {
+        let id: String
+        let type: String
+        let title: String?
+        let createdAt: Date
+        let updatedAt: Date
+        let lastSeq: Int64
+        let lastMessage: MessageView?
+        let members: [Member]
+
+        func member(_ userId: String) -> Member? { members.first { $0.userId == userId } }
+
+        /// The contract's object as `userId` sees it.
+        func view(for userId: String) -> ConversationView {
+            let readSeq = member(userId)?.readSeq ?? lastSeq
+            return ConversationView(
+                id: id, type: type, title: title,
+                members: members.map { MemberView(userId: $0.userId, role: $0.role, joinedAt: RFC3339.string(from: $0.joinedAt)) },
+                lastSeq: lastSeq, lastMessage: lastMessage, unreadCount: max(0, lastSeq - readSeq),
+                createdAt: RFC3339.string(from: createdAt), updatedAt: RFC3339.string(from: updatedAt))
+        }
+    }
+
+    static func newId() -> String { UUID().uuidString.lowercased() }
+
+    /// The direct conversation of a pair, creating it when there is none; `created` tells which.
+    func openDirect(between caller: String, and other: String) async throws -> (Conversation, created: Bool) {
+        let key = [caller, other].sorted().joined(separator: ":")
+        let id = Self.newId()
+        let created = try await postgres.transaction { tx in
+            let inserted = try tx.query("""
+                INSERT INTO conversations (id, type, direct_key, created_by) VALUES ($1, 'direct', $2, $3)
+                ON CONFLICT (direct_key) DO NOTHING RETURNING id
+                """, [id, key, caller])
+            guard !inserted.isEmpty else { return false }
+            try tx.query("""
+                INSERT INTO members (conversation_id, user_id, role) VALUES ($1, $2, 'owner'), ($1, $3, 'member')
+                """, [id, caller, other])
+            return true
+        }
+        let existing = try await postgres.query("SELECT id FROM conversations WHERE direct_key = $1", [key])
+        guard let conversationId = existing.first?["id"], let conversation = try await find(conversationId) else {
+            throw APIError.unavailable("the conversation could not be opened")
+        }
+        return (conversation, created)
+    }
+
+    /// Creates a group owned by `owner` with `memberIds`.
+    func createGroup(owner: String, title: String, memberIds: [String]) async throws -> Conversation {
+        let id = Self.newId()
+        let others = Array(Set(memberIds).subtracting([owner])).sorted()
+        try await postgres.transaction { tx in
+            try tx.query("INSERT INTO conversations (id, type, title, created_by) VALUES ($1, 'group', $2, $3)", [id, title, owner])
+            try tx.query("INSERT INTO members (conversation_id, user_id, role) VALUES ($1, $2, 'owner')", [id, owner])
+            if !others.isEmpty {
+                try tx.query("""
+                    INSERT INTO members (conversation_id, user_id, role) SELECT $1, unnest($2::text[]), 'member'
+                    """, [id, Self.textArray(others)])
+            }
+        }
+        guard let conversation = try await find(id) else { throw APIError.unavailable("the conversation vanished") }
+        return conversation
+    }
+
+    /// The conversation `id` with its members, or nil.
+    func find(_ id: String) async throws -> Conversation? {
+        let rows = try await postgres.query("""
+            SELECT c.id, c.type, c.title, c.created_at, c.updated_at, c.last_seq, c.last_message,
+                   m.user_id, m.role, m.joined_at, m.read_seq
+            FROM conversations c JOIN members m ON m.conversation_id = c.id
+            WHERE c.id = $1 ORDER BY m.joined_at, m.user_id
+            """, [id])
+        return try Self.conversations(from: rows).first
+    }
+
+    /// The conversations `userId` belongs to, most recent activity first.
+    func list(for userId: String, limit: Int, before: Date?) async throws -> [Conversation] {
+        let rows = try await postgres.query("""
+            WITH mine AS (
+                SELECT c.id FROM conversations c JOIN members m ON m.conversation_id = c.id AND m.user_id = $1
+                WHERE $3::timestamptz IS NULL OR c.updated_at < $3::timestamptz
+                ORDER BY c.updated_at DESC, c.id LIMIT $2
+            )
+            SELECT c.id, c.type, c.title, c.created_at, c.updated_at, c.last_seq, c.last_message,
+                   m.user_id, m.role, m.joined_at, m.read_seq
+            FROM mine JOIN conversations c ON c.id = mine.id JOIN members m ON m.conversation_id = c.id
+            ORDER BY c.updated_at DESC, c.id, m.joined_at, m.user_id
+            """, [userId, String(limit), before.map { RFC3339.string(from: $0) }])
+        return try Self.conversations(from: rows)
+    }
+
+    func rename(_ id: String, to title: String) async throws {
+        try await postgres.query("UPDATE conversations SET title = $2, updated_at = now() WHERE id = $1", [id, title])
+    }
+
+    func addMembers(_ id: String, _ userIds: [String]) async throws -> [String] {
+        let rows = try await postgres.query("""
+            INSERT INTO members (conversation_id, user_id, role) SELECT $1, unnest($2::text[]), 'member'
+            ON CONFLICT DO NOTHING RETURNING user_id
+            """, [id, Self.textArray(userIds)])
+        try await postgres.query("UPDATE conversations SET updated_at = now() WHERE id = $1", [id])
+        return rows.compactMap { $0["user_id"] }
+    }
+
+    func removeMember(_ id: String, _ userId: String) async throws -> Bool {
+        let rows = try await postgres.query("DELETE FROM members WHERE conversation_id = $1 AND user_id = $2 RETURNING user_id", [id, userId])
+        return !rows.isEmpty
+    }
+
+    /// Moves `userId`'s read marker forward to `seq` (never back, never past the last message).
+    func markRead(_ id: String, userId: String, seq: Int64) async throws -> Int64? {
+        let rows = try await postgres.query("""
+            UPDATE members m SET read_seq = LEAST($3::bigint, c.last_seq)
+            FROM conversations c
+            WHERE m.conversation_id = $1 AND m.user_id = $2 AND c.id = m.conversation_id AND m.read_seq < LEAST($3::bigint, c.last_seq)
+            RETURNING m.read_seq
+            """, [id, userId, String(seq)])
+        return try rows.first?.decode("read_seq", as: Int64.self)
+    }
+
+    /// Records stored messages: each conversation's last seq and message, and the senders' read markers (own
+    /// messages count as read). One statement per batch of the message writer.
+    func recordStored(_ messages: [MessageView]) async throws {
+        var latest: [String: MessageView] = [:]
+        var senders: [String: (conversation: String, seq: Int64)] = [:]
+        for message in messages {
+            if (latest[message.conversationId]?.seq ?? 0) < message.seq { latest[message.conversationId] = message }
+            let key = "\(message.conversationId)|\(message.senderId)"
+            if (senders[key]?.seq ?? 0) < message.seq { senders[key] = (message.conversationId, message.seq) }
+        }
+        let encoder = JSONEncoder()
+        let last = latest.values.sorted { $0.conversationId < $1.conversationId }
+        let json = try last.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        try await postgres.query("""
+            UPDATE conversations c SET last_seq = u.seq, last_message = u.message::jsonb, updated_at = now()
+            FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(id, seq, message)
+            WHERE c.id = u.id AND c.last_seq < u.seq
+            """, [Self.textArray(last.map(\.conversationId)), Self.textArray(last.map { String($0.seq) }), Self.textArray(json)])
+        let readers = senders.keys.sorted().map { String($0.split(separator: "|")[1]) }
+        let ordered = senders.keys.sorted().map { senders[$0]! }
+        try await postgres.query("""
+            UPDATE members m SET read_seq = u.seq
+            FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(id, user_id, seq)
+            WHERE m.conversation_id = u.id AND m.user_id = u.user_id AND m.read_seq < u.seq
+            """, [Self.textArray(ordered.map(\.conversation)), Self.textArray(readers), Self.textArray(ordered.map { String($0.seq) })])
+    }
+
+    private static func conversations(from rows: [PostgresRow]) throws -> [Conversation] {
+        var order: [String] = []
+        var byId: [String: (first: PostgresRow, members: [Member])] = [:]
+        for row in rows {
+            guard let id = row["id"] else { continue }
+            let member = Member(
+                userId: row["user_id"] ?? "", role: row["role"] ?? "member",
+                joinedAt: try row.decode("joined_at", as: Date.self), readSeq: try row.decode("read_seq", as: Int64.self))
+            if byId[id] == nil {
+                order.append(id)
+                byId[id] = (row, [])
+            }
+            byId[id]!.members.append(member)
+        }
+        return try order.map { id in
+            let (row, members) = byId[id]!
+            return Conversation(
+                id: id, type: row["type"] ?? "group", title: row["title"],
+                createdAt: try row.decode("created_at", as: Date.self), updatedAt: try row.decode("updated_at", as: Date.self),
+                lastSeq: try row.decode("last_seq", as: Int64.self),
+                lastMessage: try row["last_message"].map { try JSONDecoder().decode(MessageView.self, from: Data($0.utf8)) },
+                members: members)
+        }
+    }
+
+    /// A PostgreSQL text array literal for a parameter (`$1::text[]`), quoting every element.
+    static func textArray(_ values: [String]) -> String {
+        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Kafka
+import Logging
+import ServiceKit
+import ServiceLifecycle
+import Synchronization
+
+/// A message a member wants stored.
+struct NewMessage: Sendable {
+    let conversationId: String
+    let senderId: String
+    let clientMessageId: String
+    let body: String
+    let attachmentIds: [String]
+    let replyToSeq: Int64?
+    /// Every other member, for the event.
+    let recipientIds: [String]
+    let mentionedUserIds: [String]
+
+    var dedupeKey: String { "\(conversationId)|\(senderId)|\(clientMessageId)" }
+}
+
+/// What storing a message did.
+enum StoredMessage: Sendable {
+    /// A new message, durable in DocumentDB and acknowledged by Kafka.
+    case created(MessageView)
+    /// The sender had already stored this `clientMessageId`: the original.
+    case existing(MessageView)
+}
+
+/// Stores messages in batches: the hot path of the product.
+///
+/// Senders queue their message and wait. One loop takes everything queued (group commit: the longer a batch
+/// takes, the more the next one carries), allocates seqs with one Redis round trip per batch, inserts the batch
+/// into DocumentDB with one `insertMany`, publishes every message to Kafka (`acks=all`) concurrently, records the
+/// conversations' last seq in PostgreSQL with one statement, then answers every sender. A sender's answer
+/// therefore means: in history (DocumentDB) and on the bus that delivers it to every member (Kafka). Batches run
+/// one at a time, so one instance publishes a conversation's messages in seq order. The queue is bounded: when
+/// it is full the sender gets 503 at once instead of waiting without limit.
+final class MessageWriter: Service, Sendable {
+    struct Pending: Sendable {
+        let message: NewMessage
+        let reply: CheckedContinuation<StoredMessage, Error>
+    }
+
+    static let capacity = 20_000
+    static let maxBatch = 2_000
+    private let queue = Mutex<[Pending]>([])
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+    private let store: MessageStore
+    private let sequences: SequenceAllocator
+    private let conversations: ConversationStore
+    private let producer: KafkaProducer
+    private let logger: Logger
+
+    init(store: MessageStore, sequences: SequenceAllocator, conversations: ConversationStore, producer: KafkaProducer, logger: Logger) {
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.store = store
+        self.sequences = sequences
+        self.conversations = conversations
+        self.producer = producer
+        self.logger = logger
+    }
+
+    /// Stores `message` (or finds the original of a retried one) and returns it once durable and published.
+    func write(_ message: NewMessage) async throws -> StoredMessage {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = queue.withLock { queue in
+                guard queue.count < Self.capacity else { return false }
+                queue.append(Pending(message: message, reply: continuation))
+                return true
+            }
+            if accepted { wake.yield() } else { continuation.resume(throwing: APIError.unavailable("chat is overloaded; retry shortly")) }
+        }
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            for await _ in self.wakes {
+                while true {
+                    let batch = self.queue.withLock { queue in
+                        let taken = Array(queue.prefix(Self.maxBatch))
+                        queue.removeFirst(taken.count)
+                        return taken
+                    }
+                    if batch.isEmpty { break }
+                    await self.process(batch)
+                }
+            }
+        }
+        // Shutting down: nobody will process what is still queued.
+        for pending in queue.withLock({ queue in defer { queue.removeAll() }; return queue }) {
+            pending.reply.resume(throwing: APIError.unavailable("chat is shutting down; retry"))
+        }
+    }
+
+    private func process(_ batch: [Pending]) async {
+        // A retry that arrives while its original is in the same batch waits for the original's answer.
+        var firsts: [Pending] = []
+        var followers: [String: [Pending]] = [:]
+        var seen: Set<String> = []
+        for pending in batch {
+            if seen.insert(pending.message.dedupeKey).inserted { firsts.append(pending) } else { followers[pending.message.dedupeKey, default: []].append(pending) }
+        }
+        do {
+            let results = try await store(firsts.map(\.message))
+            for (pending, result) in zip(firsts, results) {
+                pending.reply.resume(returning: result)
+                for follower in followers[pending.message.dedupeKey] ?? [] {
+                    if case .created(let view) = result { follower.reply.resume(returning: .existing(view)) } else { follower.reply.resume(returning: result) }
+                }
+            }
+        } catch {
+            logger.error("storing a batch failed", metadata: ["error": "\(error)", "messages": "\(batch.count)"])
+            let failure = APIError.unavailable("the message could not be stored; retry with the same clientMessageId")
+            for pending in batch { pending.reply.resume(throwing: failure) }
+        }
+    }
+
+    /// Stores `messages` (distinct dedupe keys), in order.
+    private func store(_ messages: [NewMessage]) async throws -> [StoredMessage] {
+        var counts: [String: Int] = [:]
+        for message in messages { counts[message.conversationId, default: 0] += 1 }
+        let ranges = try await sequences.allocate(counts.map { ($0.key, $0.value) })
+        var next = ranges.mapValues(\.lowerBound)
+        let now = Date().milliseconds
+        let documents = messages.map { message in
+            let seq = next[message.conversationId]!
+            next[message.conversationId] = seq + 1
+            return MessageDocument(
+                _id: "\(message.conversationId):\(seq)", conversationId: message.conversationId, seq: seq,
+                senderId: message.senderId, clientMessageId: message.clientMessageId, body: message.body,
+                attachmentIds: message.attachmentIds, replyToSeq: message.replyToSeq, createdAtMs: now, editedAtMs: nil,
+                deleted: false, reactions: [])
+        }
+        var results: [StoredMessage]
+        if try await store.insert(documents) {
+            results = documents.map { .created($0.view) }
+        } else {
+            // Some hit a unique index: a retried clientMessageId, or a seq the counter handed out twice.
+            results = []
+            for (message, document) in zip(messages, documents) {
+                results.append(try await storeSlowly(message, document))
+            }
+        }
+        try await publish(zip(messages, results).map { ($0, $1) }, createdAt: Date(milliseconds: now))
+        let created = results.compactMap { result -> MessageView? in if case .created(let view) = result { view } else { nil } }
+        if !created.isEmpty {
+            do { try await conversations.recordStored(created) } catch {
+                logger.warning("could not record the last seq", metadata: ["error": "\(error)"])
+            }
+        }
+        return results
+    }
+
+    /// One message after a batch insert failed: the original if it exists, else insert with a fresh seq.
+    private func storeSlowly(_ message: NewMessage, _ document: MessageDocument) async throws -> StoredMessage {
+        var document = document
+        for _ in 0..<5 {
+            if let original = try await store.message(message.conversationId, sender: message.senderId, clientMessageId: message.clientMessageId) {
+                return original._id == document._id && original.createdAtMs == document.createdAtMs ? .created(original.view) : .existing(original.view)
+            }
+            if try await store.message(message.conversationId, seq: document.seq) == nil, try await store.insertOne(document) {
+                return .created(document.view)
+            }
+            // The seq is taken: the counter lost state (Redis failover). Move it past what is stored and retry.
+            let stored = try await store.maxSeq(message.conversationId)
+            try await sequences.reseed(message.conversationId, atLeast: stored)
+            let seq = try await sequences.allocate([(message.conversationId, 1)])[message.conversationId]!.lowerBound
+            logger.warning("seq collision, reseeded", metadata: ["conversation": "\(message.conversationId)", "stored": "\(stored)", "seq": "\(seq)"])
+            document.seq = seq
+            document._id = "\(message.conversationId):\(seq)"
+        }
+        throw APIError.unavailable("the message could not be given a seq")
+    }
+
+    /// Publishes a `message.created` for every result (originals again too: a retry may follow a failed publish;
+    /// consumers drop duplicates by seq).
+    private func publish(_ items: [(NewMessage, StoredMessage)], createdAt: Date) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (message, result) in items {
+                let view: MessageView = switch result { case .created(let view), .existing(let view): view }
+                guard let conversation = UUID(uuidString: view.conversationId), let sender = UUID(uuidString: view.senderId) else { continue }
+                let event = MessageCreated(
+                    conversationId: conversation, messageId: view.id, seq: view.seq, senderId: sender,
+                    clientMessageId: view.clientMessageId, body: view.body, attachmentIds: view.attachments.map(\.id),
+                    replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds.compactMap(UUID.init(uuidString:)),
+                    mentionedUserIds: message.mentionedUserIds.compactMap(UUID.init(uuidString:)))
+                group.addTask { try await self.producer.publish(EventEnvelope(event)) }
+            }
+            try await group.waitForAll()
+        }
+    }
+}

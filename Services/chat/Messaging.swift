@@ -1,0 +1,111 @@
+import Foundation
+import Kafka
+import Logging
+import ServiceKit
+import Synchronization
+
+/// What chat does for a member, shared by the REST routes and the WebSocket sessions: access checks, sending,
+/// edits, reactions, read markers, and the realtime signals they cause.
+final class Messaging: Sendable {
+    let conversations: ConversationStore
+    let messages: MessageStore
+    let writer: MessageWriter
+    let producer: KafkaProducer
+    let logger: Logger
+    /// Conversations recently loaded for access checks, for ``cacheLifetime``; membership changes made here clear them.
+    private let cache = Mutex<[String: (loaded: ContinuousClock.Instant, conversation: ConversationStore.Conversation)]>([:])
+    static let cacheLifetime: Duration = .seconds(2)
+    static let maxBodyLength = 4000
+
+    init(conversations: ConversationStore, messages: MessageStore, writer: MessageWriter, producer: KafkaProducer, logger: Logger) {
+        self.conversations = conversations
+        self.messages = messages
+        self.writer = writer
+        self.producer = producer
+        self.logger = logger
+    }
+
+    /// The conversation if `userId` is a member; 404 otherwise (also for ids that do not exist or are malformed).
+    func conversation(_ id: String, for userId: String, fresh: Bool = false) async throws -> ConversationStore.Conversation {
+        guard let uuid = UUID(uuidString: id) else { throw APIError.notFound("no such conversation") }
+        let key = uuid.uuidString.lowercased()
+        if !fresh, let cached = cache.withLock({ $0[key] }), ContinuousClock.now - cached.loaded < Self.cacheLifetime,
+           cached.conversation.member(userId) != nil {
+            return cached.conversation
+        }
+        guard let conversation = try await conversations.find(key), conversation.member(userId) != nil else {
+            throw APIError.notFound("no such conversation")
+        }
+        cache.withLock { $0[key] = (.now, conversation) }
+        return conversation
+    }
+
+    func forget(_ conversationId: String) { cache.withLock { $0[conversationId] = nil } }
+
+    /// Validates and stores a message from `userId`.
+    func send(
+        from userId: String, to conversationId: String, clientMessageId: String, body: String, attachmentIds: [String],
+        replyToSeq: Int64?
+    ) async throws -> StoredMessage {
+        let conversation = try await self.conversation(conversationId, for: userId)
+        let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...128).contains(clientMessageId.count) else { throw APIError.invalidRequest("clientMessageId must be 1–128 characters") }
+        guard text.count <= Self.maxBodyLength, !text.isEmpty || !attachmentIds.isEmpty else {
+            throw APIError.invalidRequest("body must be 1–\(Self.maxBodyLength) characters, or empty with attachments")
+        }
+        guard attachmentIds.count <= 10 else { throw APIError.invalidRequest("at most 10 attachments") }
+        if !attachmentIds.isEmpty { throw APIError.invalidRequest("attachments are not accepted by this instance yet") }
+        if let replyToSeq, replyToSeq < 1 || replyToSeq > conversation.lastSeq + 1_000_000 {
+            throw APIError.invalidRequest("replyToSeq does not name a message")
+        }
+        return try await writer.write(NewMessage(
+            conversationId: conversation.id, senderId: userId, clientMessageId: clientMessageId, body: text,
+            attachmentIds: attachmentIds, replyToSeq: replyToSeq,
+            recipientIds: conversation.members.map(\.userId).filter { $0 != userId }, mentionedUserIds: []))
+    }
+
+    /// Applies `change` to message `seq` and tells the members (`message.updated`).
+    func update(
+        _ conversationId: String, seq: Int64, by userId: String,
+        _ change: (inout MessageDocument, ConversationStore.Conversation) throws -> Void
+    ) async throws -> MessageView {
+        let conversation = try await self.conversation(conversationId, for: userId)
+        guard var document = try await messages.message(conversation.id, seq: seq) else { throw APIError.notFound("no such message") }
+        try change(&document, conversation)
+        try await messages.update(document)
+        let view = document.view
+        try await signal(ServerFrame.Message(type: "message.updated", message: view), conversationId: conversation.id, to: conversation.members.map(\.userId))
+        return view
+    }
+
+    /// Publishes a frame for `audience` to every chat instance.
+    func signal(_ frame: some Encodable, conversationId: String, to audience: [String], droppable: Bool = false) async throws {
+        guard let key = UUID(uuidString: conversationId) else { return }
+        try await producer.publish(EventEnvelope(RealtimeSignal(
+            conversationId: key, audience: audience, frame: ServerFrame.text(frame), droppable: droppable)))
+    }
+
+    /// Tells every member the conversation's current state (`conversation` frame, each in their own view).
+    func announce(_ conversation: ConversationStore.Conversation, alsoTo formerMembers: [String] = []) async {
+        forget(conversation.id)
+        do {
+            for member in conversation.members {
+                try await signal(ServerFrame.Conversation(conversation: conversation.view(for: member.userId)), conversationId: conversation.id, to: [member.userId])
+            }
+            for former in formerMembers {
+                try await signal(ServerFrame.Conversation(conversation: conversation.view(for: former)), conversationId: conversation.id, to: [former])
+            }
+        } catch {
+            logger.warning("could not announce a conversation change", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Moves the read marker forward and tells the members.
+    func markRead(_ conversationId: String, seq: Int64, by userId: String) async throws {
+        let conversation = try await self.conversation(conversationId, for: userId)
+        guard seq >= 0 else { throw APIError.invalidRequest("seq must not be negative") }
+        if let moved = try await conversations.markRead(conversation.id, userId: userId, seq: seq) {
+            try await signal(ServerFrame.Read(conversationId: conversation.id, userId: userId, seq: moved), conversationId: conversation.id, to: conversation.members.map(\.userId))
+        }
+    }
+}

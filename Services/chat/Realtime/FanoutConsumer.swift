@@ -1,0 +1,72 @@
+import Foundation
+import Kafka
+import Logging
+import ServiceKit
+import ServiceLifecycle
+
+/// Delivers what happens in conversations to the WebSockets this instance holds.
+///
+/// Each chat instance reads `chat.messages` and `chat.events` in a consumer group of its own (every instance sees
+/// every record, from the newest on) and sends each record's frame to its local connections of the record's
+/// recipients. A client that was away catches up with `sync`, so nothing is committed. Kafka keeps one
+/// conversation's records in order on one partition, so members receive its messages in the order they were
+/// published.
+final class FanoutConsumer: Service, Sendable {
+    let consumer: KafkaConsumer
+    let registry: ConnectionRegistry
+    let logger: Logger
+
+    init(consumer: KafkaConsumer, registry: ConnectionRegistry, logger: Logger) {
+        self.consumer = consumer
+        self.registry = registry
+        self.logger = logger
+    }
+
+    private struct TypeHeader: Decodable { let type: String }
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await self.consumer.run() }
+            group.addTask {
+                for await record in self.consumer { self.deliver(record) }
+            }
+        }
+    }
+
+    private func deliver(_ record: KafkaRecord) {
+        do {
+            let type = try JSONDecoder().decode(TypeHeader.self, from: Data(record.value)).type
+            if type == RealtimeSignal.eventType {
+                let signal = try EventEnvelope<RealtimeSignal>(decoding: record.value)
+                registry.deliver(signal.payload.frame, to: signal.payload.audience, droppable: signal.payload.droppable)
+                return
+            }
+            switch try ChatEvent(from: record.value) {
+            case .messageCreated(let event):
+                let message = event.payload
+                var audience = message.recipientIds.map { $0.uuidString.lowercased() }
+                audience.append(message.senderId.uuidString.lowercased())
+                guard registry.hasAny(of: audience) else { return }
+                let view = MessageView(
+                    id: message.messageId, conversationId: message.conversationId.uuidString.lowercased(), seq: message.seq,
+                    senderId: message.senderId.uuidString.lowercased(), clientMessageId: message.clientMessageId,
+                    body: message.body, attachments: message.attachmentIds.map { AttachmentRef(id: $0) },
+                    replyToSeq: message.replyToSeq, createdAt: RFC3339.string(from: message.createdAt), editedAt: nil,
+                    deleted: false, reactions: [:])
+                registry.deliver(ServerFrame.text(ServerFrame.Message(type: "message", message: view)), to: audience)
+            case .notificationCreated(let event):
+                let notification = event.payload
+                let view = ServerFrame.NotificationView(
+                    id: notification.notificationId, type: notification.kind,
+                    conversationId: notification.conversationId.uuidString.lowercased(), seq: notification.seq,
+                    actorId: notification.actorId.uuidString.lowercased(), preview: notification.preview,
+                    createdAt: RFC3339.string(from: notification.createdAt), read: false)
+                registry.deliver(ServerFrame.text(ServerFrame.Notification(notification: view)), to: [notification.userId.uuidString.lowercased()])
+            default:
+                return  // conversation changes reach clients as signals; other events are not for clients
+            }
+        } catch {
+            logger.warning("undeliverable record", metadata: ["topic": "\(record.topic)", "offset": "\(record.offset)", "error": "\(error)"])
+        }
+    }
+}

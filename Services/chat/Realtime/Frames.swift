@@ -1,0 +1,129 @@
+import Foundation
+
+/// The first field of every client frame, to pick the decoder.
+struct ClientFrameType: Decodable {
+    let type: String
+}
+
+/// `{"type":"send","ref","conversationId","clientMessageId","body","attachmentIds"?,"replyToSeq"?}`.
+struct SendFrame: Decodable {
+    let ref: String?
+    let conversationId: String
+    let clientMessageId: String
+    let body: String
+    let attachmentIds: [String]?
+    let replyToSeq: Int64?
+}
+
+/// `{"type":"sync","conversations":{"<id>": lastSeenSeq}}`.
+struct SyncFrame: Decodable {
+    let conversations: [String: Int64]
+}
+
+/// `{"type":"typing","conversationId","state"}`.
+struct TypingFrame: Decodable {
+    let conversationId: String
+    let state: String
+}
+
+/// `{"type":"read","conversationId","seq"}`.
+struct ReadFrame: Decodable {
+    let conversationId: String
+    let seq: Int64
+}
+
+/// `{"type":"ping","ref"}`.
+struct PingFrame: Decodable {
+    let ref: String?
+}
+
+/// Frames the server sends, encoded once per event and shared by every recipient.
+enum ServerFrame {
+    struct Hello: Encodable {
+        let type = "hello"
+        let connectionId: String
+        let userId: String
+        let heartbeatSeconds: Int
+    }
+
+    struct Ack: Encodable {
+        let type = "ack"
+        let ref: String?
+        let message: MessageView
+    }
+
+    struct Message: Encodable {
+        let type: String
+        let message: MessageView
+    }
+
+    struct Synced: Encodable {
+        let type = "synced"
+        let conversationId: String
+        let lastSeq: Int64
+    }
+
+    struct Typing: Encodable {
+        let type = "typing"
+        let conversationId: String
+        let userId: String
+        let state: String
+    }
+
+    struct Read: Encodable {
+        let type = "read"
+        let conversationId: String
+        let userId: String
+        let seq: Int64
+    }
+
+    struct Presence: Encodable {
+        let type = "presence"
+        let userId: String
+        let status: String
+    }
+
+    struct Conversation: Encodable {
+        let type = "conversation"
+        let conversation: ConversationView
+    }
+
+    struct Notification: Encodable {
+        let type = "notification"
+        let notification: NotificationView
+    }
+
+    struct NotificationView: Encodable {
+        let id: String
+        let type: String
+        let conversationId: String
+        let seq: Int64?
+        let actorId: String
+        let preview: String
+        let createdAt: String
+        let read: Bool
+    }
+
+    struct Pong: Encodable {
+        let type = "pong"
+        let ref: String?
+    }
+
+    struct Failure: Encodable {
+        let type = "error"
+        let ref: String?
+        let code: String
+        let message: String
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// The frame's text.
+    static func text(_ frame: some Encodable) -> String {
+        (try? String(decoding: encoder.encode(frame), as: UTF8.self)) ?? #"{"type":"error","code":"internal","message":"unencodable frame"}"#
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import HTTPTypes
+import NIOHTTP1
+import ServiceKit
+import Testing
+
+/// The product through its front door: gateway, auth, user and two chat instances, all real executables on the
+/// local stack. Clients register and sign in through the gateway and talk to chat over REST and WebSockets.
+@Suite(IdentityServices.Scope(specifications: EndToEndStack.processes))
+struct ChatEndToEndTests {
+    let gateway = IdentityHTTP(port: EndToEndStack.gatewayPort)
+    static let chatPorts = EndToEndStack.chatPorts
+    static let gatewayPort = EndToEndStack.gatewayPort
+
+    func bearer(_ session: SessionBody) -> [(String, String)] { [("Authorization", "Bearer \(session.accessToken)")] }
+
+    /// A WebSocket through the gateway, or straight to chat instance `instance` with the identity the gateway
+    /// would pass.
+    func connect(_ session: SessionBody, instance: Int? = nil) async throws -> WebSocketTestClient {
+        let client: WebSocketTestClient
+        if let instance {
+            client = try await WebSocketTestClient(
+                url: "ws://127.0.0.1:\(Self.chatPorts[instance])/v1/ws",
+                headers: [IdentitySigner.headerName: IdentityServices.signer.sign(try session.identity)])
+        } else {
+            client = try await WebSocketTestClient(
+                url: "ws://127.0.0.1:\(Self.gatewayPort)/v1/ws", headers: [.authorization: "Bearer \(session.accessToken)"])
+        }
+        _ = try await client.next { $0["type"] as? String == "hello" }
+        return client
+    }
+
+    @Test func identityThroughTheGateway() async throws {
+        let session = try await gateway.register("gw")
+        let me = try await gateway.send(.GET, "/v1/users/me", headers: bearer(session))
+        #expect(me.status == 200)
+        #expect(try me.decode(UserRecord.self).id == session.user.id)
+        #expect(try await gateway.send(.GET, "/v1/users/me").status == 401)
+        // Refresh rotates; the spent token then fails and takes its family with it.
+        let refreshed = try await gateway.send(.POST, "/v1/auth/refresh", json: ["refreshToken": session.refreshToken])
+        #expect(refreshed.status == 200)
+        let second = try refreshed.decode(SessionBody.self)
+        #expect(try await gateway.send(.POST, "/v1/auth/refresh", json: ["refreshToken": session.refreshToken]).status == 401)
+        #expect(try await gateway.send(.POST, "/v1/auth/refresh", json: ["refreshToken": second.refreshToken]).status == 401)
+        // Logout kills the access token at once.
+        let fresh = try await gateway.send(.POST, "/v1/auth/login", json: ["username": session.user.username, "password": "correct horse battery"])
+        #expect(fresh.status == 200)
+        let login = try fresh.decode(SessionBody.self)
+        #expect(try await gateway.send(.GET, "/v1/users/me", headers: bearer(login)).status == 200)
+        #expect(try await gateway.send(.POST, "/v1/auth/logout", json: ["refreshToken": login.refreshToken], headers: bearer(login)).status == 204)
+        #expect(try await gateway.send(.GET, "/v1/users/me", headers: bearer(login)).status == 401)
+    }
+
+    @Test func aGroupMessageReachesMembersOnBothInstancesInOrder() async throws {
+        let alice = try await gateway.register("alice"), bob = try await gateway.register("bob"), carol = try await gateway.register("carol")
+        let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(
+            type: "group", title: "Team", memberIds: [bob.user.id, carol.user.id]), headers: bearer(alice))
+        #expect(created.status == 201, "\(created.body)")
+        let conversationId = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
+
+        let aliceSocket = try await connect(alice)
+        let aliceSecondDevice = try await connect(alice, instance: 1)
+        let bobSocket = try await connect(bob, instance: 0)
+        let carolSocket = try await connect(carol, instance: 1)
+        for index in 1...5 {
+            try await aliceSocket.send(json: ["type": "send", "ref": "r\(index)", "conversationId": conversationId,
+                                              "clientMessageId": "m\(index)", "body": "hello \(index)"])
+        }
+        var acked: [Int] = []
+        for _ in 1...5 {
+            let ack = try await aliceSocket.next { $0["type"] as? String == "ack" }
+            acked.append((ack["message"] as! [String: Any])["seq"] as! Int)
+        }
+        #expect(acked == acked.sorted() && Set(acked).count == 5)
+        for socket in [bobSocket, carolSocket, aliceSecondDevice] {
+            var seqs: [Int] = []
+            for _ in 1...5 {
+                let frame = try await socket.next { $0["type"] as? String == "message" }
+                seqs.append((frame["message"] as! [String: Any])["seq"] as! Int)
+            }
+            #expect(seqs == acked)
+        }
+
+        // The same clientMessageId again, over REST: the original, not a second message.
+        let again = try await gateway.send(.POST, "/v1/conversations/\(conversationId)/messages", json: ["clientMessageId": "m1", "body": "hello 1"], headers: bearer(alice))
+        #expect(again.status == 200)
+        #expect((try JSONSerialization.jsonObject(with: Data(again.body.utf8)) as? [String: Any])?["seq"] as? Int == acked[0])
+        let history = try await gateway.send(.GET, "/v1/conversations/\(conversationId)/messages?after=0", headers: bearer(bob))
+        let items = (try JSONSerialization.jsonObject(with: Data(history.body.utf8)) as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        #expect(items.map { $0["seq"] as? Int } == acked.map(Optional.some))
+
+        // A reconnecting member catches up with sync: exactly the missed messages, in order, then synced.
+        let late = try await connect(carol, instance: 0)
+        try await late.send(json: ["type": "sync", "conversations": [conversationId: acked[2]]])
+        var synced: [Int] = []
+        while true {
+            let frame = try await late.next { ["message", "synced"].contains($0["type"] as? String) }
+            if frame["type"] as? String == "synced" { break }
+            synced.append((frame["message"] as! [String: Any])["seq"] as! Int)
+        }
+        #expect(synced == Array(acked[3...]))
+
+        // Unread counts and read markers.
+        let view = try await gateway.send(.GET, "/v1/conversations/\(conversationId)", headers: bearer(bob))
+        #expect((try JSONSerialization.jsonObject(with: Data(view.body.utf8)) as? [String: Any])?["unreadCount"] as? Int == 5)
+        #expect(try await gateway.send(.POST, "/v1/conversations/\(conversationId)/read", json: ["seq": acked[4]], headers: bearer(bob)).status == 204)
+        let afterRead = try await gateway.send(.GET, "/v1/conversations/\(conversationId)", headers: bearer(bob))
+        #expect((try JSONSerialization.jsonObject(with: Data(afterRead.body.utf8)) as? [String: Any])?["unreadCount"] as? Int == 0)
+        for socket in [aliceSocket, aliceSecondDevice, bobSocket, carolSocket, late] { _ = try await socket.close() }
+    }
+
+    @Test func nonMembersSeeNothingAndOnlyTheRightPeopleManage() async throws {
+        let owner = try await gateway.register("own"), member = try await gateway.register("mem"), stranger = try await gateway.register("str")
+        let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(type: "group", title: "Private", memberIds: [member.user.id]), headers: bearer(owner))
+        let id = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
+        #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "x", "body": "hi"], headers: bearer(member)).status == 201)
+        for path in ["/v1/conversations/\(id)", "/v1/conversations/\(id)/messages", "/v1/conversations/\(UUID().uuidString)", "/v1/conversations/not-an-id"] {
+            #expect(try await gateway.send(.GET, path, headers: bearer(stranger)).status == 404, "\(path)")
+        }
+        #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "y", "body": "hi"], headers: bearer(stranger)).status == 404)
+        #expect(try await gateway.send(.PATCH, "/v1/conversations/\(id)/messages/1", json: ["body": "edited"], headers: bearer(owner)).status == 403)
+        #expect(try await gateway.send(.PATCH, "/v1/conversations/\(id)/messages/1", json: ["body": "edited"], headers: bearer(member)).status == 200)
+        #expect(try await gateway.send(.PATCH, "/v1/conversations/\(id)", json: ["title": "Renamed"], headers: bearer(member)).status == 403)
+        #expect(try await gateway.send(.PATCH, "/v1/conversations/\(id)", json: ["title": "Renamed"], headers: bearer(owner)).status == 200)
+        #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/members", json: ["userIds": [stranger.user.id]], headers: bearer(member)).status == 403)
+        // Bad input is a 400, never a 500.
+        #expect(try await gateway.send(.POST, "/v1/conversations", body: "{not json", headers: bearer(owner)).status == 400)
+        #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "z", "body": "   "], headers: bearer(owner)).status == 400)
+        #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "z", "body": String(repeating: "b", count: 4001)], headers: bearer(owner)).status == 400)
+    }
+
+    @Test func badFramesGetErrorFramesAndOversizedOnesClose() async throws {
+        let user = try await gateway.register("frames")
+        let socket = try await connect(user)
+        try await socket.send("{not json")
+        #expect(try await socket.next { $0["type"] as? String == "error" }["code"] as? String == "invalid_request")
+        try await socket.send(json: ["type": "teleport"])
+        #expect(try await socket.next { $0["type"] as? String == "error" }["code"] as? String == "invalid_request")
+        try await socket.send(json: ["type": "send", "ref": "q", "conversationId": UUID().uuidString, "clientMessageId": "c", "body": "hi"])
+        let refused = try await socket.next { $0["type"] as? String == "error" }
+        #expect(refused["code"] as? String == "not_found" && refused["ref"] as? String == "q")
+        try await socket.send(json: ["type": "ping", "ref": "p1"])
+        #expect(try await socket.next { $0["type"] as? String == "pong" }["ref"] as? String == "p1")
+        try await socket.send(String(repeating: "x", count: 70_000))
+        #expect(try await socket.closed()?.closeCode == .messageTooLarge)
+    }
+
+    struct CreateGroup: Encodable {
+        let type: String
+        let title: String
+        let memberIds: [String]
+    }
+}
+
+/// The processes of ``ChatEndToEndTests``: the gateway in front of auth, user and two chat instances.
+enum EndToEndStack {
+    static let stateDirectory = FileManager.default.temporaryDirectory.appending(path: TestStack.unique("e2e-state"))
+    static let gatewayPort = 18500
+    static let chatPorts = [18503, 18504]
+    static let processes: [(name: String, port: Int, environment: [String: String])] = [
+        ("auth", 18501, ["CHAT_STATE_DIR": stateDirectory.path]),
+        ("user", 18502, [:]),
+        ("chat", chatPorts[0], [:]),
+        ("chat", chatPorts[1], [:]),
+        ("api-gateway", gatewayPort, [
+            "CHAT_UPSTREAM_AUTH": "http://127.0.0.1:18501", "CHAT_UPSTREAM_USER": "http://127.0.0.1:18502",
+            "CHAT_UPSTREAM_CHAT": chatPorts.map { "http://127.0.0.1:\($0)" }.joined(separator: ","),
+            "CHAT_UPSTREAM_NOTIFICATION": "http://127.0.0.1:1",
+        ]),
+    ]
+}
