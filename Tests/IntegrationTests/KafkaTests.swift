@@ -169,7 +169,10 @@ extension KafkaTests {
         }
         let sent = count
         let group = TestStack.unique("group")
-        let first = try consumer(group: group, topic: topic)
+        // Short sessions: members notice the rebalances sooner (the heartbeat is a tenth of the session timeout).
+        let member: @Sendable () throws -> KafkaConsumer = { try KafkaConsumer(
+            configuration: .init(self.brokers, groupId: group, topics: [topic], sessionTimeoutMilliseconds: 3_000), logger: TestStack.logger) }
+        let first = try member()
         let (refused, moved, movedCount) = try await withServiceGroup([first]) {
             // The first member owns every partition and reads everything without committing yet.
             var reading: [KafkaRecord] = []
@@ -179,7 +182,7 @@ extension KafkaTests {
             }
             let held = reading
             // A second member joins: the cooperative rebalance moves some partitions to it.
-            let second = try consumer(group: group, topic: topic)
+            let second = try member()
             return try await withServiceGroup([second]) {
                 let deadline = ContinuousClock.now + .seconds(30)
                 while second.assignedPartitions().isEmpty || Set((first.assignedPartitions() + second.assignedPartitions()).map(\.partition)).count != 6 {
@@ -205,7 +208,7 @@ extension KafkaTests {
         #expect(refused == moved)
         // Nothing was committed for the moved partitions: a new member reads all of their records from offset 0, and
         // nothing of the kept partitions, whose offsets were committed.
-        let third = try consumer(group: group, topic: topic)
+        let third = try member()
         let reread = try await withServiceGroup([third]) { try await Self.take(movedCount, from: third) }
         #expect(Set(reread.map(\.partition)) == moved)
         for partition in moved {
