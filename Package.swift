@@ -114,6 +114,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Tests/Benchmarks/RedisClusterBenchmark"),
 
+        .executableTarget(name: "ChatLoad", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Tests/Benchmarks/ChatLoad"),
+
         // MARK: Tests
         .testTarget(name: "SharedTests", dependencies: [
             "ServiceKit", "S3", "RedisCluster",

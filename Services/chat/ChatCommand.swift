@@ -20,7 +20,10 @@ struct ChatCommand: ServiceCommand {
             store: store, sequences: SequenceAllocator(redis: assembly.redis), conversations: conversations,
             producer: producer, logger: assembly.logger)
         assembly.addService(writer)
-        let messaging = Messaging(conversations: conversations, messages: store, writer: writer, producer: producer, logger: assembly.logger)
+        let attachments = AttachmentStore(postgres: assembly.postgres, s3: assembly.s3)
+        let messaging = Messaging(
+            conversations: conversations, messages: store, attachments: attachments, writer: writer, producer: producer,
+            logger: assembly.logger)
         let registry = ConnectionRegistry()
         let presence = PresenceTracker(
             store: PresenceStore(redis: assembly.redis), registry: registry, postgres: assembly.postgres, messaging: messaging,
@@ -30,7 +33,9 @@ struct ChatCommand: ServiceCommand {
         let instance = UUID().uuidString.lowercased()
         let consumer = try KafkaConsumer(
             configuration: .init(
-                .init(brokers: settings.kafkaBrokers, properties: settings.kafkaSecurity), groupId: "chat-fanout-\(instance)",
+                // Deliver as soon as records arrive: the broker answers a fetch at once instead of waiting to fill it.
+                .init(brokers: settings.kafkaBrokers, properties: settings.kafkaSecurity.merging(["fetch.wait.max.ms": "5"]) { $1 }),
+                groupId: "chat-fanout-\(instance)",
                 topics: [KafkaTopic.messages.name, KafkaTopic.events.name], autoOffsetReset: "latest"),
             logger: assembly.logger)
         assembly.addService(FanoutConsumer(consumer: consumer, registry: registry, logger: assembly.logger))
@@ -38,12 +43,12 @@ struct ChatCommand: ServiceCommand {
         assembly.addReadinessCheck("fanout") {
             guard !consumer.assignedPartitions().isEmpty else { throw APIError.unavailable("the fan-out consumer has no partitions yet") }
         }
-        _ = assembly.s3
 
         let signer = try IdentitySigner.configured(settings, logger: assembly.logger)
         let routes = assembly.router.group().add(middleware: IdentityMiddleware(signer: signer))
         ConversationRoutes(messaging: messaging).register(on: routes)
         MessageRoutes(messaging: messaging).register(on: routes)
+        AttachmentRoutes(attachments: attachments, messaging: messaging).register(on: routes)
         assembly.httpServer = ChatWebSocket.serverBuilder(
             signer: signer, messaging: messaging, registry: registry, presence: presence, logger: assembly.logger)
     }

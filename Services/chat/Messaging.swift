@@ -9,6 +9,7 @@ import Synchronization
 final class Messaging: Sendable {
     let conversations: ConversationStore
     let messages: MessageStore
+    let attachments: AttachmentStore
     let writer: MessageWriter
     let producer: KafkaProducer
     let logger: Logger
@@ -17,9 +18,13 @@ final class Messaging: Sendable {
     static let cacheLifetime: Duration = .seconds(2)
     static let maxBodyLength = 4000
 
-    init(conversations: ConversationStore, messages: MessageStore, writer: MessageWriter, producer: KafkaProducer, logger: Logger) {
+    init(
+        conversations: ConversationStore, messages: MessageStore, attachments: AttachmentStore, writer: MessageWriter,
+        producer: KafkaProducer, logger: Logger
+    ) {
         self.conversations = conversations
         self.messages = messages
+        self.attachments = attachments
         self.writer = writer
         self.producer = producer
         self.logger = logger
@@ -53,14 +58,16 @@ final class Messaging: Sendable {
         guard text.count <= Self.maxBodyLength, !text.isEmpty || !attachmentIds.isEmpty else {
             throw APIError.invalidRequest("body must be 1–\(Self.maxBodyLength) characters, or empty with attachments")
         }
-        guard attachmentIds.count <= 10 else { throw APIError.invalidRequest("at most 10 attachments") }
-        if !attachmentIds.isEmpty { throw APIError.invalidRequest("attachments are not accepted by this instance yet") }
+        guard attachmentIds.count <= 10, Set(attachmentIds).count == attachmentIds.count else {
+            throw APIError.invalidRequest("at most 10 distinct attachments")
+        }
+        let attached = try await attachments.verifiedForMessage(attachmentIds, conversationId: conversation.id)
         if let replyToSeq, replyToSeq < 1 || replyToSeq > conversation.lastSeq + 1_000_000 {
             throw APIError.invalidRequest("replyToSeq does not name a message")
         }
         return try await writer.write(NewMessage(
             conversationId: conversation.id, senderId: userId, clientMessageId: clientMessageId, body: text,
-            attachmentIds: attachmentIds, replyToSeq: replyToSeq,
+            attachments: attached, replyToSeq: replyToSeq,
             recipientIds: conversation.members.map(\.userId).filter { $0 != userId }, mentionedUserIds: []))
     }
 

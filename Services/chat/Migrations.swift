@@ -29,5 +29,20 @@ extension ChatCommand {
             );
             CREATE INDEX members_by_user ON members (user_id);
             """),
+        PostgresMigration(version: 2, name: "attachments", sql: """
+            CREATE TABLE attachments (
+                id text PRIMARY KEY,
+                conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+                uploader_id text NOT NULL,
+                file_name text NOT NULL,
+                content_type text NOT NULL,
+                size bigint NOT NULL,
+                object_key text NOT NULL,
+                -- Set once a HEAD on the object found it with the declared size.
+                uploaded boolean NOT NULL DEFAULT false,
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX attachments_by_conversation ON attachments (conversation_id);
+            """),
     ]
 }

@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
+import NIOCore
 import NIOHTTP1
 import ServiceKit
 import Testing
@@ -143,6 +145,43 @@ struct ChatEndToEndTests {
         #expect(try await socket.next { $0["type"] as? String == "pong" }["ref"] as? String == "p1")
         try await socket.send(String(repeating: "x", count: 70_000))
         #expect(try await socket.closed()?.closeCode == .messageTooLarge)
+    }
+
+    @Test func attachmentsUploadThroughPresignedURLsAndOnlyMembersReachThem() async throws {
+        let owner = try await gateway.register("att"), stranger = try await gateway.register("atx")
+        let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(type: "group", title: "Files", memberIds: []), headers: bearer(owner))
+        let conversationId = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
+        let payload = "attachment bytes"
+        let request = ["conversationId": conversationId, "fileName": "notes.txt", "contentType": "text/plain", "size": payload.utf8.count] as [String: Any]
+        let answer = try await gateway.send(.POST, "/v1/attachments", body: String(decoding: try JSONSerialization.data(withJSONObject: request), as: UTF8.self), headers: bearer(owner))
+        #expect(answer.status == 201, "\(answer.body)")
+        let upload = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
+        let attachmentId = (upload["attachment"] as! [String: Any])["id"] as! String
+
+        // Not uploaded yet: a message cannot carry it.
+        #expect(try await gateway.send(.POST, "/v1/conversations/\(conversationId)/messages", body: #"{"clientMessageId":"a0","body":"","attachmentIds":["\#(attachmentId)"]}"#, headers: bearer(owner)).status == 400)
+        var put = HTTPClientRequest(url: upload["uploadUrl"] as! String)
+        put.method = .PUT
+        // The client sends the signed headers; the HTTP client sets Content-Length from the body itself.
+        for (name, value) in upload["uploadHeaders"] as! [String: String] where name != "Content-Length" { put.headers.add(name: name, value: value) }
+        put.body = .bytes(ByteBuffer(string: payload))
+        #expect(try await HTTPClient.shared.execute(put, timeout: .seconds(10)).status.code == 200)
+        let sent = try await gateway.send(.POST, "/v1/conversations/\(conversationId)/messages", body: #"{"clientMessageId":"a1","body":"","attachmentIds":["\#(attachmentId)"]}"#, headers: bearer(owner))
+        #expect(sent.status == 201, "\(sent.body)")
+        let attachments = (try JSONSerialization.jsonObject(with: Data(sent.body.utf8)) as? [String: Any])?["attachments"] as? [[String: Any]]
+        #expect(attachments?.first?["fileName"] as? String == "notes.txt")
+
+        let download = try await gateway.send(.GET, "/v1/attachments/\(attachmentId)", headers: bearer(owner))
+        #expect(download.status == 200)
+        let url = try #require((try JSONSerialization.jsonObject(with: Data(download.body.utf8)) as? [String: Any])?["downloadUrl"] as? String)
+        let fetched = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        #expect(String(buffer: try await fetched.body.collect(upTo: 1 << 20)) == payload)
+        #expect(try await gateway.send(.GET, "/v1/attachments/\(attachmentId)", headers: bearer(stranger)).status == 404)
+        // Limits.
+        let huge = ["conversationId": conversationId, "fileName": "big.zip", "contentType": "application/zip", "size": 26 * 1024 * 1024] as [String: Any]
+        #expect(try await gateway.send(.POST, "/v1/attachments", body: String(decoding: try JSONSerialization.data(withJSONObject: huge), as: UTF8.self), headers: bearer(owner)).status == 413)
+        let exe = ["conversationId": conversationId, "fileName": "run.exe", "contentType": "application/x-msdownload", "size": 10] as [String: Any]
+        #expect(try await gateway.send(.POST, "/v1/attachments", body: String(decoding: try JSONSerialization.data(withJSONObject: exe), as: UTF8.self), headers: bearer(owner)).status == 400)
     }
 
     struct CreateGroup: Encodable {

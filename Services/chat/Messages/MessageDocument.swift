@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import ServiceKit
 
 /// A message as stored in DocumentDB. Times are milliseconds since 1970 and reactions a list of `emoji␟userId`
@@ -11,7 +12,7 @@ struct MessageDocument: Codable, Sendable {
     var senderId: String
     var clientMessageId: String
     var body: String
-    var attachmentIds: [String]
+    var attachments: [AttachmentView]
     var replyToSeq: Int64?
     var createdAtMs: Int64
     var editedAtMs: Int64?
@@ -29,7 +30,7 @@ struct MessageDocument: Codable, Sendable {
         }
         return MessageView(
             id: _id, conversationId: conversationId, seq: seq, senderId: senderId, clientMessageId: clientMessageId,
-            body: deleted ? "" : body, attachments: deleted ? [] : attachmentIds.map { AttachmentRef(id: $0) },
+            body: deleted ? "" : body, attachments: deleted ? [] : attachments,
             replyToSeq: replyToSeq, createdAt: RFC3339.string(from: Date(milliseconds: createdAtMs)),
             editedAt: editedAtMs.map { RFC3339.string(from: Date(milliseconds: $0)) }, deleted: deleted,
             reactions: grouped)
@@ -44,17 +45,12 @@ struct MessageView: Codable, Sendable, Equatable {
     let senderId: String
     let clientMessageId: String
     let body: String
-    let attachments: [AttachmentRef]
+    let attachments: [AttachmentView]
     let replyToSeq: Int64?
     let createdAt: String
     let editedAt: String?
     let deleted: Bool
     let reactions: [String: [String]]
-}
-
-/// An attachment of a message, by id.
-struct AttachmentRef: Codable, Sendable, Equatable {
-    let id: String
 }
 
 extension Date {

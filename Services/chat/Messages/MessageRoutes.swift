@@ -81,7 +81,7 @@ struct MessageRoutes {
             }
             document.deleted = true
             document.body = ""
-            document.attachmentIds = []
+            document.attachments = []
         }
         return Response(status: .noContent)
     }

@@ -67,7 +67,7 @@ struct MessageStore: Sendable {
 
     /// Replaces the mutable fields of a stored message (edit, delete, reactions).
     func update(_ document: MessageDocument) async throws {
-        var update = try DocumentUpdate.set("body", document.body).set("attachmentIds", document.attachmentIds)
+        var update = try DocumentUpdate.set("body", document.body).set("attachments", document.attachments)
             .set("deleted", document.deleted).set("reactions", document.reactions)
         if let edited = document.editedAtMs { update = try update.set("editedAtMs", edited) }
         try await collection.updateOne(.equal("conversationId", document.conversationId) && .equal("seq", document.seq), update)

@@ -11,7 +11,7 @@ struct NewMessage: Sendable {
     let senderId: String
     let clientMessageId: String
     let body: String
-    let attachmentIds: [String]
+    let attachments: [AttachmentView]
     let replyToSeq: Int64?
     /// Every other member, for the event.
     let recipientIds: [String]
@@ -131,7 +131,7 @@ final class MessageWriter: Service, Sendable {
             return MessageDocument(
                 _id: "\(message.conversationId):\(seq)", conversationId: message.conversationId, seq: seq,
                 senderId: message.senderId, clientMessageId: message.clientMessageId, body: message.body,
-                attachmentIds: message.attachmentIds, replyToSeq: message.replyToSeq, createdAtMs: now, editedAtMs: nil,
+                attachments: message.attachments, replyToSeq: message.replyToSeq, createdAtMs: now, editedAtMs: nil,
                 deleted: false, reactions: [])
         }
         var results: [StoredMessage]
@@ -185,6 +185,7 @@ final class MessageWriter: Service, Sendable {
                 let event = MessageCreated(
                     conversationId: conversation, messageId: view.id, seq: view.seq, senderId: sender,
                     clientMessageId: view.clientMessageId, body: view.body, attachmentIds: view.attachments.map(\.id),
+                    attachments: view.attachments,
                     replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds.compactMap(UUID.init(uuidString:)),
                     mentionedUserIds: message.mentionedUserIds.compactMap(UUID.init(uuidString:)))
                 group.addTask { try await self.producer.publish(EventEnvelope(event)) }

@@ -50,7 +50,7 @@ final class FanoutConsumer: Service, Sendable {
                 let view = MessageView(
                     id: message.messageId, conversationId: message.conversationId.uuidString.lowercased(), seq: message.seq,
                     senderId: message.senderId.uuidString.lowercased(), clientMessageId: message.clientMessageId,
-                    body: message.body, attachments: message.attachmentIds.map { AttachmentRef(id: $0) },
+                    body: message.body, attachments: message.attachments ?? [],
                     replyToSeq: message.replyToSeq, createdAt: RFC3339.string(from: message.createdAt), editedAt: nil,
                     deleted: false, reactions: [:])
                 registry.deliver(ServerFrame.text(ServerFrame.Message(type: "message", message: view)), to: audience)

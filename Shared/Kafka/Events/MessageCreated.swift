@@ -17,6 +17,8 @@ public struct MessageCreated: ChatEventPayload {
     public let body: String
     /// Ids of the message's attachments.
     public let attachmentIds: [String]
+    /// The attachments' metadata, in the order of `attachmentIds` (added in v1 as optional: older records lack it).
+    public let attachments: [MessageAttachment]?
     public let replyToSeq: Int64?
     public let createdAt: Date
     /// Every member of the conversation when the message was stored, except the sender.
@@ -26,7 +28,7 @@ public struct MessageCreated: ChatEventPayload {
 
     public init(
         conversationId: UUID, messageId: String, seq: Int64, senderId: UUID, clientMessageId: String, body: String,
-        attachmentIds: [String] = [], replyToSeq: Int64? = nil, createdAt: Date, recipientIds: [UUID],
+        attachmentIds: [String] = [], attachments: [MessageAttachment]? = nil, replyToSeq: Int64? = nil, createdAt: Date, recipientIds: [UUID],
         mentionedUserIds: [UUID] = []
     ) {
         self.conversationId = conversationId
@@ -36,9 +38,30 @@ public struct MessageCreated: ChatEventPayload {
         self.clientMessageId = clientMessageId
         self.body = body
         self.attachmentIds = attachmentIds
+        self.attachments = attachments
         self.replyToSeq = replyToSeq
         self.createdAt = createdAt
         self.recipientIds = recipientIds
         self.mentionedUserIds = mentionedUserIds
+    }
+}
+
+/// An attachment as a message carries it.
+public struct MessageAttachment: Codable, Sendable, Equatable {
+    public let id: String
+    public let conversationId: String
+    public let fileName: String
+    public let contentType: String
+    public let size: Int64
+    /// RFC 3339.
+    public let createdAt: String
+
+    public init(id: String, conversationId: String, fileName: String, contentType: String, size: Int64, createdAt: String) {
+        self.id = id
+        self.conversationId = conversationId
+        self.fileName = fileName
+        self.contentType = contentType
+        self.size = size
+        self.createdAt = createdAt
     }
 }

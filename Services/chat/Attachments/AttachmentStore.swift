@@ -1,0 +1,88 @@
+import Foundation
+import Postgres
+import S3
+import ServiceKit
+
+import Kafka
+
+/// The contract's `attachment` object (the same shape travels in `message.created`).
+typealias AttachmentView = MessageAttachment
+
+/// Attachments: metadata in PostgreSQL, bytes in S3 under `attachments/<conversationId>/<attachmentId>`, uploaded
+/// and downloaded by clients with presigned URLs.
+struct AttachmentStore: Sendable {
+    let postgres: PostgresClient
+    let s3: S3Client
+    static let maxSize: Int64 = 25 * 1024 * 1024
+    static let uploadExpiry = 900
+    static let downloadExpiry = 300
+    static let allowedTypes: Set<String> = [
+        "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "video/mp4", "video/quicktime",
+        "audio/mpeg", "audio/mp4", "audio/ogg", "audio/webm", "application/pdf", "text/plain", "application/zip",
+    ]
+
+    /// Records a new attachment of `conversationId` and returns it with its presigned PUT.
+    func create(
+        conversationId: String, uploader: String, fileName: String, contentType: String, size: Int64
+    ) async throws -> (AttachmentView, uploadURL: String, headers: [String: String], expiresAt: String) {
+        let name = fileName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...255).contains(name.count), !name.contains("/"), !name.contains("\u{0}") else {
+            throw APIError.invalidRequest("fileName must be 1–255 characters without slashes")
+        }
+        let type = contentType.lowercased()
+        guard Self.allowedTypes.contains(type) else { throw APIError.invalidRequest("contentType \(type.prefix(80)) is not allowed") }
+        guard size > 0 else { throw APIError.invalidRequest("size must be positive") }
+        guard size <= Self.maxSize else { throw APIError.payloadTooLarge("attachments are at most \(Self.maxSize) bytes") }
+        let id = UUID().uuidString.lowercased()
+        let key = "attachments/\(conversationId)/\(id)"
+        let rows = try await postgres.query("""
+            INSERT INTO attachments (id, conversation_id, uploader_id, file_name, content_type, size, object_key)
+            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at
+            """, [id, conversationId, uploader, name, type, String(size), key])
+        let createdAt = try rows.first?.decode("created_at", as: Date.self) ?? Date()
+        let headers = [("content-type", type), ("content-length", String(size))]
+        let url = s3.presignedURL(method: "PUT", key: key, expires: Self.uploadExpiry, headers: headers)
+        let view = AttachmentView(id: id, conversationId: conversationId, fileName: name, contentType: type, size: size, createdAt: RFC3339.string(from: createdAt))
+        return (view, url, ["Content-Type": type, "Content-Length": String(size)],
+                RFC3339.string(from: Date().addingTimeInterval(TimeInterval(Self.uploadExpiry))))
+    }
+
+    /// The attachment `id`, with its object key and whether its upload was confirmed.
+    func find(_ id: String) async throws -> (AttachmentView, key: String, uploaded: Bool)? {
+        guard UUID(uuidString: id) != nil else { return nil }
+        let rows = try await postgres.query("""
+            SELECT id, conversation_id, file_name, content_type, size, object_key, uploaded, created_at FROM attachments WHERE id = $1
+            """, [id.lowercased()])
+        guard let row = rows.first else { return nil }
+        let view = AttachmentView(
+            id: row["id"] ?? id, conversationId: row["conversation_id"] ?? "", fileName: row["file_name"] ?? "",
+            contentType: row["content_type"] ?? "", size: try row.decode("size", as: Int64.self),
+            createdAt: RFC3339.string(from: try row.decode("created_at", as: Date.self)))
+        return (view, row["object_key"] ?? "", try row.decode("uploaded", as: Bool.self))
+    }
+
+    /// A presigned GET for the attachment, valid ``downloadExpiry`` seconds.
+    func downloadURL(key: String) -> (url: String, expiresAt: String) {
+        (s3.presignedURL(method: "GET", key: key, expires: Self.downloadExpiry),
+         RFC3339.string(from: Date().addingTimeInterval(TimeInterval(Self.downloadExpiry))))
+    }
+
+    /// The attachments a message may carry: of `conversationId`, and uploaded (checked with HEAD once, then
+    /// remembered). 400 otherwise.
+    func verifiedForMessage(_ ids: [String], conversationId: String) async throws -> [AttachmentView] {
+        var views: [AttachmentView] = []
+        for id in ids {
+            guard let (view, key, uploaded) = try await find(id), view.conversationId == conversationId else {
+                throw APIError.invalidRequest("attachment \(id.prefix(64)) does not belong to this conversation")
+            }
+            if !uploaded {
+                guard let size = try await s3.headObject(key: key), Int64(size) == view.size else {
+                    throw APIError.invalidRequest("attachment \(id) has not been uploaded")
+                }
+                try await postgres.query("UPDATE attachments SET uploaded = true WHERE id = $1", [view.id])
+            }
+            views.append(view)
+        }
+        return views
+    }
+}

@@ -1,0 +1,142 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import Synchronization
+
+/// Drives the product like its users do, to size a deployment: virtual users register, form groups, connect their
+/// WebSockets through the gateway and send messages at a fixed total rate; every delivery is accounted by
+/// (conversationId, seq). Prints sent, acked, delivered, lost, duplicated and latency percentiles, and writes the
+/// same as JSON.
+@main
+struct ChatLoad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat-load", abstract: "Load the chat backend through its gateway and report delivery and latency.")
+
+    @Option(help: "The gateway's base URL (loopback or a test host you run).") var gateway = "http://127.0.0.1:8080"
+    @Option(help: "Virtual users.") var users = 100
+    @Option(help: "Members per group conversation.") var groupSize = 10
+    @Option(help: "Messages per second, all users together.") var rate = 1000
+    @Option(help: "Seconds of sending.") var duration = 10
+    @Option(help: "Seconds to wait for the last deliveries after sending stops.") var drain = 5
+    @Option(help: "Where to write the JSON report.") var json = "chat-load-report.json"
+
+    func run() async throws {
+        guard let host = URL(string: gateway)?.host, ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("10.200.") else {
+            throw ValidationError("--gateway must be on loopback or a test host of your own")
+        }
+        guard users >= groupSize, groupSize >= 2 else { throw ValidationError("need at least one group of 2 or more") }
+        var logger = Logger(label: "chat-load")
+        logger.logLevel = .warning
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let run = UUID().uuidString.prefix(6).lowercased()
+
+        print("registering \(users) users…")
+        let sessions = try await withThrowingTaskGroup(of: (Int, Session).self) { group in
+            var sessions = [Session?](repeating: nil, count: users)
+            var next = 0
+            func add() {
+                let index = next
+                next += 1
+                group.addTask { (index, try await register("load_\(run)_\(index)", gateway: gateway, http: http)) }
+            }
+            for _ in 0..<min(16, users) { add() }
+            while let (index, session) = try await group.next() {
+                sessions[index] = session
+                if next < users { add() }
+            }
+            return sessions.map { $0! }
+        }
+
+        print("creating \(users / groupSize) groups of \(groupSize)…")
+        var memberships: [[Int]] = []  // user indexes per group
+        var conversationOf = [String](repeating: "", count: users)
+        for start in stride(from: 0, to: users - groupSize + 1, by: groupSize) {
+            let members = Array(start..<(start + groupSize))
+            let id = try await createGroup(owner: sessions[start], members: members.dropFirst().map { sessions[$0].userId }, gateway: gateway, http: http)
+            for member in members { conversationOf[member] = id }
+            memberships.append(members)
+        }
+
+        let stats = Stats()
+        print("connecting \(users) WebSockets…")
+        let base = gateway.replacingOccurrences(of: "http://", with: "ws://").replacingOccurrences(of: "https://", with: "wss://")
+        let clients = (0..<users).map { index in
+            VirtualUser(index: index, session: sessions[index], conversationId: conversationOf[index], stats: stats)
+        }
+        let quietLogger = logger
+        let connections = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for client in clients where !client.conversationId.isEmpty {
+                    group.addTask { try await client.connect(url: base + "/v1/ws", logger: quietLogger) }
+                }
+                try await group.waitForAll()
+            }
+        }
+        for client in clients where !client.conversationId.isEmpty { await client.waitUntilReady() }
+
+        let senders = clients.filter { !$0.conversationId.isEmpty }
+        print("sending \(rate) messages/s for \(duration) s from \(senders.count) users…")
+        let interval = Duration.seconds(1) / rate
+        let started = ContinuousClock.now
+        var sequence = 0
+        while ContinuousClock.now - started < .seconds(duration) {
+            let due = started + interval * sequence
+            if due > .now { try await Task.sleep(until: due) }
+            let sender = senders[sequence % senders.count]
+            sequence += 1
+            let number = sequence
+            Task { await sender.send(number: number) }
+        }
+        try await Task.sleep(for: .seconds(drain))
+        connections.cancel()
+
+        let report = stats.report(groupSize: groupSize, users: users, rate: rate, duration: duration)
+        print(report.text)
+        try report.json.write(to: URL(filePath: json))
+        print("report written to \(json)")
+        try await http.shutdown()
+    }
+}
+
+/// A signed-in user.
+struct Session: Sendable {
+    let userId: String
+    let accessToken: String
+}
+
+private func register(_ username: String, gateway: String, http: HTTPClient) async throws -> Session {
+    var request = HTTPClientRequest(url: gateway + "/v1/auth/register")
+    request.method = .POST
+    request.headers.add(name: "Content-Type", value: "application/json")
+    request.body = .bytes(ByteBuffer(string: #"{"username":"\#(username)","password":"load-test-password"}"#))
+    let response = try await http.execute(request, timeout: .seconds(60))
+    let body = try await response.body.collect(upTo: 1 << 20)
+    guard response.status == .created,
+          let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+          let user = json["user"] as? [String: Any], let id = user["id"] as? String, let token = json["accessToken"] as? String
+    else { throw LoadError("register \(username): \(response.status) \(String(buffer: body))") }
+    return Session(userId: id, accessToken: token)
+}
+
+private func createGroup(owner: Session, members: [String], gateway: String, http: HTTPClient) async throws -> String {
+    var request = HTTPClientRequest(url: gateway + "/v1/conversations")
+    request.method = .POST
+    request.headers.add(name: "Content-Type", value: "application/json")
+    request.headers.add(name: "Authorization", value: "Bearer \(owner.accessToken)")
+    let body = try JSONSerialization.data(withJSONObject: ["type": "group", "title": "load", "memberIds": members])
+    request.body = .bytes(ByteBuffer(bytes: body))
+    let response = try await http.execute(request, timeout: .seconds(30))
+    let answer = try await response.body.collect(upTo: 1 << 20)
+    guard response.status == .created, let json = try JSONSerialization.jsonObject(with: Data(answer.readableBytesView)) as? [String: Any],
+          let id = json["id"] as? String
+    else { throw LoadError("create group: \(response.status) \(String(buffer: answer))") }
+    return id
+}
+
+struct LoadError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
