@@ -22,6 +22,9 @@
 #   health check      one command everywhere; passes on 200, fails on 503 and a closed port
 #
 # Prints one line per check and ends with `containers: N passed, M failed`.
+#
+# CHAT_SCRATCH_PATH: the release build's scratch folder (default .build-release), e.g. to keep it
+# apart from a build someone else runs in the same checkout.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 helpers=scripts/checks/containers
@@ -47,16 +50,17 @@ check() {
 # The release build shares nothing with `swift build` in .build/ (two builds in one scratch
 # folder corrupt each other). Cold it takes minutes, warm seconds. Its binaries feed the
 # runtime-library and smoke checks.
-release_log=.build-release/containers-check.log
+scratch=${CHAT_SCRATCH_PATH:-.build-release}
+release_log=$scratch/containers-check.log
 release_bin=""
 release_build() {
-    mkdir -p .build-release
-    if ! swift build -c release --static-swift-stdlib --scratch-path .build-release >"$release_log" 2>&1; then
+    mkdir -p "$scratch"
+    if ! swift build -c release --static-swift-stdlib --scratch-path "$scratch" >"$release_log" 2>&1; then
         echo "release build failed (last lines of $release_log):"
         tail -n 20 "$release_log"
         return 1
     fi
-    echo "built ${services[*]} in .build-release"
+    echo "built ${services[*]} in $scratch"
 }
 
 binaries() {
@@ -66,7 +70,7 @@ binaries() {
 
 runtime_libraries() {
     [ -n "$release_bin" ] || { echo "no release build"; return 1; }
-    local dockerfiles=() dockerfile report=.build-release/containers-check.ldd
+    local dockerfiles=() dockerfile report=$scratch/containers-check.ldd
     for dockerfile in docker/Dockerfiles/*.Dockerfile; do dockerfiles+=(--dockerfile "$dockerfile"); done
     # shellcheck disable=SC2046 # one argument per binary path (no spaces in them)
     python3 "$helpers/runtime_libs.py" $(binaries) "${dockerfiles[@]}" >"$report" || { cat "$report"; return 1; }
@@ -92,7 +96,7 @@ hadolint_all() {
 check "dockerfiles: five per-service files generated from service.Dockerfile" python3 "$helpers/dockerfiles.py" --check
 # Not through `check`: release_bin must be set in this shell, not in a subshell.
 if output=$(release_build 2>&1); then
-    release_bin=$(swift build -c release --static-swift-stdlib --scratch-path .build-release --show-bin-path)
+    release_bin=$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)
     passed=$((passed + 1)); echo "ok   release build: $(tail -n 1 <<<"$output")"
 else
     failed=$((failed + 1)); echo "FAIL release build"; sed 's/^/     /' <<<"$output"

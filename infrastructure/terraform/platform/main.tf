@@ -19,42 +19,65 @@ locals {
   services = module.services.services
 
   # Non-secret CHAT_ variables of every task (Shared/ServiceKit/Configuration/ConfigKey.swift). CHAT_HTTP_HOST and
-  # CHAT_HTTP_PORT are set per service by the ecs module; CHAT_S3_SESSION_TOKEN stays empty (static keys).
+  # CHAT_HTTP_PORT are set per service by the ecs module; CHAT_S3_SESSION_TOKEN stays empty (static keys). Unset
+  # everywhere: CHAT_STATE_DIR (local stack only; without its signing key auth stops rather than generate one) and
+  # CHAT_JWT_SIGNING_KEY_FILE (ECS injects the key itself as CHAT_JWT_SIGNING_KEY).
   environment_variables = {
-    CHAT_LOG_LEVEL               = var.log_level
-    CHAT_READY_TIMEOUT_MS        = "2000"
-    CHAT_POSTGRES_POOL_SIZE      = tostring(var.postgres_pool_size)
-    CHAT_KAFKA_BROKERS           = module.msk.bootstrap_brokers_sasl_scram
-    CHAT_KAFKA_SECURITY_PROTOCOL = "sasl_ssl"
-    CHAT_KAFKA_SASL_MECHANISM    = "SCRAM-SHA-512"
-    CHAT_REDIS_NODES             = module.redis.chat_redis_nodes
-    CHAT_S3_ENDPOINT             = ""
-    CHAT_S3_REGION               = var.region
-    CHAT_S3_BUCKET               = module.s3.attachments_bucket_name
-    CHAT_S3_PATH_STYLE           = "false"
-    CHAT_S3_SESSION_TOKEN        = ""
+    CHAT_LOG_LEVEL          = var.log_level
+    CHAT_READY_TIMEOUT_MS   = "2000"
+    CHAT_POSTGRES_POOL_SIZE = tostring(var.postgres_pool_size)
+    # Migrations run at start under an advisory lock: tasks starting together apply each one once.
+    CHAT_POSTGRES_STATEMENT_TIMEOUT_MS = "15000"
+    CHAT_MIGRATE_ON_START              = "true"
+    CHAT_KAFKA_BROKERS                 = module.msk.bootstrap_brokers_sasl_scram
+    CHAT_KAFKA_SECURITY_PROTOCOL       = "sasl_ssl"
+    CHAT_KAFKA_SASL_MECHANISM          = "SCRAM-SHA-512"
+    CHAT_REDIS_NODES                   = module.redis.chat_redis_nodes
+    CHAT_S3_ENDPOINT                   = ""
+    CHAT_S3_REGION                     = var.region
+    CHAT_S3_BUCKET                     = module.s3.attachments_bucket_name
+    CHAT_S3_PATH_STYLE                 = "false"
+    CHAT_S3_SESSION_TOKEN              = ""
   }
 
-  # The gateway reaches the other services through Cloud Map names.
+  # The variables only one service reads. The gateway reaches the other services through Cloud Map names, sits
+  # behind the ALB (one proxy hop appending to X-Forwarded-For) and answers CORS for the web client's origins.
   service_environment = {
     "api-gateway" = {
-      CHAT_UPSTREAM_AUTH         = "http://auth.${local.namespace}:${local.services["auth"].port}"
-      CHAT_UPSTREAM_USER         = "http://user.${local.namespace}:${local.services["user"].port}"
-      CHAT_UPSTREAM_CHAT         = "http://chat.${local.namespace}:${local.services["chat"].port}"
-      CHAT_UPSTREAM_NOTIFICATION = "http://notification.${local.namespace}:${local.services["notification"].port}"
+      CHAT_UPSTREAM_AUTH          = "http://auth.${local.namespace}:${local.services["auth"].port}"
+      CHAT_UPSTREAM_USER          = "http://user.${local.namespace}:${local.services["user"].port}"
+      CHAT_UPSTREAM_CHAT          = "http://chat.${local.namespace}:${local.services["chat"].port}"
+      CHAT_UPSTREAM_NOTIFICATION  = "http://notification.${local.namespace}:${local.services["notification"].port}"
+      CHAT_UPSTREAM_TIMEOUT_MS    = "30000"
+      CHAT_RATE_LIMIT_PER_USER    = "600"
+      CHAT_RATE_LIMIT_PER_ADDRESS = "1200"
+      CHAT_MAX_BODY_BYTES         = "1048576"
+      CHAT_CORS_ORIGINS           = join(",", var.cors_allowed_origins)
+      CHAT_TRUSTED_PROXY_HOPS     = "1"
+    }
+    auth = {
+      CHAT_ACCESS_TOKEN_TTL_SECONDS = "900"
+      CHAT_REFRESH_TOKEN_TTL_DAYS   = "30"
+      CHAT_BCRYPT_COST              = "12"
+      CHAT_LOGIN_FAILURE_LIMIT      = "10"
+      # During a signing-key rotation: the previous public key, kid=base64 (infrastructure/README.md).
+      CHAT_JWT_RETIRED_PUBLIC_KEYS = ""
     }
   }
 
   # Secret CHAT_ variables, injected by ECS from each service's own secrets (JSON keys of chat/<env>/<service>,
-  # username/password of its AmazonMSK_ secret). The same secret layout serves the CloudFormation stack
-  # (infrastructure/ecs-task-definitions.yaml) and the Kubernetes ExternalSecrets (infrastructure/k8s).
+  # username/password of its AmazonMSK_ secret) and the shared chat/<env>/internal; auth's signing key is a key of
+  # its own secret. The same secret layout serves the CloudFormation stack (infrastructure/ecs-task-definitions.yaml)
+  # and the Kubernetes ExternalSecrets (infrastructure/k8s).
   service_secrets = { for svc in module.services.names : svc => merge(
     { for key in ["CHAT_POSTGRES_URL", "CHAT_MONGO_URI", "CHAT_REDIS_USERNAME", "CHAT_REDIS_PASSWORD", "CHAT_S3_ACCESS_KEY_ID", "CHAT_S3_SECRET_ACCESS_KEY"] :
     key => "${module.iam.service_secret_arns[svc]}:${key}::" },
     {
       CHAT_KAFKA_SASL_USERNAME = "${module.iam.kafka_secret_arns[svc]}:username::"
       CHAT_KAFKA_SASL_PASSWORD = "${module.iam.kafka_secret_arns[svc]}:password::"
+      CHAT_INTERNAL_SECRET     = "${module.iam.internal_secret_arn}:CHAT_INTERNAL_SECRET::"
     },
+    svc == "auth" ? { CHAT_JWT_SIGNING_KEY = "${module.iam.service_secret_arns[svc]}:CHAT_JWT_SIGNING_KEY::" } : {},
   ) }
 
   private_cidrs = module.vpc.private_subnet_cidrs

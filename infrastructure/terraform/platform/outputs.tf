@@ -69,8 +69,13 @@ output "static_assets_bucket" {
 }
 
 output "service_secret_arns" {
-  description = "Secrets to fill per service (JSON keys CHAT_POSTGRES_URL, CHAT_MONGO_URI, CHAT_REDIS_USERNAME, CHAT_REDIS_PASSWORD, CHAT_S3_ACCESS_KEY_ID, CHAT_S3_SECRET_ACCESS_KEY)."
+  description = "Secrets to fill per service (JSON keys CHAT_POSTGRES_URL, CHAT_MONGO_URI, CHAT_REDIS_USERNAME, CHAT_REDIS_PASSWORD, CHAT_S3_ACCESS_KEY_ID, CHAT_S3_SECRET_ACCESS_KEY; auth's also CHAT_JWT_SIGNING_KEY)."
   value       = module.iam.service_secret_arns
+}
+
+output "internal_secret_arn" {
+  description = "Secret to fill once for all services (JSON key CHAT_INTERNAL_SECRET, 32 random bytes or more)."
+  value       = module.iam.internal_secret_arn
 }
 
 output "kafka_secret_arns" {

@@ -48,7 +48,7 @@ variable "web_certificate_arn" {
 }
 
 variable "cors_allowed_origins" {
-  description = "Web origins allowed to use presigned attachment URLs."
+  description = "Web origins of the browser client: allowed to use presigned attachment URLs (S3 CORS) and to call the API (the api-gateway's CHAT_CORS_ORIGINS)."
   type        = list(string)
 }
 

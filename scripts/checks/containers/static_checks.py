@@ -7,8 +7,10 @@
                   references between services, depends_on conditions) and builds each service
                   from its Dockerfile
     config-names  the CHAT_ variables that the Dockerfiles, the compose file, the ECS stack and
-                  taskdef.json set are those of ConfigKey.swift, every service gets each one it
-                  reads, and docs/operations.md describes all of them
+                  taskdef.json set are those of ConfigKey.swift; every service gets each one it
+                  reads and none that only another service reads (GATEWAY_ONLY, AUTH_ONLY) or
+                  that only the local stack uses (LOCAL_ONLY); ECS takes the secret ones from
+                  Secrets Manager; docs/operations.md describes all of them
     healthcheck   one health-check command everywhere (Dockerfiles, compose, ECS), and it passes
                   against a server answering 200 on /health, fails on 503 and on a closed port
     hadolint-ignores  every `# hadolint ignore=` in the Dockerfiles follows a comment saying why
@@ -43,10 +45,50 @@ OPERATIONS = ROOT / "docs" / "operations.md"
 SERVICES = ["api-gateway", "auth", "user", "chat", "notification"]
 
 # Variables only the api-gateway reads.
-GATEWAY_ONLY = {"CHAT_UPSTREAM_AUTH", "CHAT_UPSTREAM_USER", "CHAT_UPSTREAM_CHAT", "CHAT_UPSTREAM_NOTIFICATION"}
+GATEWAY_ONLY = {
+    "CHAT_UPSTREAM_AUTH", "CHAT_UPSTREAM_USER", "CHAT_UPSTREAM_CHAT", "CHAT_UPSTREAM_NOTIFICATION",
+    "CHAT_RATE_LIMIT_PER_USER", "CHAT_RATE_LIMIT_PER_ADDRESS", "CHAT_MAX_BODY_BYTES", "CHAT_UPSTREAM_TIMEOUT_MS",
+    "CHAT_CORS_ORIGINS", "CHAT_TRUSTED_PROXY_HOPS",
+}
+# Variables only auth reads.
+AUTH_ONLY = {
+    "CHAT_JWT_SIGNING_KEY", "CHAT_JWT_SIGNING_KEY_FILE", "CHAT_JWT_RETIRED_PUBLIC_KEYS", "CHAT_ACCESS_TOKEN_TTL_SECONDS",
+    "CHAT_REFRESH_TOKEN_TTL_DAYS", "CHAT_BCRYPT_COST", "CHAT_LOGIN_FAILURE_LIMIT",
+}
+# Variables of the local stack only, which no container sets.
+LOCAL_ONLY = {
+    "CHAT_STATE_DIR": "auth's development signing key lives there; containers get their key from a secret, and the "
+                      "default (.local in the working directory) is not writable on a read-only root filesystem, so "
+                      "a missing key stops auth instead of creating a key per container",
+}
 # Variables the ECS task definitions leave unset on purpose.
-UNSET_ON_ECS = {"CHAT_S3_SESSION_TOKEN": "the services use an IAM user's long-lived keys, which have no session token"}
+UNSET_ON_ECS = {
+    "CHAT_S3_SESSION_TOKEN": "the services use an IAM user's long-lived keys, which have no session token",
+    "CHAT_JWT_SIGNING_KEY_FILE": "ECS injects the signing key from Secrets Manager as CHAT_JWT_SIGNING_KEY; a task "
+                                 "definition cannot mount a secret as a file",
+}
+# Variables that ECS must take from Secrets Manager (Secrets), never from a plain Environment value.
+SECRET = {
+    "CHAT_POSTGRES_URL", "CHAT_MONGO_URI", "CHAT_KAFKA_SASL_USERNAME", "CHAT_KAFKA_SASL_PASSWORD",
+    "CHAT_REDIS_USERNAME", "CHAT_REDIS_PASSWORD", "CHAT_S3_ACCESS_KEY_ID", "CHAT_S3_SECRET_ACCESS_KEY",
+    "CHAT_INTERNAL_SECRET", "CHAT_JWT_SIGNING_KEY",
+}
 
+
+def variables_for(service: str, known: set[str]) -> set[str]:
+    """The variables `service` reads, of those in ConfigKey.swift."""
+    names = known - set(LOCAL_ONLY)
+    if service != "api-gateway":
+        names -= GATEWAY_ONLY
+    if service != "auth":
+        names -= AUTH_ONLY
+    return names
+
+
+def compose_variables(service: dict) -> set[str]:
+    """What a compose service sets: its environment, and what its entrypoint exports (a generated local secret)."""
+    entrypoint = " ".join(service.get("entrypoint") or [])
+    return set(service.get("environment") or {}) | set(re.findall(r"\bexport (CHAT_[A-Z0-9_]+)=", entrypoint))
 
 def config_keys() -> list[str]:
     names = re.findall(r'ConfigKey\(\s*"(CHAT_[A-Z0-9_]+)"', CONFIG_KEYS.read_text())
@@ -149,43 +191,52 @@ def check_config_names() -> list[str]:
     known = set(keys)
     problems = []
 
-    compose = resolved_compose()
-    for name, service in compose["services"].items():
-        environment = set(service.get("environment") or {})
-        if name in SERVICES:
-            expected = known if name == "api-gateway" else known - GATEWAY_ONLY
-            for missing in sorted(expected - environment):
-                problems.append(f"docker-compose.yml: {name} does not set {missing}")
-            for unknown in sorted(environment - known):
-                problems.append(f"docker-compose.yml: {name} sets {unknown}, which is not in ConfigKey.swift")
-
-    stack = cfn_yaml.load(STACK)
-    containers = task_definitions(stack)
-    taskdef = json.loads(TASKDEF.read_text())["containerDefinitions"][0]
-    definitions = {f"ecs-task-definitions.yaml {n}": (n, {e["Name"] for e in c.get("Environment", [])}
-                                                      | {s["Name"] for s in c.get("Secrets", [])})
-                   for n, c in containers.items()}
-    definitions["codedeploy/taskdef.json"] = (taskdef["name"], {e["name"] for e in taskdef.get("environment", [])}
-                                              | {s["name"] for s in taskdef.get("secrets", [])})
-    if sorted(containers) != sorted(SERVICES):
-        problems.append(f"ecs-task-definitions.yaml has containers {sorted(containers)}")
-    for where, (name, variables) in definitions.items():
-        expected = (known if name == "api-gateway" else known - GATEWAY_ONLY) - set(UNSET_ON_ECS)
+    def compare(where: str, service: str, variables: set[str], unset: dict[str, str]) -> None:
+        expected = variables_for(service, known) - set(unset)
         for missing in sorted(expected - variables):
             problems.append(f"{where}: does not set {missing}")
         for unknown in sorted(variables - known):
             problems.append(f"{where}: sets {unknown}, which is not in ConfigKey.swift")
+        for extra in sorted((variables & known) - expected - set(unset)):
+            reason = LOCAL_ONLY.get(extra) or f"only {'api-gateway' if extra in GATEWAY_ONLY else 'auth'} reads it"
+            problems.append(f"{where}: sets {extra}, which it should not ({reason})")
+
+    compose = resolved_compose()
+    for name, service in compose["services"].items():
+        if name in SERVICES:
+            compare(f"docker-compose.yml {name}", name, compose_variables(service), {})
+
+    stack = cfn_yaml.load(STACK)
+    containers = task_definitions(stack)
+    taskdef = json.loads(TASKDEF.read_text())["containerDefinitions"][0]
+    definitions = {f"ecs-task-definitions.yaml {n}": (n, {e["Name"] for e in c.get("Environment", [])},
+                                                      {s["Name"] for s in c.get("Secrets", [])})
+                   for n, c in containers.items()}
+    definitions["codedeploy/taskdef.json"] = (taskdef["name"], {e["name"] for e in taskdef.get("environment", [])},
+                                              {s["name"] for s in taskdef.get("secrets", [])})
+    if sorted(containers) != sorted(SERVICES):
+        problems.append(f"ecs-task-definitions.yaml has containers {sorted(containers)}")
+    for where, (name, plain, secret) in definitions.items():
+        compare(where, name, plain | secret, UNSET_ON_ECS)
+        for exposed in sorted(plain & SECRET):
+            problems.append(f"{where}: {exposed} is a plain Environment value; it must come from Secrets Manager (Secrets)")
+        for both in sorted(plain & secret):
+            problems.append(f"{where}: sets {both} twice (Environment and Secrets)")
 
     for dockerfile in DOCKERFILES:
-        for unknown in sorted(set(re.findall(r"\b(CHAT_[A-Z0-9_]+)=", dockerfile.read_text())) - known):
+        names = set(re.findall(r"\b(CHAT_[A-Z0-9_]+)=", dockerfile.read_text()))
+        for unknown in sorted(names - known):
             problems.append(f"{dockerfile.relative_to(ROOT)}: sets {unknown}, which is not in ConfigKey.swift")
+        # One template for every image: no per-service, local-only or secret value belongs in it.
+        for misplaced in sorted(names & (GATEWAY_ONLY | AUTH_ONLY | set(LOCAL_ONLY) | SECRET)):
+            problems.append(f"{dockerfile.relative_to(ROOT)}: sets {misplaced}, which the image must not carry")
 
     documented = OPERATIONS.read_text() if OPERATIONS.exists() else ""
     for key in keys:
         if f"`{key}`" not in documented:
             problems.append(f"docs/operations.md does not describe `{key}`")
     if not problems:
-        print(f"{len(keys)} variables of ConfigKey.swift: set in compose and ECS, described in docs/operations.md")
+        print(f"{len(keys)} variables of ConfigKey.swift: set per service in compose and ECS, secrets from Secrets Manager, described in docs/operations.md")
     return problems
 
 

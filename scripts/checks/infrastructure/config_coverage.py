@@ -3,7 +3,13 @@
 
 - Every CHAT_ variable of Shared/ServiceKit/Configuration/ConfigKey.swift is provided on Kubernetes (ConfigMap,
   Deployment env or ExternalSecret) and on ECS (the Terraform platform module's task variables and secrets, or the ecs
-  module's per-service ones); nothing provides a CHAT_ variable that the code does not read.
+  module's per-service ones), except those each platform leaves unset on purpose (below); nothing provides a CHAT_
+  variable that the code does not read.
+- Each Kubernetes Deployment gets exactly the variables its service reads: the per-service sets (api-gateway only,
+  auth only, local stack only) are those of scripts/checks/containers/static_checks.py. The same sets hold for the
+  platform module's shared and per-service task variables.
+- Secret variables come from secret stores: on Kubernetes from an ExternalSecret, never a ConfigMap or a plain env
+  value; on ECS from the platform's service_secrets, never its plain task variables.
 - The services' ports agree between the Terraform catalogue, the Kubernetes manifests and the Dockerfiles.
 - The databases and Kafka topics of the catalogue are the ones the platform is specified with.
 - The Kubernetes Ingress routes the same path prefixes to the same services as the ALB rules of the catalogue.
@@ -23,9 +29,19 @@ TF = ROOT / "infrastructure" / "terraform"
 K8S = ROOT / "infrastructure" / "k8s"
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
+sys.path.insert(0, str(ROOT / "scripts" / "checks" / "containers"))
 import render_k8s  # noqa: E402
+from static_checks import AUTH_ONLY, GATEWAY_ONLY, LOCAL_ONLY, SECRET  # noqa: E402
 
-DATABASES = {"auth", "users", "chat", "notification", "gateway"}
+# auth and user share identity (ServiceName.databaseName); scripts/stack.sh creates the same four.
+DATABASES = {"identity", "chat", "notification", "gateway"}
+# Variables each platform leaves unset on purpose (LOCAL_ONLY variables are unset everywhere).
+UNSET_ON_KUBERNETES = {
+    "CHAT_JWT_SIGNING_KEY": "auth's key is a mounted Secret file (CHAT_JWT_SIGNING_KEY_FILE), never an env value",
+}
+UNSET_ON_ECS = {
+    "CHAT_JWT_SIGNING_KEY_FILE": "ECS injects the key from Secrets Manager as CHAT_JWT_SIGNING_KEY",
+}
 TOPICS = {"chat.messages", "chat.events", "notification.dead-letter"}
 NAME = re.compile(r"\bCHAT_[A-Z0-9_]+\b")
 
@@ -39,6 +55,15 @@ def unwrap(value):
     return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
+def variables_for(service: str, keys: set[str]) -> set[str]:
+    names = keys - set(LOCAL_ONLY)
+    if service != "api-gateway":
+        names -= GATEWAY_ONLY
+    if service != "auth":
+        names -= AUTH_ONLY
+    return names
+
+
 def main() -> int:
     errors: list[str] = []
     swift = (ROOT / "Shared" / "ServiceKit" / "Configuration" / "ConfigKey.swift").read_text()
@@ -46,30 +71,56 @@ def main() -> int:
     if not keys:
         errors.append("no ConfigKey found in ConfigKey.swift")
 
-    # Kubernetes.
+    # Kubernetes: what each Deployment gets through envFrom (the ConfigMap, Secrets made by ExternalSecrets) and env.
+    docs = [doc for path in K8S.rglob("*.yaml") for doc in yaml.safe_load_all(path.read_text()) if doc]
+    config_maps = {d["metadata"]["name"]: set(d.get("data", {})) for d in docs if d["kind"] == "ConfigMap"}
+    secrets = {d["spec"]["target"]["name"]: {item["secretKey"] for item in d["spec"]["data"]}
+               for d in docs if d["kind"] == "ExternalSecret"}
     k8s_names: set[str] = set()
-    for path in K8S.rglob("*.yaml"):
-        for doc in yaml.safe_load_all(path.read_text()):
-            if not doc:
-                continue
-            if doc["kind"] == "ConfigMap":
-                k8s_names |= set(doc.get("data", {}))
-            elif doc["kind"] == "ExternalSecret":
-                k8s_names |= {item["secretKey"] for item in doc["spec"]["data"]}
-            elif doc["kind"] == "Deployment":
-                for container in doc["spec"]["template"]["spec"]["containers"]:
-                    k8s_names |= {env["name"] for env in container.get("env", [])}
+    for doc in docs:
+        if doc["kind"] != "Deployment":
+            continue
+        for container in doc["spec"]["template"]["spec"]["containers"]:
+            from_config = set().union(*[config_maps.get(s["configMapRef"]["name"], set())
+                                        for s in container.get("envFrom", []) if "configMapRef" in s])
+            from_secrets = set().union(*[secrets.get(s["secretRef"]["name"], set())
+                                         for s in container.get("envFrom", []) if "secretRef" in s])
+            plain = {env["name"] for env in container.get("env", []) if "value" in env}
+            from_env = {env["name"] for env in container.get("env", [])}
+            names = {n for n in from_config | from_secrets | from_env if n.startswith("CHAT_")}
+            k8s_names |= names
+            where = f"Kubernetes Deployment {doc['metadata']['name']}"
+            expected = variables_for(doc["metadata"]["name"], keys) - set(UNSET_ON_KUBERNETES)
+            for missing in sorted(expected - names):
+                errors.append(f"{where} does not get {missing}")
+            for extra in sorted((names & keys) - expected):
+                errors.append(f"{where} gets {extra}, which its service does not read (or which is unset on purpose)")
+            for exposed in sorted((from_config | plain) & SECRET):
+                errors.append(f"{where} gets the secret {exposed} from a ConfigMap or a plain value, not an ExternalSecret")
 
     # ECS through Terraform: the platform's task variables and secrets, and what the ecs module adds.
     ecs_names: set[str] = set()
     for path in [TF / "platform" / "main.tf", TF / "modules" / "ecs" / "services.tf"]:
         ecs_names |= set(NAME.findall(code_lines(path)))
+    with (TF / "platform" / "main.tf").open() as handle:
+        platform = unwrap(hcl2.load(handle)["locals"])
+    shared = set(unwrap(platform["environment_variables"]))
+    per_service = {name: set(variables) for name, variables in unwrap(platform["service_environment"]).items()}
+    for exposed in sorted((shared | set().union(*per_service.values())) & SECRET):
+        errors.append(f"ECS (Terraform): the secret {exposed} is a plain task variable, not one of service_secrets")
+    for name in sorted(shared & (GATEWAY_ONLY | AUTH_ONLY | set(LOCAL_ONLY))):
+        errors.append(f"ECS (Terraform): {name} is among every task's variables, but not every service reads it")
+    for service, names in per_service.items():
+        for name in sorted(names - variables_for(service, keys)):
+            errors.append(f"ECS (Terraform): {service} gets {name}, which it does not read")
 
-    for where, names in (("Kubernetes", k8s_names), ("ECS (Terraform)", ecs_names)):
-        for key in sorted(keys - names):
+    for where, names, unset in (("Kubernetes", k8s_names, UNSET_ON_KUBERNETES), ("ECS (Terraform)", ecs_names, UNSET_ON_ECS)):
+        for key in sorted(keys - names - set(LOCAL_ONLY) - set(unset)):
             errors.append(f"{where} does not provide {key}")
         for name in sorted(names - keys):
             errors.append(f"{where} provides {name}, which ConfigKey.swift does not declare")
+        for name in sorted(names & (set(LOCAL_ONLY) | set(unset))):
+            errors.append(f"{where} provides {name}, which it leaves unset on purpose")
 
     # Ports, databases, topics, routes.
     with (TF / "modules" / "services" / "main.tf").open() as handle:

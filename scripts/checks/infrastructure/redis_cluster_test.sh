@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs infrastructure/redis/redis-node-init.sh against a temporary directory with six local nodes on ports
-# 7100-7105 (cluster bus 17100-17105) and checks the cluster it forms: 3 masters, 3 replicas, every replica in
+# 7200-7205 (cluster bus 17200-17205) and checks the cluster it forms: 3 masters, 3 replicas, every replica in
 # another "zone" than its master (zone = node index mod 3, as on EC2), cluster_state:ok everywhere, keys written and
 # read through `redis-cli -c`, password required, persistence files present, a second run leaving the cluster alone, and a snapshot
 # shipped by redis-backup.sh (local directory mode). The six servers are stopped by PID and the directory removed
-# on every exit. Ports 7000-7005 belong to the local stack and are never touched.
+# on every exit. Ports 7000-7005 and 7100-7105 belong to the local stack (scripts/stack.sh: its cluster and its
+# failover-test cluster) and are never touched.
 set -euo pipefail
 
 # The caller's REDIS_* settings (a password, a backup destination, ...) must not change what is tested.
@@ -13,7 +14,8 @@ unset "${!REDIS_@}"
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 INIT=$ROOT/infrastructure/redis/redis-node-init.sh
 BACKUP=$ROOT/infrastructure/redis/redis-backup.sh
-PORTS=(7100 7101 7102 7103 7104 7105)
+BASE=7200
+PORTS=(7200 7201 7202 7203 7204 7205)
 NODES=$(printf '127.0.0.1:%s,' "${PORTS[@]}")
 NODES=${NODES%,}
 # Production nodes require a password (requirepass + masterauth); so does this cluster. The test's own redis-cli
@@ -75,13 +77,13 @@ for port in "${PORTS[@]}"; do
   [[ -d $WORK/$port/appendonlydir ]] || fail "node $port has no AOF directory"
 done
 
-nodes=$(redis-cli -p 7100 cluster nodes | tr -d '\r')
+nodes=$(redis-cli -p "$BASE" cluster nodes | tr -d '\r')
 masters=$(awk '$3 ~ /master/' <<<"$nodes" | wc -l)
 replicas=$(awk '$3 ~ /slave/' <<<"$nodes" | wc -l)
 ((masters == 3 && replicas == 3)) || fail "expected 3 masters and 3 replicas, got $masters and $replicas"
 
 # Zone of a node = its index in the node list mod 3; a replica must not share its master's zone.
-zone() { echo $((($1 - 7100) % 3)); }
+zone() { echo $((($1 - BASE) % 3)); }
 while read -r _ addr flags master _; do
   [[ $flags == *slave* ]] || continue
   port=${addr%@*}
@@ -91,11 +93,11 @@ while read -r _ addr flags master _; do
 done <<<"$nodes"
 
 for i in $(seq 1 20); do
-  redis-cli -c -p 7100 set "infra-check:$i" "value-$i" >/dev/null
+  redis-cli -c -p "$BASE" set "infra-check:$i" "value-$i" >/dev/null
 done
 for i in $(seq 1 20); do
-  value=$(redis-cli -c -p 7104 get "infra-check:$i")
-  [[ $value == "value-$i" ]] || fail "GET infra-check:$i through 7104 returned '$value'"
+  value=$(redis-cli -c -p "$((BASE + 4))" get "infra-check:$i")
+  [[ $value == "value-$i" ]] || fail "GET infra-check:$i through $((BASE + 4)) returned '$value'"
 done
 
 # A second run (a reboot, a re-run of user data) must find the cluster and leave it alone.
@@ -104,7 +106,7 @@ run_init >"$WORK/init2.log" 2>&1 || {
   fail "second run of redis-node-init.sh failed"
 }
 grep -q "not forming it again" "$WORK/init2.log" || fail "second run did not recognise the existing cluster"
-[[ $(redis-cli -p 7100 cluster nodes | wc -l) == 6 ]] || fail "second run changed the cluster"
+[[ $(redis-cli -p "$BASE" cluster nodes | wc -l) == 6 ]] || fail "second run changed the cluster"
 
 # Snapshots: the replicas' data shipped to a local destination by redis-backup.sh.
 printf '%s' "$PASSWORD" >"$WORK/auth"
@@ -113,7 +115,7 @@ REDIS_AUTH_FILE=$WORK/auth REDIS_BACKUP_DEST=$WORK/backups REDIS_PORTS="${PORTS[
   cat "$WORK/backup.log" >&2
   fail "redis-backup.sh backup failed"
 }
-shipped=$(find "$WORK/backups" -name 'redis-local-71*-*.rdb' -size +0 | wc -l)
+shipped=$(find "$WORK/backups" -name 'redis-local-*.rdb' -size +0 | wc -l)
 ((shipped == 3)) || fail "expected 3 replica snapshots, found $shipped"
 
-echo "cluster of 3 masters + 3 replicas on 7100-7105: state ok, replicas in other zones, 20 keys through -c, idempotent re-run, 3 snapshots shipped"
+echo "cluster of 3 masters + 3 replicas on 7200-7205: state ok, replicas in other zones, 20 keys through -c, idempotent re-run, 3 snapshots shipped"

@@ -5,8 +5,9 @@
 2. Every manifest file is listed in kustomization.yaml, and `kubectl kustomize` builds the whole set.
 3. Each built resource validates against the Kubernetes OpenAPI schemas shipped by kubernetes-validate (strict:
    unknown fields are errors); the External Secrets resources against the subset of their v1 CRD schema used here.
-4. References hold: Deployments' ConfigMap, Secret (made by an ExternalSecret), ServiceAccount and SecretStore exist;
-   HPAs target Deployments; PDB and Service selectors match pods; Ingress backends name existing Service ports.
+4. References hold: Deployments' ConfigMap, Secrets (made by an ExternalSecret; read or mounted), ServiceAccount and
+   SecretStore exist; HPAs target Deployments; PDB and Service selectors match pods; Ingress backends name existing
+   Service ports.
 """
 
 from __future__ import annotations
@@ -215,6 +216,9 @@ def main() -> int:
                     fail(errors, f"Deployment/{name} reads a missing ConfigMap")
                 if "secretRef" in source and source["secretRef"]["name"] not in secrets_made:
                     fail(errors, f"Deployment/{name} reads Secret {source['secretRef']['name']}, which no ExternalSecret makes")
+            for volume in spec.get("volumes", []):
+                if "secret" in volume and volume["secret"]["secretName"] not in secrets_made:
+                    fail(errors, f"Deployment/{name} mounts Secret {volume['secret']['secretName']}, which no ExternalSecret makes")
             probes = {p: container.get(p, {}).get("httpGet", {}).get("path") for p in ("livenessProbe", "readinessProbe")}
             if probes != {"livenessProbe": "/health", "readinessProbe": "/ready"}:
                 fail(errors, f"Deployment/{name}: probes must be /health (liveness) and /ready (readiness), got {probes}")

@@ -15,6 +15,7 @@ output "redis_nodes" { value = module.platform.redis_nodes }
 output "attachments_bucket" { value = module.platform.attachments_bucket }
 output "static_assets_bucket" { value = module.platform.static_assets_bucket }
 output "service_secret_arns" { value = module.platform.service_secret_arns }
+output "internal_secret_arn" { value = module.platform.internal_secret_arn }
 output "kafka_secret_arns" { value = module.platform.kafka_secret_arns }
 output "redis_secret_arn" { value = module.platform.redis_secret_arn }
 output "s3_user_names" { value = module.platform.s3_user_names }

@@ -1,7 +1,7 @@
 # Per service two roles, both assumable only by ECS tasks (and, with eks_oidc_provider_arn, by the service's own
 # Kubernetes service account):
 #   execution role  what ECS needs to start the task: pull the service's image, write its log group, read its
-#                   own secrets to inject them as environment variables
+#                   own secrets and the shared internal secret to inject them as environment variables
 #   task role       what the running code may do: objects below its own prefixes in the attachments bucket,
 #                   Kafka topics it produces to or consumes from (when clients authenticate to MSK with IAM)
 # Names of buckets, clusters, repositories and log groups are derived, not read from other modules, so this
@@ -99,6 +99,7 @@ data "aws_iam_policy_document" "execution" {
     resources = [
       aws_secretsmanager_secret.service[each.key].arn,
       aws_secretsmanager_secret.kafka[each.key].arn,
+      aws_secretsmanager_secret.internal.arn,
     ]
   }
 
@@ -138,13 +139,15 @@ data "aws_iam_policy_document" "task" {
   for_each = var.services
 
   # Every task role gets at least this statement, so that a service without buckets or topics still has a
-  # (harmless) policy document: its own secrets, which a service may re-read at run time for rotation.
+  # (harmless) policy document: its own secrets and the shared internal secret, which a service may re-read at run
+  # time for rotation (and which External Secrets reads with this role on Kubernetes).
   statement {
     sid     = "ReadOwnSecrets"
     actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
     resources = [
       aws_secretsmanager_secret.service[each.key].arn,
       aws_secretsmanager_secret.kafka[each.key].arn,
+      aws_secretsmanager_secret.internal.arn,
     ]
   }
 

@@ -28,6 +28,11 @@ output "kafka_secret_arns" {
   value       = { for name, secret in aws_secretsmanager_secret.kafka : name => secret.arn }
 }
 
+output "internal_secret_arn" {
+  description = "ARN of the chat/<environment>/internal secret (JSON key CHAT_INTERNAL_SECRET), shared by every service."
+  value       = aws_secretsmanager_secret.internal.arn
+}
+
 output "redis_secret_arn" {
   description = "ARN of the Redis Cluster password secret."
   value       = aws_secretsmanager_secret.redis.arn

@@ -4,7 +4,10 @@
 #   chat/<environment>/<service>          JSON with the service's secret CHAT_ variables: CHAT_POSTGRES_URL,
 #                                         CHAT_MONGO_URI, CHAT_REDIS_USERNAME, CHAT_REDIS_PASSWORD,
 #                                         CHAT_S3_ACCESS_KEY_ID, CHAT_S3_SECRET_ACCESS_KEY (every key present; empty
-#                                         strings where a service does not use the store)
+#                                         strings where a service does not use the store); auth's also holds
+#                                         CHAT_JWT_SIGNING_KEY, its access-token signing key
+#   chat/<environment>/internal           JSON {"CHAT_INTERNAL_SECRET": ...}: the one secret every service shares
+#                                         (the gateway signs the caller's identity with it, the services verify)
 #   AmazonMSK_<name>-<service>            {"username": ..., "password": ...}: the service's SASL/SCRAM login to MSK
 #                                         (MSK requires the AmazonMSK_ prefix and a customer-managed key)
 #   chat/<environment>/redis              the Redis Cluster password, read by the Redis instances at boot
@@ -29,6 +32,15 @@ resource "aws_secretsmanager_secret" "kafka" {
   kms_key_id              = aws_kms_key.secrets.arn
   recovery_window_in_days = 30
   tags                    = merge(var.tags, { Service = each.key })
+}
+
+resource "aws_secretsmanager_secret" "internal" {
+  #checkov:skip=CKV2_AWS_57:Every service must switch to a new value together (a restart of all five), which a rotation Lambda cannot coordinate; rotated by the runbook in infrastructure/README.md.
+  name                    = "chat/${var.environment}/internal"
+  description             = "CHAT_INTERNAL_SECRET shared by the services (${var.environment})"
+  kms_key_id              = aws_kms_key.secrets.arn
+  recovery_window_in_days = 30
+  tags                    = var.tags
 }
 
 resource "aws_secretsmanager_secret" "redis" {

@@ -1,5 +1,6 @@
-# One PostgreSQL 15 instance (Multi-AZ) holding one database per service: auth, users, chat, notification, gateway.
-# Each service logs in with its own role, which owns only its own database (see the bootstrap_sql output).
+# One PostgreSQL 15 instance (Multi-AZ) holding the services' databases: identity (auth and user share it), chat,
+# notification, gateway. Each database has one login role, which owns it and nothing else (see the bootstrap_sql
+# output); auth and user log in with identity's.
 
 resource "aws_db_subnet_group" "this" {
   name       = "${var.name}-postgres"

@@ -29,10 +29,10 @@ output "security_group_id" {
 }
 
 output "bootstrap_sql" {
-  description = "SQL to run once as the master user: one login role and one database per service. Set each role's password afterwards (ALTER ROLE ... PASSWORD) and store it in the service's secret."
+  description = "SQL to run once as the master user: one login role and one database per database name (services sharing a database share its role). Set each role's password afterwards (ALTER ROLE ... PASSWORD) and store it in the secrets of the services using it."
   value = join("\n", concat(
-    ["-- One role and one database per service; run with psql as chat_admin against the postgres database."],
-    flatten([for service, database in var.databases : [
+    ["-- One role and one database per database name; run with psql as chat_admin against the postgres database."],
+    flatten([for database in sort(distinct(values(var.databases))) : [
       "CREATE ROLE \"${database}\" LOGIN;",
       "CREATE DATABASE \"${database}\" OWNER \"${database}\";",
       "REVOKE ALL ON DATABASE \"${database}\" FROM PUBLIC;",

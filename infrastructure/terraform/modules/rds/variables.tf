@@ -60,7 +60,7 @@ variable "deletion_protection" {
 }
 
 variable "databases" {
-  description = "Map of service to its database; the bootstrap SQL output creates them (RDS itself creates only one)."
+  description = "Map of service to its database (several services may share one); the bootstrap SQL output creates each database once (RDS itself creates only one)."
   type        = map(string)
 }
 

@@ -17,8 +17,10 @@ locals {
       priority      = 0
     }
     auth = {
-      port          = 8081
-      database      = "auth"
+      port = 8081
+      # auth and user share the identity database (ServiceName.databaseName): auth writes the account and its
+      # profile row in one transaction; user owns the profile fields, contacts and blocks.
+      database      = "identity"
       kafka_produce = []
       kafka_consume = []
       s3_prefixes   = []
@@ -27,7 +29,7 @@ locals {
     }
     user = {
       port          = 8082
-      database      = "users"
+      database      = "identity"
       kafka_produce = ["chat.events"]
       kafka_consume = []
       s3_prefixes   = ["avatars/"]

@@ -14,7 +14,7 @@ output "ports" {
 }
 
 output "databases" {
-  description = "PostgreSQL database of each service (one RDS instance, one database and one login role per service)."
+  description = "PostgreSQL database of each service (one RDS instance; auth and user share identity, the others have their own)."
   value       = { for name, svc in local.services : name => svc.database }
 }
 
