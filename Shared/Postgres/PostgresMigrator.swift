@@ -47,6 +47,8 @@ public struct PostgresMigrator: Sendable {
         let scope = self.scope
         for migration in migrations {
             let didApply = try await client.transaction { transaction in
+                // Waiting for another instance's lock, or a long schema change, must not hit the statement timeout.
+                try transaction.query("SELECT set_config('statement_timeout', '0', true)")
                 try transaction.query("SELECT pg_advisory_xact_lock($1::bigint)", [Self.advisoryLockKey])
                 try transaction.query("""
                     CREATE TABLE IF NOT EXISTS schema_migrations (

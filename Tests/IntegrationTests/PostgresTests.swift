@@ -54,10 +54,14 @@ import Testing
                     CREATE TABLE accounts (id bigserial PRIMARY KEY, name text NOT NULL);
                     CREATE INDEX accounts_name ON accounts (lower(name));
                     """),
-                // Not idempotent on purpose: applying it twice would fail or double the row.
-                PostgresMigration(version: 2, name: "seed", sql: "INSERT INTO accounts (name) VALUES ('system');"),
+                // Not idempotent on purpose: applying it twice would fail or double the row. It takes longer than
+                // the other client's statement timeout.
+                PostgresMigration(version: 2, name: "seed", sql: "SELECT pg_sleep(0.2); INSERT INTO accounts (name) VALUES ('system');"),
             ]
-            let other = PostgresClient(configuration: .init(url: TestStack.postgresURL(database: name), poolSize: 2), logger: TestStack.logger)
+            // A statement timeout shorter than the migrations take does not apply to them.
+            let other = PostgresClient(
+                configuration: .init(url: TestStack.postgresURL(database: name), poolSize: 2, statementTimeoutMilliseconds: 50),
+                logger: TestStack.logger)
             async let first = PostgresMigrator(client: client, scope: "accounts", migrations: migrations, logger: TestStack.logger).migrate()
             async let second = PostgresMigrator(client: other, scope: "accounts", migrations: migrations, logger: TestStack.logger).migrate()
             let applied = try await [first, second]
