@@ -14,6 +14,7 @@ struct AuthCommand: ServiceCommand {
         let refreshTokens = RefreshTokens(
             postgres: assembly.postgres,
             lifetime: .seconds(86_400 * (try reader.integer(.refreshTokenTTLDays, range: 1...365))))
+        assembly.addService(RefreshTokenJanitor(postgres: assembly.postgres, logger: assembly.logger))
         let issuer = await AccessTokenIssuer(
             keys: try SigningKeys.configured(reader, logger: assembly.logger),
             lifetime: .seconds(try reader.integer(.accessTokenTTLSeconds, range: 30...86_400)))
