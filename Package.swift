@@ -124,7 +124,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "SharedTests", dependencies: [
-            "ServiceKit", "S3", "RedisCluster",
+            "ServiceKit", "S3", "RedisCluster", .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], path: "Tests/SharedTests"),

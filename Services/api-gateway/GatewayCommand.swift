@@ -12,12 +12,10 @@ struct GatewayCommand: ServiceCommand {
     func assemble(_ assembly: ServiceAssembly) async throws {
         let settings = try GatewaySettings(assembly.settings)
         let client = assembly.httpClient
-        var upstreams: [ServiceName: UpstreamPool] = [:]
-        for (service, instances) in assembly.settings.upstreams.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            let pool = UpstreamPool(service: service, instances: instances)
-            upstreams[service] = pool
-            assembly.addReadinessCheck("upstream:\(service.rawValue)") { try await pool.requireOneHealthy(client: client) }
-        }
+        // Readiness covers the gateway's own dependency (Redis), not the upstreams: a gateway taken out of the load
+        // balancer because one service is down would take every other service down with it. A request for a
+        // service with no reachable instance answers 503 instead.
+        let upstreams = Dictionary(uniqueKeysWithValues: assembly.settings.upstreams.map { ($0.key, UpstreamPool(service: $0.key, instances: $0.value)) })
         let redis = assembly.redis
         let signer = try IdentitySigner.configured(assembly.settings, logger: assembly.logger)
         let limiter = RateLimiter(redis: redis, prefix: "ratelimit:gateway")

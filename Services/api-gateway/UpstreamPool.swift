@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import ServiceKit
 import Synchronization
@@ -41,16 +40,5 @@ final class UpstreamPool: Sendable {
     func markUp(_ instance: String) {
         guard let index = instances.firstIndex(of: instance) else { return }
         downUntil.withLock { if $0[index] != nil { $0[index] = nil } }
-    }
-
-    /// Succeeds when at least one instance answers `GET /health` with 200 within a second (for `/ready`).
-    func requireOneHealthy(client: HTTPClient) async throws {
-        for base in instances {
-            let request = HTTPClientRequest(url: base + "/health")
-            if let response = try? await client.execute(request, timeout: .seconds(1)), response.status.code == 200 {
-                return
-            }
-        }
-        throw APIError.unavailable("no healthy \(service.rawValue) instance among \(instances.joined(separator: ", "))")
     }
 }

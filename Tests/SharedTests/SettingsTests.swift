@@ -12,10 +12,12 @@ import Testing
         #expect(settings.s3PathStyle)
     }
 
-    @Test func everyServiceHasItsOwnPortAndDatabase() throws {
+    @Test func everyServiceHasItsOwnPortAndTheIdentityServicesShareADatabase() throws {
         let ports = try ServiceName.allCases.map { try Settings(service: $0, environment: [:]).httpPort }
         #expect(ports == [8080, 8081, 8082, 8083, 8084])
-        #expect(Set(ServiceName.allCases.map(\.databaseName)).count == 5)
+        // auth and user share `identity`; every other service has a database of its own.
+        #expect(Set(ServiceName.allCases.map(\.databaseName)).count == 4)
+        #expect(ServiceName.auth.databaseName == ServiceName.user.databaseName)
     }
 
     @Test func environmentOverridesDefaults() throws {

@@ -1,0 +1,69 @@
+import NIOCore
+@testable import RedisCluster
+import Testing
+
+/// RESP through hiredis's formatter and reader, and how cluster error replies are read.
+@Suite struct RESPAndRedirectTests {
+    @Test func commandsAreFormattedAsRESPArrays() {
+        var buffer = ByteBuffer()
+        buffer.writeRESP(RedisCommand(["SET", "k", "välue", ""], keys: ["k"]))
+        #expect(String(buffer: buffer) == "*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$6\r\nvälue\r\n$0\r\n\r\n")
+    }
+
+    @Test func repliesArriveWhateverTheChunking() throws {
+        let wire = Array("+OK\r\n:42\r\n$5\r\nhello\r\n$-1\r\n*2\r\n$1\r\na\r\n-ERR bad\r\n".utf8)
+        for chunk in [1, 3, wire.count] {
+            let reader = RESPReplyReader()
+            var replies: [RESPValue] = []
+            for start in stride(from: 0, to: wire.count, by: chunk) {
+                try wire[start..<min(start + chunk, wire.count)].withUnsafeBytes { try reader.feed($0) }
+                while let reply = try reader.next() { replies.append(reply) }
+            }
+            #expect(replies == [.simpleString("OK"), .integer(42), .bulkString(Array("hello".utf8)), .null,
+                                .array([.bulkString([UInt8(ascii: "a")]), .error("ERR bad")])])
+        }
+    }
+
+    @Test func malformedBytesAreAProtocolError() {
+        let reader = RESPReplyReader()
+        #expect(throws: RedisError.self) {
+            try Array("?nonsense\r\n".utf8).withUnsafeBytes { try reader.feed($0) }
+            _ = try reader.next()
+        }
+    }
+
+    @Test func clusterRepliesAreClassified() {
+        guard case .moved(let slot, let address) = ClusterReply(.error("MOVED 3999 127.0.0.1:6381")) else {
+            Issue.record("MOVED not recognised")
+            return
+        }
+        #expect(slot.rawValue == 3999 && address == NodeAddress(host: "127.0.0.1", port: 6381))
+        guard case .ask(let target) = ClusterReply(.error("ASK 3999 10.0.0.2:7001")) else {
+            Issue.record("ASK not recognised")
+            return
+        }
+        #expect(target == NodeAddress(host: "10.0.0.2", port: 7001))
+        for transient in ["TRYAGAIN Multiple keys request during rehashing of slot", "CLUSTERDOWN The cluster is down", "LOADING", "MASTERDOWN Link with MASTER is down"] {
+            guard case .transient = ClusterReply(.error(transient)) else {
+                Issue.record("\(transient) not transient")
+                continue
+            }
+        }
+        guard case .result = ClusterReply(.error("WRONGTYPE Operation against a key holding the wrong kind of value")) else {
+            Issue.record("an ordinary error is a result")
+            return
+        }
+    }
+
+    @Test func clusterSlotsRepliesBecomeATopology() throws {
+        let reply = RESPValue.array([
+            .array([.integer(0), .integer(5460), .array([.bulkString(Array("127.0.0.1".utf8)), .integer(7000)]),
+                    .array([.bulkString(Array("127.0.0.1".utf8)), .integer(7003)])]),
+            .array([.integer(5461), .integer(16383), .array([.bulkString([]), .integer(7001)])]),
+        ])
+        let topology = try ClusterTopology(clusterSlotsReply: reply, defaultHost: "10.1.1.1")
+        #expect(topology.coversAllSlots)
+        #expect(topology.shard(for: HashSlot(rawValue: 100)!) == .init(master: NodeAddress(host: "127.0.0.1", port: 7000), replicas: [NodeAddress(host: "127.0.0.1", port: 7003)]))
+        #expect(topology.shard(for: HashSlot(rawValue: 9000)!)?.master == NodeAddress(host: "10.1.1.1", port: 7001))
+    }
+}
