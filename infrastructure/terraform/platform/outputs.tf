@@ -19,7 +19,7 @@ output "ecr_repository_urls" {
 }
 
 output "codedeploy_app_name" {
-  description = "CodeDeploy application; one deployment group per service, named after it."
+  description = "CodeDeploy application; its one deployment group, api-gateway, deploys the gateway blue/green."
   value       = module.ecs.codedeploy_app_name
 }
 

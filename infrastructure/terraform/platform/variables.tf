@@ -53,7 +53,7 @@ variable "cors_allowed_origins" {
 }
 
 variable "image_tag" {
-  description = "Image tag of the first task definitions (releases later go through CodeDeploy)."
+  description = "Image tag of the first task definitions (later releases: CodeDeploy for the api-gateway, rolling update-service for the others)."
   type        = string
 }
 
@@ -90,7 +90,7 @@ variable "service_sizes" {
 }
 
 variable "deployment_config_name" {
-  description = "CodeDeploy traffic shifting of every service."
+  description = "CodeDeploy traffic shifting of the api-gateway (the other services deploy rolling)."
   type        = string
   default     = "CodeDeployDefault.ECSCanary10Percent5Minutes"
   nullable    = false

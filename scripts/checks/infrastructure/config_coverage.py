@@ -12,11 +12,16 @@
   value; on ECS from the platform's service_secrets, never its plain task variables.
 - The services' ports agree between the Terraform catalogue, the Kubernetes manifests and the Dockerfiles.
 - The databases and Kafka topics of the catalogue are the ones the platform is specified with.
-- The Kubernetes Ingress routes the same path prefixes to the same services as the ALB rules of the catalogue.
+- Only the api-gateway is public: it is the one public service of the catalogue (the ALB's only target group, every
+  path its listeners' default action, no path rules to other services), the Ingress's only backend (every path,
+  WebSocket upgrades included), and both load balancers keep idle connections (WebSockets) at least 300 s. The other
+  services are ClusterIP Services whose NetworkPolicies admit neither the whole VPC nor the ALB's public subnets, and
+  the gateway reaches them by internal names (Cloud Map on ECS, the Services' cluster DNS names on Kubernetes).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import pathlib
 import re
 import sys
@@ -43,6 +48,10 @@ UNSET_ON_ECS = {
     "CHAT_JWT_SIGNING_KEY_FILE": "ECS injects the key from Secrets Manager as CHAT_JWT_SIGNING_KEY",
 }
 TOPICS = {"chat.messages", "chat.events", "notification.dead-letter"}
+PUBLIC_SERVICE = "api-gateway"
+MIN_IDLE_TIMEOUT_SECONDS = 300  # WebSocket connections pass the load balancer
+UPSTREAMS = {"CHAT_UPSTREAM_AUTH": "auth", "CHAT_UPSTREAM_USER": "user", "CHAT_UPSTREAM_CHAT": "chat",
+             "CHAT_UPSTREAM_NOTIFICATION": "notification"}
 NAME = re.compile(r"\bCHAT_[A-Z0-9_]+\b")
 
 
@@ -62,6 +71,73 @@ def variables_for(service: str, keys: set[str]) -> set[str]:
     if service != "auth":
         names -= AUTH_ONLY
     return names
+
+
+def public_entry(catalogue: dict, platform: dict, docs: list[dict]) -> list[str]:
+    """Only the gateway is public, on ECS (Terraform) and on Kubernetes; the others are reached by internal names."""
+    errors = []
+    public = sorted(name for name, svc in catalogue.items() if unwrap(svc.get("public")) is True)
+    if public != [PUBLIC_SERVICE]:
+        errors.append(f"the services catalogue makes {public} public; only {PUBLIC_SERVICE} may be")
+    for name, svc in catalogue.items():
+        for field in ("path_patterns", "priority"):
+            if field in svc:
+                errors.append(f"the services catalogue gives {name} {field}: no ALB rule may route past the gateway")
+    alb = code_lines(TF / "modules" / "ecs" / "alb.tf")
+    if "aws_lb_listener_rule" in alb:
+        errors.append("terraform/modules/ecs/alb.tf has listener rules: every request goes to the gateway (default action)")
+    with (TF / "modules" / "ecs" / "variables.tf").open() as handle:
+        ecs_variables = {name: unwrap(body) for v in hcl2.load(handle)["variable"] for name, body in v.items()}
+    idle = unwrap(ecs_variables["idle_timeout_seconds"].get("default"))
+    if not isinstance(idle, (int, float)) or idle < MIN_IDLE_TIMEOUT_SECONDS:
+        errors.append(f"the ALB's idle timeout defaults to {idle}, below {MIN_IDLE_TIMEOUT_SECONDS} s (WebSockets)")
+
+    gateway_env = unwrap(platform["service_environment"]).get(PUBLIC_SERVICE, {})
+    for variable, service in UPSTREAMS.items():
+        # python-hcl2 keeps an interpolated string as ${"..."}.
+        url = re.sub(r'^\$\{"(.*)"\}$', r"\1", str(gateway_env.get(variable, "")))
+        if not url.startswith(f"http://{service}.${{local.namespace}}:"):
+            errors.append(f"ECS (Terraform): the gateway's {variable} is {url!r}, not {service}'s Cloud Map name")
+        k8s_url = render_k8s.SERVICE_ENV[PUBLIC_SERVICE].get(variable, "")
+        if not k8s_url.startswith(f"http://{service}:") and not k8s_url.startswith(f"http://{service}.chat.svc"):
+            errors.append(f"Kubernetes: the gateway's {variable} is {k8s_url!r}, not {service}'s Service")
+
+    ingresses = [d for d in docs if d["kind"] == "Ingress"]
+    if len(ingresses) != 1:
+        errors.append(f"{len(ingresses)} Ingresses; expected one, in front of the gateway")
+    for ingress in ingresses:
+        spec = ingress["spec"]
+        backends = [p for rule in spec.get("rules", []) for p in rule["http"]["paths"]]
+        if "defaultBackend" in spec:
+            backends.append({"path": "(default)", "pathType": "Prefix", "backend": spec["defaultBackend"]})
+        names = {p["backend"]["service"]["name"] for p in backends}
+        if names != {PUBLIC_SERVICE}:
+            errors.append(f"the Ingress routes to {sorted(names)}; only {PUBLIC_SERVICE} may be its backend")
+        if not any(p["path"] == "/" and p.get("pathType") == "Prefix" for p in backends):
+            errors.append("the Ingress has no Prefix path / to the gateway (every path, /v1/ws included)")
+        attributes = ingress["metadata"].get("annotations", {}).get("alb.ingress.kubernetes.io/load-balancer-attributes", "")
+        match = re.search(r"idle_timeout\.timeout_seconds=(\d+)", attributes)
+        if not match or int(match.group(1)) < MIN_IDLE_TIMEOUT_SECONDS:
+            errors.append(f"the Ingress's ALB idle timeout is not set to at least {MIN_IDLE_TIMEOUT_SECONDS} s (WebSockets)")
+
+    vpc = ipaddress.ip_network(render_k8s.VPC_CIDR)
+    # The ALB's public subnets: the first three /24 of the VPC (terraform/modules/vpc, cidrsubnet(vpc, 8, 0..2)).
+    public_subnets = list(vpc.subnets(new_prefix=24))[:3]
+    for doc in docs:
+        name = doc.get("metadata", {}).get("name")
+        if name == PUBLIC_SERVICE or name not in render_k8s.SERVICES:
+            continue
+        if doc["kind"] == "Service" and doc["spec"].get("type", "ClusterIP") != "ClusterIP":
+            errors.append(f"Kubernetes Service {name} is {doc['spec']['type']}; only the gateway is reachable from outside")
+        if doc["kind"] == "NetworkPolicy":
+            for rule in doc["spec"].get("ingress", []):
+                for peer in rule.get("from", []) or [{}]:
+                    if "ipBlock" not in peer:
+                        continue
+                    block = ipaddress.ip_network(peer["ipBlock"]["cidr"])
+                    if block.supernet_of(vpc) or any(block.overlaps(s) for s in public_subnets):
+                        errors.append(f"NetworkPolicy {name} admits {block}, which holds the ALB: only the gateway is public")
+    return errors
 
 
 def main() -> int:
@@ -143,19 +219,9 @@ def main() -> int:
     if topics != TOPICS:
         errors.append(f"topics {sorted(topics)} differ from {sorted(TOPICS)}")
 
-    tf_routes = {}
-    for name, svc in catalogue.items():
-        for pattern in svc["path_patterns"] or []:
-            tf_routes[pattern.removesuffix("/*")] = name
-    ingress = yaml.safe_load((K8S / "ingress.yaml").read_text())
-    k8s_routes = {
-        p["path"]: p["backend"]["service"]["name"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]
-    }
-    default = k8s_routes.pop("/", None)
-    if default != "api-gateway" or k8s_routes != tf_routes:
-        errors.append(f"routes differ: ALB (Terraform) {tf_routes} + default api-gateway, Ingress {k8s_routes} + default {default}")
+    errors += public_entry(catalogue, platform, docs)
 
-    print(f"{len(keys)} CHAT_ variables, {len(tf_ports)} services, {len(tf_routes)} routes")
+    print(f"{len(keys)} CHAT_ variables, {len(tf_ports)} services, one public entry point ({PUBLIC_SERVICE})")
     for error in errors:
         print(f"  {error}")
     return 1 if errors else 0

@@ -25,10 +25,16 @@ ENVIRONMENT = "production"
 REGION = "eu-west-1"
 ACCOUNT = "111111111111"  # placeholder, replaced per account (see infrastructure/README.md)
 VPC_CIDR = "10.10.0.0/16"  # environments/production/terraform.tfvars
+# The private subnets of that VPC (terraform/modules/vpc: cidrsubnet(vpc, 4, 1..3)), where the nodes run. The ALB
+# lives in the public subnets, so admitting only these keeps it away from every service but the gateway.
+PRIVATE_SUBNET_CIDRS = ["10.10.16.0/20", "10.10.32.0/20", "10.10.48.0/20"]
 
-# name: port, requests (cpu, memory), limits (cpu, memory), HPA min/max, callers besides the ALB
+# name: port, requests (cpu, memory), limits (cpu, memory), HPA min/max, the pods that may call it. Only the
+# api-gateway is public (the Ingress's only backend, infrastructure/k8s/ingress.yaml): it verifies access tokens,
+# signs the caller's identity and applies the rate limits; the others admit the gateway and the kubelet only.
 SERVICES = {
-    "api-gateway": dict(port=8080, requests=("500m", "512Mi"), limits=("1", "1Gi"), replicas=(3, 20), callers=[]),
+    "api-gateway": dict(port=8080, requests=("500m", "512Mi"), limits=("1", "1Gi"), replicas=(3, 20), callers=[],
+                        public=True),
     "auth": dict(port=8081, requests=("250m", "256Mi"), limits=("500m", "512Mi"), replicas=(2, 10), callers=["api-gateway"]),
     "user": dict(port=8082, requests=("250m", "256Mi"), limits=("500m", "512Mi"), replicas=(2, 10), callers=["api-gateway"]),
     "chat": dict(port=8083, requests=("1", "1Gi"), limits=("2", "2Gi"), replicas=(4, 40), callers=["api-gateway"]),
@@ -130,6 +136,23 @@ spec:
             secretName: {name}-jwt-signing-key
             # 0440: readable by the pod's group (fsGroup 10001) only.
             defaultMode: 288
+"""
+    if svc.get("public"):
+        admitted = f"""    # The ALB (target type ip) and the kubelet's probes come from addresses of the VPC.
+    - from:
+        - ipBlock:
+            cidr: {VPC_CIDR}
+      ports:
+        - port: {port}
+          protocol: TCP
+"""
+    else:
+        blocks = "".join(f"        - ipBlock:\n            cidr: {cidr}\n" for cidr in PRIVATE_SUBNET_CIDRS)
+        admitted = f"""    # Not public: the kubelet's probes, from the nodes in the private subnets; the ALB's public subnets are not admitted.
+    - from:
+{blocks}      ports:
+        - port: {port}
+          protocol: TCP
 """
     callers = "".join(
         f"""    # {caller} calls {name} through its Service (CHAT_UPSTREAM_*).
@@ -307,7 +330,8 @@ spec:
             timeoutSeconds: 3
             failureThreshold: 2
           lifecycle:
-            # Let the ALB deregister the pod before it stops accepting connections.
+            # Let the ALB (gateway) or the Service's endpoints (the others) drop the pod before it stops accepting
+            # connections.
             preStop:
               exec:
                 command: ["sleep", "10"]
@@ -402,14 +426,7 @@ spec:
       app.kubernetes.io/name: {name}
   policyTypes: ["Ingress", "Egress"]
   ingress:
-    # The ALB (target type ip) and the kubelet's probes come from addresses of the VPC.
-    - from:
-        - ipBlock:
-            cidr: {VPC_CIDR}
-      ports:
-        - port: {port}
-          protocol: TCP
-{callers}  egress:
+{admitted}{callers}  egress:
     - to:
         - namespaceSelector:
             matchLabels:

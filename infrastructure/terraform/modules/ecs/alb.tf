@@ -1,20 +1,25 @@
-# One internet-facing ALB for the five services:
-#   :443   production listener. Path rules from the services catalogue (/v1/ws -> chat, /v1/auth/* -> auth, ...);
-#          everything else -> api-gateway.
-#   :8443  test listener, same rules, reachable only from test_listener_cidrs (by default the NAT gateways, i.e.
-#          test hooks running in the VPC): during a blue/green deployment it serves the replacement tasks before
+# One internet-facing ALB, in front of the api-gateway only (the one public service of the catalogue):
+#   :443   production listener: every request (/v1/* including the /v1/ws WebSocket upgrade) -> api-gateway. The
+#          gateway checks the access token, signs the caller's identity (X-Chat-Identity) and applies the rate
+#          limits, then calls auth, user, chat or notification through their Cloud Map names inside the VPC.
+#   :8443  test listener, reachable only from test_listener_cidrs (by default the NAT gateways, i.e. test hooks
+#          running in the VPC): during a blue/green deployment it serves the gateway's replacement tasks before
 #          production traffic moves.
-# Each service has two target groups (blue, green); CodeDeploy swaps them in the rules. There is no port 80:
-# clients are configured with https:// URLs, and a plain-HTTP listener would only invite credentials in clear.
+# The gateway has two target groups (blue, green); CodeDeploy swaps them in the listeners' default actions. The
+# other services have no target group and no route: they deploy rolling (services.tf). There is no port 80: clients
+# are configured with https:// URLs, and a plain-HTTP listener would only invite credentials in clear.
+# WebSockets need no stickiness (one upgrade, then one long-lived connection); idle_timeout_seconds (>= 300) keeps
+# quiet connections open between the clients' pings.
 
 locals {
   colours = ["blue", "green"]
+  # The public service (exactly one; the listeners' preconditions check it).
+  public_services = [for svc, cfg in var.services : svc if cfg.public]
+  public_service  = local.public_services[0]
   target_groups = merge([for svc, cfg in var.services : {
     for colour in local.colours : "${svc}-${colour}" => { service = svc, colour = colour, port = cfg.port }
-  }]...)
-  # One rule per (listener, service with path patterns).
-  routed = { for svc, cfg in var.services : svc => cfg if length(cfg.path_patterns) > 0 && svc != var.default_service }
-  ports  = sort([for cfg in var.services : cfg.port])
+  } if cfg.public]...)
+  ports = sort([for cfg in var.services : cfg.port])
 }
 
 resource "aws_security_group" "alb" {
@@ -47,10 +52,10 @@ resource "aws_vpc_security_group_ingress_rule" "alb_test" {
 
 resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {
   security_group_id            = aws_security_group.alb.id
-  description                  = "To the service ports of the tasks"
+  description                  = "To the ${local.public_service} tasks only"
   ip_protocol                  = "tcp"
-  from_port                    = local.ports[0]
-  to_port                      = local.ports[length(local.ports) - 1]
+  from_port                    = var.services[local.public_service].port
+  to_port                      = var.services[local.public_service].port
   referenced_security_group_id = aws_security_group.tasks.id
 }
 
@@ -76,7 +81,7 @@ resource "aws_lb" "this" {
 }
 
 resource "aws_lb_target_group" "this" {
-  #checkov:skip=CKV_AWS_378:TLS ends at the ALB; the tasks speak plain HTTP inside private subnets, reachable only from the ALB's security group.
+  #checkov:skip=CKV_AWS_378:TLS ends at the ALB; the gateway's tasks speak plain HTTP inside private subnets, reachable only from the ALB's security group and the other tasks.
   for_each = local.target_groups
 
   name                 = "${var.name}-${each.value.service}-${substr(each.value.colour, 0, 1)}"
@@ -111,17 +116,17 @@ resource "aws_lb_listener" "https" {
 
   default_action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.this["${var.default_service}-blue"].arn
+    target_group_arn = aws_lb_target_group.this["${local.public_service}-blue"].arn
   }
 
   # CodeDeploy moves the default action between the gateway's blue and green target groups.
   lifecycle {
     ignore_changes = [default_action]
 
-    # A target group must be reachable through a listener before ECS accepts it for a service.
+    # One public entry point: the gateway verifies tokens and signs identities for every other service.
     precondition {
-      condition     = alltrue([for svc, cfg in var.services : svc == var.default_service || length(cfg.path_patterns) > 0])
-      error_message = "Every service except the default one needs path_patterns in the services catalogue."
+      condition     = length(local.public_services) == 1
+      error_message = "Exactly one service of the catalogue (the api-gateway) must be public."
     }
   }
 
@@ -137,7 +142,7 @@ resource "aws_lb_listener" "test" {
 
   default_action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.this["${var.default_service}-blue"].arn
+    target_group_arn = aws_lb_target_group.this["${local.public_service}-blue"].arn
   }
 
   lifecycle {
@@ -145,52 +150,4 @@ resource "aws_lb_listener" "test" {
   }
 
   tags = var.tags
-}
-
-resource "aws_lb_listener_rule" "https" {
-  for_each = local.routed
-
-  listener_arn = aws_lb_listener.https.arn
-  priority     = each.value.priority
-
-  action {
-    type             = "forward"
-    target_group_arn = aws_lb_target_group.this["${each.key}-blue"].arn
-  }
-
-  condition {
-    path_pattern {
-      values = each.value.path_patterns
-    }
-  }
-
-  lifecycle {
-    ignore_changes = [action]
-  }
-
-  tags = merge(var.tags, { Service = each.key })
-}
-
-resource "aws_lb_listener_rule" "test" {
-  for_each = local.routed
-
-  listener_arn = aws_lb_listener.test.arn
-  priority     = each.value.priority
-
-  action {
-    type             = "forward"
-    target_group_arn = aws_lb_target_group.this["${each.key}-blue"].arn
-  }
-
-  condition {
-    path_pattern {
-      values = each.value.path_patterns
-    }
-  }
-
-  lifecycle {
-    ignore_changes = [action]
-  }
-
-  tags = merge(var.tags, { Service = each.key })
 }

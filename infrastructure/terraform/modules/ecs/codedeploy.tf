@@ -1,7 +1,8 @@
-# Blue/green deployments: CodeDeploy starts the new task set behind the idle target group, exposes it on the test
-# listener, shifts production traffic (canary by default) and rolls back on a failed deployment or when one of the
-# service's rollback alarms (monitoring module) fires. The appspec and task definition of a release are under
-# infrastructure/codedeploy/ and infrastructure/ecs-task-definitions.yaml.
+# Blue/green deployments of the public service (the api-gateway): CodeDeploy starts the new task set behind the idle
+# target group, exposes it on the test listener, shifts production traffic (canary by default) and rolls back on a
+# failed deployment or when one of the gateway's rollback alarms (monitoring module) fires. The appspec of a release
+# is infrastructure/codedeploy/appspec.yml (container api-gateway, port 8080). The other services have no load
+# balancer and deploy rolling (services.tf).
 
 data "aws_iam_policy_document" "codedeploy_assume" {
   statement {
@@ -31,7 +32,7 @@ resource "aws_codedeploy_app" "this" {
 }
 
 resource "aws_codedeploy_deployment_group" "this" {
-  for_each = var.services
+  for_each = { for svc, cfg in var.services : svc => cfg if cfg.public }
 
   app_name               = aws_codedeploy_app.this.name
   deployment_group_name  = each.key

@@ -24,8 +24,8 @@ output "alb_arn_suffix" {
 }
 
 output "target_group_arn_suffixes" {
-  description = "Map of service to the ARN suffixes of its blue and green target groups (CloudWatch dimension TargetGroup)."
-  value = { for svc in keys(var.services) : svc => [
+  description = "Map of public service (the api-gateway, the ALB's only target) to the ARN suffixes of its blue and green target groups (CloudWatch dimension TargetGroup)."
+  value = { for svc in local.public_services : svc => [
     aws_lb_target_group.this["${svc}-blue"].arn_suffix,
     aws_lb_target_group.this["${svc}-green"].arn_suffix,
   ] }
@@ -62,7 +62,7 @@ output "ecr_repository_urls" {
 }
 
 output "codedeploy_app_name" {
-  description = "CodeDeploy application; deployment groups are named after the services."
+  description = "CodeDeploy application; the deployment group of the public service (api-gateway) is named after it."
   value       = aws_codedeploy_app.this.name
 }
 

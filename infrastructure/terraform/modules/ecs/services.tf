@@ -2,17 +2,19 @@
 
 resource "aws_security_group" "tasks" {
   name        = "${var.name}-tasks"
-  description = "ECS tasks: service ports from the ALB and from each other; out to the data stores and AWS APIs"
+  description = "ECS tasks: the gateway's port from the ALB, service ports from each other; out to data stores and AWS APIs"
   vpc_id      = var.vpc_id
   tags        = merge(var.tags, { Name = "${var.name}-tasks" })
 }
 
+# Only the gateway's port is open to the ALB; auth, user, chat and notification accept only other tasks (the
+# gateway's upstream calls through Cloud Map), never the load balancer or anything else in the VPC.
 resource "aws_vpc_security_group_ingress_rule" "tasks_from_alb" {
   security_group_id            = aws_security_group.tasks.id
-  description                  = "Service ports from the ALB"
+  description                  = "The ${local.public_service} port from the ALB"
   ip_protocol                  = "tcp"
-  from_port                    = local.ports[0]
-  to_port                      = local.ports[length(local.ports) - 1]
+  from_port                    = var.services[local.public_service].port
+  to_port                      = var.services[local.public_service].port
   referenced_security_group_id = aws_security_group.alb.id
 }
 
@@ -142,8 +144,29 @@ resource "aws_ecs_service" "this" {
   deployment_minimum_healthy_percent = 100
   deployment_maximum_percent         = 200
 
+  # The gateway, behind the ALB, deploys blue/green through CodeDeploy (codedeploy.tf). The others have no load
+  # balancer (CodeDeploy needs one) and deploy rolling: ECS stops a deployment whose tasks keep failing (circuit
+  # breaker) or during which one of the service's rollback alarms fires, and rolls it back. Cloud Map registers and
+  # deregisters their tasks as they start and stop.
   deployment_controller {
-    type = "CODE_DEPLOY"
+    type = each.value.public ? "CODE_DEPLOY" : "ECS"
+  }
+
+  dynamic "deployment_circuit_breaker" {
+    for_each = each.value.public ? [] : [true]
+    content {
+      enable   = true
+      rollback = true
+    }
+  }
+
+  dynamic "alarms" {
+    for_each = !each.value.public && length(lookup(var.rollback_alarm_names, each.key, [])) > 0 ? [true] : []
+    content {
+      alarm_names = var.rollback_alarm_names[each.key]
+      enable      = true
+      rollback    = true
+    }
   }
 
   network_configuration {
@@ -152,23 +175,26 @@ resource "aws_ecs_service" "this" {
     assign_public_ip = false
   }
 
-  load_balancer {
-    target_group_arn = aws_lb_target_group.this["${each.key}-blue"].arn
-    container_name   = each.key
-    container_port   = each.value.port
+  dynamic "load_balancer" {
+    for_each = each.value.public ? [true] : []
+    content {
+      target_group_arn = aws_lb_target_group.this["${each.key}-blue"].arn
+      container_name   = each.key
+      container_port   = each.value.port
+    }
   }
 
   service_registries {
     registry_arn = aws_service_discovery_service.this[each.key].arn
   }
 
-  # CodeDeploy owns the task definition and the active target group after the first deployment; autoscaling owns
-  # the count.
+  # Releases register their own task definition revisions (CodeDeploy for the gateway, which also owns its active
+  # target group; update-service for the others); autoscaling owns the count.
   lifecycle {
     ignore_changes = [task_definition, load_balancer, desired_count]
   }
 
-  depends_on = [aws_lb_listener.https, aws_lb_listener_rule.https]
+  depends_on = [aws_lb_listener.https]
 
   tags = merge(var.tags, { Service = each.key })
 }

@@ -24,15 +24,14 @@ variable "private_subnet_ids" {
 }
 
 variable "services" {
-  description = "The services catalogue (services module output)."
+  description = "The services catalogue (services module output). Exactly one service is public (the api-gateway): the ALB forwards every request to it; the others are reachable only inside the VPC through Cloud Map."
   type = map(object({
     port          = number
     database      = string
     kafka_produce = list(string)
     kafka_consume = list(string)
     s3_prefixes   = list(string)
-    path_patterns = list(string)
-    priority      = number
+    public        = bool
   }))
 }
 
@@ -50,12 +49,6 @@ variable "service_sizes" {
     min_count     = number
     max_count     = number
   }))
-}
-
-variable "default_service" {
-  description = "Service receiving every request that no path rule matches."
-  type        = string
-  default     = "api-gateway"
 }
 
 variable "cpu_target_percent" {
@@ -82,9 +75,14 @@ variable "test_listener_cidrs" {
 }
 
 variable "idle_timeout_seconds" {
-  description = "ALB idle timeout; WebSocket clients must send a ping more often than this."
+  description = "ALB idle timeout; WebSocket clients (through the gateway) must send a ping more often than this."
   type        = number
   default     = 300
+
+  validation {
+    condition     = var.idle_timeout_seconds >= 300 && var.idle_timeout_seconds <= 4000
+    error_message = "WebSocket connections pass the ALB: keep its idle timeout between 300 and 4000 seconds."
+  }
 }
 
 variable "alb_deletion_protection" {
@@ -164,7 +162,7 @@ variable "deployment_config_name" {
 }
 
 variable "rollback_alarm_names" {
-  description = "Map of service to CloudWatch alarm names that stop and roll back its deployment (monitoring module output)."
+  description = "Map of service to CloudWatch alarm names that stop and roll back its deployment (monitoring module output): the CodeDeploy deployment group's alarms for the gateway, the ECS deployment alarms of the rolling services."
   type        = map(list(string))
   default     = {}
 }

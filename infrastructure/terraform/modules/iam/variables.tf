@@ -16,8 +16,7 @@ variable "services" {
     kafka_produce = list(string)
     kafka_consume = list(string)
     s3_prefixes   = list(string)
-    path_patterns = list(string)
-    priority      = number
+    public        = bool
   }))
 }
 

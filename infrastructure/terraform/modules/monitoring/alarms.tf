@@ -1,5 +1,10 @@
-# Alarms. The three per service below are the rollback alarms of its CodeDeploy deployment group: each one watches
-# the blue and the green target group together, so it judges whichever is live (or being shifted to).
+# Alarms. Rollback alarms:
+# - the public service (api-gateway, behind the ALB): 5xx rate, p99 latency and unhealthy targets, the alarms of its
+#   CodeDeploy deployment group. Each watches the blue and the green target group together, so it judges whichever
+#   is live (or being shifted to).
+# - the services behind it (no load balancer, rolling deployments): tasks missing for five minutes, plus the
+#   gateway's 5xx rate and p99 latency, as every request reaches them through the gateway (it passes their 5xx on
+#   and answers 502/504 when they fail). ECS rolls a deployment back when one of them fires during it.
 
 resource "aws_sns_topic" "alarms" {
   name              = "${var.name}-alarms"
@@ -17,10 +22,13 @@ resource "aws_sns_topic_subscription" "email" {
 
 locals {
   alarm_actions = [aws_sns_topic.alarms.arn]
+  # Services behind the ALB (target groups) and those only the gateway reaches.
+  public_services   = toset(keys(var.target_group_arn_suffixes))
+  internal_services = setsubtract(toset(var.services), local.public_services)
 }
 
 resource "aws_cloudwatch_metric_alarm" "error_rate" {
-  for_each = toset(var.services)
+  for_each = local.public_services
 
   alarm_name          = "${var.name}-${each.key}-5xx-rate"
   alarm_description   = "More than ${var.error_rate_percent} % of ${each.key}'s answers are 5xx (two minutes of three). Rolls back a deployment."
@@ -71,7 +79,7 @@ resource "aws_cloudwatch_metric_alarm" "error_rate" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "latency" {
-  for_each = toset(var.services)
+  for_each = local.public_services
 
   alarm_name          = "${var.name}-${each.key}-p99-latency"
   alarm_description   = "p99 response time of ${each.key} above ${var.latency_p99_seconds} s (three minutes of five). Rolls back a deployment."
@@ -108,7 +116,7 @@ resource "aws_cloudwatch_metric_alarm" "latency" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "unhealthy" {
-  for_each = toset(var.services)
+  for_each = local.public_services
 
   alarm_name          = "${var.name}-${each.key}-unhealthy-targets"
   alarm_description   = "A task of ${each.key} fails the ALB health check (GET /health) for three minutes. Rolls back a deployment."
@@ -138,6 +146,54 @@ resource "aws_cloudwatch_metric_alarm" "unhealthy" {
     id          = "worst"
     label       = "unhealthy targets"
     expression  = "MAX([FILL(unhealthy0, 0), FILL(unhealthy1, 0)])"
+    return_data = true
+  }
+
+  tags = merge(var.tags, { Service = each.key, Rollback = "true" })
+}
+
+# Container Insights: DesiredTaskCount and RunningTaskCount per service. A rolling deployment whose new tasks fail to
+# start or to pass their health check leaves the service short of tasks (the circuit breaker catches repeated
+# failures too; this also catches tasks that start and then die).
+resource "aws_cloudwatch_metric_alarm" "tasks_missing" {
+  for_each = local.internal_services
+
+  alarm_name          = "${var.name}-${each.key}-tasks-missing"
+  alarm_description   = "Fewer tasks of ${each.key} run than desired for five minutes. Rolls back a deployment."
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id = "desired"
+    metric {
+      namespace   = "ECS/ContainerInsights"
+      metric_name = "DesiredTaskCount"
+      dimensions  = { ClusterName = var.ecs_cluster_name, ServiceName = each.key }
+      period      = 60
+      stat        = "Minimum"
+    }
+  }
+
+  metric_query {
+    id = "running"
+    metric {
+      namespace   = "ECS/ContainerInsights"
+      metric_name = "RunningTaskCount"
+      dimensions  = { ClusterName = var.ecs_cluster_name, ServiceName = each.key }
+      period      = 60
+      stat        = "Minimum"
+    }
+  }
+
+  metric_query {
+    id          = "missing"
+    label       = "tasks missing"
+    expression  = "FILL(desired, 0) - FILL(running, 0)"
     return_data = true
   }
 

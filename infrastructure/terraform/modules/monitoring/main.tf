@@ -15,7 +15,7 @@ locals {
 
   # Per service: hidden 5xx and request counts of both target groups, and the visible percentage. (concat with
   # expansion, not flatten: flatten would also flatten each metric array.)
-  error_rate_metrics = concat([for svc in var.services : concat(
+  error_rate_metrics = concat([for svc in keys(var.target_group_arn_suffixes) : concat(
     concat([for i, tg in var.target_group_arn_suffixes[svc] : [
       ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", var.alb_arn_suffix, "TargetGroup", tg,
       { id = "e${i}_${replace(svc, "-", "_")}", stat = "Sum", visible = false }],

@@ -14,7 +14,7 @@ variable "alb_arn_suffix" {
 }
 
 variable "target_group_arn_suffixes" {
-  description = "Map of service to its [blue, green] target group ARN suffixes (ecs module)."
+  description = "Map of public service (the api-gateway, behind the ALB) to its [blue, green] target group ARN suffixes (ecs module). The services without one are watched through ECS and through the gateway in front of them."
   type        = map(list(string))
 }
 

@@ -1,5 +1,10 @@
-# The five services in one place: ports, databases, Kafka topics, S3 prefixes and ALB routes. The ecs, iam and
-# monitoring modules and the platform module read this catalogue, so a new topic or route is declared once.
+# The five services in one place: ports, databases, Kafka topics, S3 prefixes and which one is public. The ecs, iam
+# and monitoring modules and the platform module read this catalogue, so a new topic is declared once.
+#
+# Only the api-gateway is public: it checks access tokens, signs the caller's identity (X-Chat-Identity, HMAC with
+# CHAT_INTERNAL_SECRET) and applies the rate limits, and the other services refuse requests without that identity.
+# The ALB sends every path to it (/v1/ws WebSocket upgrades included); the others are reachable only inside the VPC,
+# through their Cloud Map names (the gateway's CHAT_UPSTREAM_*).
 #
 # Kafka topics: the Shared code will define the final list; these three names scope the IAM policies meanwhile.
 # Consumer groups are named after the consuming service (the iam module grants `group/<service>*`).
@@ -12,9 +17,8 @@ locals {
       kafka_produce = []
       kafka_consume = []
       s3_prefixes   = []
-      # The gateway takes every request no other rule claims (the listener's default action).
-      path_patterns = []
-      priority      = 0
+      # The ALB's only target: every request, the listener's default action.
+      public = true
     }
     auth = {
       port = 8081
@@ -24,8 +28,7 @@ locals {
       kafka_produce = []
       kafka_consume = []
       s3_prefixes   = []
-      path_patterns = ["/v1/auth/*"]
-      priority      = 110
+      public        = false
     }
     user = {
       port          = 8082
@@ -33,8 +36,7 @@ locals {
       kafka_produce = ["chat.events"]
       kafka_consume = []
       s3_prefixes   = ["avatars/"]
-      path_patterns = ["/v1/users/*"]
-      priority      = 120
+      public        = false
     }
     chat = {
       port          = 8083
@@ -42,9 +44,7 @@ locals {
       kafka_produce = ["chat.messages", "chat.events"]
       kafka_consume = ["chat.events"]
       s3_prefixes   = ["attachments/"]
-      # WebSocket upgrades go straight to chat: one hop less for every long-lived connection.
-      path_patterns = ["/v1/ws", "/v1/ws/*"]
-      priority      = 100
+      public        = false
     }
     notification = {
       port          = 8084
@@ -52,8 +52,7 @@ locals {
       kafka_produce = ["notification.dead-letter"]
       kafka_consume = ["chat.messages", "chat.events", "notification.dead-letter"]
       s3_prefixes   = []
-      path_patterns = ["/v1/notifications/*"]
-      priority      = 130
+      public        = false
     }
   }
 

@@ -1,5 +1,5 @@
 output "services" {
-  description = "Map of service name to { port, database, kafka_produce, kafka_consume, s3_prefixes, path_patterns, priority }."
+  description = "Map of service name to { port, database, kafka_produce, kafka_consume, s3_prefixes, public }."
   value       = local.services
 }
 
