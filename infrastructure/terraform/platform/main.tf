@@ -33,11 +33,12 @@ locals {
     CHAT_KAFKA_SECURITY_PROTOCOL       = "sasl_ssl"
     CHAT_KAFKA_SASL_MECHANISM          = "SCRAM-SHA-512"
     CHAT_REDIS_NODES                   = module.redis.chat_redis_nodes
-    CHAT_S3_ENDPOINT                   = ""
-    CHAT_S3_REGION                     = var.region
-    CHAT_S3_BUCKET                     = module.s3.attachments_bucket_name
-    CHAT_S3_PATH_STYLE                 = "false"
-    CHAT_S3_SESSION_TOKEN              = ""
+    # Set but empty: AWS's regional endpoint of CHAT_S3_REGION (unset would be the local stack's).
+    CHAT_S3_ENDPOINT      = ""
+    CHAT_S3_REGION        = var.region
+    CHAT_S3_BUCKET        = module.s3.attachments_bucket_name
+    CHAT_S3_PATH_STYLE    = "false"
+    CHAT_S3_SESSION_TOKEN = ""
   }
 
   # The variables only one service reads. The gateway reaches the other services through Cloud Map names, sits
