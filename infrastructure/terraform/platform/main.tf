@@ -64,6 +64,16 @@ locals {
       # During a signing-key rotation: the previous public key, kid=base64 (infrastructure/README.md).
       CHAT_JWT_RETIRED_PUBLIC_KEYS = ""
     }
+    notification = {
+      CHAT_NOTIFICATION_CONSUMER_GROUP = "notification"
+      CHAT_NOTIFICATION_OFFSET_RESET   = "earliest"
+      CHAT_PUSH_MAX_ATTEMPTS           = "5"
+      CHAT_PUSH_RETRY_BASE_MS          = "500"
+      CHAT_PUSH_TIMEOUT_MS             = "5000"
+      CHAT_PUSH_CONCURRENCY            = "32"
+      # Push targets on loopback, link-local and private addresses: local stack only, never here.
+      CHAT_PUSH_ALLOW_PRIVATE_TARGETS = "false"
+    }
   }
 
   # Secret CHAT_ variables, injected by ECS from each service's own secrets (JSON keys of chat/<env>/<service>,

@@ -8,8 +8,10 @@
                   from its Dockerfile
     config-names  the CHAT_ variables that the Dockerfiles, the compose file, the ECS stack and
                   taskdef.json set are those of ConfigKey.swift; every service gets each one it
-                  reads and none that only another service reads (GATEWAY_ONLY, AUTH_ONLY) or
-                  that only the local stack uses (LOCAL_ONLY); ECS takes the secret ones from
+                  reads and none that only another service reads (GATEWAY_ONLY, AUTH_ONLY,
+                  NOTIFICATION_ONLY) or
+                  that only the local stack uses (LOCAL_ONLY); local-use switches (LOCAL_USE_FALSE)
+                  are "false" on ECS; ECS takes the secret ones from
                   Secrets Manager; docs/operations.md describes all of them
     healthcheck   one health-check command everywhere (Dockerfiles, compose, ECS), and it passes
                   against a server answering 200 on /health, fails on 503 and on a closed port
@@ -55,6 +57,14 @@ AUTH_ONLY = {
     "CHAT_JWT_SIGNING_KEY", "CHAT_JWT_SIGNING_KEY_FILE", "CHAT_JWT_RETIRED_PUBLIC_KEYS", "CHAT_ACCESS_TOKEN_TTL_SECONDS",
     "CHAT_REFRESH_TOKEN_TTL_DAYS", "CHAT_BCRYPT_COST", "CHAT_LOGIN_FAILURE_LIMIT",
 }
+# Variables only notification reads (its Kafka consumer and push delivery).
+NOTIFICATION_ONLY = {
+    "CHAT_NOTIFICATION_CONSUMER_GROUP", "CHAT_NOTIFICATION_OFFSET_RESET", "CHAT_PUSH_MAX_ATTEMPTS",
+    "CHAT_PUSH_RETRY_BASE_MS", "CHAT_PUSH_TIMEOUT_MS", "CHAT_PUSH_CONCURRENCY", "CHAT_PUSH_ALLOW_PRIVATE_TARGETS",
+}
+# Switches for local use only: every production manifest (ECS stack, Terraform, Kubernetes) sets them to "false";
+# only the compose file may turn them on.
+LOCAL_USE_FALSE = {"CHAT_PUSH_ALLOW_PRIVATE_TARGETS"}
 # Variables of the local stack only, which no container sets.
 LOCAL_ONLY = {
     "CHAT_STATE_DIR": "auth's development signing key lives there; containers get their key from a secret, and the "
@@ -82,6 +92,8 @@ def variables_for(service: str, known: set[str]) -> set[str]:
         names -= GATEWAY_ONLY
     if service != "auth":
         names -= AUTH_ONLY
+    if service != "notification":
+        names -= NOTIFICATION_ONLY
     return names
 
 
@@ -198,7 +210,8 @@ def check_config_names() -> list[str]:
         for unknown in sorted(variables - known):
             problems.append(f"{where}: sets {unknown}, which is not in ConfigKey.swift")
         for extra in sorted((variables & known) - expected - set(unset)):
-            reason = LOCAL_ONLY.get(extra) or f"only {'api-gateway' if extra in GATEWAY_ONLY else 'auth'} reads it"
+            owner = "api-gateway" if extra in GATEWAY_ONLY else "auth" if extra in AUTH_ONLY else "notification"
+            reason = LOCAL_ONLY.get(extra) or f"only {owner} reads it"
             problems.append(f"{where}: sets {extra}, which it should not ({reason})")
 
     compose = resolved_compose()
@@ -222,13 +235,17 @@ def check_config_names() -> list[str]:
             problems.append(f"{where}: {exposed} is a plain Environment value; it must come from Secrets Manager (Secrets)")
         for both in sorted(plain & secret):
             problems.append(f"{where}: sets {both} twice (Environment and Secrets)")
+    for name, container in containers.items():
+        for env in container.get("Environment", []):
+            if env["Name"] in LOCAL_USE_FALSE and str(env.get("Value")).lower() != "false":
+                problems.append(f"ecs-task-definitions.yaml {name}: {env['Name']} must be \"false\" (local use only)")
 
     for dockerfile in DOCKERFILES:
         names = set(re.findall(r"\b(CHAT_[A-Z0-9_]+)=", dockerfile.read_text()))
         for unknown in sorted(names - known):
             problems.append(f"{dockerfile.relative_to(ROOT)}: sets {unknown}, which is not in ConfigKey.swift")
         # One template for every image: no per-service, local-only or secret value belongs in it.
-        for misplaced in sorted(names & (GATEWAY_ONLY | AUTH_ONLY | set(LOCAL_ONLY) | SECRET)):
+        for misplaced in sorted(names & (GATEWAY_ONLY | AUTH_ONLY | NOTIFICATION_ONLY | set(LOCAL_ONLY) | SECRET)):
             problems.append(f"{dockerfile.relative_to(ROOT)}: sets {misplaced}, which the image must not carry")
 
     documented = OPERATIONS.read_text() if OPERATIONS.exists() else ""

@@ -6,8 +6,9 @@
   module's per-service ones), except those each platform leaves unset on purpose (below); nothing provides a CHAT_
   variable that the code does not read.
 - Each Kubernetes Deployment gets exactly the variables its service reads: the per-service sets (api-gateway only,
-  auth only, local stack only) are those of scripts/checks/containers/static_checks.py. The same sets hold for the
-  platform module's shared and per-service task variables.
+  auth only, notification only, local stack only) are those of scripts/checks/containers/static_checks.py. The same
+  sets hold for the platform module's shared and per-service task variables. Local-use switches (LOCAL_USE_FALSE,
+  e.g. CHAT_PUSH_ALLOW_PRIVATE_TARGETS) are "false" on Kubernetes and ECS.
 - Secret variables come from secret stores: on Kubernetes from an ExternalSecret, never a ConfigMap or a plain env
   value; on ECS from the platform's service_secrets, never its plain task variables.
 - The services' ports agree between the Terraform catalogue, the Kubernetes manifests and the Dockerfiles.
@@ -36,7 +37,7 @@ K8S = ROOT / "infrastructure" / "k8s"
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 sys.path.insert(0, str(ROOT / "scripts" / "checks" / "containers"))
 import render_k8s  # noqa: E402
-from static_checks import AUTH_ONLY, GATEWAY_ONLY, LOCAL_ONLY, SECRET  # noqa: E402
+from static_checks import AUTH_ONLY, GATEWAY_ONLY, LOCAL_ONLY, LOCAL_USE_FALSE, NOTIFICATION_ONLY, SECRET  # noqa: E402
 
 # auth and user share identity (ServiceName.databaseName); scripts/stack.sh creates the same four.
 DATABASES = {"identity", "chat", "notification", "gateway"}
@@ -70,6 +71,8 @@ def variables_for(service: str, keys: set[str]) -> set[str]:
         names -= GATEWAY_ONLY
     if service != "auth":
         names -= AUTH_ONLY
+    if service != "notification":
+        names -= NOTIFICATION_ONLY
     return names
 
 
@@ -171,6 +174,9 @@ def main() -> int:
                 errors.append(f"{where} does not get {missing}")
             for extra in sorted((names & keys) - expected):
                 errors.append(f"{where} gets {extra}, which its service does not read (or which is unset on purpose)")
+            for env in container.get("env", []):
+                if env["name"] in LOCAL_USE_FALSE and str(env.get("value")).lower() != "false":
+                    errors.append(f"{where} sets {env['name']} to {env.get('value')!r}: local use only, must be \"false\"")
             for exposed in sorted((from_config | plain) & SECRET):
                 errors.append(f"{where} gets the secret {exposed} from a ConfigMap or a plain value, not an ExternalSecret")
 
@@ -184,7 +190,14 @@ def main() -> int:
     per_service = {name: set(variables) for name, variables in unwrap(platform["service_environment"]).items()}
     for exposed in sorted((shared | set().union(*per_service.values())) & SECRET):
         errors.append(f"ECS (Terraform): the secret {exposed} is a plain task variable, not one of service_secrets")
-    for name in sorted(shared & (GATEWAY_ONLY | AUTH_ONLY | set(LOCAL_ONLY))):
+    for service, variables in unwrap(platform["service_environment"]).items():
+        for name in sorted(set(variables) & LOCAL_USE_FALSE):
+            if str(unwrap(variables[name])).lower() != "false":
+                errors.append(f"ECS (Terraform): {service} sets {name} to {variables[name]!r}: local use only, must be \"false\"")
+    for name in sorted(shared & LOCAL_USE_FALSE):
+        if str(unwrap(platform["environment_variables"])[name]).lower() != "false":
+            errors.append(f"ECS (Terraform): {name} must be \"false\" (local use only)")
+    for name in sorted(shared & (GATEWAY_ONLY | AUTH_ONLY | NOTIFICATION_ONLY | set(LOCAL_ONLY))):
         errors.append(f"ECS (Terraform): {name} is among every task's variables, but not every service reads it")
     for service, names in per_service.items():
         for name in sorted(names - variables_for(service, keys)):

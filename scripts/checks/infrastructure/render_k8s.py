@@ -80,6 +80,17 @@ SERVICE_ENV = {
         "CHAT_BCRYPT_COST": "12",
         "CHAT_LOGIN_FAILURE_LIMIT": "10",
     },
+    "notification": {
+        # Every pod joins the same consumer group (the IAM policies and lag alarms expect it named notification).
+        "CHAT_NOTIFICATION_CONSUMER_GROUP": "notification",
+        "CHAT_NOTIFICATION_OFFSET_RESET": "earliest",
+        "CHAT_PUSH_MAX_ATTEMPTS": "5",
+        "CHAT_PUSH_RETRY_BASE_MS": "500",
+        "CHAT_PUSH_TIMEOUT_MS": "5000",
+        "CHAT_PUSH_CONCURRENCY": "32",
+        # Push targets on loopback, link-local and private addresses: local stack only, never in production.
+        "CHAT_PUSH_ALLOW_PRIVATE_TARGETS": "false",
+    },
 }
 
 # Services whose signing key is mounted as a file: the key of their secret that holds it.
