@@ -81,6 +81,21 @@ public struct ConfigKey: Sendable, Hashable {
     public static let trustedProxyHops = ConfigKey(
         "CHAT_TRUSTED_PROXY_HOPS", "0", "api-gateway: load balancers in front that append to X-Forwarded-For (1 behind an ALB); 0 uses the socket address.")
 
+    public static let notificationConsumerGroup = ConfigKey(
+        "CHAT_NOTIFICATION_CONSUMER_GROUP", "notification", "notification: Kafka consumer group reading chat.messages and chat.events (every instance joins the same one).")
+    public static let notificationOffsetReset = ConfigKey(
+        "CHAT_NOTIFICATION_OFFSET_RESET", "earliest", "notification: where a consumer group without committed offsets starts: earliest or latest.")
+    public static let pushMaxAttempts = ConfigKey(
+        "CHAT_PUSH_MAX_ATTEMPTS", "5", "notification: attempts per push (network errors, 5xx and 429 are retried); then it goes to notification.dead-letter.")
+    public static let pushRetryBaseMilliseconds = ConfigKey(
+        "CHAT_PUSH_RETRY_BASE_MS", "500", "notification: delay before the first retry of a push; doubles with each attempt, with jitter.")
+    public static let pushTimeoutMilliseconds = ConfigKey(
+        "CHAT_PUSH_TIMEOUT_MS", "5000", "notification: time a push target may take to answer.")
+    public static let pushConcurrency = ConfigKey(
+        "CHAT_PUSH_CONCURRENCY", "32", "notification: pushes in flight at once per instance.")
+    public static let pushAllowPrivateTargets = ConfigKey(
+        "CHAT_PUSH_ALLOW_PRIVATE_TARGETS", "false", "notification: accept push target URLs on loopback, link-local and private addresses (local use only).")
+
     /// Every variable of the product, in the order the README lists them.
     public static let all: [ConfigKey] = [
         httpHost, httpPort, logLevel, readyTimeoutMilliseconds,
@@ -92,6 +107,8 @@ public struct ConfigKey: Sendable, Hashable {
         internalSecret, stateDirectory, jwtSigningKey, jwtSigningKeyFile, jwtRetiredPublicKeys, accessTokenTTLSeconds,
         refreshTokenTTLDays, bcryptCost, loginFailureLimit,
         rateLimitPerUser, rateLimitPerAddress, maxBodyBytes, upstreamTimeoutMilliseconds, corsOrigins, trustedProxyHops,
+        notificationConsumerGroup, notificationOffsetReset, pushMaxAttempts, pushRetryBaseMilliseconds,
+        pushTimeoutMilliseconds, pushConcurrency, pushAllowPrivateTargets,
     ]
 
     /// The README table of ``all``, in Markdown.

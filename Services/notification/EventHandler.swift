@@ -1,0 +1,97 @@
+import Foundation
+import Kafka
+import Logging
+import ServiceKit
+import ServiceLifecycle
+
+/// Turns the chat events of the `notification` consumer group into notifications, one record at a time, and
+/// commits each record only after it was handled (at least once).
+///
+/// Per event (see ``NotificationPlan``): the recipients' presence is read from Redis; one statement stores the
+/// notifications of those who did not mute the conversation, skipping any already stored (a redelivered event), and
+/// queues a push per push target for each new notification of an offline user. Then the push workers are rung and
+/// `notification.created` is published for each new notification of an online user, so chat sends it as a
+/// `notification` frame. A failure (database, Redis, Kafka down) is retried with backoff until it succeeds or the
+/// service stops; the record stays uncommitted meanwhile. Records that are not events are logged and skipped.
+///
+/// The frame is at most once: after a crash between the store and the publish, the redelivered event finds the
+/// notification stored and publishes nothing (the notification is still listed and counted).
+struct EventHandler: Service {
+    let consumer: KafkaConsumer
+    let notifications: NotificationStore
+    let presence: PresenceStore
+    let producer: KafkaProducer
+    let doorbell: Doorbell
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            for await record in consumer {
+                guard await handleUntilDone(record) else { return }
+                do {
+                    try consumer.commit(record)
+                } catch let error as KafkaError where error.isPartitionRevoked {
+                    logger.debug("not committing a record of a revoked partition", metadata: ["error": "\(error)"])
+                } catch {
+                    logger.warning("commit failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// Handles `record`, retrying failures with backoff (100 ms doubling to 5 s); false when the service stops first.
+    private func handleUntilDone(_ record: KafkaRecord) async -> Bool {
+        let event: ChatEvent
+        do {
+            event = try ChatEvent(from: record.value)
+        } catch {
+            logger.error("skipping a record that is not an event", metadata: [
+                "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)", "error": "\(error)",
+            ])
+            return true
+        }
+        guard let plan = NotificationPlan(event) else { return true }
+        var delay = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                try await handle(plan)
+                return true
+            } catch {
+                logger.warning("handling an event failed; retrying", metadata: [
+                    "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
+                    "error": "\(error)",
+                ])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+        return false
+    }
+
+    private func handle(_ plan: NotificationPlan) async throws {
+        let online = try await onlineUsers(plan.recipients.map(\.userId))
+        let stored = try await notifications.store(plan, online: online)
+        if stored.contains(where: { !online.contains($0.userId) }) { doorbell.ring() }
+        for notification in stored where online.contains(notification.userId) {
+            guard let userId = UUID(uuidString: notification.userId), let conversationId = UUID(uuidString: plan.conversationId),
+                  let actorId = UUID(uuidString: plan.actorId)
+            else { continue }
+            try await producer.publish(EventEnvelope(NotificationCreated(
+                conversationId: conversationId, userId: userId, notificationId: notification.id, kind: notification.kind.rawValue,
+                seq: notification.kind == .addedToConversation ? nil : plan.seq, actorId: actorId, preview: plan.preview,
+                createdAt: plan.createdAt)))
+        }
+    }
+
+    /// Which of `userIds` have a live WebSocket, asked concurrently.
+    private func onlineUsers(_ userIds: [String]) async throws -> Set<String> {
+        try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+            for userId in userIds {
+                group.addTask { (userId, try await presence.presence(of: userId).status == "online") }
+            }
+            var online: Set<String> = []
+            for try await (userId, isOnline) in group where isOnline { online.insert(userId) }
+            return online
+        }
+    }
+}

@@ -1,0 +1,228 @@
+import AsyncHTTPClient
+import Foundation
+import Kafka
+import NIOCore
+import NIOHTTP1
+import Postgres
+import ServiceKit
+import Testing
+
+/// One `notification` executable under test with a database and a consumer group of its own, so tests running
+/// next to it (and other suites' notification processes) never share its notifications, pushes or offsets.
+///
+/// Its group starts at the latest offsets (history of the shared topics is not replayed); ``start`` returns once the
+/// process is ready and has handled and committed an event on every partition of both topics, so no event a test
+/// publishes afterwards is missed, not even across a restart.
+final class NotificationInstance: @unchecked Sendable {
+    let port: Int
+    let database: String
+    let group: String
+    let environment: [String: String]
+    let postgres: PostgresClient
+    private(set) var process: NotificationProcess
+
+    /// The stack's producer, for publishing events as chat would.
+    static let producer: KafkaProducer = {
+        try! KafkaProducer(configuration: .init(.init(brokers: TestStack["CHAT_KAFKA_BROKERS"])), logger: TestStack.logger)
+    }()
+
+    /// Creates the database, starts the process on `port` with `environment` on top of the test defaults (3 attempts,
+    /// 50 ms retry base, private targets allowed) and waits until it is ready and, when `awaitingPartitions`, until it
+    /// consumes every partition.
+    static func start(port: Int, environment: [String: String] = [:], awaitingPartitions: Bool = true) async throws -> NotificationInstance {
+        let database = "notification_test_\(UUID().uuidString.prefix(8).lowercased())"
+        let admin = PostgresClient(configuration: .init(url: TestStack["CHAT_POSTGRES_ADMIN_URL"], poolSize: 1), logger: TestStack.logger)
+        try await admin.query("CREATE DATABASE \(database)")
+        try await admin.shutdown()
+        let instance = try NotificationInstance(port: port, database: database, environment: [
+            "CHAT_POSTGRES_URL": TestStack.postgresURL(database: database),
+            "CHAT_NOTIFICATION_CONSUMER_GROUP": TestStack.unique("notification-test"),
+            "CHAT_NOTIFICATION_OFFSET_RESET": "latest",
+            "CHAT_PUSH_MAX_ATTEMPTS": "3",
+            "CHAT_PUSH_RETRY_BASE_MS": "50",
+            "CHAT_PUSH_TIMEOUT_MS": "2000",
+            "CHAT_PUSH_ALLOW_PRIVATE_TARGETS": "true",
+        ].merging(environment) { _, own in own })
+        try await instance.process.waitFor("/ready", status: 200)
+        if awaitingPartitions { try await instance.awaitEveryPartition() }
+        return instance
+    }
+
+    private init(port: Int, database: String, environment: [String: String]) throws {
+        self.port = port
+        self.database = database
+        self.group = environment["CHAT_NOTIFICATION_CONSUMER_GROUP"]!
+        self.environment = environment
+        self.postgres = PostgresClient(configuration: .init(url: TestStack.postgresURL(database: database), poolSize: 2), logger: TestStack.logger)
+        self.process = try NotificationProcess(port: port, environment: environment)
+    }
+
+    /// Kills the process with SIGKILL (no graceful shutdown).
+    func kill() { process.kill() }
+
+    /// Starts the process again with the same database and group, and waits until it is ready.
+    func restart() async throws {
+        process = try NotificationProcess(port: port, environment: environment)
+        try await process.waitFor("/ready", status: 200)
+    }
+
+    /// Stops the process (SIGTERM, expecting exit 0) and drops the database.
+    func stop() async throws {
+        let status = try await process.terminate()
+        #expect(status == 0, "notification exited with \(status); log:\n\(process.log)")
+        try await postgres.shutdown()
+        let admin = PostgresClient(configuration: .init(url: TestStack["CHAT_POSTGRES_ADMIN_URL"], poolSize: 1), logger: TestStack.logger)
+        try await admin.query("DROP DATABASE \(database) WITH (FORCE)")
+        try await admin.shutdown()
+    }
+
+    /// Publishes probe events on fresh conversations until the process has stored a notification for a probe on
+    /// every partition of chat.messages and chat.events (each handled record is committed right after).
+    private func awaitEveryPartition() async throws {
+        let probeUser = UUID()
+        let actor = UUID()
+        var partitionOf: [String: (topic: String, partition: Int32)] = [:]
+        let deadline = ContinuousClock.now + .seconds(90)
+        while true {
+            for _ in 0..<24 {
+                let conversation = UUID()
+                let report = try await Self.producer.publish(EventEnvelope(MessageCreated(
+                    conversationId: conversation, messageId: "probe", seq: 1, senderId: actor, clientMessageId: "probe",
+                    body: "probe", createdAt: Date(), recipientIds: [probeUser])))
+                partitionOf[conversation.uuidString.lowercased()] = (KafkaTopic.messages.name, report.partition)
+            }
+            for _ in 0..<12 {
+                let conversation = UUID()
+                let report = try await Self.producer.publish(EventEnvelope(MemberAdded(conversationId: conversation, userId: probeUser, addedBy: actor)))
+                partitionOf[conversation.uuidString.lowercased()] = (KafkaTopic.events.name, report.partition)
+            }
+            let stored = try await postgres.query(
+                "SELECT DISTINCT conversation_id FROM notifications WHERE user_id = $1", [probeUser.uuidString.lowercased()])
+            let covered = Set(try stored.map { row -> String in
+                let conversation: String = try row.decode("conversation_id")
+                let place = partitionOf[conversation]!
+                return "\(place.topic)/\(place.partition)"
+            })
+            if covered.count == KafkaTopic.messages.partitions + KafkaTopic.events.partitions { return }
+            guard ContinuousClock.now < deadline else {
+                throw NotificationProcess.WaitFailure(description: "only \(covered.count) partitions consumed; log:\n\(process.log)")
+            }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+    }
+
+    /// HTTP calls to this instance as `userId` (identity signed like the gateway does), or as nobody.
+    func call(
+        _ method: HTTPMethod, _ path: String, as userId: UUID?, body: String? = nil
+    ) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        if let userId {
+            let identity = VerifiedIdentity(
+                userId: userId.uuidString.lowercased(), username: "user", tokenId: UUID().uuidString,
+                expiresAt: Int64(Date().timeIntervalSince1970) + 600)
+            request.headers.add(name: "X-Chat-Identity", value: IdentityServices.signer.sign(identity))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let collected = try await response.body.collect(upTo: 1 << 22)
+        return (Int(response.status.code), String(buffer: collected))
+    }
+
+    /// Registers a push target for `userId`; returns its id.
+    @discardableResult
+    func addTarget(for userId: UUID, url: String, secret: String) async throws -> String {
+        let reply = try await call(.POST, "/v1/notifications/push-targets", as: userId,
+                                   body: #"{"url":"\#(url)","secret":"\#(secret)"}"#)
+        try #require(reply.status == 201, "push-targets answered \(reply.status): \(reply.body)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any])["id"] as! String
+    }
+
+    /// Rows of `push_deliveries` still pending.
+    func pendingPushes() async throws -> Int {
+        try await postgres.query("SELECT count(*) AS pending FROM push_deliveries").first!.decode("pending", as: Int.self)
+    }
+}
+
+/// Polls `condition` every 50 ms until it holds, failing after `timeout` with `message`.
+func eventually(
+    _ message: @autoclosure () -> String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw NotificationProcess.WaitFailure(description: "timed out: \(message())") }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+/// The `notification` executable as a child process that a test may kill outright.
+final class NotificationProcess: @unchecked Sendable {
+    let port: Int
+    let logFile: URL
+    private let process = Process()
+    private let exited = AsyncStream<Int32>.makeStream()
+
+    init(port: Int, environment: [String: String]) throws {
+        self.port = port
+        logFile = FileManager.default.temporaryDirectory.appending(path: "\(TestStack.unique("notification")).log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process.executableURL = TestStack.binDirectory.appending(path: "notification")
+        process.environment = ProcessInfo.processInfo.environment
+            .merging(TestStack.environment) { _, stack in stack }
+            .merging(["CHAT_HTTP_PORT": String(port), "CHAT_LOG_LEVEL": "info"]) { _, own in own }
+            .merging(environment) { _, own in own }
+        let output = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = output
+        process.standardError = output
+        let continuation = exited.continuation
+        process.terminationHandler = { continuation.yield($0.terminationStatus); continuation.finish() }
+        try process.run()
+    }
+
+    deinit { kill() }
+
+    /// SIGKILL, like a crash or an OOM kill.
+    func kill() {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// Polls `GET path` until it answers `status`, failing after `timeout`.
+    func waitFor(_ path: String, status: Int, timeout: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, process.isRunning {
+            if let response = try? await HTTPClient.shared.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(5)),
+               Int(response.status.code) == status {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw WaitFailure(description: "notification \(path) never answered \(status); log:\n\(log)")
+    }
+
+    /// Sends SIGTERM and waits (at most `timeout`) for the exit status.
+    func terminate(timeout: Duration = .seconds(15)) async throws -> Int32 {
+        if process.isRunning { process.terminate() }
+        return try await withThrowingTaskGroup(of: Int32?.self) { group in
+            group.addTask { [exited] in await exited.stream.first { _ in true } ?? -1 }
+            group.addTask { try await Task.sleep(for: timeout); return nil }
+            let first = try await group.next()!
+            group.cancelAll()
+            guard let status = first else {
+                kill()
+                throw WaitFailure(description: "notification did not stop within \(timeout) of SIGTERM; log:\n\(log)")
+            }
+            return status
+        }
+    }
+
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    struct WaitFailure: Error, CustomStringConvertible { let description: String }
+}
