@@ -19,13 +19,15 @@ import Testing
         let outcomes = Mutex<[Outcome]>([])
         private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
         private let counter = Atomic<Int>(0)
+        private let stopping = Atomic<Bool>(false)
 
         init(client: RedisClusterClient, prefix: String, concurrency: Int = 4) {
             let loop = Task {
                 await withTaskGroup(of: Void.self) { group in
                     for _ in 0..<concurrency {
                         group.addTask {
-                            while !Task.isCancelled {
+                            // Stops between writes, never by cancelling one in flight.
+                            while !self.stopping.load(ordering: .relaxed) {
                                 let index = self.counter.wrappingAdd(1, ordering: .relaxed).oldValue
                                 let key = "\(prefix):\(index)"
                                 var failure: RedisError?
@@ -43,9 +45,8 @@ import Testing
         }
 
         func stop() async {
-            let loop = task.withLock { $0 }
-            loop?.cancel()
-            await loop?.value
+            stopping.store(true, ordering: .relaxed)
+            await task.withLock { $0 }?.value
         }
 
         var acknowledged: [Outcome] { outcomes.withLock { $0.filter { $0.error == nil } } }

@@ -40,8 +40,14 @@ public final class ServiceAssembly {
     }
 
     /// The HTTP client for outgoing calls (S3, upstream services, webhooks).
+    ///
+    /// A connection that cannot be made fails the request at once (after at most 2 s) instead of being retried
+    /// until the request's deadline, so callers with several instances to choose from (the gateway) move on.
     public private(set) lazy var httpClient: HTTPClient = {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(2)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         addService(HTTPClientService(client: client))
         return client
     }()
