@@ -114,6 +114,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Tests/Benchmarks/RedisClusterBenchmark"),
 
+        .executableTarget(name: "GatewayBenchmark", dependencies: [
+            "ServiceKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Tests/Benchmarks/GatewayBenchmark"),
         .executableTarget(name: "ChatLoad", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
