@@ -14,7 +14,9 @@ struct ChatCommand: ServiceCommand {
         let settings = assembly.settings
         let producer = try assembly.kafkaProducer()
         let store = MessageStore(client: try assembly.documentStore())
-        try await store.createIndexes()
+        let indexes = MessageIndexes(store: store, logger: assembly.logger)
+        assembly.addService(indexes)
+        assembly.addReadinessCheck("message-indexes") { try indexes.check() }
         let conversations = ConversationStore(postgres: assembly.postgres)
         let writer = MessageWriter(
             store: store, sequences: SequenceAllocator(redis: assembly.redis), conversations: conversations,

@@ -8,7 +8,7 @@ import Testing
 
 /// The product through its front door: gateway, auth, user and two chat instances, all real executables on the
 /// local stack. Clients register and sign in through the gateway and talk to chat over REST and WebSockets.
-@Suite(IdentityServices.Scope(specifications: EndToEndStack.processes))
+@Suite(IdentityServices.Scope(specifications: EndToEndStack.processes), .timeLimit(.minutes(3)))
 struct ChatEndToEndTests {
     let gateway = IdentityHTTP(port: EndToEndStack.gatewayPort)
     static let chatPorts = EndToEndStack.chatPorts
@@ -51,6 +51,38 @@ struct ChatEndToEndTests {
         #expect(try await gateway.send(.GET, "/v1/users/me", headers: bearer(login)).status == 200)
         #expect(try await gateway.send(.POST, "/v1/auth/logout", json: ["refreshToken": login.refreshToken], headers: bearer(login)).status == 204)
         #expect(try await gateway.send(.GET, "/v1/users/me", headers: bearer(login)).status == 401)
+    }
+
+    @Test func everyUsersEndpointThroughTheGateway() async throws {
+        let me = try await gateway.register("usr", displayName: "Zed Example"), other = try await gateway.register("oth")
+        let headers = bearer(me)
+        let patched = try await gateway.send(.PATCH, "/v1/users/me", json: ["displayName": "Zed Changed", "bio": "hello"], headers: headers)
+        #expect(try patched.status == 200 && patched.decode(UserRecord.self).bio == "hello")
+        #expect(try await gateway.send(.PATCH, "/v1/users/me", json: ["bio": String(repeating: "b", count: 2000)], headers: headers).status == 400)
+        let found = try await gateway.send(.GET, "/v1/users?query=\(me.user.username.prefix(6).uppercased())&limit=5", headers: headers)
+        #expect(found.status == 200 && found.body.contains(me.user.id))
+        #expect(try await gateway.send(.GET, "/v1/users?query=x&limit=500", headers: headers).status == 400)
+        let profile = try await gateway.send(.GET, "/v1/users/\(other.user.id)", headers: headers)
+        #expect(profile.status == 200 && profile.body.contains(#""presence""#))
+        #expect(try await gateway.send(.GET, "/v1/users/\(UUID().uuidString.lowercased())", headers: headers).status == 404)
+        let presence = try await gateway.send(.GET, "/v1/users/\(other.user.id)/presence", headers: headers)
+        #expect(presence.status == 200 && presence.body.contains(#""status":"offline""#))
+        for relation in ["contacts", "blocks"] {
+            #expect(try await gateway.send(.PUT, "/v1/users/me/\(relation)/\(other.user.id)", headers: headers).status == 204)
+            let listed = try await gateway.send(.GET, "/v1/users/me/\(relation)", headers: headers)
+            #expect(listed.status == 200 && listed.body.contains(other.user.id))
+            #expect(try await gateway.send(.PUT, "/v1/users/me/\(relation)/\(UUID().uuidString.lowercased())", headers: headers).status == 404)
+            #expect(try await gateway.send(.DELETE, "/v1/users/me/\(relation)/\(other.user.id)", headers: headers).status == 204)
+        }
+        // Every route needs a valid token.
+        #expect(try await gateway.send(.GET, "/v1/users/\(other.user.id)").status == 401)
+        // The JWKS is public and lists the signing key.
+        let jwks = try await gateway.send(.GET, "/v1/auth/jwks")
+        #expect(jwks.status == 200 && jwks.body.contains(#""kty":"OKP""#))
+        // Register and login errors keep the contract's codes through the gateway.
+        #expect(try await gateway.send(.POST, "/v1/auth/register", json: ["username": me.user.username, "password": "another password"]).status == 409)
+        #expect(try await gateway.send(.POST, "/v1/auth/register", json: ["username": "x", "password": "short"]).status == 400)
+        #expect(try await gateway.send(.POST, "/v1/auth/login", json: ["username": me.user.username, "password": "wrong password"]).status == 401)
     }
 
     @Test func aGroupMessageReachesMembersOnBothInstancesInOrder() async throws {
@@ -197,7 +229,8 @@ enum EndToEndStack {
     static let gatewayPort = 18500
     static let chatPorts = [18503, 18504]
     static let processes: [(name: String, port: Int, environment: [String: String])] = [
-        ("auth", 18501, ["CHAT_STATE_DIR": stateDirectory.path]),
+        // Every failed login here comes from 127.0.0.1 through the gateway: keep the per-address throttle out of the way.
+        ("auth", 18501, ["CHAT_STATE_DIR": stateDirectory.path, "CHAT_LOGIN_FAILURE_LIMIT": "1000"]),
         ("user", 18502, [:]),
         ("chat", chatPorts[0], [:]),
         ("chat", chatPorts[1], [:]),

@@ -5,7 +5,7 @@ import Testing
 
 /// The cluster client while the stack's second cluster (`redis-faults`) is resharded, loses a master, or has a node
 /// frozen. One test at a time; each leaves the cluster whole again.
-@Suite(.serialized) struct RedisClusterFaultTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct RedisClusterFaultTests {
     let cluster = RedisTestCluster.faults
 
     /// Writes `key-i = i` for i = 0, 1, 2… one after another until stopped; records what was acknowledged.
@@ -115,6 +115,7 @@ import Testing
         try await writer.waitForAcknowledged(300)
 
         let victim = try cluster.nodes().first { $0.isMaster && !$0.slots.isEmpty }!
+        try await cluster.waitUntilReplicated(victim)
         let killedAt = ContinuousClock.now
         kill(try RedisTestCluster.pid(of: victim.port), SIGKILL)
         try await writer.waitForAcknowledged(2_000)
@@ -173,18 +174,28 @@ import Testing
         #expect(await iterator.next()?.text == "before")
 
         let owner = try cluster.master(of: Int(HashSlot(key: channel).rawValue))
+        try await cluster.waitUntilReplicated(owner)
         kill(try RedisTestCluster.pid(of: owner.port), SIGKILL)
         defer { try? RedisTestCluster.restoreFaultsCluster() }
-        // Publish until the resubscribed subscription hears one (messages during the gap are lost: at most once).
-        let publisher = Task {
-            for attempt in 0..<300 where !Task.isCancelled {
-                _ = try? await client.spublish(channel, "after \(attempt)")
-                try? await Task.sleep(for: .milliseconds(100))
+        // Publish until the resubscribed subscription hears one (messages during the gap are lost: at most once),
+        // for at most 30 s.
+        let heard = try await withThrowingTaskGroup(of: String?.self) { group in
+            group.addTask {
+                for await message in subscription where message.text.hasPrefix("after") { return message.text }
+                return nil
             }
+            group.addTask {
+                for attempt in 0..<300 {
+                    _ = try? await client.spublish(channel, "after \(attempt)")
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
-        let heard = await iterator.next()
-        publisher.cancel()
-        #expect(heard?.text.hasPrefix("after") == true)
+        #expect(heard?.hasPrefix("after") == true, "no message after the failover within 30 s")
         #expect(try cluster.master(of: Int(HashSlot(key: channel).rawValue)).port != owner.port)
         subscription.cancel()
         await client.close()

@@ -77,6 +77,28 @@ struct RedisTestCluster {
         return node
     }
 
+    /// Waits (at most 20 s) until `master` has a replica that is online and has copied everything, so that killing
+    /// the master leads to a failover rather than to a shard without a candidate.
+    func waitUntilReplicated(_ master: Node) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            let info = try Self.cli(master.port, ["INFO", "replication"])
+            let lines = info.split(whereSeparator: \.isNewline)
+            let offset = lines.first { $0.hasPrefix("master_repl_offset:") }.flatMap { Int($0.split(separator: ":")[1]) }
+            // slave0:ip=127.0.0.1,port=7103,state=online,offset=1234,lag=0
+            let synced = lines.contains { line in
+                guard line.hasPrefix("slave"), line.contains("state=online"), let offset,
+                      let field = line.split(separator: ",").first(where: { $0.hasPrefix("offset=") }),
+                      let copied = Int(field.dropFirst("offset=".count))
+                else { return false }
+                return offset - copied < 100_000
+            }
+            if synced { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw RedisError(kind: .timeout, message: "no replica of \(master.port) caught up within 20 s")
+    }
+
     /// How many times the node on `port` has run `command` (from `INFO commandstats`).
     static func calls(of command: String, on port: Int) throws -> Int {
         let stats = try cli(port, ["INFO", "commandstats"])
