@@ -18,6 +18,7 @@ actor AccessTokenVerifier {
     private var keys = JWTKeyCollection()
     private var knownKeyIds: Set<String> = []
     private var lastRefresh: ContinuousClock.Instant?
+    private var refreshing: Task<Void, Never>?
 
     init(auth: UpstreamPool, client: HTTPClient, denylist: TokenDenylist, logger: Logger) {
         self.auth = auth
@@ -51,9 +52,22 @@ actor AccessTokenVerifier {
         return fields["kid"] ?? nil
     }
 
+    /// Reloads the keys unless that happened within ``refreshInterval``; callers arriving during a reload wait for
+    /// it instead of seeing the old keys.
     private func refreshIfDue() async {
+        if let refreshing {
+            await refreshing.value
+            return
+        }
         if let lastRefresh, ContinuousClock.now - lastRefresh < Self.refreshInterval { return }
         lastRefresh = .now
+        let task = Task { await self.reload() }
+        refreshing = task
+        await task.value
+        refreshing = nil
+    }
+
+    private func reload() async {
         for instance in auth.candidates() {
             do {
                 let response = try await client.execute(HTTPClientRequest(url: instance + "/v1/auth/jwks"), timeout: .seconds(2))

@@ -30,11 +30,20 @@ struct WebSocketProxy: Sendable {
             configuration: .init(ws: .init(maxFrameSize: Self.maxClientFrameSize, autoPing: .enabled(timePeriod: .seconds(30))))
         ) { request, channel, logger in
             // Anything wrong → no upgrade: the router then answers the same request with the contract's error.
-            guard request.path?.split(separator: "?").first == Substring(Self.path),
-                  let token = Self.token(of: request),
-                  let identity = try? await verifier.verify(token),
-                  (try? await limiter.take("user:\(identity.userId)", capacity: settings.rateLimitPerUser, period: .seconds(60)).allowed) == true
-            else { return .dontUpgrade }
+            guard request.path?.split(separator: "?").first == Substring(Self.path), let token = Self.token(of: request) else {
+                return .dontUpgrade
+            }
+            let identity: VerifiedIdentity
+            do {
+                identity = try await verifier.verify(token)
+                guard try await limiter.take("user:\(identity.userId)", capacity: settings.rateLimitPerUser, period: .seconds(60)).allowed else {
+                    logger.info("WebSocket upgrade refused: rate limited", metadata: ["user": "\(identity.userId)"])
+                    return .dontUpgrade
+                }
+            } catch {
+                logger.info("WebSocket upgrade refused", metadata: ["reason": "\(error)"])
+                return .dontUpgrade
+            }
             var headers = HTTPFields()
             headers[IdentitySigner.headerName] = signer.sign(identity)
             if let requestId = request.headerFields[.requestId] { headers[.requestId] = requestId }

@@ -108,6 +108,24 @@ import Testing
         #expect(try await call(.GET, "/v1/users/me?access_token=\(valid)").status == 200)
     }
 
+    @Test func concurrentFirstRequestsWaitForTheKeysInsteadOfFailing() async throws {
+        // A fresh gateway has no keys yet: every request that arrives while they load must wait for them.
+        var tokens: [String] = []
+        for _ in 0..<20 { tokens.append(try await token()) }
+        let url = "http://127.0.0.1:\(Self.ports[1])/v1/users/me"
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for token in tokens {
+                group.addTask {
+                    var request = HTTPClientRequest(url: url)
+                    request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                    return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 200, count: 20))
+    }
+
     @Test func aRevokedTokenIsRefusedAtOnce() async throws {
         let user = UUID().uuidString
         let jwt = try await token(user: user)

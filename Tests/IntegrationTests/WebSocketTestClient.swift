@@ -19,7 +19,11 @@ final class WebSocketTestClient: Sendable {
         let outbound = outbound
         let readiness = ready.continuation
         task = Task {
-            defer { input.finish() }
+            // However the connection ends (or fails to start), whoever waits for it to be ready stops waiting.
+            defer {
+                input.finish()
+                readiness.finish()
+            }
             return try await WebSocketClient.connect(
                 url: url, configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: headers), logger: TestStack.logger
             ) { inbound, writer, _ in
@@ -32,6 +36,10 @@ final class WebSocketTestClient: Sendable {
         }
         var iterator = ready.stream.makeAsyncIterator()
         _ = await iterator.next()
+        if outbound.writer.withLock({ $0 }) == nil {
+            let outcome = try await task.value
+            throw WebSocketClientError.connectionFailed(String(describing: outcome.map { "\($0.closeCode)" } ?? "no upgrade"))
+        }
     }
 
     deinit { task.cancel() }
@@ -73,6 +81,10 @@ final class WebSocketTestClient: Sendable {
     func close() async throws -> WebSocketCloseFrame? {
         if let writer = outbound.writer.withLock({ $0 }) { try? await writer.close(.normalClosure, reason: nil) }
         return try await task.value
+    }
+
+    enum WebSocketClientError: Error {
+        case connectionFailed(String)
     }
 
     private final class WriterBox: Sendable {
