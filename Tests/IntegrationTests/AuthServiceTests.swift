@@ -6,7 +6,7 @@ import ServiceKit
 import Testing
 
 /// The real `auth` executable against the local stack, called directly with the identity the gateway would sign.
-@Suite(IdentityServices.Scope(specifications: [("auth", 18181, AuthTestSetup.environment)]))
+@Suite(.timeLimit(.minutes(5)), IdentityServices.Scope(specifications: [("auth", 18181, AuthTestSetup.environment)]))
 struct AuthServiceTests {
 
     /// A client address of its own, so that the per-address login throttle of one test never meets another's.

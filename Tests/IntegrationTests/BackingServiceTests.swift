@@ -10,7 +10,7 @@ import ServiceLifecycle
 import Testing
 
 /// One round trip through each C library (and the S3 signer) against the real servers of the local stack.
-@Suite struct BackingServiceTests {
+@Suite(.timeLimit(.minutes(5))) struct BackingServiceTests {
     @Test func postgresRunsAParameterisedQuery() async throws {
         #expect(PostgresClient.libraryVersion >= 150_000)
         let client = PostgresClient(configuration: .init(url: TestStack.postgresURL(database: "chat"), poolSize: 2), logger: TestStack.logger)

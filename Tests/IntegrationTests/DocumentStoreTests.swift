@@ -13,7 +13,7 @@ func collect<Sequence: AsyncSequence>(_ sequence: Sequence) async throws -> [Seq
 ///
 /// nx-27017 has known wrong operations (`$set` of a date, `$push` of a subdocument, `_id` in `$in` or counts); the
 /// tests, like the product, do not use them.
-@Suite struct DocumentStoreTests {
+@Suite(.timeLimit(.minutes(5))) struct DocumentStoreTests {
     struct Attachment: Codable, Equatable, Sendable {
         var key: String
         var size: Int64

@@ -12,7 +12,7 @@ import Testing
 
 /// The api-gateway binary in front of a ``TestUpstream``: routing, token checks, the signed identity, limits,
 /// streaming, upstream failures and WebSocket relaying. Two gateway instances share the rate limits.
-@Suite(.serialized) final class GatewayTests {
+@Suite(.timeLimit(.minutes(5)), .serialized) final class GatewayTests {
     let upstream = TestUpstream()
     var gateways: [ServiceProcess] = []
     let key = try! EdDSA.PrivateKey()

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// The Kafka clients against the stack's 3-broker mock cluster, each test on topics of its own.
-@Suite struct KafkaTests {
+@Suite(.timeLimit(.minutes(5))) struct KafkaTests {
     var brokers: KafkaConfiguration { KafkaConfiguration(brokers: TestStack["CHAT_KAFKA_BROKERS"]) }
 
     /// Sends a command to the mock cluster's control channel (see scripts/stack/kafka-mock-cluster.c).

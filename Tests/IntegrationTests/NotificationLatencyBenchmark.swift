@@ -3,13 +3,14 @@ import Kafka
 import Synchronization
 import Testing
 
-/// Latency from an event's acknowledgement by Kafka to its push arriving at the webhook receiver, through the real
-/// `notification` executable. A measurement, not an assertion: it prints p50/p99 and runs only when
-/// `CHAT_NOTIFICATION_BENCHMARK=1` (events per second in `CHAT_NOTIFICATION_BENCHMARK_RATE`, default 200).
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["CHAT_NOTIFICATION_BENCHMARK"] == "1"))
+/// A steady stream of events through the real `notification` executable: every one must reach the webhook
+/// receiver as a push; the latency from Kafka's acknowledgement of the event to the push's arrival is printed
+/// (p50/p99), not asserted. `CHAT_NOTIFICATION_BENCHMARK_EVENTS` (default 500) and `CHAT_NOTIFICATION_BENCHMARK_RATE`
+/// (events per second, default 200) size the run; the figures in the README come from 2,000 events.
+@Suite(.timeLimit(.minutes(5)))
 struct NotificationLatencyBenchmark {
     @Test func eventToPushLatency() async throws {
-        let events = 2_000
+        let events = Int(ProcessInfo.processInfo.environment["CHAT_NOTIFICATION_BENCHMARK_EVENTS"] ?? "") ?? 500
         let rate = Int(ProcessInfo.processInfo.environment["CHAT_NOTIFICATION_BENCHMARK_RATE"] ?? "") ?? 200
         try await NotificationServiceTests.withInstance(port: 18488) { instance, receiver in
             let sender = UUID()

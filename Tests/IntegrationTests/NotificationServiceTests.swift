@@ -9,7 +9,7 @@ import Testing
 /// The real `notification` executable against the stack: events published to Kafka as chat would, pushes caught by
 /// an in-process webhook receiver. Each test has a process, database and consumer group of its own (ports
 /// 18480–18489); the suite runs its tests one after another to keep the 2-core machine's load predictable.
-@Suite(.serialized) struct NotificationServiceTests {
+@Suite(.timeLimit(.minutes(5)), .serialized) struct NotificationServiceTests {
     static let secret = "a-webhook-secret-of-some-length"
 
     static func id(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }

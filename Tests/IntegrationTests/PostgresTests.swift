@@ -4,7 +4,7 @@ import Synchronization
 import Testing
 
 /// Transactions and migrations against the stack's PostgreSQL, each test in a database of its own.
-@Suite struct PostgresTests {
+@Suite(.timeLimit(.minutes(5))) struct PostgresTests {
     /// Creates a fresh database, runs `body` with a client for it, then drops it.
     func withScratchDatabase(_ body: (PostgresClient, String) async throws -> Void) async throws {
         let admin = PostgresClient(configuration: .init(url: TestStack["CHAT_POSTGRES_ADMIN_URL"], poolSize: 1), logger: TestStack.logger)

@@ -3,7 +3,7 @@ import RedisCluster
 import Testing
 
 /// The cluster client against the stack's 6-node Redis Cluster: routing, pipelines, the typed commands, scripts.
-@Suite struct RedisClusterTests {
+@Suite(.timeLimit(.minutes(5))) struct RedisClusterTests {
     let cluster = RedisTestCluster.main
 
     @Test func tenThousandKeysRouteToTheirOwnersWithoutRedirects() async throws {

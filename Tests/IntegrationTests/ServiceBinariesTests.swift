@@ -4,7 +4,7 @@ import ServiceKit
 import Testing
 
 /// Starts the five real executables against the local stack.
-@Suite(.serialized) struct ServiceBinariesTests {
+@Suite(.timeLimit(.minutes(5)), .serialized) struct ServiceBinariesTests {
     static let ports: [ServiceName: Int] = [.apiGateway: 18080, .auth: 18081, .user: 18082, .chat: 18083, .notification: 18084]
 
     @Test func everyExecutableAnswersVersionAndHelp() throws {

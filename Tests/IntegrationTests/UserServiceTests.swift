@@ -5,7 +5,7 @@ import Testing
 
 /// The real `user` executable (with `auth` to register users) against the local stack, called directly with the
 /// identity the gateway would sign.
-@Suite(IdentityServices.Scope(specifications: [("auth", 18186, [:]), ("user", 18182, [:])]))
+@Suite(.timeLimit(.minutes(5)), IdentityServices.Scope(specifications: [("auth", 18186, [:]), ("user", 18182, [:])]))
 struct UserServiceTests {
     let auth: IdentityHTTP
     let user: IdentityHTTP
