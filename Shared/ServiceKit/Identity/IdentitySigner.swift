@@ -71,7 +71,9 @@ extension IdentitySigner {
     /// The signer for `CHAT_INTERNAL_SECRET`; when it is unset, a random one (nothing from the gateway verifies)
     /// and a warning, so a forgotten secret fails closed.
     public static func configured(_ settings: Settings, logger: Logger) throws -> IdentitySigner {
-        guard let secret = settings.reader.optional(.internalSecret) else {
+        // No local default here: the key's documented default only says where the local value comes from.
+        let secret = settings.reader.string(.internalSecret, default: "")
+        guard !secret.isEmpty else {
             logger.warning("CHAT_INTERNAL_SECRET is not set: identities passed by the gateway will be refused")
             return .random()
         }

@@ -13,8 +13,8 @@ public enum ProductVersion {
 /// Starts one service: logging, metrics, the HTTP server with the operational routes, and every component of its
 /// ``ServiceAssembly``, all in one `ServiceGroup` that shuts down gracefully on SIGTERM or SIGINT.
 public enum ServiceRuntime {
-    /// Runs `service` until SIGTERM or SIGINT; first applies its pending `migrations` when
-    /// ``ConfigKey/migrateOnStart`` is true.
+    /// Runs `service` until SIGTERM or SIGINT, applying its pending `migrations` in the background when
+    /// ``ConfigKey/migrateOnStart`` is true (readiness waits for them).
     public static func run(
         _ service: ServiceName, settings: Settings, migrations: [PostgresMigration] = [],
         assemble: (ServiceAssembly) async throws -> Void
@@ -26,8 +26,11 @@ public enum ServiceRuntime {
 
         let assembly = ServiceAssembly(settings: settings, postgresSettings: postgresSettings, logger: logger)
         if postgresSettings.migrateOnStart && !migrations.isEmpty {
-            try await PostgresMigrator(
-                client: assembly.postgres, scope: service.rawValue, migrations: migrations, logger: logger).migrate()
+            let startup = StartupMigrations(
+                migrator: PostgresMigrator(client: assembly.postgres, scope: service.rawValue, migrations: migrations, logger: logger),
+                logger: logger)
+            assembly.addService(startup)
+            assembly.addReadinessCheck("migrations") { try startup.check() }
         }
         assembly.router.middlewares.add(RequestIdMiddleware())
         assembly.router.middlewares.add(MetricsMiddleware())
