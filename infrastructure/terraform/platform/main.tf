@@ -78,7 +78,7 @@ locals {
 
   # Secret CHAT_ variables, injected by ECS from each service's own secrets (JSON keys of chat/<env>/<service>,
   # username/password of its AmazonMSK_ secret) and the shared chat/<env>/internal; auth's signing key is a key of
-  # its own secret. The same secret layout serves the CloudFormation stack (infrastructure/ecs-task-definitions.yaml)
+  # its own secret, and so is chat's CHAT_IDENTITY_POSTGRES_URL. The same secret layout serves the CloudFormation stack (infrastructure/ecs-task-definitions.yaml)
   # and the Kubernetes ExternalSecrets (infrastructure/k8s).
   service_secrets = { for svc in module.services.names : svc => merge(
     { for key in ["CHAT_POSTGRES_URL", "CHAT_MONGO_URI", "CHAT_REDIS_USERNAME", "CHAT_REDIS_PASSWORD", "CHAT_S3_ACCESS_KEY_ID", "CHAT_S3_SECRET_ACCESS_KEY"] :
@@ -89,6 +89,8 @@ locals {
       CHAT_INTERNAL_SECRET     = "${module.iam.internal_secret_arn}:CHAT_INTERNAL_SECRET::"
     },
     svc == "auth" ? { CHAT_JWT_SIGNING_KEY = "${module.iam.service_secret_arns[svc]}:CHAT_JWT_SIGNING_KEY::" } : {},
+    # chat reads identity's users, contacts and blocks as the read-only role chat_identity_reader (rds module).
+    svc == "chat" ? { CHAT_IDENTITY_POSTGRES_URL = "${module.iam.service_secret_arns[svc]}:CHAT_IDENTITY_POSTGRES_URL::" } : {},
   ) }
 
   private_cidrs = module.vpc.private_subnet_cidrs

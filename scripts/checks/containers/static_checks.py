@@ -9,7 +9,7 @@
     config-names  the CHAT_ variables that the Dockerfiles, the compose file, the ECS stack and
                   taskdef.json set are those of ConfigKey.swift; every service gets each one it
                   reads and none that only another service reads (GATEWAY_ONLY, AUTH_ONLY,
-                  NOTIFICATION_ONLY) or
+                  CHAT_ONLY, NOTIFICATION_ONLY) or
                   that only the local stack uses (LOCAL_ONLY); local-use switches (LOCAL_USE_FALSE)
                   are "false" on ECS; ECS takes the secret ones from
                   Secrets Manager; docs/operations.md describes all of them
@@ -57,6 +57,8 @@ AUTH_ONLY = {
     "CHAT_JWT_SIGNING_KEY", "CHAT_JWT_SIGNING_KEY_FILE", "CHAT_JWT_RETIRED_PUBLIC_KEYS", "CHAT_ACCESS_TOKEN_TTL_SECONDS",
     "CHAT_REFRESH_TOKEN_TTL_DAYS", "CHAT_BCRYPT_COST", "CHAT_LOGIN_FAILURE_LIMIT",
 }
+# Variables only chat reads: identity's users, contacts and blocks, read-only (blocks, @mentions, presence).
+CHAT_ONLY = {"CHAT_IDENTITY_POSTGRES_URL"}
 # Variables only notification reads (its Kafka consumer and push delivery).
 NOTIFICATION_ONLY = {
     "CHAT_NOTIFICATION_CONSUMER_GROUP", "CHAT_NOTIFICATION_OFFSET_RESET", "CHAT_PUSH_MAX_ATTEMPTS",
@@ -81,7 +83,7 @@ UNSET_ON_ECS = {
 SECRET = {
     "CHAT_POSTGRES_URL", "CHAT_MONGO_URI", "CHAT_KAFKA_SASL_USERNAME", "CHAT_KAFKA_SASL_PASSWORD",
     "CHAT_REDIS_USERNAME", "CHAT_REDIS_PASSWORD", "CHAT_S3_ACCESS_KEY_ID", "CHAT_S3_SECRET_ACCESS_KEY",
-    "CHAT_INTERNAL_SECRET", "CHAT_JWT_SIGNING_KEY",
+    "CHAT_INTERNAL_SECRET", "CHAT_JWT_SIGNING_KEY", "CHAT_IDENTITY_POSTGRES_URL",
 }
 
 
@@ -92,6 +94,8 @@ def variables_for(service: str, known: set[str]) -> set[str]:
         names -= GATEWAY_ONLY
     if service != "auth":
         names -= AUTH_ONLY
+    if service != "chat":
+        names -= CHAT_ONLY
     if service != "notification":
         names -= NOTIFICATION_ONLY
     return names
@@ -210,7 +214,8 @@ def check_config_names() -> list[str]:
         for unknown in sorted(variables - known):
             problems.append(f"{where}: sets {unknown}, which is not in ConfigKey.swift")
         for extra in sorted((variables & known) - expected - set(unset)):
-            owner = "api-gateway" if extra in GATEWAY_ONLY else "auth" if extra in AUTH_ONLY else "notification"
+            owner = ("api-gateway" if extra in GATEWAY_ONLY else "auth" if extra in AUTH_ONLY
+                     else "chat" if extra in CHAT_ONLY else "notification")
             reason = LOCAL_ONLY.get(extra) or f"only {owner} reads it"
             problems.append(f"{where}: sets {extra}, which it should not ({reason})")
 
@@ -245,7 +250,7 @@ def check_config_names() -> list[str]:
         for unknown in sorted(names - known):
             problems.append(f"{dockerfile.relative_to(ROOT)}: sets {unknown}, which is not in ConfigKey.swift")
         # One template for every image: no per-service, local-only or secret value belongs in it.
-        for misplaced in sorted(names & (GATEWAY_ONLY | AUTH_ONLY | NOTIFICATION_ONLY | set(LOCAL_ONLY) | SECRET)):
+        for misplaced in sorted(names & (GATEWAY_ONLY | AUTH_ONLY | CHAT_ONLY | NOTIFICATION_ONLY | set(LOCAL_ONLY) | SECRET)):
             problems.append(f"{dockerfile.relative_to(ROOT)}: sets {misplaced}, which the image must not carry")
 
     documented = OPERATIONS.read_text() if OPERATIONS.exists() else ""

@@ -6,9 +6,9 @@
   module's per-service ones), except those each platform leaves unset on purpose (below); nothing provides a CHAT_
   variable that the code does not read.
 - Each Kubernetes Deployment gets exactly the variables its service reads: the per-service sets (api-gateway only,
-  auth only, notification only, local stack only) are those of scripts/checks/containers/static_checks.py. The same
-  sets hold for the platform module's shared and per-service task variables. Local-use switches (LOCAL_USE_FALSE,
-  e.g. CHAT_PUSH_ALLOW_PRIVATE_TARGETS) are "false" on Kubernetes and ECS.
+  auth only, chat only, notification only, local stack only) are those of scripts/checks/containers/static_checks.py.
+  The same sets hold for the platform module's shared and per-service task variables. Local-use switches
+  (LOCAL_USE_FALSE, e.g. CHAT_PUSH_ALLOW_PRIVATE_TARGETS) are "false" on Kubernetes and ECS.
 - Secret variables come from secret stores: on Kubernetes from an ExternalSecret, never a ConfigMap or a plain env
   value; on ECS from the platform's service_secrets, never its plain task variables.
 - The services' ports agree between the Terraform catalogue, the Kubernetes manifests and the Dockerfiles.
@@ -37,7 +37,8 @@ K8S = ROOT / "infrastructure" / "k8s"
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 sys.path.insert(0, str(ROOT / "scripts" / "checks" / "containers"))
 import render_k8s  # noqa: E402
-from static_checks import AUTH_ONLY, GATEWAY_ONLY, LOCAL_ONLY, LOCAL_USE_FALSE, NOTIFICATION_ONLY, SECRET  # noqa: E402
+from static_checks import (AUTH_ONLY, CHAT_ONLY, GATEWAY_ONLY, LOCAL_ONLY, LOCAL_USE_FALSE,  # noqa: E402
+                           NOTIFICATION_ONLY, SECRET)
 
 # auth and user share identity (ServiceName.databaseName); scripts/stack.sh creates the same four.
 DATABASES = {"identity", "chat", "notification", "gateway"}
@@ -71,6 +72,8 @@ def variables_for(service: str, keys: set[str]) -> set[str]:
         names -= GATEWAY_ONLY
     if service != "auth":
         names -= AUTH_ONLY
+    if service != "chat":
+        names -= CHAT_ONLY
     if service != "notification":
         names -= NOTIFICATION_ONLY
     return names
@@ -197,7 +200,7 @@ def main() -> int:
     for name in sorted(shared & LOCAL_USE_FALSE):
         if str(unwrap(platform["environment_variables"])[name]).lower() != "false":
             errors.append(f"ECS (Terraform): {name} must be \"false\" (local use only)")
-    for name in sorted(shared & (GATEWAY_ONLY | AUTH_ONLY | NOTIFICATION_ONLY | set(LOCAL_ONLY))):
+    for name in sorted(shared & (GATEWAY_ONLY | AUTH_ONLY | CHAT_ONLY | NOTIFICATION_ONLY | set(LOCAL_ONLY))):
         errors.append(f"ECS (Terraform): {name} is among every task's variables, but not every service reads it")
     for service, names in per_service.items():
         for name in sorted(names - variables_for(service, keys)):

@@ -50,6 +50,11 @@ SERVICE_SECRET_KEYS = [
     "CHAT_S3_ACCESS_KEY_ID",
     "CHAT_S3_SECRET_ACCESS_KEY",
 ]
+# Keys of the same secret that only one service has: chat reads identity's users, contacts and blocks as the
+# read-only role chat_identity_reader (terraform/modules/rds).
+SERVICE_ONLY_SECRET_KEYS = {
+    "chat": ["CHAT_IDENTITY_POSTGRES_URL"],
+}
 
 
 # CHAT_ variables only one service reads (the shared ones are in infrastructure/k8s/configmap.yaml), with the
@@ -107,7 +112,7 @@ def render(name: str, svc: dict) -> str:
         f"      remoteRef:\n"
         f"        key: chat/{ENVIRONMENT}/{name}\n"
         f"        property: {key}"
-        for key in SERVICE_SECRET_KEYS
+        for key in SERVICE_SECRET_KEYS + SERVICE_ONLY_SECRET_KEYS.get(name, [])
     )
     extra_env = "".join(
         f"            - name: {key}\n              value: \"{value}\"\n" for key, value in SERVICE_ENV.get(name, {}).items()

@@ -1,6 +1,13 @@
 # One PostgreSQL 15 instance (Multi-AZ) holding the services' databases: identity (auth and user share it), chat,
 # notification, gateway. Each database has one login role, which owns it and nothing else (see the bootstrap_sql
-# output); auth and user log in with identity's.
+# output); auth and user log in with identity's. chat also reads three of identity's tables (blocks, @mentions,
+# contacts for presence) as chat_identity_reader, a login role with SELECT on those tables only (identity_reader_sql).
+
+locals {
+  identity_database      = "identity"
+  identity_reader        = "chat_identity_reader"
+  identity_reader_tables = ["users", "contacts", "blocks"]
+}
 
 resource "aws_db_subnet_group" "this" {
   name       = "${var.name}-postgres"
