@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Kafka
+import Postgres
 import ServiceKit
 
 /// The chat service: conversations, messages, attachments and the WebSocket protocol.
@@ -23,9 +24,16 @@ struct ChatCommand: ServiceCommand {
             producer: producer, logger: assembly.logger)
         assembly.addService(writer)
         let attachments = AttachmentStore(postgres: assembly.postgres, s3: assembly.s3)
-        let messaging = Messaging(
-            conversations: conversations, messages: store, attachments: attachments, writer: writer, producer: producer,
+        let identityDatabase = PostgresClient(
+            configuration: .init(
+                url: settings.reader.string(.identityPostgresURL), poolSize: 4,
+                statementTimeoutMilliseconds: 5000),
             logger: assembly.logger)
+        assembly.addService(identityDatabase)
+        assembly.addReadinessCheck("identity-postgres") { try await identityDatabase.query("SELECT 1") }
+        let messaging = Messaging(
+            conversations: conversations, messages: store, attachments: attachments,
+            directory: IdentityDirectory(postgres: identityDatabase), writer: writer, producer: producer, logger: assembly.logger)
         let registry = ConnectionRegistry()
         let presence = PresenceTracker(
             store: PresenceStore(redis: assembly.redis), registry: registry, postgres: assembly.postgres, messaging: messaging,

@@ -10,6 +10,7 @@ final class Messaging: Sendable {
     let conversations: ConversationStore
     let messages: MessageStore
     let attachments: AttachmentStore
+    let directory: IdentityDirectory
     let writer: MessageWriter
     let producer: KafkaProducer
     let logger: Logger
@@ -19,12 +20,13 @@ final class Messaging: Sendable {
     static let maxBodyLength = 4000
 
     init(
-        conversations: ConversationStore, messages: MessageStore, attachments: AttachmentStore, writer: MessageWriter,
-        producer: KafkaProducer, logger: Logger
+        conversations: ConversationStore, messages: MessageStore, attachments: AttachmentStore, directory: IdentityDirectory,
+        writer: MessageWriter, producer: KafkaProducer, logger: Logger
     ) {
         self.conversations = conversations
         self.messages = messages
         self.attachments = attachments
+        self.directory = directory
         self.writer = writer
         self.producer = producer
         self.logger = logger
@@ -61,14 +63,19 @@ final class Messaging: Sendable {
         guard attachmentIds.count <= 10, Set(attachmentIds).count == attachmentIds.count else {
             throw APIError.invalidRequest("at most 10 distinct attachments")
         }
+        let others = conversation.members.map(\.userId).filter { $0 != userId }
+        if conversation.type == "direct", let other = others.first, try await directory.hasBlocked(other, userId) {
+            throw APIError.forbidden("you cannot send to this conversation")
+        }
         let attached = try await attachments.verifiedForMessage(attachmentIds, conversationId: conversation.id)
+        let mentioned = text.contains("@") ? try await directory.mentioned(in: text, among: others) : []
         if let replyToSeq, replyToSeq < 1 || replyToSeq > conversation.lastSeq + 1_000_000 {
             throw APIError.invalidRequest("replyToSeq does not name a message")
         }
         return try await writer.write(NewMessage(
             conversationId: conversation.id, senderId: userId, clientMessageId: clientMessageId, body: text,
             attachments: attached, replyToSeq: replyToSeq,
-            recipientIds: conversation.members.map(\.userId).filter { $0 != userId }, mentionedUserIds: []))
+            recipientIds: others, mentionedUserIds: mentioned))
     }
 
     /// Applies `change` to message `seq` and tells the members (`message.updated`).

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HTTPTypes
+import Kafka
 import NIOCore
 import NIOHTTP1
 import ServiceKit
@@ -161,6 +162,56 @@ struct ChatEndToEndTests {
         #expect(try await gateway.send(.POST, "/v1/conversations", body: "{not json", headers: bearer(owner)).status == 400)
         #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "z", "body": "   "], headers: bearer(owner)).status == 400)
         #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "z", "body": String(repeating: "b", count: 4001)], headers: bearer(owner)).status == 400)
+    }
+
+    @Test func blocksStopDirectMessagesAndMentionsAreResolved() async throws {
+        let alice = try await gateway.register("blk"), bob = try await gateway.register("blb")
+        let opened = try await gateway.send(.POST, "/v1/conversations", json: ["type": "direct", "memberId": bob.user.id], headers: bearer(alice))
+        #expect(opened.status == 201)
+        let direct = try #require(try JSONSerialization.jsonObject(with: Data(opened.body.utf8)) as? [String: Any])["id"] as! String
+        #expect(try await gateway.send(.POST, "/v1/conversations/\(direct)/messages", json: ["clientMessageId": "b1", "body": "hi"], headers: bearer(alice)).status == 201)
+        #expect(try await gateway.send(.PUT, "/v1/users/me/blocks/\(alice.user.id)", headers: bearer(bob)).status == 204)
+        // Within the block cache's lifetime the block takes effect; both the send and a new direct conversation are refused.
+        var status = 0
+        for _ in 0..<30 where status != 403 {
+            status = try await gateway.send(.POST, "/v1/conversations/\(direct)/messages", json: ["clientMessageId": "b2-\(UUID().uuidString)", "body": "hi again"], headers: bearer(alice)).status
+            if status != 403 { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(status == 403)
+        let carol = try await gateway.register("blc")
+        #expect(try await gateway.send(.PUT, "/v1/users/me/blocks/\(alice.user.id)", headers: bearer(carol)).status == 204)
+        #expect(try await gateway.send(.POST, "/v1/conversations", json: ["type": "direct", "memberId": carol.user.id], headers: bearer(alice)).status == 403)
+        // Only the blocked sender is refused: the one who blocked may still write.
+        #expect(try await gateway.send(.POST, "/v1/conversations/\(direct)/messages", json: ["clientMessageId": "b3", "body": "ok"], headers: bearer(bob)).status == 201)
+
+        // @mentions of members become mentionedUserIds on the bus.
+        // A group of its own reading from the start, so the record cannot slip past before its position is set.
+        let consumer = try KafkaConsumer(configuration: .init(
+            .init(brokers: TestStack["CHAT_KAFKA_BROKERS"], properties: ["fetch.wait.max.ms": "10"]), groupId: TestStack.unique("mentions"),
+            topics: [KafkaTopic.messages.name], autoOffsetReset: "earliest", sessionTimeoutMilliseconds: 6000), logger: TestStack.logger)
+        let group = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(type: "group", title: "Mentions", memberIds: [carol.user.id]), headers: bearer(bob))
+        let groupId = try #require(try JSONSerialization.jsonObject(with: Data(group.body.utf8)) as? [String: Any])["id"] as! String
+        #expect(try await gateway.send(.POST, "/v1/conversations/\(groupId)/messages", json: ["clientMessageId": "m1", "body": "hey @\(carol.user.username.uppercased()), and @nobody_here"], headers: bearer(bob)).status == 201)
+        let mentioned = try await withServiceGroup([consumer]) {
+            try await withThrowingTaskGroup(of: [String]?.self) { tasks in
+                tasks.addTask {
+                    for await record in consumer {
+                        if case .messageCreated(let event) = try ChatEvent(from: record.value), event.payload.conversationId.uuidString.lowercased() == groupId {
+                            return event.payload.mentionedUserIds.map { $0.uuidString.lowercased() }
+                        }
+                    }
+                    return nil
+                }
+                tasks.addTask {
+                    try await Task.sleep(for: .seconds(60))
+                    return nil
+                }
+                let first = try await tasks.next() ?? nil
+                tasks.cancelAll()
+                return first
+            }
+        }
+        #expect(mentioned == [carol.user.id])
     }
 
     @Test func badFramesGetErrorFramesAndOversizedOnesClose() async throws {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Synchronization
 import NIOCore
 
 /// One of the product's executables running as a child process on a test port.
@@ -56,6 +57,16 @@ final class ServiceProcess: @unchecked Sendable {
         }
         throw WaitFailure(description: "\(name) \(path) never answered \(status); last: \(last); log:\n\(log)")
     }
+
+    /// Kills the process outright (SIGKILL), like a crash.
+    func crash() {
+        crashed.withLock { $0 = true }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Whether a test crashed the process on purpose (its exit status then means nothing).
+    var wasCrashed: Bool { crashed.withLock { $0 } }
+    private let crashed = Mutex(false)
 
     /// Sends SIGTERM and waits (at most `timeout`) for the exit status.
     func terminate(timeout: Duration = .seconds(15)) async throws -> Int32 {

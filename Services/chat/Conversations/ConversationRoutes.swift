@@ -24,6 +24,9 @@ struct ConversationRoutes {
         case "direct":
             let other = try ConversationLimits.userId(input.memberId ?? "")
             guard other != caller else { throw APIError.invalidRequest("a direct conversation needs another user") }
+            if try await messaging.directory.hasBlocked(other, caller) {
+                throw APIError.forbidden("you cannot open a conversation with this user")
+            }
             let (conversation, created) = try await messaging.conversations.openDirect(between: caller, and: other)
             if created {
                 await messaging.announce(conversation)

@@ -5,7 +5,7 @@ import ServiceKit
 import ServiceLifecycle
 
 /// Keeps this instance's users' presence in Redis (``PresenceStore``) and tells the people who share a
-/// conversation with a user when the user comes online or goes offline.
+/// conversation with a user, and those who have the user as a contact, when the user comes online or goes offline.
 ///
 /// Every connection is renewed each heartbeat; a crashed instance stops renewing, so its users lapse to offline
 /// within ``PresenceStore/heartbeatTTL``. Going offline is announced after a grace period, so a quick reconnect
@@ -65,7 +65,7 @@ final class PresenceTracker: Service, Sendable {
                 JOIN members other ON other.conversation_id = mine.conversation_id AND other.user_id <> mine.user_id
                 WHERE mine.user_id = $1 LIMIT 10000
                 """, [userId])
-            let audience = rows.compactMap { $0["user_id"] }
+            let audience = Array(Set(rows.compactMap { $0["user_id"] } + (try await messaging.directory.watchers(of: userId))))
             guard !audience.isEmpty else { return }
             try await messaging.signal(ServerFrame.Presence(userId: userId, status: status), conversationId: userId, to: audience, droppable: true)
         } catch {

@@ -23,6 +23,9 @@ public struct ConfigKey: Sendable, Hashable {
     public static let postgresURL = ConfigKey(
         "CHAT_POSTGRES_URL", "postgresql://chat:chat@127.0.0.1:55432/<service database>",
         "libpq connection URI of this service's database (`sslmode=verify-full&sslrootcert=...` on RDS).")
+    public static let identityPostgresURL = ConfigKey(
+        "CHAT_IDENTITY_POSTGRES_URL", "postgresql://chat:chat@127.0.0.1:55432/identity",
+        "chat: libpq URI of the identity database, read only (blocks, contacts, usernames for mentions); a role with SELECT on users, contacts and blocks is enough.")
     public static let postgresPoolSize = ConfigKey("CHAT_POSTGRES_POOL_SIZE", "10", "Maximum PostgreSQL connections per instance.")
     public static let postgresStatementTimeoutMilliseconds = ConfigKey(
         "CHAT_POSTGRES_STATEMENT_TIMEOUT_MS", "15000", "Longest a PostgreSQL statement may run before the server cancels it (0: no limit).")
@@ -99,7 +102,7 @@ public struct ConfigKey: Sendable, Hashable {
     /// Every variable of the product, in the order the README lists them.
     public static let all: [ConfigKey] = [
         httpHost, httpPort, logLevel, readyTimeoutMilliseconds,
-        postgresURL, postgresPoolSize, postgresStatementTimeoutMilliseconds, migrateOnStart, mongoURI,
+        postgresURL, identityPostgresURL, postgresPoolSize, postgresStatementTimeoutMilliseconds, migrateOnStart, mongoURI,
         kafkaBrokers, kafkaSecurityProtocol, kafkaSASLMechanism, kafkaSASLUsername, kafkaSASLPassword,
         redisNodes, redisUsername, redisPassword,
         s3Endpoint, s3Region, s3Bucket, s3PathStyle, s3AccessKeyId, s3SecretAccessKey, s3SessionToken,
