@@ -52,17 +52,3 @@ struct NotificationPage: Sendable {
         return Page(items: items, nextCursor: next)
     }
 }
-
-/// `{"items": [...], "nextCursor": "..."|null}`.
-struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
-    let items: [Item]
-    let nextCursor: String?
-
-    private enum CodingKeys: String, CodingKey { case items, nextCursor }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        try container.encode(nextCursor, forKey: .nextCursor)
-    }
-}

@@ -62,7 +62,7 @@ struct ConversationRoutes {
         }
         let page = try await messaging.conversations.list(for: caller, limit: limit, before: before)
         let next = page.count == limit ? page.last.map { String($0.updatedAt.milliseconds) } : nil
-        return JSONResponse.make(.ok, Paging.Page(items: page.map { $0.view(for: caller) }, nextCursor: next))
+        return JSONResponse.make(.ok, Page(items: page.map { $0.view(for: caller) }, nextCursor: next))
     }
 
     @Sendable func get(_ request: Request, context: ServiceRequestContext) async throws -> Response {
@@ -140,13 +140,8 @@ struct ConversationRoutes {
     }
 }
 
-/// The contract's list conventions: `?limit=` (default 50, at most 200) and `{"items", "nextCursor"}`.
+/// The contract's list limit: `?limit=` (default 50, at most 200); pages are ServiceKit's ``Page``.
 enum Paging {
-    struct Page<Item: Encodable>: Encodable {
-        let items: [Item]
-        let nextCursor: String?
-    }
-
     static func limit(_ request: Request) throws -> Int {
         guard let raw = request.uri.queryParameters["limit"] else { return 50 }
         guard let limit = Int(String(raw)), (1...200).contains(limit) else { throw APIError.invalidRequest("limit must be 1–200") }

@@ -51,7 +51,7 @@ struct MessageRoutes {
         guard after == nil || before == nil else { throw APIError.invalidRequest("give before or after, not both") }
         let page = try await messaging.messages.page(conversation.id, after: after, before: before, limit: limit)
         let next = page.count == limit ? page.last.map { String($0.seq) } : nil
-        return JSONResponse.make(.ok, Paging.Page(items: page.map(\.view), nextCursor: next))
+        return JSONResponse.make(.ok, Page(items: page.map(\.view), nextCursor: next))
     }
 
     private func seq(_ context: ServiceRequestContext) throws -> Int64 {
