@@ -19,7 +19,7 @@ final class NotificationInstance: @unchecked Sendable {
     let group: String
     let environment: [String: String]
     let postgres: PostgresClient
-    private(set) var process: NotificationProcess
+    private(set) var process: ServiceProcess
 
     /// The stack's producer, for publishing events as chat would.
     static let producer: KafkaProducer = {
@@ -54,15 +54,15 @@ final class NotificationInstance: @unchecked Sendable {
         self.group = environment["CHAT_NOTIFICATION_CONSUMER_GROUP"]!
         self.environment = environment
         self.postgres = PostgresClient(configuration: .init(url: TestStack.postgresURL(database: database), poolSize: 2), logger: TestStack.logger)
-        self.process = try NotificationProcess(port: port, environment: environment)
+        self.process = try ServiceProcess("notification", port: port, environment: environment)
     }
 
     /// Kills the process with SIGKILL (no graceful shutdown).
-    func kill() { process.kill() }
+    func kill() { process.crash() }
 
     /// Starts the process again with the same database and group, and waits until it is ready.
     func restart() async throws {
-        process = try NotificationProcess(port: port, environment: environment)
+        process = try ServiceProcess("notification", port: port, environment: environment)
         try await process.waitFor("/ready", status: 200)
     }
 
@@ -105,7 +105,7 @@ final class NotificationInstance: @unchecked Sendable {
             })
             if covered.count == KafkaTopic.messages.partitions + KafkaTopic.events.partitions { return }
             guard ContinuousClock.now < deadline else {
-                throw NotificationProcess.WaitFailure(description: "only \(covered.count) partitions consumed; log:\n\(process.log)")
+                throw ServiceProcess.WaitFailure(description: "only \(covered.count) partitions consumed; log:\n\(process.log)")
             }
             try await Task.sleep(for: .milliseconds(300))
         }
@@ -153,76 +153,7 @@ func eventually(
 ) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw NotificationProcess.WaitFailure(description: "timed out: \(message())") }
+        guard ContinuousClock.now < deadline else { throw ServiceProcess.WaitFailure(description: "timed out: \(message())") }
         try await Task.sleep(for: .milliseconds(50))
     }
-}
-
-/// The `notification` executable as a child process that a test may kill outright.
-final class NotificationProcess: @unchecked Sendable {
-    let port: Int
-    let logFile: URL
-    private let process = Process()
-    private let exited = AsyncStream<Int32>.makeStream()
-
-    init(port: Int, environment: [String: String]) throws {
-        self.port = port
-        logFile = FileManager.default.temporaryDirectory.appending(path: "\(TestStack.unique("notification")).log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        process.executableURL = TestStack.binDirectory.appending(path: "notification")
-        process.environment = ProcessInfo.processInfo.environment
-            .merging(TestStack.environment) { _, stack in stack }
-            .merging(["CHAT_HTTP_PORT": String(port), "CHAT_LOG_LEVEL": "info"]) { _, own in own }
-            .merging(environment) { _, own in own }
-        let output = try FileHandle(forWritingTo: logFile)
-        process.standardOutput = output
-        process.standardError = output
-        let continuation = exited.continuation
-        process.terminationHandler = { continuation.yield($0.terminationStatus); continuation.finish() }
-        try process.run()
-    }
-
-    deinit { kill() }
-
-    /// SIGKILL, like a crash or an OOM kill.
-    func kill() {
-        if process.isRunning {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-
-    /// Polls `GET path` until it answers `status`, failing after `timeout`.
-    func waitFor(_ path: String, status: Int, timeout: Duration = .seconds(60)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline, process.isRunning {
-            if let response = try? await HTTPClient.shared.execute(
-                HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(5)),
-               Int(response.status.code) == status {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw WaitFailure(description: "notification \(path) never answered \(status); log:\n\(log)")
-    }
-
-    /// Sends SIGTERM and waits (at most `timeout`) for the exit status.
-    func terminate(timeout: Duration = .seconds(15)) async throws -> Int32 {
-        if process.isRunning { process.terminate() }
-        return try await withThrowingTaskGroup(of: Int32?.self) { group in
-            group.addTask { [exited] in await exited.stream.first { _ in true } ?? -1 }
-            group.addTask { try await Task.sleep(for: timeout); return nil }
-            let first = try await group.next()!
-            group.cancelAll()
-            guard let status = first else {
-                kill()
-                throw WaitFailure(description: "notification did not stop within \(timeout) of SIGTERM; log:\n\(log)")
-            }
-            return status
-        }
-    }
-
-    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
-
-    struct WaitFailure: Error, CustomStringConvertible { let description: String }
 }

@@ -124,6 +124,9 @@ import Testing
         // Replication is asynchronous: wait for the replica with WAIT on the master, then read there.
         let acknowledged = try await client.send(RedisCommand(["WAIT", "1", "1000"], keys: [key]))
         #expect(acknowledged == .integer(1))
+        // A replica whose master had taken no write yet is still `loading` in CLUSTER SHARDS, so the topology the
+        // client loaded for the first command may lack it; reload it now that the replica is in sync.
+        try await client.refreshTopology()
         let master = try cluster.master(of: Int(HashSlot(key: key).rawValue))
         let replica = try #require(try cluster.nodes().first { $0.masterId == master.id })
         let readsBefore = try RedisTestCluster.calls(of: "get", on: replica.port)

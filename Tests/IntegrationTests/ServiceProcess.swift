@@ -58,10 +58,13 @@ final class ServiceProcess: @unchecked Sendable {
         throw WaitFailure(description: "\(name) \(path) never answered \(status); last: \(last); log:\n\(log)")
     }
 
-    /// Kills the process outright (SIGKILL), like a crash.
+    /// Kills the process outright (SIGKILL), like a crash, and waits until it is gone (its port is free again).
     func crash() {
         crashed.withLock { $0 = true }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 
     /// Whether a test crashed the process on purpose (its exit status then means nothing).
