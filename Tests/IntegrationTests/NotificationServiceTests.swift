@@ -18,11 +18,11 @@ import Testing
     @discardableResult
     static func publishMessage(
         _ conversation: UUID, seq: Int64, from sender: UUID, to recipients: [UUID], mentioning: [UUID] = [],
-        body: String = "hello"
+        body: String = "hello", at createdAt: Date = Date()
     ) async throws -> KafkaDeliveryReport {
         try await NotificationInstance.producer.publish(EventEnvelope(MessageCreated(
             conversationId: conversation, messageId: "m-\(seq)", seq: seq, senderId: sender, clientMessageId: UUID().uuidString,
-            body: body, createdAt: Date(), recipientIds: recipients, mentionedUserIds: mentioning)))
+            body: body, createdAt: createdAt, recipientIds: recipients, mentionedUserIds: mentioning)))
     }
 
     /// Runs `body` with a started instance (consuming every partition unless `consuming` is false) and receiver, stopping both afterwards even when `body` fails.
@@ -109,17 +109,38 @@ import Testing
     @Test func listsPagesCountsAndMarksRead() async throws {
         try await Self.withInstance(port: 18481) { instance, _ in
             let conversation = UUID(), sender = UUID(), reader = UUID()
-            for seq in 1...5 { try await Self.publishMessage(conversation, seq: Int64(seq), from: sender, to: [reader], body: "m\(seq)") }
+            // A second apart: notifications of the same millisecond are listed in id order, not seq order.
+            let start = Date()
+            for seq in 1...5 {
+                try await Self.publishMessage(conversation, seq: Int64(seq), from: sender, to: [reader], body: "m\(seq)",
+                                              at: start.addingTimeInterval(Double(seq)))
+            }
             try await eventually("five notifications") {
                 try await instance.call(.GET, "/v1/notifications/unread-count", as: reader).body == #"{"count":5}"#
             }
             struct Item: Decodable { let id: String; let seq: Int64?; let read: Bool; let preview: String }
             struct ListPage: Decodable { let items: [Item]; let nextCursor: String? }
             let first = try JSONDecoder().decode(ListPage.self, from: Data(try await instance.call(.GET, "/v1/notifications?limit=3", as: reader).body.utf8))
-            #expect(first.items.map(\.seq) == [5, 4, 3])
+            try #require(first.items.map(\.seq) == [5, 4, 3])
             let cursor = try #require(first.nextCursor)
             let second = try JSONDecoder().decode(ListPage.self, from: Data(try await instance.call(.GET, "/v1/notifications?limit=3&cursor=\(cursor)", as: reader).body.utf8))
-            #expect(second.items.map(\.seq) == [2, 1] && second.nextCursor == nil)
+            try #require(second.items.map(\.seq) == [2, 1])
+            #expect(second.nextCursor == nil)
+
+            // Notifications of one instant page one by one without losing or repeating any.
+            let sameInstant = Date(), tied = UUID()
+            for seq in 1...4 { try await Self.publishMessage(conversation, seq: Int64(seq), from: sender, to: [tied], at: sameInstant) }
+            try await eventually("four notifications of one instant") {
+                try await instance.call(.GET, "/v1/notifications/unread-count", as: tied).body == #"{"count":4}"#
+            }
+            var paged: [Int64] = [], position: String? = nil
+            repeat {
+                let query = position.map { "?limit=1&cursor=\($0)" } ?? "?limit=1"
+                let page = try JSONDecoder().decode(ListPage.self, from: Data(try await instance.call(.GET, "/v1/notifications\(query)", as: tied).body.utf8))
+                paged += page.items.compactMap(\.seq)
+                position = page.nextCursor
+            } while position != nil && paged.count <= 4
+            #expect(paged.sorted() == [1, 2, 3, 4])
 
             #expect(try await instance.call(.POST, "/v1/notifications/read", as: reader, body: #"{"ids":["\#(first.items[0].id)","\#(second.items[1].id)"]}"#).status == 204)
             #expect(try await instance.call(.GET, "/v1/notifications/unread-count", as: reader).body == #"{"count":3}"#)
