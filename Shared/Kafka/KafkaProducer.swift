@@ -2,6 +2,7 @@ import CRdKafka
 import Logging
 import ServiceLifecycle
 import Foundation
+import Synchronization
 
 /// Where a record was stored.
 public struct KafkaDeliveryReport: Sendable {
@@ -23,11 +24,9 @@ public final class KafkaProducer: Service, Sendable {
                 guard let message, let opaque = message.pointee._private else { return }
                 let pending = Unmanaged<PendingDelivery>.fromOpaque(opaque).takeRetainedValue()
                 let native = message.pointee
-                if native.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    pending.continuation.resume(returning: KafkaDeliveryReport(partition: native.partition, offset: native.offset))
-                } else {
-                    pending.continuation.resume(throwing: KafkaError(native.err))
-                }
+                pending.deliveries.complete(pending.index, native.err == RD_KAFKA_RESP_ERR_NO_ERROR
+                    ? .success(KafkaDeliveryReport(partition: native.partition, offset: native.offset))
+                    : .failure(KafkaError(native.err)))
             }
         }
         self.logger = logger
@@ -47,11 +46,23 @@ public final class KafkaProducer: Service, Sendable {
     public func send(
         topic: String, key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8])] = []
     ) async throws -> KafkaDeliveryReport {
-        try await withCheckedThrowingContinuation { continuation in
-            let opaque = Unmanaged.passRetained(PendingDelivery(continuation)).toOpaque()
-            if let error = produce(topic: topic, key: key, value: value, headers: headers, opaque: opaque) {
-                Unmanaged<PendingDelivery>.fromOpaque(opaque).release()
-                continuation.resume(throwing: error)
+        try await send([KafkaOutgoingRecord(topic: topic, key: key, value: value, headers: headers)])[0]
+    }
+
+    /// Sends `records` in their order (records of one partition keep it: the producer is idempotent) and waits until
+    /// the brokers acknowledged all of them; throws the first failure. No task per record: every record is handed to
+    /// librdkafka before the first report is awaited.
+    @discardableResult
+    public func send(_ records: [KafkaOutgoingRecord]) async throws -> [KafkaDeliveryReport] {
+        guard !records.isEmpty else { return [] }
+        return try await withCheckedThrowingContinuation { continuation in
+            let deliveries = PendingDeliveries(count: records.count, continuation)
+            for (index, record) in records.enumerated() {
+                let opaque = Unmanaged.passRetained(PendingDelivery(deliveries, index: index)).toOpaque()
+                if let error = produce(record, opaque: opaque) {
+                    Unmanaged<PendingDelivery>.fromOpaque(opaque).release()
+                    deliveries.complete(index, .failure(error))
+                }
             }
         }
     }
@@ -87,11 +98,10 @@ public final class KafkaProducer: Service, Sendable {
         polling.set(false)
     }
 
-    private func produce(
-        topic: String, key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8])], opaque: UnsafeMutableRawPointer
-    ) -> KafkaError? {
+    private func produce(_ record: KafkaOutgoingRecord, opaque: UnsafeMutableRawPointer) -> KafkaError? {
+        let (key, value, headers) = (record.key, record.value, record.headers)
         // RD_KAFKA_MSG_F_COPY: librdkafka copies key, value and headers, so Swift's buffers may go away after the call.
-        topic.withCString { topicPointer in
+        return record.topic.withCString { topicPointer in
             value.withUnsafeBytes { valueBytes in
                 withOptionalBytes(key) { keyBytes in
                     withHeaderStrings(headers) { headerNames in
@@ -128,10 +138,44 @@ public final class KafkaProducer: Service, Sendable {
     }
 }
 
-/// The continuation of one ``KafkaProducer/send(topic:key:value:headers:)`` awaiting its delivery report.
+/// One record of a ``KafkaProducer/send(_:)``: its index in the batch and the batch awaiting it.
 private final class PendingDelivery {
-    let continuation: CheckedContinuation<KafkaDeliveryReport, Error>
-    init(_ continuation: CheckedContinuation<KafkaDeliveryReport, Error>) { self.continuation = continuation }
+    let deliveries: PendingDeliveries
+    let index: Int
+    init(_ deliveries: PendingDeliveries, index: Int) {
+        self.deliveries = deliveries
+        self.index = index
+    }
+}
+
+/// The delivery reports of one ``KafkaProducer/send(_:)``; resumes its caller once every record has one.
+private final class PendingDeliveries: Sendable {
+    private struct State {
+        var reports: [KafkaDeliveryReport?]
+        var remaining: Int
+        var failure: KafkaError?
+    }
+    private let state: Mutex<State>
+    private let continuation: CheckedContinuation<[KafkaDeliveryReport], Error>
+
+    init(count: Int, _ continuation: CheckedContinuation<[KafkaDeliveryReport], Error>) {
+        state = Mutex(State(reports: Array(repeating: nil, count: count), remaining: count))
+        self.continuation = continuation
+    }
+
+    func complete(_ index: Int, _ result: Result<KafkaDeliveryReport, KafkaError>) {
+        let finished: Result<[KafkaDeliveryReport], KafkaError>? = state.withLock { state in
+            switch result {
+            case .success(let report): state.reports[index] = report
+            case .failure(let error): state.failure = state.failure ?? error
+            }
+            state.remaining -= 1
+            guard state.remaining == 0 else { return nil }
+            if let failure = state.failure { return .failure(failure) }
+            return .success(state.reports.map { $0! })
+        }
+        if let finished { continuation.resume(with: finished) }
+    }
 }
 
 private func field(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t.__Unnamed_union_u) -> Void) -> rd_kafka_vu_t {

@@ -9,3 +9,19 @@ public struct KafkaRecord: Sendable {
     /// The assignment generation of the partition when the record was polled (see `PartitionAssignment`).
     let assignmentGeneration: UInt64
 }
+
+/// A record to send with ``KafkaProducer/send(_:)``.
+public struct KafkaOutgoingRecord: Sendable {
+    public let topic: String
+    /// Records with the same key go to the same partition, in the order they were sent.
+    public let key: [UInt8]?
+    public let value: [UInt8]
+    public let headers: [(name: String, value: [UInt8])]
+
+    public init(topic: String, key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8])] = []) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+}

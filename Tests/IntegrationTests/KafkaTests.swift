@@ -71,6 +71,34 @@ import Testing
         #expect(sequences.values.allSatisfy { $0 == Array(0..<perKey) })
     }
 
+    @Test func aBatchKeepsItsOrderPerKey() async throws {
+        let producer = try KafkaProducer(configuration: .init(brokers), logger: TestStack.logger)
+        let topic = try await makeTopic(partitions: 6, producer: producer)
+        let keys = 20, perKey = 100
+        // One batch, the keys interleaved: nothing awaits between records of one key.
+        let records = (0..<perKey).flatMap { seq in
+            (0..<keys).map { key in KafkaOutgoingRecord(topic: topic, key: Array("key-\(key)".utf8), value: Array("\(key):\(seq)".utf8)) }
+        }
+        let reports = try await producer.send(records)
+        #expect(reports.count == records.count)
+        // Each partition's offsets follow the batch's order.
+        var lastOffset: [Int32: Int64] = [:]
+        for report in reports {
+            #expect(report.offset > lastOffset[report.partition, default: -1])
+            lastOffset[report.partition] = report.offset
+        }
+        let consumer = try consumer(group: TestStack.unique("group"), topic: topic)
+        let received = try await withServiceGroup([consumer]) { try await Self.take(keys * perKey, from: consumer) }
+        var sequences: [String: [Int]] = [:]
+        for record in received {
+            let parts = Self.text(record).split(separator: ":")
+            sequences[String(parts[0]), default: []].append(Int(parts[1])!)
+        }
+        #expect(sequences.count == keys)
+        #expect(sequences.values.allSatisfy { $0 == Array(0..<perKey) })
+        #expect(try await producer.send([]).isEmpty)
+    }
+
     @Test func aRestartedConsumerResumesFromItsLastCommit() async throws {
         let producer = try KafkaProducer(configuration: .init(brokers), logger: TestStack.logger)
         let topic = try await makeTopic(partitions: 3, producer: producer)

@@ -70,13 +70,26 @@ enum EventCoding {
     }
 }
 
+extension EventEnvelope {
+    /// The record of this event: on its payload's topic, keyed by conversation, with an `event-type` header.
+    public func record() throws -> KafkaOutgoingRecord {
+        KafkaOutgoingRecord(
+            topic: Payload.topic.name, key: Array(payload.conversationId.uuidString.lowercased().utf8),
+            value: try encoded(), headers: [(name: "event-type", value: Array(Payload.eventType.utf8))])
+    }
+}
+
 extension KafkaProducer {
-    /// Sends `event` to its payload's topic, keyed by conversation, with an `event-type` header; returns once the
-    /// brokers acknowledged it.
+    /// Sends `event` (see ``EventEnvelope/record()``); returns once the brokers acknowledged it.
     @discardableResult
     public func publish<Payload>(_ event: EventEnvelope<Payload>) async throws -> KafkaDeliveryReport {
-        try await send(
-            topic: Payload.topic.name, key: Array(event.payload.conversationId.uuidString.lowercased().utf8),
-            value: try event.encoded(), headers: [(name: "event-type", value: Array(Payload.eventType.utf8))])
+        try await send([event.record()])[0]
+    }
+
+    /// Sends `events` in their order, so one conversation's events stay in it; returns once the brokers
+    /// acknowledged all of them.
+    @discardableResult
+    public func publish<Payload>(_ events: [EventEnvelope<Payload>]) async throws -> [KafkaDeliveryReport] {
+        try await send(events.map { try $0.record() })
     }
 }
