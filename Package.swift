@@ -135,6 +135,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], path: "Tests/SharedTests"),
+        .testTarget(name: "ChatServiceTests", dependencies: ["ChatService"], path: "Tests/ChatServiceTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "ServiceKit", "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
             .product(name: "Hummingbird", package: "hummingbird"),

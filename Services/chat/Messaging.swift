@@ -54,6 +54,16 @@ final class Messaging: Sendable {
         from userId: String, to conversationId: String, clientMessageId: String, body: String, attachmentIds: [String],
         replyToSeq: Int64?
     ) async throws -> StoredMessage {
+        try await writer.write(prepare(
+            from: userId, to: conversationId, clientMessageId: clientMessageId, body: body, attachmentIds: attachmentIds,
+            replyToSeq: replyToSeq))
+    }
+
+    /// Validates a message from `userId` (membership, blocks, attachments, mentions): what ``MessageWriter`` stores.
+    func prepare(
+        from userId: String, to conversationId: String, clientMessageId: String, body: String, attachmentIds: [String],
+        replyToSeq: Int64?
+    ) async throws -> NewMessage {
         let conversation = try await self.conversation(conversationId, for: userId)
         let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...128).contains(clientMessageId.count) else { throw APIError.invalidRequest("clientMessageId must be 1–128 characters") }
@@ -72,10 +82,10 @@ final class Messaging: Sendable {
         if let replyToSeq, replyToSeq < 1 || replyToSeq > conversation.lastSeq + 1_000_000 {
             throw APIError.invalidRequest("replyToSeq does not name a message")
         }
-        return try await writer.write(NewMessage(
+        return NewMessage(
             conversationId: conversation.id, senderId: userId, clientMessageId: clientMessageId, body: text,
             attachments: attached, replyToSeq: replyToSeq,
-            recipientIds: others, mentionedUserIds: mentioned))
+            recipientIds: others, mentionedUserIds: mentioned)
     }
 
     /// Applies `change` to message `seq` and tells the members (`message.updated`).

@@ -88,8 +88,9 @@ struct ChatEndToEndTests {
 
     @Test func aGroupMessageReachesMembersOnBothInstancesInOrder() async throws {
         let alice = try await gateway.register("alice"), bob = try await gateway.register("bob"), carol = try await gateway.register("carol")
+        let dave = try await gateway.register("dave"), erin = try await gateway.register("erin")
         let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(
-            type: "group", title: "Team", memberIds: [bob.user.id, carol.user.id]), headers: bearer(alice))
+            type: "group", title: "Team", memberIds: [bob, carol, dave, erin].map(\.user.id)), headers: bearer(alice))
         #expect(created.status == 201, "\(created.body)")
         let conversationId = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
 
@@ -97,6 +98,7 @@ struct ChatEndToEndTests {
         let aliceSecondDevice = try await connect(alice, instance: 1)
         let bobSocket = try await connect(bob, instance: 0)
         let carolSocket = try await connect(carol, instance: 1)
+        let daveSocket = try await connect(dave, instance: 0), erinSocket = try await connect(erin, instance: 1)
         for index in 1...5 {
             try await aliceSocket.send(json: ["type": "send", "ref": "r\(index)", "conversationId": conversationId,
                                               "clientMessageId": "m\(index)", "body": "hello \(index)"])
@@ -107,7 +109,7 @@ struct ChatEndToEndTests {
             acked.append((ack["message"] as! [String: Any])["seq"] as! Int)
         }
         #expect(acked == acked.sorted() && Set(acked).count == 5)
-        for socket in [bobSocket, carolSocket, aliceSecondDevice] {
+        for socket in [bobSocket, carolSocket, daveSocket, erinSocket, aliceSecondDevice] {
             var seqs: [Int] = []
             for _ in 1...5 {
                 let frame = try await socket.next { $0["type"] as? String == "message" }
@@ -141,7 +143,90 @@ struct ChatEndToEndTests {
         #expect(try await gateway.send(.POST, "/v1/conversations/\(conversationId)/read", json: ["seq": acked[4]], headers: bearer(bob)).status == 204)
         let afterRead = try await gateway.send(.GET, "/v1/conversations/\(conversationId)", headers: bearer(bob))
         #expect((try JSONSerialization.jsonObject(with: Data(afterRead.body.utf8)) as? [String: Any])?["unreadCount"] as? Int == 0)
-        for socket in [aliceSocket, aliceSecondDevice, bobSocket, carolSocket, late] { _ = try await socket.close() }
+        for socket in [aliceSocket, aliceSecondDevice, bobSocket, carolSocket, daveSocket, erinSocket, late] { _ = try await socket.close() }
+    }
+
+    @Test func sendersOnBothInstancesAtOnceAreDeliveredInSeqOrder() async throws {
+        let alice = try await gateway.register("ord"), bob = try await gateway.register("orb")
+        let carol = try await gateway.register("orc"), dave = try await gateway.register("orx")
+        let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(
+            type: "group", title: "Busy", memberIds: [bob, carol, dave].map(\.user.id)), headers: bearer(alice))
+        let conversationId = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
+        let senders = [try await connect(alice, instance: 0), try await connect(bob, instance: 1)]
+        let readers = [try await connect(carol, instance: 0), try await connect(dave, instance: 1)]
+        let perSender = 40
+        // Both send without waiting for acks: two instances allocate and publish the conversation's seqs at once.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, socket) in senders.enumerated() {
+                group.addTask {
+                    for number in 1...perSender {
+                        try await socket.send(json: ["type": "send", "ref": "\(number)", "conversationId": conversationId,
+                                                     "clientMessageId": "s\(index)-\(number)", "body": "message \(number)"])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        // Each sender's acks follow the order of its sends.
+        for socket in senders {
+            var seqByRef: [Int: Int] = [:]
+            for _ in 1...perSender {
+                let ack = try await socket.next { $0["type"] as? String == "ack" }
+                seqByRef[Int(ack["ref"] as! String)!] = (ack["message"] as! [String: Any])["seq"] as? Int
+            }
+            let seqs = (1...perSender).compactMap { seqByRef[$0] }
+            #expect(seqs.count == perSender && seqs == seqs.sorted())
+        }
+        // Every reader, on either instance, gets all of them in seq order.
+        for socket in readers {
+            var seqs: [Int] = []
+            for _ in 1...(2 * perSender) {
+                let frame = try await socket.next { $0["type"] as? String == "message" }
+                seqs.append((frame["message"] as! [String: Any])["seq"] as! Int)
+            }
+            #expect(seqs == Array(1...(2 * perSender)))
+        }
+        for socket in senders + readers { _ = try await socket.close() }
+    }
+
+    @Test func aLostSeqCounterContinuesFromHistory() async throws {
+        let owner = try await gateway.register("seq")
+        let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(type: "group", title: "Counter", memberIds: []), headers: bearer(owner))
+        let id = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
+        func send(_ clientMessageId: String) async throws -> Int? {
+            let sent = try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": clientMessageId, "body": "hi"], headers: bearer(owner))
+            #expect(sent.status == 201, "\(sent.body)")
+            return (try JSONSerialization.jsonObject(with: Data(sent.body.utf8)) as? [String: Any])?["seq"] as? Int
+        }
+        for number in 1...3 { #expect(try await send("c\(number)") == number) }
+        // What a failover to a replica that missed the last INCRs looks like: the counter is behind what is stored.
+        #expect(try await RedisTestCluster.main.client().delete(["chat:seq:{\(id)}"]) == 1)
+        #expect(try await send("c4") == 4)
+        #expect(try await send("c5") == 5)
+        let history = try await gateway.send(.GET, "/v1/conversations/\(id)/messages?after=0", headers: bearer(owner))
+        let items = (try JSONSerialization.jsonObject(with: Data(history.body.utf8)) as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        #expect(items.compactMap { $0["seq"] as? Int } == [1, 2, 3, 4, 5])
+    }
+
+    @Test func aConnectionThatSendsTooFastIsLimited() async throws {
+        let user = try await gateway.register("fast")
+        let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(type: "group", title: "Flood", memberIds: []), headers: bearer(user))
+        let id = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
+        let socket = try await connect(user)
+        let frames = 300
+        for number in 1...frames {
+            try await socket.send(json: ["type": "send", "ref": "\(number)", "conversationId": id, "clientMessageId": "f\(number)", "body": "x"])
+        }
+        var acked = 0, limited = 0
+        for _ in 1...frames {
+            let answer = try await socket.next { ["ack", "error"].contains($0["type"] as? String) }
+            if answer["type"] as? String == "ack" { acked += 1 } else if answer["code"] as? String == "rate_limited" { limited += 1 }
+        }
+        // A burst of 200, then 100 a second: the rest is refused with rate_limited, and the socket stays open.
+        #expect(acked >= 200 && limited > 0 && acked + limited == frames, "acked \(acked), limited \(limited)")
+        try await socket.send(json: ["type": "ping", "ref": "still-open"])
+        #expect(try await socket.next { $0["type"] as? String == "pong" }["ref"] as? String == "still-open")
+        _ = try await socket.close()
     }
 
     @Test func nonMembersSeeNothingAndOnlyTheRightPeopleManage() async throws {
@@ -153,6 +238,17 @@ struct ChatEndToEndTests {
             #expect(try await gateway.send(.GET, path, headers: bearer(stranger)).status == 404, "\(path)")
         }
         #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "y", "body": "hi"], headers: bearer(stranger)).status == 404)
+        // Over the WebSocket too: sync, send, typing and read of someone else's conversation are not_found.
+        let strangerSocket = try await connect(stranger)
+        try await strangerSocket.send(json: ["type": "sync", "conversations": [id: 0]])
+        #expect(try await strangerSocket.next { $0["type"] as? String == "error" }["code"] as? String == "not_found")
+        try await strangerSocket.send(json: ["type": "send", "ref": "s", "conversationId": id, "clientMessageId": "w", "body": "hi"])
+        #expect(try await strangerSocket.next { $0["type"] as? String == "error" }["code"] as? String == "not_found")
+        try await strangerSocket.send(json: ["type": "typing", "conversationId": id, "state": "start"])
+        #expect(try await strangerSocket.next { $0["type"] as? String == "error" }["code"] as? String == "not_found")
+        try await strangerSocket.send(json: ["type": "read", "conversationId": id, "seq": 1])
+        #expect(try await strangerSocket.next { $0["type"] as? String == "error" }["code"] as? String == "not_found")
+        _ = try await strangerSocket.close()
         #expect(try await gateway.send(.PATCH, "/v1/conversations/\(id)/messages/1", json: ["body": "edited"], headers: bearer(owner)).status == 403)
         #expect(try await gateway.send(.PATCH, "/v1/conversations/\(id)/messages/1", json: ["body": "edited"], headers: bearer(member)).status == 200)
         #expect(try await gateway.send(.PATCH, "/v1/conversations/\(id)", json: ["title": "Renamed"], headers: bearer(member)).status == 403)

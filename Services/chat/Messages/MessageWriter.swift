@@ -32,7 +32,7 @@ enum StoredMessage: Sendable {
 ///
 /// Senders queue their message and wait. One loop takes everything queued (group commit: the longer a batch
 /// takes, the more the next one carries), allocates seqs with one Redis round trip per batch, inserts the batch
-/// into DocumentDB with one `insertMany`, publishes every message to Kafka (`acks=all`) concurrently, records the
+/// into DocumentDB with one `insertMany`, publishes every message to Kafka (`acks=all`) in seq order, records the
 /// conversations' last seq in PostgreSQL with one statement, then answers every sender. A sender's answer
 /// therefore means: in history (DocumentDB) and on the bus that delivers it to every member (Kafka). Batches run
 /// one at a time, so one instance publishes a conversation's messages in seq order. The queue is bounded: when
@@ -40,7 +40,7 @@ enum StoredMessage: Sendable {
 final class MessageWriter: Service, Sendable {
     struct Pending: Sendable {
         let message: NewMessage
-        let reply: CheckedContinuation<StoredMessage, Error>
+        let reply: WriteTicket
     }
 
     static let capacity = 20_000
@@ -65,14 +65,20 @@ final class MessageWriter: Service, Sendable {
 
     /// Stores `message` (or finds the original of a retried one) and returns it once durable and published.
     func write(_ message: NewMessage) async throws -> StoredMessage {
-        try await withCheckedThrowingContinuation { continuation in
-            let accepted = queue.withLock { queue in
-                guard queue.count < Self.capacity else { return false }
-                queue.append(Pending(message: message, reply: continuation))
-                return true
-            }
-            if accepted { wake.yield() } else { continuation.resume(throwing: APIError.unavailable("chat is overloaded; retry shortly")) }
+        try await enqueue(message).value()
+    }
+
+    /// Queues `message` behind everything queued before it; the ticket answers once it is durable and published
+    /// (or at once with 503 when the queue is full).
+    func enqueue(_ message: NewMessage) -> WriteTicket {
+        let ticket = WriteTicket()
+        let accepted = queue.withLock { queue in
+            guard queue.count < Self.capacity else { return false }
+            queue.append(Pending(message: message, reply: ticket))
+            return true
         }
+        if accepted { wake.yield() } else { ticket.answer(.failure(APIError.unavailable("chat is overloaded; retry shortly"))) }
+        return ticket
     }
 
     func run() async throws {
@@ -91,7 +97,7 @@ final class MessageWriter: Service, Sendable {
         }
         // Shutting down: nobody will process what is still queued.
         for pending in queue.withLock({ queue in defer { queue.removeAll() }; return queue }) {
-            pending.reply.resume(throwing: APIError.unavailable("chat is shutting down; retry"))
+            pending.reply.answer(.failure(APIError.unavailable("chat is shutting down; retry")))
         }
     }
 
@@ -106,15 +112,15 @@ final class MessageWriter: Service, Sendable {
         do {
             let results = try await store(firsts.map(\.message))
             for (pending, result) in zip(firsts, results) {
-                pending.reply.resume(returning: result)
+                pending.reply.answer(.success(result))
                 for follower in followers[pending.message.dedupeKey] ?? [] {
-                    if case .created(let view) = result { follower.reply.resume(returning: .existing(view)) } else { follower.reply.resume(returning: result) }
+                    if case .created(let view) = result { follower.reply.answer(.success(.existing(view))) } else { follower.reply.answer(.success(result)) }
                 }
             }
         } catch {
             logger.error("storing a batch failed", metadata: ["error": "\(error)", "messages": "\(batch.count)"])
             let failure = APIError.unavailable("the message could not be stored; retry with the same clientMessageId")
-            for pending in batch { pending.reply.resume(throwing: failure) }
+            for pending in batch { pending.reply.answer(.failure(failure)) }
         }
     }
 
@@ -175,22 +181,19 @@ final class MessageWriter: Service, Sendable {
         throw APIError.unavailable("the message could not be given a seq")
     }
 
-    /// Publishes a `message.created` for every result (originals again too: a retry may follow a failed publish;
-    /// consumers drop duplicates by seq).
+    /// Publishes a `message.created` for every result, in seq order (originals again too: a retry may follow a
+    /// failed publish; consumers drop duplicates by seq).
     private func publish(_ items: [(NewMessage, StoredMessage)], createdAt: Date) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (message, result) in items {
-                let view: MessageView = switch result { case .created(let view), .existing(let view): view }
-                guard let conversation = UUID(uuidString: view.conversationId), let sender = UUID(uuidString: view.senderId) else { continue }
-                let event = MessageCreated(
-                    conversationId: conversation, messageId: view.id, seq: view.seq, senderId: sender,
-                    clientMessageId: view.clientMessageId, body: view.body, attachmentIds: view.attachments.map(\.id),
-                    attachments: view.attachments,
-                    replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds.compactMap(UUID.init(uuidString:)),
-                    mentionedUserIds: message.mentionedUserIds.compactMap(UUID.init(uuidString:)))
-                group.addTask { try await self.producer.publish(EventEnvelope(event)) }
-            }
-            try await group.waitForAll()
+        let events = items.compactMap { message, result -> EventEnvelope<MessageCreated>? in
+            let view: MessageView = switch result { case .created(let view), .existing(let view): view }
+            guard let conversation = UUID(uuidString: view.conversationId), let sender = UUID(uuidString: view.senderId) else { return nil }
+            return EventEnvelope(MessageCreated(
+                conversationId: conversation, messageId: view.id, seq: view.seq, senderId: sender,
+                clientMessageId: view.clientMessageId, body: view.body, attachmentIds: view.attachments.map(\.id),
+                attachments: view.attachments,
+                replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds.compactMap(UUID.init(uuidString:)),
+                mentionedUserIds: message.mentionedUserIds.compactMap(UUID.init(uuidString:))))
         }
+        try await producer.publish(events.sorted { $0.payload.seq < $1.payload.seq })
     }
 }

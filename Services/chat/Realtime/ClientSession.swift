@@ -5,11 +5,15 @@ import ServiceKit
 
 /// One client's WebSocket: the `hello`, then frames in and out until either side closes.
 ///
-/// Inbound frames are handled one at a time; malformed or unknown ones get an `error` frame and the socket stays
-/// open. Outbound live frames go through the connection's ``Outbox``; `sync` answers are written directly, so a
+/// Inbound frames are handled in order; malformed or unknown ones get an `error` frame and the socket stays open.
+/// A `send` is checked, queued for storing and its `ack` awaited aside (at most ``maximumSendsInFlight`` at a time),
+/// so a client may send its next message before the previous one is acknowledged and its messages keep their
+/// order. Outbound live frames go through the connection's ``Outbox``; `sync` answers are written directly, so a
 /// long catch-up waits for the client instead of filling memory.
 struct ClientSession {
     static let heartbeatSeconds = 15
+    /// Sends awaiting their `ack` on one connection before the session stops reading frames.
+    static let maximumSendsInFlight = 64
     let identity: VerifiedIdentity
     let connectionId: String
     let messaging: Messaging
@@ -32,13 +36,23 @@ struct ClientSession {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await Self.pump(outbox, to: outbound) }
             group.addTask {
-                var limiter = SessionRateLimiter()
-                for try await message in inbound.messages(maxSize: 1 << 16) {
-                    guard case .text(let text) = message else {
-                        try await outbound.write(.text(Self.error(nil, "invalid_request", "frames are JSON text")))
-                        continue
+                try await withThrowingTaskGroup(of: Void.self) { acks in
+                    var limiter = SessionRateLimiter()
+                    var unfinishedAcks = 0
+                    for try await message in inbound.messages(maxSize: 1 << 16) {
+                        guard case .text(let text) = message else {
+                            try await outbound.write(.text(Self.error(nil, "invalid_request", "frames are JSON text")))
+                            continue
+                        }
+                        guard let ack = try await handle(text, outbound: outbound, limiter: &limiter) else { continue }
+                        if unfinishedAcks == Self.maximumSendsInFlight {
+                            try await acks.next()
+                            unfinishedAcks -= 1
+                        }
+                        acks.addTask(operation: ack)
+                        unfinishedAcks += 1
                     }
-                    try await handle(text, outbound: outbound, limiter: &limiter)
+                    try await acks.waitForAll()
                 }
             }
             // Either the client left, or the outbox overflowed and the connection must close.
@@ -59,39 +73,58 @@ struct ClientSession {
         }
     }
 
-    private func handle(_ text: String, outbound: WebSocketOutboundWriter, limiter: inout SessionRateLimiter) async throws {
+    /// Handles one frame; for a queued `send`, returns the work that awaits and writes its `ack`.
+    private func handle(
+        _ text: String, outbound: WebSocketOutboundWriter, limiter: inout SessionRateLimiter
+    ) async throws -> (@Sendable () async throws -> Void)? {
         let data = Data(text.utf8)
         let decoder = JSONDecoder()
         guard let type = try? decoder.decode(ClientFrameType.self, from: data).type else {
-            try await outbound.write(.text(Self.error(nil, "invalid_request", "a frame is one JSON object with a type")))
-            return
+            try await invalid(outbound, "a frame is one JSON object with a type")
+            return nil
         }
         func decode<T: Decodable>(_: T.Type) -> T? { try? decoder.decode(T.self, from: data) }
         switch type {
         case "send":
-            guard let frame = decode(SendFrame.self) else { return try await invalid(outbound, "send needs conversationId, clientMessageId and body") }
-            guard limiter.allowSend() else { return try await outbound.write(.text(Self.error(frame.ref, "rate_limited", "too many messages; slow down"))) }
+            guard let frame = decode(SendFrame.self) else {
+                try await invalid(outbound, "send needs conversationId, clientMessageId and body")
+                return nil
+            }
+            guard limiter.allowSend() else {
+                try await outbound.write(.text(Self.error(frame.ref, "rate_limited", "too many messages; slow down")))
+                return nil
+            }
+            let ticket: WriteTicket
             do {
-                let result = try await messaging.send(
+                ticket = messaging.writer.enqueue(try await messaging.prepare(
                     from: identity.userId, to: frame.conversationId, clientMessageId: frame.clientMessageId, body: frame.body,
-                    attachmentIds: frame.attachmentIds ?? [], replyToSeq: frame.replyToSeq)
-                let message: MessageView = switch result { case .created(let view), .existing(let view): view }
-                try await outbound.write(.text(ServerFrame.text(ServerFrame.Ack(ref: frame.ref, message: message))))
+                    attachmentIds: frame.attachmentIds ?? [], replyToSeq: frame.replyToSeq))
             } catch let error as APIError {
                 try await outbound.write(.text(Self.error(frame.ref, error.code, error.message)))
+                return nil
+            }
+            return {
+                do {
+                    let message: MessageView = switch try await ticket.value() { case .created(let view), .existing(let view): view }
+                    try await outbound.write(.text(ServerFrame.text(ServerFrame.Ack(ref: frame.ref, message: message))))
+                } catch let error as APIError {
+                    try await outbound.write(.text(Self.error(frame.ref, error.code, error.message)))
+                }
             }
         case "sync":
             guard let frame = decode(SyncFrame.self), frame.conversations.count <= 1000 else {
-                return try await invalid(outbound, "sync needs conversations: {id: lastSeenSeq}")
+                try await invalid(outbound, "sync needs conversations: {id: lastSeenSeq}")
+                return nil
             }
             for (conversationId, lastSeen) in frame.conversations.sorted(by: { $0.key < $1.key }) {
                 try await sync(conversationId, after: max(0, lastSeen), outbound: outbound)
             }
         case "typing":
             guard let frame = decode(TypingFrame.self), ["start", "stop"].contains(frame.state) else {
-                return try await invalid(outbound, "typing needs conversationId and state start|stop")
+                try await invalid(outbound, "typing needs conversationId and state start|stop")
+                return nil
             }
-            guard limiter.allowTyping() else { return }
+            guard limiter.allowTyping() else { return nil }
             do {
                 let conversation = try await messaging.conversation(frame.conversationId, for: identity.userId)
                 try await messaging.signal(
@@ -102,7 +135,10 @@ struct ClientSession {
                 try await outbound.write(.text(Self.error(nil, error.code, error.message)))
             }
         case "read":
-            guard let frame = decode(ReadFrame.self) else { return try await invalid(outbound, "read needs conversationId and seq") }
+            guard let frame = decode(ReadFrame.self) else {
+                try await invalid(outbound, "read needs conversationId and seq")
+                return nil
+            }
             do {
                 try await messaging.markRead(frame.conversationId, seq: frame.seq, by: identity.userId)
             } catch let error as APIError {
@@ -113,6 +149,7 @@ struct ClientSession {
         default:
             try await invalid(outbound, "unknown frame type \(type.prefix(40))")
         }
+        return nil
     }
 
     /// Sends every message after `lastSeen`, in order, then `synced`.

@@ -3,18 +3,29 @@ import Kafka
 import Logging
 import ServiceKit
 import ServiceLifecycle
+import Synchronization
 
 /// Delivers what happens in conversations to the WebSockets this instance holds.
 ///
 /// Each chat instance reads `chat.messages` and `chat.events` in a consumer group of its own (every instance sees
 /// every record, from the newest on) and sends each record's frame to its local connections of the record's
 /// recipients. A client that was away catches up with `sync`, so nothing is committed. Kafka keeps one
-/// conversation's records in order on one partition, so members receive its messages in the order they were
-/// published.
+/// conversation's records in the order they were published on one partition; a ``SequenceReorderer`` puts back in
+/// seq order what two instances published at the same time.
 final class FanoutConsumer: Service, Sendable {
     let consumer: KafkaConsumer
     let registry: ConnectionRegistry
     let logger: Logger
+
+    /// A `message` frame for the local connections of `audience`.
+    private struct Delivery {
+        let frame: String
+        let audience: [String]
+    }
+
+    private let reorderer = Mutex(SequenceReorderer<Delivery>())
+    /// How often held messages are checked for the end of their wait.
+    private static let releaseInterval = Duration.milliseconds(25)
 
     init(consumer: KafkaConsumer, registry: ConnectionRegistry, logger: Logger) {
         self.consumer = consumer
@@ -28,9 +39,17 @@ final class FanoutConsumer: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await self.consumer.run() }
             group.addTask {
-                for await record in self.consumer { self.deliver(record) }
+                while (try? await Task.sleep(for: Self.releaseInterval)) != nil {
+                    self.send(self.reorderer.withLock { $0.release(now: .now) })
+                }
             }
+            for await record in self.consumer { self.deliver(record) }
+            group.cancelAll()
         }
+    }
+
+    private func send(_ deliveries: [Delivery]) {
+        for delivery in deliveries { registry.deliver(delivery.frame, to: delivery.audience) }
     }
 
     private func deliver(_ record: KafkaRecord) {
@@ -46,14 +65,20 @@ final class FanoutConsumer: Service, Sendable {
                 let message = event.payload
                 var audience = message.recipientIds.map { $0.uuidString.lowercased() }
                 audience.append(message.senderId.uuidString.lowercased())
-                guard registry.hasAny(of: audience) else { return }
+                let conversationId = message.conversationId.uuidString.lowercased()
+                // The order is kept for every conversation, so that a member who connects finds it current.
+                guard registry.hasAny(of: audience) else {
+                    send(reorderer.withLock { $0.accept(Delivery(frame: "", audience: []), conversation: conversationId, seq: message.seq, now: .now) })
+                    return
+                }
                 let view = MessageView(
-                    id: message.messageId, conversationId: message.conversationId.uuidString.lowercased(), seq: message.seq,
+                    id: message.messageId, conversationId: conversationId, seq: message.seq,
                     senderId: message.senderId.uuidString.lowercased(), clientMessageId: message.clientMessageId,
                     body: message.body, attachments: message.attachments ?? [],
                     replyToSeq: message.replyToSeq, createdAt: RFC3339.string(from: message.createdAt), editedAt: nil,
                     deleted: false, reactions: [:])
-                registry.deliver(ServerFrame.text(ServerFrame.Message(type: "message", message: view)), to: audience)
+                let delivery = Delivery(frame: ServerFrame.text(ServerFrame.Message(type: "message", message: view)), audience: audience)
+                send(reorderer.withLock { $0.accept(delivery, conversation: conversationId, seq: message.seq, now: .now) })
             case .notificationCreated(let event):
                 let notification = event.payload
                 let view = ServerFrame.NotificationView(

@@ -1,0 +1,71 @@
+@testable import ChatService
+import Testing
+
+/// The fan-out's ordering rules, with a clock the tests move by hand.
+struct SequenceReordererTests {
+    let start = ContinuousClock.now
+    func at(_ milliseconds: Int) -> ContinuousClock.Instant { start + .milliseconds(milliseconds) }
+
+    @Test func messagesInOrderPassAtOnce() {
+        var reorderer = SequenceReorderer<Int64>(now: start)
+        for seq in Int64(5)...9 {
+            #expect(reorderer.accept(seq, conversation: "c", seq: seq, now: at(0)) == [seq])
+        }
+    }
+
+    @Test func aMessageWaitsForItsPredecessor() {
+        var reorderer = SequenceReorderer<Int64>(now: start)
+        #expect(reorderer.accept(10, conversation: "c", seq: 10, now: at(0)) == [10])
+        #expect(reorderer.accept(12, conversation: "c", seq: 12, now: at(1)).isEmpty)
+        #expect(reorderer.accept(13, conversation: "c", seq: 13, now: at(2)).isEmpty)
+        // Another conversation is not held up.
+        #expect(reorderer.accept(1, conversation: "d", seq: 1, now: at(3)) == [1])
+        #expect(reorderer.release(now: at(100)).isEmpty)
+        #expect(reorderer.accept(11, conversation: "c", seq: 11, now: at(101)) == [11, 12, 13])
+        #expect(reorderer.accept(14, conversation: "c", seq: 14, now: at(102)) == [14])
+    }
+
+    @Test func aGapThatNeverFillsIsGivenUpAfterTheHoldLimit() {
+        var reorderer = SequenceReorderer<Int64>(holdLimit: .milliseconds(250), now: start)
+        _ = reorderer.accept(1, conversation: "c", seq: 1, now: at(0))
+        #expect(reorderer.accept(3, conversation: "c", seq: 3, now: at(10)).isEmpty)
+        #expect(reorderer.accept(5, conversation: "c", seq: 5, now: at(20)).isEmpty)
+        #expect(reorderer.release(now: at(259)).isEmpty)
+        // 3 has waited long enough; 5 waits on for 4 from then on.
+        #expect(reorderer.release(now: at(260)) == [3])
+        #expect(reorderer.release(now: at(269)).isEmpty)
+        #expect(reorderer.release(now: at(270)) == [5])
+        // A predecessor later than the limit still goes out: late, never lost.
+        #expect(reorderer.accept(2, conversation: "c", seq: 2, now: at(300)) == [2])
+        #expect(reorderer.accept(6, conversation: "c", seq: 6, now: at(301)) == [6])
+    }
+
+    @Test func duplicatesAreDropped() {
+        var reorderer = SequenceReorderer<Int64>(now: start)
+        _ = reorderer.accept(1, conversation: "c", seq: 1, now: at(0))
+        #expect(reorderer.accept(1, conversation: "c", seq: 1, now: at(1)).isEmpty)
+        #expect(reorderer.accept(3, conversation: "c", seq: 3, now: at(2)).isEmpty)
+        #expect(reorderer.accept(3, conversation: "c", seq: 3, now: at(3)).isEmpty)
+        #expect(reorderer.accept(2, conversation: "c", seq: 2, now: at(4)) == [2, 3])
+        #expect(reorderer.accept(2, conversation: "c", seq: 2, now: at(5)).isEmpty)
+        #expect(reorderer.release(now: at(10_000)).isEmpty)
+    }
+
+    @Test func tooManyHeldMessagesGiveUpTheGapAtOnce() {
+        var reorderer = SequenceReorderer<Int64>(maximumHeld: 3, now: start)
+        _ = reorderer.accept(1, conversation: "c", seq: 1, now: at(0))
+        for seq in Int64(3)...5 { #expect(reorderer.accept(seq, conversation: "c", seq: seq, now: at(1)).isEmpty) }
+        #expect(reorderer.accept(6, conversation: "c", seq: 6, now: at(2)) == [3, 4, 5, 6])
+    }
+
+    @Test func idleConversationsAreForgotten() {
+        var reorderer = SequenceReorderer<Int64>(idleLimit: .seconds(60), now: start)
+        _ = reorderer.accept(1, conversation: "quiet", seq: 1, now: at(0))
+        _ = reorderer.accept(1, conversation: "busy", seq: 1, now: at(0))
+        _ = reorderer.accept(2, conversation: "busy", seq: 2, now: at(50_000))
+        _ = reorderer.release(now: at(60_000))
+        #expect(reorderer.conversationCount == 1)
+        // A forgotten conversation starts afresh with whatever comes next.
+        #expect(reorderer.accept(7, conversation: "quiet", seq: 7, now: at(60_001)) == [7])
+    }
+}
