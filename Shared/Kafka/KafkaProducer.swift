@@ -50,21 +50,24 @@ public final class KafkaProducer: Service, Sendable {
     }
 
     /// Sends `records` in their order (records of one partition keep it: the producer is idempotent) and waits until
-    /// the brokers acknowledged all of them; throws the first failure. No task per record: every record is handed to
-    /// librdkafka before the first report is awaited.
+    /// the brokers acknowledged all of them; throws the first failure.
     @discardableResult
     public func send(_ records: [KafkaOutgoingRecord]) async throws -> [KafkaDeliveryReport] {
-        guard !records.isEmpty else { return [] }
-        return try await withCheckedThrowingContinuation { continuation in
-            let deliveries = PendingDeliveries(count: records.count, continuation)
-            for (index, record) in records.enumerated() {
-                let opaque = Unmanaged.passRetained(PendingDelivery(deliveries, index: index)).toOpaque()
-                if let error = produce(record, opaque: opaque) {
-                    Unmanaged<PendingDelivery>.fromOpaque(opaque).release()
-                    deliveries.complete(index, .failure(error))
-                }
+        try await enqueue(records).reports()
+    }
+
+    /// Hands `records` to librdkafka in their order and returns at once, so that what is enqueued next is sent after
+    /// them; their acknowledgements come through the returned ``KafkaDeliveries``.
+    public func enqueue(_ records: [KafkaOutgoingRecord]) -> KafkaDeliveries {
+        let deliveries = KafkaDeliveries(count: records.count)
+        for (index, record) in records.enumerated() {
+            let opaque = Unmanaged.passRetained(PendingDelivery(deliveries, index: index)).toOpaque()
+            if let error = produce(record, opaque: opaque) {
+                Unmanaged<PendingDelivery>.fromOpaque(opaque).release()
+                deliveries.complete(index, .failure(error))
             }
         }
+        return deliveries
     }
 
     /// Checks that the cluster answers a metadata request; used by readiness probes.
@@ -138,43 +141,57 @@ public final class KafkaProducer: Service, Sendable {
     }
 }
 
-/// One record of a ``KafkaProducer/send(_:)``: its index in the batch and the batch awaiting it.
+/// One record of a ``KafkaProducer/enqueue(_:)``: its index in the batch and the batch's deliveries.
 private final class PendingDelivery {
-    let deliveries: PendingDeliveries
+    let deliveries: KafkaDeliveries
     let index: Int
-    init(_ deliveries: PendingDeliveries, index: Int) {
+    init(_ deliveries: KafkaDeliveries, index: Int) {
         self.deliveries = deliveries
         self.index = index
     }
 }
 
-/// The delivery reports of one ``KafkaProducer/send(_:)``; resumes its caller once every record has one.
-private final class PendingDeliveries: Sendable {
+/// The acknowledgements of the records of one ``KafkaProducer/enqueue(_:)``, awaited once.
+public final class KafkaDeliveries: Sendable {
     private struct State {
         var reports: [KafkaDeliveryReport?]
         var remaining: Int
         var failure: KafkaError?
+        var waiter: CheckedContinuation<[KafkaDeliveryReport], Error>?
+        var outcome: Result<[KafkaDeliveryReport], KafkaError>? {
+            guard remaining == 0 else { return nil }
+            if let failure { return .failure(failure) }
+            return .success(reports.map { $0! })
+        }
     }
     private let state: Mutex<State>
-    private let continuation: CheckedContinuation<[KafkaDeliveryReport], Error>
 
-    init(count: Int, _ continuation: CheckedContinuation<[KafkaDeliveryReport], Error>) {
+    init(count: Int) {
         state = Mutex(State(reports: Array(repeating: nil, count: count), remaining: count))
-        self.continuation = continuation
+    }
+
+    /// The report of every record, in the order they were enqueued, once the brokers acknowledged all of them;
+    /// throws the first failure.
+    public func reports() async throws -> [KafkaDeliveryReport] {
+        try await withCheckedThrowingContinuation { continuation in
+            let outcome = state.withLock { state in
+                if state.outcome == nil { state.waiter = continuation }
+                return state.outcome
+            }
+            if let outcome { continuation.resume(with: outcome) }
+        }
     }
 
     func complete(_ index: Int, _ result: Result<KafkaDeliveryReport, KafkaError>) {
-        let finished: Result<[KafkaDeliveryReport], KafkaError>? = state.withLock { state in
+        let (waiter, outcome) = state.withLock { state in
             switch result {
             case .success(let report): state.reports[index] = report
             case .failure(let error): state.failure = state.failure ?? error
             }
             state.remaining -= 1
-            guard state.remaining == 0 else { return nil }
-            if let failure = state.failure { return .failure(failure) }
-            return .success(state.reports.map { $0! })
+            return (state.waiter, state.outcome)
         }
-        if let finished { continuation.resume(with: finished) }
+        if let waiter, let outcome { waiter.resume(with: outcome) }
     }
 }
 
