@@ -32,11 +32,13 @@ enum StoredMessage: Sendable {
 ///
 /// Senders queue their message and wait. One loop takes everything queued (group commit: the longer a batch
 /// takes, the more the next one carries), allocates seqs with one Redis round trip per batch, inserts the batch
-/// into DocumentDB with one `insertMany`, publishes every message to Kafka (`acks=all`) in seq order, records the
-/// conversations' last seq in PostgreSQL with one statement, then answers every sender. A sender's answer
-/// therefore means: in history (DocumentDB) and on the bus that delivers it to every member (Kafka). Batches run
-/// one at a time, so one instance publishes a conversation's messages in seq order. The queue is bounded: when
-/// it is full the sender gets 503 at once instead of waiting without limit.
+/// into DocumentDB with one `insertMany` and hands every message to Kafka (`acks=all`) in seq order. Then the loop
+/// goes on with the next batch while the batch's completion waits for Kafka's acknowledgements, records the
+/// conversations' last seq in PostgreSQL with one statement meanwhile, and answers every sender (at most
+/// ``maximumBatchesCompleting`` batches at a time). A sender's answer therefore means: in history (DocumentDB) and
+/// on the bus that delivers it to every member (Kafka). Batches are inserted and enqueued one at a time, so one
+/// instance publishes a conversation's messages in seq order. The queue is bounded: when it is full the sender
+/// gets 503 at once instead of waiting without limit.
 final class MessageWriter: Service, Sendable {
     struct Pending: Sendable {
         let message: NewMessage
@@ -45,6 +47,8 @@ final class MessageWriter: Service, Sendable {
 
     static let capacity = 20_000
     static let maxBatch = 2_000
+    /// Batches waiting for Kafka's acknowledgements while the next ones are stored.
+    static let maximumBatchesCompleting = 4
     private let queue = Mutex<[Pending]>([])
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
@@ -83,15 +87,24 @@ final class MessageWriter: Service, Sendable {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            for await _ in self.wakes {
-                while true {
-                    let batch = self.queue.withLock { queue in
-                        let taken = Array(queue.prefix(Self.maxBatch))
-                        queue.removeFirst(taken.count)
-                        return taken
+            await withTaskGroup(of: Void.self) { completions in
+                var unfinished = 0
+                for await _ in self.wakes {
+                    while true {
+                        let batch = self.queue.withLock { queue in
+                            let taken = Array(queue.prefix(Self.maxBatch))
+                            queue.removeFirst(taken.count)
+                            return taken
+                        }
+                        if batch.isEmpty { break }
+                        guard let completion = await self.process(batch) else { continue }
+                        if unfinished == Self.maximumBatchesCompleting {
+                            await completions.next()
+                            unfinished -= 1
+                        }
+                        completions.addTask(operation: completion)
+                        unfinished += 1
                     }
-                    if batch.isEmpty { break }
-                    await self.process(batch)
                 }
             }
         }
@@ -101,7 +114,9 @@ final class MessageWriter: Service, Sendable {
         }
     }
 
-    private func process(_ batch: [Pending]) async {
+    /// Stores `batch` and enqueues its events; returns the work that awaits their acknowledgement and answers the
+    /// senders, or nil when the batch failed (its senders are answered with 503).
+    private func process(_ batch: [Pending]) async -> (@Sendable () async -> Void)? {
         // A retry that arrives while its original is in the same batch waits for the original's answer.
         var firsts: [Pending] = []
         var followers: [String: [Pending]] = [:]
@@ -109,28 +124,52 @@ final class MessageWriter: Service, Sendable {
         for pending in batch {
             if seen.insert(pending.message.dedupeKey).inserted { firsts.append(pending) } else { followers[pending.message.dedupeKey, default: []].append(pending) }
         }
+        let results: [StoredMessage]
+        let deliveries: KafkaDeliveries
         do {
-            let results = try await store(firsts.map(\.message))
-            for (pending, result) in zip(firsts, results) {
-                pending.reply.answer(.success(result))
-                for follower in followers[pending.message.dedupeKey] ?? [] {
-                    if case .created(let view) = result { follower.reply.answer(.success(.existing(view))) } else { follower.reply.answer(.success(result)) }
-                }
-            }
+            let now = Date().milliseconds
+            results = try await store(firsts.map(\.message), at: now)
+            deliveries = producer.enqueue(try Self.events(zip(firsts.map(\.message), results), createdAt: Date(milliseconds: now)))
         } catch {
-            logger.error("storing a batch failed", metadata: ["error": "\(error)", "messages": "\(batch.count)"])
-            let failure = APIError.unavailable("the message could not be stored; retry with the same clientMessageId")
-            for pending in batch { pending.reply.answer(.failure(failure)) }
+            fail(batch, error)
+            return nil
+        }
+        return { [firsts, followers, conversations, logger] in
+            let created = results.compactMap { result -> MessageView? in if case .created(let view) = result { view } else { nil } }
+            async let recorded: Void = {
+                guard !created.isEmpty else { return }
+                do { try await conversations.recordStored(created) } catch {
+                    logger.warning("could not record the last seq", metadata: ["error": "\(error)"])
+                }
+            }()
+            do {
+                _ = try await deliveries.reports()
+                await recorded
+                for (pending, result) in zip(firsts, results) {
+                    pending.reply.answer(.success(result))
+                    for follower in followers[pending.message.dedupeKey] ?? [] {
+                        if case .created(let view) = result { follower.reply.answer(.success(.existing(view))) } else { follower.reply.answer(.success(result)) }
+                    }
+                }
+            } catch {
+                await recorded
+                self.fail(batch, error)
+            }
         }
     }
 
-    /// Stores `messages` (distinct dedupe keys), in order.
-    private func store(_ messages: [NewMessage]) async throws -> [StoredMessage] {
+    private func fail(_ batch: [Pending], _ error: any Error) {
+        logger.error("storing a batch failed", metadata: ["error": "\(error)", "messages": "\(batch.count)"])
+        let failure = APIError.unavailable("the message could not be stored; retry with the same clientMessageId")
+        for pending in batch { pending.reply.answer(.failure(failure)) }
+    }
+
+    /// Stores `messages` (distinct dedupe keys), in order, created at `now` (milliseconds since 1970).
+    private func store(_ messages: [NewMessage], at now: Int64) async throws -> [StoredMessage] {
         var counts: [String: Int] = [:]
         for message in messages { counts[message.conversationId, default: 0] += 1 }
         let ranges = try await sequences.allocate(counts.map { ($0.key, $0.value) })
         var next = ranges.mapValues(\.lowerBound)
-        let now = Date().milliseconds
         let documents = messages.map { message in
             let seq = next[message.conversationId]!
             next[message.conversationId] = seq + 1
@@ -140,22 +179,11 @@ final class MessageWriter: Service, Sendable {
                 attachments: message.attachments, replyToSeq: message.replyToSeq, createdAtMs: now, editedAtMs: nil,
                 deleted: false, reactions: [])
         }
-        var results: [StoredMessage]
-        if try await store.insert(documents) {
-            results = documents.map { .created($0.view) }
-        } else {
-            // Some hit a unique index: a retried clientMessageId, or a seq the counter handed out twice.
-            results = []
-            for (message, document) in zip(messages, documents) {
-                results.append(try await storeSlowly(message, document))
-            }
-        }
-        try await publish(zip(messages, results).map { ($0, $1) }, createdAt: Date(milliseconds: now))
-        let created = results.compactMap { result -> MessageView? in if case .created(let view) = result { view } else { nil } }
-        if !created.isEmpty {
-            do { try await conversations.recordStored(created) } catch {
-                logger.warning("could not record the last seq", metadata: ["error": "\(error)"])
-            }
+        if try await store.insert(documents) { return documents.map { .created($0.view) } }
+        // Some hit a unique index: a retried clientMessageId, or a seq the counter handed out twice.
+        var results: [StoredMessage] = []
+        for (message, document) in zip(messages, documents) {
+            results.append(try await storeSlowly(message, document))
         }
         return results
     }
@@ -181,9 +209,9 @@ final class MessageWriter: Service, Sendable {
         throw APIError.unavailable("the message could not be given a seq")
     }
 
-    /// Publishes a `message.created` for every result, in seq order (originals again too: a retry may follow a
+    /// A `message.created` record for every result, in seq order (originals again too: a retry may follow a
     /// failed publish; consumers drop duplicates by seq).
-    private func publish(_ items: [(NewMessage, StoredMessage)], createdAt: Date) async throws {
+    private static func events(_ items: some Sequence<(NewMessage, StoredMessage)>, createdAt: Date) throws -> [KafkaOutgoingRecord] {
         let events = items.compactMap { message, result -> EventEnvelope<MessageCreated>? in
             let view: MessageView = switch result { case .created(let view), .existing(let view): view }
             guard let conversation = UUID(uuidString: view.conversationId), let sender = UUID(uuidString: view.senderId) else { return nil }
@@ -194,6 +222,6 @@ final class MessageWriter: Service, Sendable {
                 replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds.compactMap(UUID.init(uuidString:)),
                 mentionedUserIds: message.mentionedUserIds.compactMap(UUID.init(uuidString:))))
         }
-        try await producer.publish(events.sorted { $0.payload.seq < $1.payload.seq })
+        return try events.sorted { $0.payload.seq < $1.payload.seq }.map { try $0.record() }
     }
 }
