@@ -91,6 +91,7 @@ struct ChatLoad: AsyncParsableCommand {
             Task { await sender.send(number: number) }
         }
         try await Task.sleep(for: .seconds(drain))
+        stats.finish()
         connections.cancel()
 
         let report = stats.report(groupSize: groupSize, users: users, rate: rate, duration: duration)

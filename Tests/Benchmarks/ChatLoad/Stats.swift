@@ -9,6 +9,8 @@ final class Stats: Sendable {
         var acked: Set<String> = []  // "conversation:seq"
         var deliveryLatencies: [Double] = []
         var deliveries: [String: Int] = [:]  // "conversation:seq:receiver" → times received
+        var closedEarly: [String] = []  // how connections that ended during the run ended
+        var finished = false
     }
 
     private let state = Mutex(State())
@@ -31,6 +33,14 @@ final class Stats: Sendable {
         }
     }
 
+    /// A connection ended; counted when the run is still going.
+    func connectionEnded(_ how: String) {
+        state.withLock { state in if !state.finished { state.closedEarly.append(how) } }
+    }
+
+    /// The run is over: connections closed from now on are the load program's doing.
+    func finish() { state.withLock { $0.finished = true } }
+
     /// The run's figures as text and JSON.
     func report(groupSize: Int, users: Int, rate: Int, duration: Int) -> (text: String, json: Data) {
         let state = state.withLock { $0 }
@@ -39,6 +49,12 @@ final class Stats: Sendable {
             state.acked.contains(String(key[..<key.lastIndex(of: ":")!]))
         }.count
         let duplicates = state.deliveries.values.reduce(0) { $0 + max(0, $1 - 1) }
+        let closes = Dictionary(state.closedEarly.map { ($0, 1) }, uniquingKeysWith: +)
+        // Messages that some members did not get: how many got each, to tell a lost message from a lost connection.
+        var receivers: [Substring: Int] = [:]
+        for key in state.deliveries.keys { receivers[key[..<key.lastIndex(of: ":")!], default: 0] += 1 }
+        let incomplete = state.acked.filter { (receivers[Substring($0)] ?? 0) < groupSize - 1 }.sorted()
+        let examples = incomplete.prefix(5).map { "\($0) reached \(receivers[Substring($0)] ?? 0) of \(groupSize - 1)" }
         func percentiles(_ values: [Double]) -> [String: Double] {
             let sorted = values.sorted()
             func at(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
@@ -49,12 +65,15 @@ final class Stats: Sendable {
             "users": users, "groupSize": groupSize, "targetRate": rate, "durationSeconds": duration,
             "sent": state.sentAt.count, "acked": state.acked.count, "expectedDeliveries": expected,
             "delivered": uniqueDelivered, "lost": max(0, expected - uniqueDelivered), "duplicated": duplicates,
-            "achievedRate": Double(state.acked.count) / Double(duration),
+            "achievedRate": Double(state.acked.count) / Double(duration), "connectionsClosedEarly": closes,
+            "incompleteMessages": incomplete.count,
             "ackLatencyMs": ack, "deliveryLatencyMs": delivery,
         ]
         let text = """
             sent \(state.sentAt.count), acked \(state.acked.count) (\(String(format: "%.0f", Double(state.acked.count) / Double(duration)))/s), \
             delivered \(uniqueDelivered) of \(expected), lost \(max(0, expected - uniqueDelivered)), duplicated \(duplicates)
+            connections closed during the run: \(state.closedEarly.count)\(closes.isEmpty ? "" : " \(closes.sorted { $0.key < $1.key })")
+            messages not delivered to every member: \(incomplete.count)\(examples.isEmpty ? "" : " e.g. \(examples.joined(separator: ", "))")
             ack latency ms      p50 \(f(ack["p50"]!))  p95 \(f(ack["p95"]!))  p99 \(f(ack["p99"]!))  max \(f(ack["max"]!))
             delivery latency ms p50 \(f(delivery["p50"]!))  p95 \(f(delivery["p95"]!))  p99 \(f(delivery["p99"]!))  max \(f(delivery["max"]!))
             """
