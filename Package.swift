@@ -131,7 +131,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "SharedTests", dependencies: [
-            "ServiceKit", "S3", "RedisCluster", .product(name: "NIOCore", package: "swift-nio"),
+            "ServiceKit", "S3", "RedisCluster", "Kafka", .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], path: "Tests/SharedTests"),

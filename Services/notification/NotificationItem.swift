@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Kafka
 import Postgres
 import ServiceKit
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Kafka
 import ServiceKit
 
 /// The contract's list paging for notifications: `?limit=` (default 50, 1–200) and an opaque `?cursor=`, answered
@@ -40,7 +41,7 @@ struct NotificationPage: Sendable {
         else { throw APIError.invalidRequest("invalid cursor") }
         let parts = text.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2, let id = UUID(uuidString: parts[1]),
-              (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(parts[0])) != nil
+              RFC3339.date(from: parts[0]) != nil
         else { throw APIError.invalidRequest("invalid cursor") }
         after = Position(createdAt: parts[0], id: id.uuidString.lowercased())
     }

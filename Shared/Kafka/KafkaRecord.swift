@@ -16,7 +16,7 @@ public struct KafkaOutgoingRecord: Sendable {
     /// Records with the same key go to the same partition, in the order they were sent.
     public let key: [UInt8]?
     public let value: [UInt8]
-    public let headers: [(name: String, value: [UInt8])]
+    public var headers: [(name: String, value: [UInt8])]
 
     public init(topic: String, key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8])] = []) {
         self.topic = topic

@@ -8,21 +8,21 @@ struct SequenceReordererTests {
 
     @Test func messagesInOrderPassAtOnce() {
         var reorderer = SequenceReorderer<Int64>(now: start)
-        for seq in Int64(5)...9 {
+        for seq in Int64(1)...5 {
             #expect(reorderer.accept(seq, conversation: "c", seq: seq, now: at(0)) == [seq])
         }
     }
 
     @Test func aMessageWaitsForItsPredecessor() {
         var reorderer = SequenceReorderer<Int64>(now: start)
-        #expect(reorderer.accept(10, conversation: "c", seq: 10, now: at(0)) == [10])
-        #expect(reorderer.accept(12, conversation: "c", seq: 12, now: at(1)).isEmpty)
-        #expect(reorderer.accept(13, conversation: "c", seq: 13, now: at(2)).isEmpty)
+        #expect(reorderer.accept(1, conversation: "c", seq: 1, now: at(0)) == [1])
+        #expect(reorderer.accept(3, conversation: "c", seq: 3, now: at(1)).isEmpty)
+        #expect(reorderer.accept(4, conversation: "c", seq: 4, now: at(2)).isEmpty)
         // Another conversation is not held up.
         #expect(reorderer.accept(1, conversation: "d", seq: 1, now: at(3)) == [1])
         #expect(reorderer.release(now: at(100)).isEmpty)
-        #expect(reorderer.accept(11, conversation: "c", seq: 11, now: at(101)) == [11, 12, 13])
-        #expect(reorderer.accept(14, conversation: "c", seq: 14, now: at(102)) == [14])
+        #expect(reorderer.accept(2, conversation: "c", seq: 2, now: at(101)) == [2, 3, 4])
+        #expect(reorderer.accept(5, conversation: "c", seq: 5, now: at(102)) == [5])
     }
 
     @Test func aGapThatNeverFillsIsGivenUpAfterTheHoldLimit() {
@@ -38,6 +38,19 @@ struct SequenceReordererTests {
         // A predecessor later than the limit still goes out: late, never lost.
         #expect(reorderer.accept(2, conversation: "c", seq: 2, now: at(300)) == [2])
         #expect(reorderer.accept(6, conversation: "c", seq: 6, now: at(301)) == [6])
+    }
+
+    @Test func aConversationFirstSeenMidwayWaitsBrieflyForLowerSeqs() {
+        var reorderer = SequenceReorderer<Int64>(firstSeenHold: .milliseconds(100), now: start)
+        // Another instance's batch (41…43) arrives before this conversation's first messages (1…2).
+        for seq in Int64(41)...43 { #expect(reorderer.accept(seq, conversation: "new", seq: seq, now: at(0)).isEmpty) }
+        #expect(reorderer.accept(1, conversation: "new", seq: 1, now: at(5)) == [1])
+        #expect(reorderer.accept(2, conversation: "new", seq: 2, now: at(6)) == [2])
+        // Seen midway with nothing lower on its way: out after the first-seen hold, then in order at once.
+        #expect(reorderer.accept(7, conversation: "old", seq: 7, now: at(0)).isEmpty)
+        #expect(reorderer.release(now: at(99)).isEmpty)
+        #expect(reorderer.release(now: at(100)) == [7])
+        #expect(reorderer.accept(8, conversation: "old", seq: 8, now: at(101)) == [8])
     }
 
     @Test func duplicatesAreDropped() {
@@ -59,13 +72,14 @@ struct SequenceReordererTests {
     }
 
     @Test func idleConversationsAreForgotten() {
-        var reorderer = SequenceReorderer<Int64>(idleLimit: .seconds(60), now: start)
+        var reorderer = SequenceReorderer<Int64>(firstSeenHold: .milliseconds(100), idleLimit: .seconds(60), now: start)
         _ = reorderer.accept(1, conversation: "quiet", seq: 1, now: at(0))
         _ = reorderer.accept(1, conversation: "busy", seq: 1, now: at(0))
         _ = reorderer.accept(2, conversation: "busy", seq: 2, now: at(50_000))
         _ = reorderer.release(now: at(60_000))
         #expect(reorderer.conversationCount == 1)
-        // A forgotten conversation starts afresh with whatever comes next.
-        #expect(reorderer.accept(7, conversation: "quiet", seq: 7, now: at(60_001)) == [7])
+        // A forgotten conversation is seen afresh.
+        #expect(reorderer.accept(7, conversation: "quiet", seq: 7, now: at(60_001)).isEmpty)
+        #expect(reorderer.release(now: at(60_101)) == [7])
     }
 }

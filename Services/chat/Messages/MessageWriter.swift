@@ -210,18 +210,23 @@ final class MessageWriter: Service, Sendable {
     }
 
     /// A `message.created` record for every result, in seq order (originals again too: a retry may follow a
-    /// failed publish; consumers drop duplicates by seq).
+    /// failed publish; consumers drop duplicates by seq), each with the ready `message` frame for chat's fan-out.
     private static func events(_ items: some Sequence<(NewMessage, StoredMessage)>, createdAt: Date) throws -> [KafkaOutgoingRecord] {
-        let events = items.compactMap { message, result -> EventEnvelope<MessageCreated>? in
-            let view: MessageView = switch result { case .created(let view), .existing(let view): view }
+        let ordered = items.map { message, result -> (NewMessage, MessageView) in
+            switch result { case .created(let view), .existing(let view): (message, view) }
+        }.sorted { $0.1.seq < $1.1.seq }
+        return try ordered.compactMap { message, view -> KafkaOutgoingRecord? in
             guard let conversation = UUID(uuidString: view.conversationId), let sender = UUID(uuidString: view.senderId) else { return nil }
-            return EventEnvelope(MessageCreated(
+            var record = try EventEnvelope(MessageCreated(
                 conversationId: conversation, messageId: view.id, seq: view.seq, senderId: sender,
                 clientMessageId: view.clientMessageId, body: view.body, attachmentIds: view.attachments.map(\.id),
                 attachments: view.attachments,
                 replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds.compactMap(UUID.init(uuidString:)),
-                mentionedUserIds: message.mentionedUserIds.compactMap(UUID.init(uuidString:))))
+                mentionedUserIds: message.mentionedUserIds.compactMap(UUID.init(uuidString:)))).record()
+            record.headers += FanoutDelivery(
+                seq: view.seq, audience: message.recipientIds + [view.senderId],
+                frame: ServerFrame.text(ServerFrame.Message(type: "message", message: view))).headers
+            return record
         }
-        return try events.sorted { $0.payload.seq < $1.payload.seq }.map { try $0.record() }
     }
 }

@@ -17,13 +17,7 @@ final class FanoutConsumer: Service, Sendable {
     let registry: ConnectionRegistry
     let logger: Logger
 
-    /// A `message` frame for the local connections of `audience`.
-    private struct Delivery {
-        let frame: String
-        let audience: [String]
-    }
-
-    private let reorderer = Mutex(SequenceReorderer<Delivery>())
+    private let reorderer = Mutex(SequenceReorderer<FanoutDelivery>())
     /// How often held messages are checked for the end of their wait.
     private static let releaseInterval = Duration.milliseconds(25)
 
@@ -48,13 +42,22 @@ final class FanoutConsumer: Service, Sendable {
         }
     }
 
-    private func send(_ deliveries: [Delivery]) {
+    private func send(_ deliveries: [FanoutDelivery]) {
         for delivery in deliveries { registry.deliver(delivery.frame, to: delivery.audience) }
+    }
+
+    /// Passes a message through the reorderer. The order is kept for every conversation, also without local
+    /// members, so that a member who connects finds it current.
+    private func deliverInOrder(_ delivery: FanoutDelivery, conversationId: String) {
+        send(reorderer.withLock { $0.accept(delivery, conversation: conversationId, seq: delivery.seq, now: .now) })
     }
 
     private func deliver(_ record: KafkaRecord) {
         do {
-            let type = try JSONDecoder().decode(TypeHeader.self, from: Data(record.value)).type
+            let type = try record.eventType ?? JSONDecoder().decode(TypeHeader.self, from: Data(record.value)).type
+            if type == MessageCreated.eventType, let delivery = FanoutDelivery(record), let key = record.key {
+                return deliverInOrder(delivery, conversationId: String(decoding: key, as: UTF8.self))
+            }
             if type == RealtimeSignal.eventType {
                 let signal = try EventEnvelope<RealtimeSignal>(decoding: record.value)
                 registry.deliver(signal.payload.frame, to: signal.payload.audience, droppable: signal.payload.droppable)
@@ -62,23 +65,18 @@ final class FanoutConsumer: Service, Sendable {
             }
             switch try ChatEvent(from: record.value) {
             case .messageCreated(let event):
+                // Written without the fan-out headers (by another producer): rebuilt from the event.
                 let message = event.payload
-                var audience = message.recipientIds.map { $0.uuidString.lowercased() }
-                audience.append(message.senderId.uuidString.lowercased())
                 let conversationId = message.conversationId.uuidString.lowercased()
-                // The order is kept for every conversation, so that a member who connects finds it current.
-                guard registry.hasAny(of: audience) else {
-                    send(reorderer.withLock { $0.accept(Delivery(frame: "", audience: []), conversation: conversationId, seq: message.seq, now: .now) })
-                    return
-                }
                 let view = MessageView(
                     id: message.messageId, conversationId: conversationId, seq: message.seq,
                     senderId: message.senderId.uuidString.lowercased(), clientMessageId: message.clientMessageId,
                     body: message.body, attachments: message.attachments ?? [],
                     replyToSeq: message.replyToSeq, createdAt: RFC3339.string(from: message.createdAt), editedAt: nil,
                     deleted: false, reactions: [:])
-                let delivery = Delivery(frame: ServerFrame.text(ServerFrame.Message(type: "message", message: view)), audience: audience)
-                send(reorderer.withLock { $0.accept(delivery, conversation: conversationId, seq: message.seq, now: .now) })
+                deliverInOrder(FanoutDelivery(
+                    seq: message.seq, audience: (message.recipientIds + [message.senderId]).map { $0.uuidString.lowercased() },
+                    frame: ServerFrame.text(ServerFrame.Message(type: "message", message: view))), conversationId: conversationId)
             case .notificationCreated(let event):
                 let notification = event.payload
                 let view = ServerFrame.NotificationView(

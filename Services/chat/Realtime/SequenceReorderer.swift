@@ -6,9 +6,14 @@
 /// allocated); then the held messages go out in order and the gap is given up. A message older than what was already
 /// delivered (a predecessor later than ``holdLimit``) still goes out at once: late, but never lost. A seq delivered
 /// recently is dropped as a duplicate (a publish retried after a failure).
+///
+/// A conversation seen for the first time (a new instance, or after ``idleLimit`` without traffic) has no known
+/// predecessor: seq 1 goes out at once, a higher seq waits ``firstSeenHold`` for lower ones that may be on their way.
 struct SequenceReorderer<Item> {
     /// How long a message may wait for its predecessor.
     let holdLimit: Duration
+    /// How long the first message of a conversation seen for the first time waits for lower seqs.
+    let firstSeenHold: Duration
     /// How long a conversation without traffic is remembered.
     let idleLimit: Duration
     /// The most messages held for one conversation; beyond it the oldest gap is given up at once.
@@ -20,22 +25,24 @@ struct SequenceReorderer<Item> {
     }
 
     private struct Conversation {
-        var lastDelivered: Int64
+        /// Nil until the conversation's order is known.
+        var lastDelivered: Int64?
         /// Seqs delivered lately (at most ``recentWindow`` below `lastDelivered`), to recognise duplicates.
-        var recent: Set<Int64>
+        var recent: Set<Int64> = []
         var held: [Int64: Held] = [:]
         var lastActivity: ContinuousClock.Instant
     }
 
-    private static var recentWindow: Int64 { 1024 }
+    private static var recentWindow: Int64 { 128 }
     private var conversations: [String: Conversation] = [:]
     /// The conversations that hold messages, so that ``release(now:)`` need not visit the others.
     private var waiting: Set<String> = []
     private var lastPruned: ContinuousClock.Instant
 
-    init(holdLimit: Duration = .milliseconds(250), idleLimit: Duration = .seconds(120), maximumHeld: Int = 1000,
-         now: ContinuousClock.Instant = .now) {
+    init(holdLimit: Duration = .milliseconds(250), firstSeenHold: Duration = .milliseconds(100),
+         idleLimit: Duration = .seconds(600), maximumHeld: Int = 1000, now: ContinuousClock.Instant = .now) {
         self.holdLimit = holdLimit
+        self.firstSeenHold = firstSeenHold
         self.idleLimit = idleLimit
         self.maximumHeld = maximumHeld
         self.lastPruned = now
@@ -43,30 +50,28 @@ struct SequenceReorderer<Item> {
 
     /// Takes `item` (message `seq` of `conversation`) and returns what may be delivered now, in order.
     mutating func accept(_ item: Item, conversation id: String, seq: Int64, now: ContinuousClock.Instant) -> [Item] {
-        guard var conversation = conversations[id] else {
-            conversations[id] = Conversation(lastDelivered: seq, recent: [seq], lastActivity: now)
-            return [item]
-        }
+        var conversation = conversations[id] ?? Conversation(lastActivity: now)
         conversation.lastActivity = now
-        defer { conversations[id] = conversation }
-        if conversation.recent.contains(seq) || conversation.held[seq] != nil { return [] }
-        if seq <= conversation.lastDelivered {
-            conversation.recent.insert(seq)
-            return [item]
+        defer {
+            conversations[id] = conversation
+            if conversation.held.isEmpty { waiting.remove(id) } else { waiting.insert(id) }
         }
-        if seq == conversation.lastDelivered + 1 {
-            var ready = [item]
-            Self.deliver(seq, in: &conversation)
-            Self.drain(&conversation, into: &ready)
-            if conversation.held.isEmpty { waiting.remove(id) }
+        if conversation.recent.contains(seq) || conversation.held[seq] != nil { return [] }
+        // Nothing comes before seq 1.
+        if conversation.lastDelivered == nil, seq == 1 { conversation.lastDelivered = 0 }
+        var ready: [Item] = []
+        if let last = conversation.lastDelivered, seq <= last + 1 {
+            ready.append(item)
+            if seq <= last {
+                conversation.recent.insert(seq)
+            } else {
+                Self.deliver(seq, in: &conversation)
+                Self.drain(&conversation, into: &ready)
+            }
             return ready
         }
         conversation.held[seq] = Held(item: item, since: now)
-        waiting.insert(id)
-        guard conversation.held.count > maximumHeld else { return [] }
-        var ready: [Item] = []
-        Self.giveUpGap(&conversation, into: &ready)
-        if conversation.held.isEmpty { waiting.remove(id) }
+        if conversation.held.count > maximumHeld { Self.giveUpGap(&conversation, into: &ready) }
         return ready
     }
 
@@ -75,7 +80,9 @@ struct SequenceReorderer<Item> {
         var ready: [Item] = []
         for id in waiting {
             guard var conversation = conversations[id] else { continue }
-            while let first = conversation.held.keys.min(), conversation.held[first]!.since + holdLimit <= now {
+            while let first = conversation.held.keys.min() {
+                let limit = conversation.lastDelivered == nil ? firstSeenHold : holdLimit
+                guard conversation.held[first]!.since + limit <= now else { break }
                 Self.giveUpGap(&conversation, into: &ready)
             }
             conversations[id] = conversation
@@ -100,9 +107,9 @@ struct SequenceReorderer<Item> {
     }
 
     private static func drain(_ conversation: inout Conversation, into ready: inout [Item]) {
-        while let next = conversation.held.removeValue(forKey: conversation.lastDelivered + 1) {
+        while let last = conversation.lastDelivered, let next = conversation.held.removeValue(forKey: last + 1) {
             ready.append(next.item)
-            deliver(conversation.lastDelivered + 1, in: &conversation)
+            deliver(last + 1, in: &conversation)
         }
     }
 

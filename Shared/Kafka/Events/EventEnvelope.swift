@@ -42,26 +42,14 @@ enum EventCoding {
     }
 
     /// `2024-05-01T12:30:00.123Z`: UTC, rounded to the millisecond.
-    static func timestamp(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        let (seconds, millisecond) = milliseconds.quotientAndRemainder(dividingBy: 1000)
-        let adjusted = millisecond < 0 ? (seconds - 1, millisecond + 1000) : (seconds, millisecond)
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents(
-            [.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: Double(adjusted.0)))
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!,
-            parts.second!, Int(adjusted.1))
-    }
+    static func timestamp(_ date: Date) -> String { RFC3339.string(from: date) }
 
     static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-            guard let date = (try? style.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) else {
+            guard let date = RFC3339.date(from: text) else {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(text) is not an ISO 8601 date")
             }
             return date
@@ -70,12 +58,22 @@ enum EventCoding {
     }
 }
 
+/// The header naming a record's event type, so that consumers can route a record without decoding it.
+public let eventTypeHeader = "event-type"
+
 extension EventEnvelope {
-    /// The record of this event: on its payload's topic, keyed by conversation, with an `event-type` header.
+    /// The record of this event: on its payload's topic, keyed by conversation, with an ``eventTypeHeader``.
     public func record() throws -> KafkaOutgoingRecord {
         KafkaOutgoingRecord(
             topic: Payload.topic.name, key: Array(payload.conversationId.uuidString.lowercased().utf8),
-            value: try encoded(), headers: [(name: "event-type", value: Array(Payload.eventType.utf8))])
+            value: try encoded(), headers: [(name: eventTypeHeader, value: Array(Payload.eventType.utf8))])
+    }
+}
+
+extension KafkaRecord {
+    /// The value of the ``eventTypeHeader``; nil for a record written without it.
+    public var eventType: String? {
+        headers.first { $0.name == eventTypeHeader }.map { String(decoding: $0.value, as: UTF8.self) }
     }
 }
 

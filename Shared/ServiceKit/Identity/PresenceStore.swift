@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import RedisCluster
 
 /// Whether a user is connected, kept in the Redis Cluster by the chat instances that hold the user's WebSockets.
@@ -86,11 +87,4 @@ public struct PresenceStore: Sendable {
         local seen = redis.call('GET', KEYS[2])
         if seen then return {live, tonumber(seen)} else return {live} end
         """)
-}
-
-/// RFC 3339 timestamps in UTC with milliseconds, as the contract writes times.
-public enum RFC3339 {
-    public static func string(from date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted)).replacingOccurrences(of: "+0000", with: "Z")
-    }
 }

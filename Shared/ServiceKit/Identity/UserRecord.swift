@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Kafka
 import Postgres
 
 /// A user as the contract shows it: `{id, username, displayName, bio, avatarUrl, createdAt}`, with `null` for an

@@ -1,0 +1,42 @@
+import Kafka
+
+/// What chat's fan-out needs of a `message.created` record, carried in its headers so that every chat instance can
+/// deliver it without decoding the event: the seq, the users to deliver to, and the ready `message` frame.
+///
+/// The event itself (the record's value) stays the versioned contract for every other consumer.
+struct FanoutDelivery: Sendable {
+    static let seqHeader = "chat-seq"
+    static let audienceHeader = "chat-audience"
+    static let frameHeader = "chat-frame"
+
+    let seq: Int64
+    /// User ids, the sender's other connections included.
+    let audience: [String]
+    let frame: String
+
+    init(seq: Int64, audience: [String], frame: String) {
+        self.seq = seq
+        self.audience = audience
+        self.frame = frame
+    }
+
+    /// The delivery in `record`'s headers; nil for a record written without them.
+    init?(_ record: KafkaRecord) {
+        var seq: Int64?, audience: [String]?, frame: String?
+        for header in record.headers {
+            switch header.name {
+            case Self.seqHeader: seq = Int64(String(decoding: header.value, as: UTF8.self))
+            case Self.audienceHeader: audience = String(decoding: header.value, as: UTF8.self).split(separator: ",").map(String.init)
+            case Self.frameHeader: frame = String(decoding: header.value, as: UTF8.self)
+            default: continue
+            }
+        }
+        guard let seq, let audience, let frame else { return nil }
+        self.init(seq: seq, audience: audience, frame: frame)
+    }
+
+    var headers: [(name: String, value: [UInt8])] {
+        [(Self.seqHeader, Array(String(seq).utf8)), (Self.audienceHeader, Array(audience.joined(separator: ",").utf8)),
+         (Self.frameHeader, Array(frame.utf8))]
+    }
+}
