@@ -4,8 +4,8 @@ import Logging
 import ServiceKit
 import ServiceLifecycle
 
-/// Turns the chat events of the `notification` consumer group into notifications, one record at a time, and
-/// commits each record only after it was handled (at least once).
+/// Turns the chat events of the `notification` consumer group into notifications, up to ``concurrency`` records at
+/// a time, and commits a record only once it and every record received before it were handled (at least once).
 ///
 /// Per event (see ``NotificationPlan``): the recipients' presence is read from Redis; one statement stores the
 /// notifications of those who did not mute the conversation, skipping any already stored (a redelivered event), and
@@ -24,18 +24,38 @@ struct EventHandler: Service {
     let doorbell: Doorbell
     let logger: Logger
 
+    /// Records handled at the same time (their statements and presence reads overlap).
+    static let concurrency = 16
+
     func run() async throws {
+        let window = CommitWindow()
         await cancelWhenGracefulShutdown {
-            for await record in consumer {
-                guard await handleUntilDone(record) else { return }
-                do {
-                    try consumer.commit(record)
-                } catch let error as KafkaError where error.isPartitionRevoked {
-                    logger.debug("not committing a record of a revoked partition", metadata: ["error": "\(error)"])
-                } catch {
-                    logger.warning("commit failed", metadata: ["error": "\(error)"])
+            await withTaskGroup(of: Void.self) { group in
+                var running = 0
+                for await record in consumer {
+                    if running == Self.concurrency {
+                        await group.next()
+                        running -= 1
+                    }
+                    let number = window.add(record)
+                    group.addTask {
+                        // A record never handled (the service stops first) keeps every later one uncommitted.
+                        guard await handleUntilDone(record) else { return }
+                        window.handled(number, commit: commit)
+                    }
+                    running += 1
                 }
             }
+        }
+    }
+
+    private func commit(_ record: KafkaRecord) {
+        do {
+            try consumer.commit(record)
+        } catch let error as KafkaError where error.isPartitionRevoked {
+            logger.debug("not committing a record of a revoked partition", metadata: ["error": "\(error)"])
+        } catch {
+            logger.warning("commit failed", metadata: ["error": "\(error)"])
         }
     }
 
@@ -72,15 +92,16 @@ struct EventHandler: Service {
         let online = try await onlineUsers(plan.recipients.map(\.userId))
         let stored = try await notifications.store(plan, online: online)
         if stored.contains(where: { !online.contains($0.userId) }) { doorbell.ring() }
-        for notification in stored where online.contains(notification.userId) {
-            guard let userId = UUID(uuidString: notification.userId), let conversationId = UUID(uuidString: plan.conversationId),
-                  let actorId = UUID(uuidString: plan.actorId)
-            else { continue }
-            try await producer.publish(EventEnvelope(NotificationCreated(
+        let frames = stored.compactMap { notification -> EventEnvelope<NotificationCreated>? in
+            guard online.contains(notification.userId), let userId = UUID(uuidString: notification.userId),
+                  let conversationId = UUID(uuidString: plan.conversationId), let actorId = UUID(uuidString: plan.actorId)
+            else { return nil }
+            return EventEnvelope(NotificationCreated(
                 conversationId: conversationId, userId: userId, notificationId: notification.id, kind: notification.kind.rawValue,
                 seq: notification.kind == .addedToConversation ? nil : plan.seq, actorId: actorId, preview: plan.preview,
-                createdAt: plan.createdAt)))
+                createdAt: plan.createdAt))
         }
+        try await producer.publish(frames)
     }
 
     /// Which of `userIds` have a live WebSocket, asked concurrently.
