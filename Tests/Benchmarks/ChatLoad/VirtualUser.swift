@@ -28,7 +28,6 @@ final class VirtualUser: Sendable {
                 logger: logger
             ) { inbound, outbound, _ in
                 self.writer.withLock { $0 = outbound }
-                self.ready.continuation.yield()
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     guard case .text(let text) = message else { continue }
                     self.read(text)
@@ -49,6 +48,9 @@ final class VirtualUser: Sendable {
         text.withUTF8 { bytes in
             let frame = FrameFields(bytes)
             switch frame.string("type") {
+            case "hello":
+                // Chat has registered the connection: from now on it receives every message of its conversation.
+                ready.continuation.yield()
             case "ack":
                 if let ref = frame.string("ref"), let seq = frame.integer("seq") {
                     stats.acked(ref, conversationId: conversationId, seq: seq, at: now)
