@@ -118,6 +118,10 @@ public final class RedisClusterClient: Service, Sendable {
                 answers = try await future.get()
             } catch let error as RedisError {
                 throw error
+            } catch ChannelError.ioOnClosedChannel {
+                // Closed before the group was written: nothing was applied, each command finds its node on its own.
+                for index in indexes { replies[index] = try await execute(commands[index], slot: slots[index]) }
+                continue
             } catch {
                 throw RedisError(kind: .connection, message: "\(node): \(error)")
             }

@@ -72,6 +72,10 @@ final class NodeConnection: Sendable {
             return try await submit(commands).get()
         } catch let error as RedisError {
             throw error
+        } catch ChannelError.ioOnClosedChannel {
+            // Closed before the commands were written (the node restarted since the pool last looked): nothing
+            // was applied, so the caller may retry them on a new connection.
+            throw RedisError(kind: .connectionRefused, message: "\(address): the connection closed before the commands were sent")
         } catch {
             throw RedisError(kind: .connection, message: "\(address): \(error)")
         }
