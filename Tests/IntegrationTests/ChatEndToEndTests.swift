@@ -103,11 +103,14 @@ struct ChatEndToEndTests {
             try await aliceSocket.send(json: ["type": "send", "ref": "r\(index)", "conversationId": conversationId,
                                               "clientMessageId": "m\(index)", "body": "hello \(index)"])
         }
-        var acked: [Int] = []
+        // Acks may overtake each other (each names its ref); the seqs follow the order of the sends.
+        var seqByRef: [String: Int] = [:]
         for _ in 1...5 {
             let ack = try await aliceSocket.next { $0["type"] as? String == "ack" }
-            acked.append((ack["message"] as! [String: Any])["seq"] as! Int)
+            seqByRef[ack["ref"] as! String] = (ack["message"] as! [String: Any])["seq"] as? Int
         }
+        let acked = (1...5).compactMap { seqByRef["r\($0)"] }
+        try #require(acked.count == 5)
         #expect(acked == acked.sorted() && Set(acked).count == 5)
         for socket in [bobSocket, carolSocket, daveSocket, erinSocket, aliceSecondDevice] {
             var seqs: [Int] = []
@@ -265,7 +268,14 @@ struct ChatEndToEndTests {
         let opened = try await gateway.send(.POST, "/v1/conversations", json: ["type": "direct", "memberId": bob.user.id], headers: bearer(alice))
         #expect(opened.status == 201)
         let direct = try #require(try JSONSerialization.jsonObject(with: Data(opened.body.utf8)) as? [String: Any])["id"] as! String
-        #expect(try await gateway.send(.POST, "/v1/conversations/\(direct)/messages", json: ["clientMessageId": "b1", "body": "hi"], headers: bearer(alice)).status == 201)
+        // A direct message over the WebSocket on one instance reaches the other member on the other instance.
+        let aliceSocket = try await connect(alice, instance: 0), bobSocket = try await connect(bob, instance: 1)
+        try await aliceSocket.send(json: ["type": "send", "ref": "d1", "conversationId": direct, "clientMessageId": "b1", "body": "hi"])
+        let ack = try await aliceSocket.next { $0["type"] as? String == "ack" }
+        let delivered = try await bobSocket.next { $0["type"] as? String == "message" }
+        #expect(ack["ref"] as? String == "d1" && (ack["message"] as? [String: Any])?["seq"] as? Int == 1)
+        #expect((delivered["message"] as? [String: Any])?["body"] as? String == "hi" && (delivered["message"] as? [String: Any])?["seq"] as? Int == 1)
+        for socket in [aliceSocket, bobSocket] { _ = try await socket.close() }
         #expect(try await gateway.send(.PUT, "/v1/users/me/blocks/\(alice.user.id)", headers: bearer(bob)).status == 204)
         // Within the block cache's lifetime the block takes effect; both the send and a new direct conversation are refused.
         var status = 0

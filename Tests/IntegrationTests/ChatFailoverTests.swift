@@ -52,8 +52,16 @@ struct ChatFailoverTests {
         }
         #expect(Set(received) == Set(acked), "missing \(Set(acked).subtracting(received).sorted())")
         #expect(received.count == acked.count, "after sync each message arrives once")
-        _ = try await sending.close()
         _ = try await again.close()
+
+        // A graceful stop (what ECS and Kubernetes send before replacing a task): the survivor closes its WebSockets
+        // with a normal close, so clients reconnect at once, and exits cleanly.
+        let stopping = try IdentityServices.running.process("chat")  // the first instance, on chatPorts[0]
+        let started = ContinuousClock.now
+        #expect(try await stopping.terminate(timeout: .seconds(10)) == 0)
+        let elapsed = ContinuousClock.now - started
+        #expect(try await sending.closed()?.closeCode == .normalClosure)
+        print("chat stopped \(elapsed) after SIGTERM with a client connected")
     }
 }
 

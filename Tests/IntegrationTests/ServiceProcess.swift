@@ -70,9 +70,14 @@ final class ServiceProcess: @unchecked Sendable {
     /// Whether a test crashed the process on purpose (its exit status then means nothing).
     var wasCrashed: Bool { crashed.withLock { $0 } }
     private let crashed = Mutex(false)
+    /// Whether ``terminate(timeout:)`` already waited for the exit (the exit status can be awaited only once).
+    private let exitedBefore = Mutex(false)
 
     /// Sends SIGTERM and waits (at most `timeout`) for the exit status.
     func terminate(timeout: Duration = .seconds(15)) async throws -> Int32 {
+        // Stopped already (by a test): its status, once.
+        if !process.isRunning, exitedBefore.withLock({ $0 }) { return process.terminationStatus }
+        exitedBefore.withLock { $0 = true }
         if process.isRunning { process.terminate() }
         return try await withThrowingTaskGroup(of: Int32?.self) { group in
             group.addTask { [exited] in await exited.stream.first { _ in true } ?? -1 }

@@ -49,7 +49,8 @@ final class MessageWriter: Service, Sendable {
     static let maxBatch = 2_000
     /// Batches waiting for Kafka's acknowledgements while the next ones are stored.
     static let maximumBatchesCompleting = 4
-    private let queue = Mutex<[Pending]>([])
+    /// What waits to be stored; closed once the writer stopped, so that nothing queued later waits forever.
+    private let queue = Mutex<(pending: [Pending], closed: Bool)>(([], false))
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
     private let store: MessageStore
@@ -76,12 +77,13 @@ final class MessageWriter: Service, Sendable {
     /// (or at once with 503 when the queue is full).
     func enqueue(_ message: NewMessage) -> WriteTicket {
         let ticket = WriteTicket()
-        let accepted = queue.withLock { queue in
-            guard queue.count < Self.capacity else { return false }
-            queue.append(Pending(message: message, reply: ticket))
-            return true
+        let refusal: APIError? = queue.withLock { queue in
+            if queue.closed { return APIError.unavailable("chat is shutting down; retry") }
+            guard queue.pending.count < Self.capacity else { return APIError.unavailable("chat is overloaded; retry shortly") }
+            queue.pending.append(Pending(message: message, reply: ticket))
+            return nil
         }
-        if accepted { wake.yield() } else { ticket.answer(.failure(APIError.unavailable("chat is overloaded; retry shortly"))) }
+        if let refusal { ticket.answer(.failure(refusal)) } else { wake.yield() }
         return ticket
     }
 
@@ -92,8 +94,8 @@ final class MessageWriter: Service, Sendable {
                 for await _ in self.wakes {
                     while true {
                         let batch = self.queue.withLock { queue in
-                            let taken = Array(queue.prefix(Self.maxBatch))
-                            queue.removeFirst(taken.count)
+                            let taken = Array(queue.pending.prefix(Self.maxBatch))
+                            queue.pending.removeFirst(taken.count)
                             return taken
                         }
                         if batch.isEmpty { break }
@@ -109,7 +111,11 @@ final class MessageWriter: Service, Sendable {
             }
         }
         // Shutting down: nobody will process what is still queued.
-        for pending in queue.withLock({ queue in defer { queue.removeAll() }; return queue }) {
+        let abandoned = queue.withLock { queue in
+            defer { queue = ([], true) }
+            return queue.pending
+        }
+        for pending in abandoned {
             pending.reply.answer(.failure(APIError.unavailable("chat is shutting down; retry")))
         }
     }

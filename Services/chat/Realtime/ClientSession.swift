@@ -52,7 +52,8 @@ struct ClientSession {
                         acks.addTask(operation: ack)
                         unfinishedAcks += 1
                     }
-                    try await acks.waitForAll()
+                    // The client left: acks still pending have no one to go to.
+                    acks.cancelAll()
                 }
             }
             // Either the client left, or the outbox overflowed and the connection must close.
