@@ -21,7 +21,7 @@ struct RefreshTokenJanitor: Service {
             } catch {
                 logger.warning("could not delete expired refresh-token families", metadata: ["error": "\(error)"])
             }
-            try? await cancelOnGracefulShutdown { try await Task.sleep(for: Self.interval) }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.interval) }
         }
     }
 }

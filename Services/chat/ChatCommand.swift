@@ -15,9 +15,8 @@ struct ChatCommand: ServiceCommand {
         let settings = assembly.settings
         let producer = try assembly.kafkaProducer()
         let store = MessageStore(client: try assembly.documentStore())
-        let indexes = MessageIndexes(store: store, logger: assembly.logger)
-        assembly.addService(indexes)
-        assembly.addReadinessCheck("message-indexes") { try indexes.check() }
+        // Without the unique indexes neither seq uniqueness nor idempotent sends would hold: not ready until they exist.
+        assembly.addStartupStep("message-indexes") { try await store.createIndexes() }
         let conversations = ConversationStore(postgres: assembly.postgres)
         let writer = MessageWriter(
             store: store, sequences: SequenceAllocator(redis: assembly.redis), conversations: conversations,

@@ -9,9 +9,6 @@ import ServiceKit
 /// Notifications are listed newest first by (createdAt, id); a cursor is the base64url of `<createdAt>|<id>` of the
 /// last one served. Stored times have millisecond precision, so the RFC 3339 text is exact.
 struct NotificationPage: Sendable {
-    static let defaultLimit = 50
-    static let maximumLimit = 200
-
     /// The position after which a page starts.
     struct Position: Sendable {
         let createdAt: String
@@ -25,14 +22,7 @@ struct NotificationPage: Sendable {
     /// The paging of `request`; 400 `invalid_request` for a bad limit or cursor.
     init(_ request: Request) throws {
         let parameters = request.uri.queryParameters
-        if let text = parameters.get("limit") {
-            guard let limit = Int(text), (1...Self.maximumLimit).contains(limit) else {
-                throw APIError.invalidRequest("limit must be an integer from 1 to \(Self.maximumLimit)")
-            }
-            self.limit = limit
-        } else {
-            limit = Self.defaultLimit
-        }
+        limit = try request.pageLimit()
         guard let cursor = parameters.get("cursor"), !cursor.isEmpty else {
             after = nil
             return

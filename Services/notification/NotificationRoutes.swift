@@ -47,8 +47,9 @@ struct NotificationRoutes: Sendable {
             case (nil, true?):
                 try await notifications.markAllRead(userId: userId)
             case (let ids?, nil):
-                guard (1...NotificationPage.maximumLimit).contains(ids.count) else {
-                    throw APIError.invalidRequest("ids must hold 1 to \(NotificationPage.maximumLimit) notification ids")
+                // At most a page's worth: what a client can have listed at once.
+                guard (1...200).contains(ids.count) else {
+                    throw APIError.invalidRequest("ids must hold 1 to 200 notification ids")
                 }
                 let parsed = ids.map { UUID(uuidString: $0) }
                 guard parsed.allSatisfy({ $0 != nil }) else { throw APIError.notFound("no such notification") }

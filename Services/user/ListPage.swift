@@ -7,9 +7,6 @@ import ServiceKit
 ///
 /// Lists of users are ordered by lowercased username (unique); a cursor is the base64url of the last one served.
 struct PageRequest: Sendable {
-    static let defaultLimit = 50
-    static let maximumLimit = 200
-
     let limit: Int
     /// The lowercased username after which the page starts.
     let after: String
@@ -17,14 +14,7 @@ struct PageRequest: Sendable {
     /// The paging of `request`; 400 `invalid_request` for a bad limit or cursor.
     init(_ request: Request) throws {
         let parameters = request.uri.queryParameters
-        if let text = parameters.get("limit") {
-            guard let limit = Int(text), (1...Self.maximumLimit).contains(limit) else {
-                throw APIError.invalidRequest("limit must be an integer from 1 to \(Self.maximumLimit)")
-            }
-            self.limit = limit
-        } else {
-            limit = Self.defaultLimit
-        }
+        limit = try request.pageLimit()
         if let cursor = parameters.get("cursor"), !cursor.isEmpty {
             guard let bytes = Base64URL.decode(cursor), let after = String(bytes: bytes, encoding: .utf8),
                   !after.isEmpty, after.utf8.count <= 64

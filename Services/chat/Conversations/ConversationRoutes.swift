@@ -55,7 +55,7 @@ struct ConversationRoutes {
 
     @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try context.requireIdentity().userId
-        let limit = try Paging.limit(request)
+        let limit = try request.pageLimit()
         let before = try request.uri.queryParameters["cursor"].map { cursor -> Date in
             guard let milliseconds = Int64(String(cursor)) else { throw APIError.invalidRequest("bad cursor") }
             return Date(milliseconds: milliseconds)
@@ -137,15 +137,6 @@ struct ConversationRoutes {
         guard let role = conversation.member(userId)?.role, role == "owner" || role == "admin" else {
             throw APIError.forbidden("only the owner or an admin may do this")
         }
-    }
-}
-
-/// The contract's list limit: `?limit=` (default 50, at most 200); pages are ServiceKit's ``Page``.
-enum Paging {
-    static func limit(_ request: Request) throws -> Int {
-        guard let raw = request.uri.queryParameters["limit"] else { return 50 }
-        guard let limit = Int(String(raw)), (1...200).contains(limit) else { throw APIError.invalidRequest("limit must be 1–200") }
-        return limit
     }
 }
 

@@ -41,7 +41,7 @@ struct MessageRoutes {
     @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try context.requireIdentity().userId
         let conversation = try await messaging.conversation(try context.parameters.require("id"), for: caller)
-        let limit = try Paging.limit(request)
+        let limit = try request.pageLimit()
         func seq(_ name: String) throws -> Int64? {
             guard let raw = request.uri.queryParameters[Substring(name)] else { return nil }
             guard let value = Int64(String(raw)), value >= 0 else { throw APIError.invalidRequest("\(name) must be a seq") }

@@ -19,3 +19,15 @@ public struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
         try container.encode(nextCursor, forKey: .nextCursor)
     }
 }
+
+extension Request {
+    /// The contract's page size, `?limit=`: 50 when absent, else an integer from 1 to 200; 400 `invalid_request`
+    /// otherwise.
+    public func pageLimit() throws -> Int {
+        guard let text = uri.queryParameters.get("limit") else { return 50 }
+        guard let limit = Int(text), (1...200).contains(limit) else {
+            throw APIError.invalidRequest("limit must be an integer from 1 to 200")
+        }
+        return limit
+    }
+}

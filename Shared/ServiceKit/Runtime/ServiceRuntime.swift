@@ -26,11 +26,8 @@ public enum ServiceRuntime {
 
         let assembly = ServiceAssembly(settings: settings, postgresSettings: postgresSettings, logger: logger)
         if postgresSettings.migrateOnStart && !migrations.isEmpty {
-            let startup = StartupMigrations(
-                migrator: PostgresMigrator(client: assembly.postgres, scope: service.rawValue, migrations: migrations, logger: logger),
-                logger: logger)
-            assembly.addService(startup)
-            assembly.addReadinessCheck("migrations") { try startup.check() }
+            let migrator = PostgresMigrator(client: assembly.postgres, scope: service.rawValue, migrations: migrations, logger: logger)
+            assembly.addStartupStep("migrations") { try await migrator.migrate() }
         }
         assembly.router.middlewares.add(RequestIdMiddleware())
         assembly.router.middlewares.add(MetricsMiddleware())
