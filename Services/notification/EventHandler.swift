@@ -61,6 +61,9 @@ struct EventHandler: Service {
 
     /// Handles `record`, retrying failures with backoff (100 ms doubling to 5 s); false when the service stops first.
     private func handleUntilDone(_ record: KafkaRecord) async -> Bool {
+        // Most of chat.events is not for notifications (with everyone online, this service's own
+        // notification.created records outnumber the messages nine to one): skipped by their header, unread.
+        if let type = record.eventType, !NotificationPlan.eventTypes.contains(type) { return true }
         let event: ChatEvent
         do {
             event = try ChatEvent(from: record.value)

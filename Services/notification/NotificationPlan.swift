@@ -13,6 +13,9 @@ import Kafka
 struct NotificationPlan: Sendable {
     /// Longest preview, in characters, cut from the message body.
     static let previewLength = 140
+    /// The event types that can notify anyone; the rest of the topics (this service's own `notification.created`,
+    /// chat's realtime signals, renames, removals) need not be decoded.
+    static let eventTypes: Set<String> = [MessageCreated.eventType, ConversationCreated.eventType, MemberAdded.eventType]
 
     let conversationId: String
     /// The message's seq; 0 for membership notifications.
