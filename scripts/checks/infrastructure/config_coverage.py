@@ -38,7 +38,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 sys.path.insert(0, str(ROOT / "scripts" / "checks" / "containers"))
 import render_k8s  # noqa: E402
 from static_checks import (AUTH_ONLY, CHAT_ONLY, GATEWAY_ONLY, LOCAL_ONLY, LOCAL_USE_FALSE,  # noqa: E402
-                           NOTIFICATION_ONLY, SECRET)
+                           NOTIFICATION_ONLY, SECRET, variables_for)
 
 # auth and user share identity (ServiceName.databaseName); scripts/stack.sh creates the same four.
 DATABASES = {"identity", "chat", "notification", "gateway"}
@@ -64,19 +64,6 @@ def code_lines(path: pathlib.Path) -> str:
 
 def unwrap(value):
     return value[0] if isinstance(value, list) and len(value) == 1 else value
-
-
-def variables_for(service: str, keys: set[str]) -> set[str]:
-    names = keys - set(LOCAL_ONLY)
-    if service != "api-gateway":
-        names -= GATEWAY_ONLY
-    if service != "auth":
-        names -= AUTH_ONLY
-    if service != "chat":
-        names -= CHAT_ONLY
-    if service != "notification":
-        names -= NOTIFICATION_ONLY
-    return names
 
 
 def public_entry(catalogue: dict, platform: dict, docs: list[dict]) -> list[str]:
