@@ -35,10 +35,10 @@ public enum RFC3339 {
     /// anything else.
     public static func date(from text: String) -> Date? {
         var text = text
-        return text.withUTF8 { parse(Array($0)) }
+        return text.withUTF8(parse)
     }
 
-    private static func parse(_ bytes: [UInt8]) -> Date? {
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         guard bytes.count >= 20 else { return nil }
         func number(_ offset: Int, _ digits: Int) -> Int? {
             var value = 0
