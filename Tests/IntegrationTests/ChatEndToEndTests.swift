@@ -17,6 +17,14 @@ struct ChatEndToEndTests {
 
     func bearer(_ session: SessionBody) -> [(String, String)] { [("Authorization", "Bearer \(session.accessToken)")] }
 
+    /// Creates a group owned by `owner` with `members` through the gateway (201 required); returns its id.
+    func createGroup(by owner: SessionBody, title: String, members: [SessionBody] = []) async throws -> String {
+        let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(
+            type: "group", title: title, memberIds: members.map(\.user.id)), headers: bearer(owner))
+        try #require(created.status == 201, "\(created.body)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
+    }
+
     /// A WebSocket through the gateway, or straight to chat instance `instance` with the identity the gateway
     /// would pass.
     func connect(_ session: SessionBody, instance: Int? = nil) async throws -> WebSocketTestClient {
@@ -89,10 +97,7 @@ struct ChatEndToEndTests {
     @Test func aGroupMessageReachesMembersOnBothInstancesInOrder() async throws {
         let alice = try await gateway.register("alice"), bob = try await gateway.register("bob"), carol = try await gateway.register("carol")
         let dave = try await gateway.register("dave"), erin = try await gateway.register("erin")
-        let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(
-            type: "group", title: "Team", memberIds: [bob, carol, dave, erin].map(\.user.id)), headers: bearer(alice))
-        #expect(created.status == 201, "\(created.body)")
-        let conversationId = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
+        let conversationId = try await createGroup(by: alice, title: "Team", members: [bob, carol, dave, erin])
 
         let aliceSocket = try await connect(alice)
         let aliceSecondDevice = try await connect(alice, instance: 1)
@@ -152,9 +157,7 @@ struct ChatEndToEndTests {
     @Test func sendersOnBothInstancesAtOnceAreDeliveredInSeqOrder() async throws {
         let alice = try await gateway.register("ord"), bob = try await gateway.register("orb")
         let carol = try await gateway.register("orc"), dave = try await gateway.register("orx")
-        let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(
-            type: "group", title: "Busy", memberIds: [bob, carol, dave].map(\.user.id)), headers: bearer(alice))
-        let conversationId = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
+        let conversationId = try await createGroup(by: alice, title: "Busy", members: [bob, carol, dave])
         let senders = [try await connect(alice, instance: 0), try await connect(bob, instance: 1)]
         let readers = [try await connect(carol, instance: 0), try await connect(dave, instance: 1)]
         let perSender = 40
@@ -194,8 +197,7 @@ struct ChatEndToEndTests {
 
     @Test func aLostSeqCounterContinuesFromHistory() async throws {
         let owner = try await gateway.register("seq")
-        let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(type: "group", title: "Counter", memberIds: []), headers: bearer(owner))
-        let id = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
+        let id = try await createGroup(by: owner, title: "Counter")
         func send(_ clientMessageId: String) async throws -> Int? {
             let sent = try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": clientMessageId, "body": "hi"], headers: bearer(owner))
             #expect(sent.status == 201, "\(sent.body)")
@@ -213,8 +215,7 @@ struct ChatEndToEndTests {
 
     @Test func aConnectionThatSendsTooFastIsLimited() async throws {
         let user = try await gateway.register("fast")
-        let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(type: "group", title: "Flood", memberIds: []), headers: bearer(user))
-        let id = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
+        let id = try await createGroup(by: user, title: "Flood")
         let socket = try await connect(user)
         let frames = 300
         for number in 1...frames {
@@ -234,8 +235,7 @@ struct ChatEndToEndTests {
 
     @Test func nonMembersSeeNothingAndOnlyTheRightPeopleManage() async throws {
         let owner = try await gateway.register("own"), member = try await gateway.register("mem"), stranger = try await gateway.register("str")
-        let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(type: "group", title: "Private", memberIds: [member.user.id]), headers: bearer(owner))
-        let id = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
+        let id = try await createGroup(by: owner, title: "Private", members: [member])
         #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "x", "body": "hi"], headers: bearer(member)).status == 201)
         for path in ["/v1/conversations/\(id)", "/v1/conversations/\(id)/messages", "/v1/conversations/\(UUID().uuidString)", "/v1/conversations/not-an-id"] {
             #expect(try await gateway.send(.GET, path, headers: bearer(stranger)).status == 404, "\(path)")
@@ -295,8 +295,7 @@ struct ChatEndToEndTests {
         let consumer = try KafkaConsumer(configuration: .init(
             .init(brokers: TestStack["CHAT_KAFKA_BROKERS"], properties: ["fetch.wait.max.ms": "10"]), groupId: TestStack.unique("mentions"),
             topics: [KafkaTopic.messages.name], autoOffsetReset: "earliest", sessionTimeoutMilliseconds: 6000), logger: TestStack.logger)
-        let group = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(type: "group", title: "Mentions", memberIds: [carol.user.id]), headers: bearer(bob))
-        let groupId = try #require(try JSONSerialization.jsonObject(with: Data(group.body.utf8)) as? [String: Any])["id"] as! String
+        let groupId = try await createGroup(by: bob, title: "Mentions", members: [carol])
         #expect(try await gateway.send(.POST, "/v1/conversations/\(groupId)/messages", json: ["clientMessageId": "m1", "body": "hey @\(carol.user.username.uppercased()), and @nobody_here"], headers: bearer(bob)).status == 201)
         let mentioned = try await withServiceGroup([consumer]) {
             try await withThrowingTaskGroup(of: [String]?.self) { tasks in
@@ -338,8 +337,7 @@ struct ChatEndToEndTests {
 
     @Test func attachmentsUploadThroughPresignedURLsAndOnlyMembersReachThem() async throws {
         let owner = try await gateway.register("att"), stranger = try await gateway.register("atx")
-        let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(type: "group", title: "Files", memberIds: []), headers: bearer(owner))
-        let conversationId = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
+        let conversationId = try await createGroup(by: owner, title: "Files")
         let payload = "attachment bytes"
         let request = ["conversationId": conversationId, "fileName": "notes.txt", "contentType": "text/plain", "size": payload.utf8.count] as [String: Any]
         let answer = try await gateway.send(.POST, "/v1/attachments", body: String(decoding: try JSONSerialization.data(withJSONObject: request), as: UTF8.self), headers: bearer(owner))
