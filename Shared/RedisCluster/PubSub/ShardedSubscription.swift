@@ -69,10 +69,15 @@ extension RedisClusterClient {
     private enum SubscriptionEvent: Sendable {
         case confirmed
         case ended
+        /// The command timeout passed before the confirmation; ignored once the subscription is confirmed.
+        case timedOut
     }
 
     /// Connects to the channel's master, sends `SSUBSCRIBE` and waits (up to the command timeout) for the
     /// confirmation. Messages go straight to `output`; the returned events tell when the subscription ends.
+    ///
+    /// The timeout is an event in the same stream as the confirmation, so whichever comes first decides: a late
+    /// timer can never close a connection whose subscription was already confirmed.
     private func subscribeOnce(
         _ channel: String, output: AsyncStream<ShardedMessage>.Continuation
     ) async throws -> (connection: NodeConnection, events: AsyncStream<SubscriptionEvent>.Iterator) {
@@ -100,7 +105,7 @@ extension RedisClusterClient {
         let timeout = Duration.milliseconds(configuration.commandTimeoutMilliseconds)
         let watchdog = Task {
             try await Task.sleep(for: timeout)
-            connection.close()
+            input.yield(.timedOut)
         }
         defer { watchdog.cancel() }
         var iterator = events.makeAsyncIterator()
@@ -110,10 +115,15 @@ extension RedisClusterClient {
             connection.close()
             throw error
         }
-        guard await iterator.next() == .confirmed else {
+        switch await iterator.next() {
+        case .confirmed?:
+            return (connection, iterator)
+        case .timedOut?:
+            connection.close()
+            throw RedisError(kind: .timeout, message: "\(owner) did not confirm SSUBSCRIBE \(channel) in time")
+        case .ended?, nil:
             connection.close()
             throw RedisError(kind: .connection, message: "SSUBSCRIBE \(channel) on \(owner) was not confirmed")
         }
-        return (connection, iterator)
     }
 }
