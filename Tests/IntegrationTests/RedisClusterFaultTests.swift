@@ -68,6 +68,9 @@ import Testing
         let prefix = "reshard:\(UUID().uuidString)"
         let writer = WriterLoop(client: client, prefix: prefix)
         try await writer.waitForAcknowledged(200)
+        // A second client learns the topology now and sits idle through the reshard.
+        let idle = cluster.client()
+        try await idle.set("\(prefix):idle", "loaded")
 
         // Move 300 slots (with their keys) from one master to another while the writer runs.
         let masters = try cluster.nodes().filter(\.isMaster)
@@ -76,18 +79,30 @@ import Testing
             "--cluster-to", masters[1].id, "--cluster-slots", "300", "--cluster-yes",
         ])
         #expect(!output.contains("[ERR]"), "\(output)")
+        try await cluster.waitUntilNodesAgree()
         try await writer.waitForAcknowledged(200)
         await writer.stop()
         #expect(writer.failed.isEmpty, "\(writer.failed.prefix(5).map { "\($0.error!)" })")
-        #expect(client.redirectsFollowed > 0)
         let values = try await client.mget(writer.acknowledged.map { "\(prefix):\($0.index)" })
         #expect(values == writer.acknowledged.map { String($0.index) })
+        print("reshard: \(writer.acknowledged.count) writes acknowledged, \(client.redirectsFollowed) redirects followed")
+
+        // The idle client still routes a moved slot to its old owner: one MOVED, then the new owner directly.
+        let movedSlot = try #require(masters[0].slots.lazy.flatMap { $0 }.first { slot in
+            (try? cluster.master(of: slot).id) == masters[1].id
+        })
+        let movedKey = "{\(try Self.tag(for: movedSlot))}:after-reshard"
+        try await idle.set(movedKey, "moved")
+        #expect(idle.redirectsFollowed == 1)
+        #expect(try await idle.get(movedKey) == "moved")
+        #expect(idle.redirectsFollowed == 1)
+        await idle.close()
 
         // A slot caught mid-migration: one of its keys already moved, the other not. Both are readable.
         let source = try cluster.nodes().first { $0.isMaster && !$0.slots.isEmpty }!
         let target = try cluster.nodes().first { $0.isMaster && $0.id != source.id }!
         let slot = source.slots[0].lowerBound
-        let tag = try #require((0..<100_000).lazy.map { "t\($0)" }.first { HashSlot(key: $0).rawValue == slot })
+        let tag = try Self.tag(for: slot)
         let (moved, stayed) = ("{\(tag)}:moved", "{\(tag)}:stayed")
         try await client.set(moved, "over there")
         try await client.set(stayed, "still here")
@@ -106,6 +121,11 @@ import Testing
         #expect(try await client.get(stayed) == "still here")
         #expect(try await client.get(moved) == "over there")
         await client.close()
+    }
+
+    /// A hash tag whose keys hash to `slot` (`t0`…`t199999` cover all 16,384 slots; `t0`…`t99999` miss 168).
+    static func tag(for slot: Int) throws -> String {
+        try #require((0..<200_000).lazy.map { "t\($0)" }.first { HashSlot(key: $0).rawValue == slot })
     }
 
     @Test func writesResumeAfterAMasterIsKilledAndNothingAcknowledgedIsLost() async throws {

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import RedisCluster
 
 /// Direct access to the nodes of one of the stack's Redis clusters, for setting up and breaking things in tests:
@@ -16,13 +18,14 @@ struct RedisTestCluster {
     }
 
     func client(
-        commandTimeoutMilliseconds: Int = 1000, retryDeadlineMilliseconds: Int = 15_000, readFromReplicas: Bool = false
+        commandTimeoutMilliseconds: Int = 1000, retryDeadlineMilliseconds: Int = 15_000, readFromReplicas: Bool = false,
+        eventLoopGroup: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) -> RedisClusterClient {
         RedisClusterClient(
             configuration: .init(
                 seeds: seeds, commandTimeoutMilliseconds: commandTimeoutMilliseconds,
                 retryDeadlineMilliseconds: retryDeadlineMilliseconds, readFromReplicas: readFromReplicas),
-            logger: TestStack.logger)
+            eventLoopGroup: eventLoopGroup, logger: TestStack.logger)
     }
 
     /// Runs `redis-cli -p port args…` and returns its output.
@@ -97,6 +100,23 @@ struct RedisTestCluster {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw RedisError(kind: .timeout, message: "no replica of \(master.port) caught up within 20 s")
+    }
+
+    /// Waits (at most 10 s) until `redis-cli --cluster check` finds every node agreeing on who serves each slot,
+    /// every slot covered and none importing or migrating: after a reshard, gossip may still be spreading the last
+    /// slot moves.
+    func waitUntilNodesAgree() async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        var report = ""
+        while ContinuousClock.now < deadline {
+            report = try Self.cli(seeds[0].port, ["--cluster", "check", "127.0.0.1:\(seeds[0].port)"])
+            if report.contains("[OK] All nodes agree about slots configuration."), report.contains("[OK] All 16384 slots covered."),
+               !report.contains("[ERR]"), !report.contains("[WARNING]") {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw RedisError(kind: .timeout, message: "the nodes did not agree within 10 s: \(report)")
     }
 
     /// How many times the node on `port` has run `command` (from `INFO commandstats`).
