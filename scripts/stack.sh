@@ -210,6 +210,8 @@ CHAT_REDIS_FAULTS_NODES=127.0.0.1:7100,127.0.0.1:7101,127.0.0.1:7102
 CHAT_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 CHAT_S3_BUCKET=$S3_BUCKET
 CHAT_INTERNAL_SECRET=$(internal_secret)
+# libmongoc's shared-memory counters (read only by mongoc-stat) stay off: a killed process leaves its segment behind.
+MONGOC_DISABLE_SHM=1
 ENV
     mv "$ENV_FILE.tmp" "$ENV_FILE"
 }

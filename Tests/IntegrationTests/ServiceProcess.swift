@@ -104,7 +104,9 @@ func runToCompletion(_ executable: URL, _ arguments: [String]) throws -> (status
     process.arguments = arguments
     let pipe = Pipe()
     process.standardOutput = pipe
-    process.standardError = pipe
+    // Standard error is the log's: a C library may warn there (libmongoc does when its shared-memory counters
+    // cannot be created) without changing what the command printed.
+    process.standardError = FileHandle.nullDevice
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
