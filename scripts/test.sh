@@ -15,6 +15,8 @@ echo "test: stack up after $(elapsed)"
 swift build --build-tests
 echo "test: build finished after $(elapsed)"
 export CHAT_STACK_ENV="$PWD/.local/stack.env"
+# The test process links libmongoc too: no shared-memory counters for it either (see scripts/stack.sh).
+export MONGOC_DISABLE_SHM=1
 CHAT_BIN_DIR="$(swift build --show-bin-path)"
 export CHAT_BIN_DIR
 
