@@ -95,8 +95,11 @@ COPY --from=builder /out/ /
 # A numeric user, so that orchestrators can verify `runAsNonRoot` without reading /etc/passwd.
 USER 10001:10001
 
+# MONGOC_DISABLE_SHM: libmongoc's shared-memory counters (read only by mongoc-stat) stay off; a container
+# restarted where /dev/shm survives would otherwise find its own pid's old segment.
 ENV CHAT_HTTP_HOST=0.0.0.0 \
-    CHAT_HTTP_PORT=${SERVICE_PORT}
+    CHAT_HTTP_PORT=${SERVICE_PORT} \
+    MONGOC_DISABLE_SHM=1
 EXPOSE ${SERVICE_PORT}
 
 # Liveness probe on GET /health. The image has no curl or wget (each would add a dozen
