@@ -45,6 +45,19 @@ import Testing
 
     static func text(_ record: KafkaRecord) -> String { String(decoding: record.value, as: UTF8.self) }
 
+    /// Reads `count` records of `key:seq` values from `topic` in a new group and returns each key's seqs in the
+    /// order they arrived.
+    func consumeSequences(_ count: Int, from topic: String) async throws -> [String: [Int]] {
+        let consumer = try consumer(group: TestStack.unique("group"), topic: topic)
+        let records = try await withServiceGroup([consumer]) { try await Self.take(count, from: consumer) }
+        var sequences: [String: [Int]] = [:]
+        for record in records {
+            let parts = Self.text(record).split(separator: ":")
+            sequences[String(parts[0]), default: []].append(Int(parts[1])!)
+        }
+        return sequences
+    }
+
     @Test func tenThousandKeyedMessagesArriveInPerKeyOrder() async throws {
         let producer = try KafkaProducer(configuration: .init(brokers), logger: TestStack.logger)
         let topic = try await makeTopic(partitions: 6, producer: producer)
@@ -60,13 +73,7 @@ import Testing
             }
             try await group.waitForAll()
         }
-        let consumer = try consumer(group: TestStack.unique("group"), topic: topic)
-        let records = try await withServiceGroup([consumer]) { try await Self.take(keys * perKey, from: consumer) }
-        var sequences: [String: [Int]] = [:]
-        for record in records {
-            let parts = Self.text(record).split(separator: ":")
-            sequences[String(parts[0]), default: []].append(Int(parts[1])!)
-        }
+        let sequences = try await consumeSequences(keys * perKey, from: topic)
         #expect(sequences.count == keys)
         #expect(sequences.values.allSatisfy { $0 == Array(0..<perKey) })
     }
@@ -87,13 +94,7 @@ import Testing
             #expect(report.offset > lastOffset[report.partition, default: -1])
             lastOffset[report.partition] = report.offset
         }
-        let consumer = try consumer(group: TestStack.unique("group"), topic: topic)
-        let received = try await withServiceGroup([consumer]) { try await Self.take(keys * perKey, from: consumer) }
-        var sequences: [String: [Int]] = [:]
-        for record in received {
-            let parts = Self.text(record).split(separator: ":")
-            sequences[String(parts[0]), default: []].append(Int(parts[1])!)
-        }
+        let sequences = try await consumeSequences(keys * perKey, from: topic)
         #expect(sequences.count == keys)
         #expect(sequences.values.allSatisfy { $0 == Array(0..<perKey) })
         #expect(try await producer.send([]).isEmpty)
