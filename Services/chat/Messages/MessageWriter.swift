@@ -229,9 +229,7 @@ final class MessageWriter: Service, Sendable {
                 attachments: view.attachments,
                 replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds.compactMap(UUID.init(uuidString:)),
                 mentionedUserIds: message.mentionedUserIds.compactMap(UUID.init(uuidString:)))).record()
-            record.headers += FanoutDelivery(
-                seq: view.seq, audience: message.recipientIds + [view.senderId],
-                frame: ServerFrame.text(ServerFrame.Message(type: "message", message: view))).headers
+            record.headers += FanoutDelivery(message: view, recipientIds: message.recipientIds).headers
             return record
         }
     }

@@ -74,9 +74,9 @@ final class FanoutConsumer: Service, Sendable {
                     body: message.body, attachments: message.attachments ?? [],
                     replyToSeq: message.replyToSeq, createdAt: RFC3339.string(from: message.createdAt), editedAt: nil,
                     deleted: false, reactions: [:])
-                deliverInOrder(FanoutDelivery(
-                    seq: message.seq, audience: (message.recipientIds + [message.senderId]).map { $0.uuidString.lowercased() },
-                    frame: ServerFrame.text(ServerFrame.Message(type: "message", message: view))), conversationId: conversationId)
+                deliverInOrder(
+                    FanoutDelivery(message: view, recipientIds: message.recipientIds.map { $0.uuidString.lowercased() }),
+                    conversationId: conversationId)
             case .notificationCreated(let event):
                 let notification = event.payload
                 let view = ServerFrame.NotificationView(

@@ -14,10 +14,11 @@ struct FanoutDelivery: Sendable {
     let audience: [String]
     let frame: String
 
-    init(seq: Int64, audience: [String], frame: String) {
-        self.seq = seq
-        self.audience = audience
-        self.frame = frame
+    /// The `message` frame of `message` for its sender and `recipientIds`.
+    init(message: MessageView, recipientIds: [String]) {
+        seq = message.seq
+        audience = recipientIds + [message.senderId]
+        frame = ServerFrame.text(ServerFrame.Message(type: "message", message: message))
     }
 
     /// The delivery in `record`'s headers; nil for a record written without them.
@@ -32,7 +33,7 @@ struct FanoutDelivery: Sendable {
             }
         }
         guard let seq, let audience, let frame else { return nil }
-        self.init(seq: seq, audience: audience, frame: frame)
+        (self.seq, self.audience, self.frame) = (seq, audience, frame)
     }
 
     var headers: [(name: String, value: [UInt8])] {
