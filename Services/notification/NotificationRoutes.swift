@@ -48,8 +48,8 @@ struct NotificationRoutes: Sendable {
                 try await notifications.markAllRead(userId: userId)
             case (let ids?, nil):
                 // At most a page's worth: what a client can have listed at once.
-                guard (1...200).contains(ids.count) else {
-                    throw APIError.invalidRequest("ids must hold 1 to 200 notification ids")
+                guard (1...Request.maximumPageLimit).contains(ids.count) else {
+                    throw APIError.invalidRequest("ids must hold 1 to \(Request.maximumPageLimit) notification ids")
                 }
                 let parsed = ids.map { UUID(uuidString: $0) }
                 guard parsed.allSatisfy({ $0 != nil }) else { throw APIError.notFound("no such notification") }

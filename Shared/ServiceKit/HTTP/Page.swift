@@ -21,12 +21,15 @@ public struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
 }
 
 extension Request {
-    /// The contract's page size, `?limit=`: 50 when absent, else an integer from 1 to 200; 400 `invalid_request`
-    /// otherwise.
+    /// The largest page the contract allows.
+    public static let maximumPageLimit = 200
+
+    /// The contract's page size, `?limit=`: 50 when absent, else an integer from 1 to ``maximumPageLimit``;
+    /// 400 `invalid_request` otherwise.
     public func pageLimit() throws -> Int {
         guard let text = uri.queryParameters.get("limit") else { return 50 }
-        guard let limit = Int(text), (1...200).contains(limit) else {
-            throw APIError.invalidRequest("limit must be an integer from 1 to 200")
+        guard let limit = Int(text), (1...Self.maximumPageLimit).contains(limit) else {
+            throw APIError.invalidRequest("limit must be an integer from 1 to \(Self.maximumPageLimit)")
         }
         return limit
     }
