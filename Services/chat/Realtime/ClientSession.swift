@@ -163,7 +163,7 @@ struct ClientSession {
         }
         var last = lastSeen
         while true {
-            let page = try await messaging.messages.page(conversation.id, after: last, before: nil, limit: 500)
+            let page = try await messaging.messages.page(conversation.id, from: last, newestFirst: false, limit: 500)
             for document in page {
                 try await outbound.write(.text(ServerFrame.text(ServerFrame.Message(type: "message", message: document.view))))
                 last = document.seq
