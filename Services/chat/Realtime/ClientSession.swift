@@ -106,7 +106,7 @@ struct ClientSession {
             }
             return {
                 do {
-                    let message: MessageView = switch try await ticket.value() { case .created(let view), .existing(let view): view }
+                    let message = try await ticket.value().view
                     try await outbound.write(.text(ServerFrame.text(ServerFrame.Ack(ref: frame.ref, message: message))))
                 } catch let error as APIError {
                     try await outbound.write(.text(Self.error(frame.ref, error.code, error.message)))
