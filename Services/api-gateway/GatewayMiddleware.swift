@@ -8,7 +8,7 @@ import ServiceKit
 /// served by ``WebSocketRelay`` before the router; a request for it without an upgrade gets 400.
 struct GatewayMiddleware: RouterMiddleware {
     typealias Context = ServiceRequestContext
-    let upstreams: [ServiceName: UpstreamPool]
+    let upstreams: Upstreams
     let admission: GatewayAdmission
     let signer: IdentitySigner
     let proxy: ReverseProxy
@@ -18,7 +18,7 @@ struct GatewayMiddleware: RouterMiddleware {
         next: (Request, ServiceRequestContext) async throws -> Response
     ) async throws -> Response {
         guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
-        guard let route = RouteTable.route(for: request.uri.path), let pool = upstreams[route.service] else {
+        guard let route = RouteTable.route(for: request.uri.path), let pool = upstreams.pool(for: route.service) else {
             throw APIError.notFound("no such endpoint")
         }
         let address = ClientAddress.of(

@@ -57,7 +57,7 @@ struct ReverseProxy: Sendable {
             let response: HTTPClientResponse
             do {
                 response = try await client.execute(upstream, timeout: TimeAmount(timeout))
-            } catch let error where Self.isConnectFailure(error) {
+            } catch let error where InternalServiceClient.isConnectFailure(error) {
                 // Nothing was sent: the next instance gets the request.
                 pool.markDown(instance)
                 context.logger.warning("upstream refused", metadata: ["instance": "\(instance)", "error": "\(error)"])
@@ -89,13 +89,6 @@ struct ReverseProxy: Sendable {
 
     static func tooLarge(_ limit: Int) -> APIError {
         .payloadTooLarge("the request body is larger than \(limit) bytes")
-    }
-
-    private static func isConnectFailure(_ error: Error) -> Bool {
-        if let error = error as? HTTPClientError, error == .connectTimeout { return true }
-        if error is NIOConnectionError { return true }
-        if let error = error as? IOError { return error.errnoCode == ECONNREFUSED }
-        return false
     }
 }
 

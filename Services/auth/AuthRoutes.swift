@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import IdentityData
 import ServiceKit
 
 /// The `/v1/auth` routes of the contract: register, login, refresh and JWKS are public; logout needs the identity

@@ -1,3 +1,4 @@
+import ChatEvents
 import Foundation
 import Kafka
 import Logging
@@ -98,15 +99,18 @@ final class Messaging: Sendable {
         try change(&document, conversation)
         try await messages.update(document)
         let view = document.view
-        try await signal(ServerFrame.Message(type: "message.updated", message: view), conversationId: conversation.id, to: conversation.members.map(\.userId))
+        try await signal(ServerFrame.Message(type: "message.updated", message: view), key: conversation.id, to: conversation.members.map(\.userId))
         return view
     }
 
-    /// Publishes a frame for `audience` to every chat instance.
-    func signal(_ frame: some Encodable, conversationId: String, to audience: [String], droppable: Bool = false) async throws {
-        guard let key = UUID(uuidString: conversationId) else { return }
+    /// Publishes a frame for `audience` to every chat instance, keyed by `key` (the conversation it is about, or the
+    /// user whose presence changed): signals with the same key stay in order.
+    func signal(_ frame: some Encodable, key: String, to audience: [String], droppable: Bool = false) async throws {
+        guard let recordKey = UUID(uuidString: key) else {
+            throw APIError.invalidRequest("\(key.prefix(64)) is not an id")
+        }
         try await producer.publish(EventEnvelope(RealtimeSignal(
-            conversationId: key, audience: audience, frame: ServerFrame.text(frame), droppable: droppable)))
+            key: recordKey, audience: audience, frame: try ServerFrame.text(frame), droppable: droppable)))
     }
 
     /// Tells every member the conversation's current state (`conversation` frame, each in their own view).
@@ -114,10 +118,10 @@ final class Messaging: Sendable {
         forget(conversation.id)
         do {
             for member in conversation.members {
-                try await signal(ServerFrame.Conversation(conversation: conversation.view(for: member.userId)), conversationId: conversation.id, to: [member.userId])
+                try await signal(ServerFrame.Conversation(conversation: conversation.view(for: member.userId)), key: conversation.id, to: [member.userId])
             }
             for former in formerMembers {
-                try await signal(ServerFrame.Conversation(conversation: conversation.view(for: former)), conversationId: conversation.id, to: [former])
+                try await signal(ServerFrame.Conversation(conversation: conversation.view(for: former)), key: conversation.id, to: [former])
             }
         } catch {
             logger.warning("could not announce a conversation change", metadata: ["error": "\(error)"])
@@ -129,7 +133,7 @@ final class Messaging: Sendable {
         let conversation = try await self.conversation(conversationId, for: userId)
         guard seq >= 0 else { throw APIError.invalidRequest("seq must not be negative") }
         if let moved = try await conversations.markRead(conversation.id, userId: userId, seq: seq) {
-            try await signal(ServerFrame.Read(conversationId: conversation.id, userId: userId, seq: moved), conversationId: conversation.id, to: conversation.members.map(\.userId))
+            try await signal(ServerFrame.Read(conversationId: conversation.id, userId: userId, seq: moved), key: conversation.id, to: conversation.members.map(\.userId))
         }
     }
 }

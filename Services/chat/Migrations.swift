@@ -1,4 +1,4 @@
-import ServiceKit
+import ServiceDatabase
 
 extension ChatCommand {
     /// The schema of the `chat` database, oldest first. Versions only grow; an applied migration is never edited,

@@ -20,6 +20,9 @@ final class PartitionAssignment: Sendable {
 
     private let state = Mutex(State())
 
+    /// The partitions assigned now.
+    var partitions: [Key] { state.withLock { Array($0.generations.keys) } }
+
     /// The generation in which `topic`/`partition` was assigned, or 0 when it is not assigned (0 never matches).
     func generation(topic: String, partition: Int32) -> UInt64 {
         state.withLock { $0.generations[Key(topic: topic, partition: partition)] ?? 0 }

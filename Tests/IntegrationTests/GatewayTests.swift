@@ -27,7 +27,7 @@ import Testing
             try ServiceProcess("api-gateway", port: gatewayPort, environment: [
                 "CHAT_UPSTREAM_AUTH": base, "CHAT_UPSTREAM_USER": "http://127.0.0.1:1,\(base)", "CHAT_UPSTREAM_CHAT": base,
                 "CHAT_UPSTREAM_NOTIFICATION": "http://127.0.0.1:1",
-                "CHAT_RATE_LIMIT_PER_USER": "5", "CHAT_MAX_BODY_BYTES": "65536", "CHAT_UPSTREAM_TIMEOUT_MS": "500",
+                "CHAT_RATE_LIMIT_PER_USER": "5", "CHAT_MAX_BODY_BYTES": "65536", "CHAT_UPSTREAM_TIMEOUT_MS": "3000",
                 "CHAT_CORS_ORIGINS": "https://app.example",
             ])
         }

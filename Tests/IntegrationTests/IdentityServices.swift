@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import IdentityData
 import NIOCore
 import NIOHTTP1
 import Postgres

@@ -1,9 +1,8 @@
+import ChatEvents
 import Foundation
 import Postgres
 import S3
 import ServiceKit
-
-import Kafka
 
 /// The contract's `attachment` object (the same shape travels in `message.created`).
 typealias AttachmentView = MessageAttachment

@@ -1,6 +1,6 @@
+import ChatEvents
 import Foundation
 import Hummingbird
-import Kafka
 import ServiceKit
 
 /// `/v1/conversations` (contract: Conversations).

@@ -1,3 +1,4 @@
+import ChatEvents
 import Foundation
 import Kafka
 import Logging
@@ -256,7 +257,7 @@ final class MessageWriter: Service, Sendable {
                 attachments: view.attachments,
                 replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds.compactMap(UUID.init(uuidString:)),
                 mentionedUserIds: message.mentionedUserIds.compactMap(UUID.init(uuidString:)))).record()
-            record.headers += FanoutDelivery(
+            record.headers += try FanoutDelivery(
                 message: view, recipientIds: message.recipientIds, watermark: watermarks[view.conversationId] ?? 0).headers
             return record
         }

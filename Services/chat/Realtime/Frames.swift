@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 
 /// The first field of every client frame, to pick the decoder.
 struct ClientFrameType: Decodable {
@@ -90,7 +91,7 @@ enum ServerFrame {
     struct Presence: Encodable {
         let type = "presence"
         let userId: String
-        let status: String
+        let status: PresenceStatus
     }
 
     struct Conversation: Encodable {
@@ -152,8 +153,8 @@ enum ServerFrame {
         return encoder
     }()
 
-    /// The frame's text.
-    static func text(_ frame: some Encodable) -> String {
-        (try? String(decoding: encoder.encode(frame), as: UTF8.self)) ?? #"{"type":"error","code":"internal","message":"unencodable frame"}"#
+    /// The frame's text; throws when it cannot be encoded (a programming error, never a silent empty frame).
+    static func text(_ frame: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(frame), as: UTF8.self)
     }
 }

@@ -23,9 +23,6 @@ public struct ConfigKey: Sendable, Hashable {
     public static let postgresURL = ConfigKey(
         "CHAT_POSTGRES_URL", "postgresql://chat:chat@127.0.0.1:55432/<service database>",
         "libpq connection URI of this service's database (`sslmode=verify-full&sslrootcert=...` on RDS).")
-    public static let identityPostgresURL = ConfigKey(
-        "CHAT_IDENTITY_POSTGRES_URL", "postgresql://chat:chat@127.0.0.1:55432/identity",
-        "chat: libpq URI of the identity database, read only (blocks, contacts, usernames for mentions); a role with SELECT on users, contacts and blocks is enough.")
     public static let postgresPoolSize = ConfigKey("CHAT_POSTGRES_POOL_SIZE", "10", "Maximum PostgreSQL connections per instance.")
     public static let postgresStatementTimeoutMilliseconds = ConfigKey(
         "CHAT_POSTGRES_STATEMENT_TIMEOUT_MS", "15000", "Longest a PostgreSQL statement may run before the server cancels it (0: no limit).")
@@ -51,8 +48,10 @@ public struct ConfigKey: Sendable, Hashable {
     public static let s3AccessKeyId = ConfigKey("CHAT_S3_ACCESS_KEY_ID", "test", "Access key id (the task role's credentials in production).")
     public static let s3SecretAccessKey = ConfigKey("CHAT_S3_SECRET_ACCESS_KEY", "test", "Secret access key.")
     public static let s3SessionToken = ConfigKey("CHAT_S3_SESSION_TOKEN", "", "Session token for temporary credentials.")
-    public static let upstreamAuth = ConfigKey("CHAT_UPSTREAM_AUTH", "http://127.0.0.1:8081", "api-gateway: auth instances, comma-separated base URLs.")
-    public static let upstreamUser = ConfigKey("CHAT_UPSTREAM_USER", "http://127.0.0.1:8082", "api-gateway: user instances.")
+    public static let upstreamAuth = ConfigKey(
+        "CHAT_UPSTREAM_AUTH", "http://127.0.0.1:8081", "api-gateway and chat: auth instances, comma-separated base URLs (chat loads the access-token keys there).")
+    public static let upstreamUser = ConfigKey(
+        "CHAT_UPSTREAM_USER", "http://127.0.0.1:8082", "api-gateway and chat: user instances (chat asks their internal API about users).")
     public static let upstreamChat = ConfigKey("CHAT_UPSTREAM_CHAT", "http://127.0.0.1:8083", "api-gateway: chat instances.")
     public static let upstreamNotification = ConfigKey(
         "CHAT_UPSTREAM_NOTIFICATION", "http://127.0.0.1:8084", "api-gateway: notification instances.")
@@ -102,7 +101,7 @@ public struct ConfigKey: Sendable, Hashable {
     /// Every variable of the product, in the order the README lists them.
     public static let all: [ConfigKey] = [
         httpHost, httpPort, logLevel, readyTimeoutMilliseconds,
-        postgresURL, identityPostgresURL, postgresPoolSize, postgresStatementTimeoutMilliseconds, migrateOnStart, mongoURI,
+        postgresURL, postgresPoolSize, postgresStatementTimeoutMilliseconds, migrateOnStart, mongoURI,
         kafkaBrokers, kafkaSecurityProtocol, kafkaSASLMechanism, kafkaSASLUsername, kafkaSASLPassword,
         redisNodes, redisUsername, redisPassword,
         s3Endpoint, s3Region, s3Bucket, s3PathStyle, s3AccessKeyId, s3SecretAccessKey, s3SessionToken,

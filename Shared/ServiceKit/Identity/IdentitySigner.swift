@@ -11,7 +11,7 @@ import Logging
 /// service directly cannot claim to be anyone.
 public struct IdentitySigner: Sendable {
     public static let headerName = HTTPField.Name("X-Chat-Identity")!
-    private let key: SymmetricKey
+    let key: SymmetricKey
 
     /// A signer for `secret`, which must be at least 32 bytes.
     public init(secret: String) throws {

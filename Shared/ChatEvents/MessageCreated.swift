@@ -1,7 +1,7 @@
 import Foundation
 
 /// `message.created` v1 on `chat.messages`: a message was stored in a conversation.
-public struct MessageCreated: ChatEventPayload {
+public struct MessageCreated: ConversationEventPayload {
     public static let eventType = "message.created"
     public static let version = 1
     public static let topic = KafkaTopic.messages

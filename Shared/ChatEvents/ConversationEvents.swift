@@ -1,7 +1,7 @@
 import Foundation
 
 /// `conversation.created` v1 on `chat.events`: a conversation exists with its first members.
-public struct ConversationCreated: ChatEventPayload {
+public struct ConversationCreated: ConversationEventPayload {
     public static let eventType = "conversation.created"
     public static let version = 1
     public static let topic = KafkaTopic.events
@@ -22,7 +22,7 @@ public struct ConversationCreated: ChatEventPayload {
 }
 
 /// `conversation.renamed` v1 on `chat.events`: a conversation's title changed.
-public struct ConversationRenamed: ChatEventPayload {
+public struct ConversationRenamed: ConversationEventPayload {
     public static let eventType = "conversation.renamed"
     public static let version = 1
     public static let topic = KafkaTopic.events
@@ -39,7 +39,7 @@ public struct ConversationRenamed: ChatEventPayload {
 }
 
 /// `member.added` v1 on `chat.events`: a user joined a conversation.
-public struct MemberAdded: ChatEventPayload {
+public struct MemberAdded: ConversationEventPayload {
     public static let eventType = "member.added"
     public static let version = 1
     public static let topic = KafkaTopic.events
@@ -56,7 +56,7 @@ public struct MemberAdded: ChatEventPayload {
 }
 
 /// `member.removed` v1 on `chat.events`: a user left or was removed from a conversation.
-public struct MemberRemoved: ChatEventPayload {
+public struct MemberRemoved: ConversationEventPayload {
     public static let eventType = "member.removed"
     public static let version = 1
     public static let topic = KafkaTopic.events

@@ -1,4 +1,6 @@
 import Foundation
+import Kafka
+import ServiceKit
 
 /// What every event on the bus looks like: JSON `{"type", "version", "id", "occurredAt", "payload"}`.
 ///
@@ -62,10 +64,11 @@ enum EventCoding {
 public let eventTypeHeader = "event-type"
 
 extension EventEnvelope {
-    /// The record of this event: on its payload's topic, keyed by conversation, with an ``eventTypeHeader``.
+    /// The record of this event: on its payload's topic, keyed by ``ChatEventPayload/recordKey``, with an
+    /// ``eventTypeHeader``.
     public func record() throws -> KafkaOutgoingRecord {
         KafkaOutgoingRecord(
-            topic: Payload.topic.name, key: Array(payload.conversationId.uuidString.lowercased().utf8),
+            topic: Payload.topic.name, key: Array(payload.recordKey.uuidString.lowercased().utf8),
             value: try encoded(), headers: [(name: eventTypeHeader, value: Array(Payload.eventType.utf8))])
     }
 }

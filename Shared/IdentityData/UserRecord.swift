@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
-import Kafka
 import Postgres
+import ServiceKit
 
 /// A user as the contract shows it: `{id, username, displayName, bio, avatarUrl, createdAt}`, with `null` for an
 /// unset bio or avatar. auth answers it from register, login and refresh; user from the `/v1/users` routes.

@@ -2,16 +2,16 @@ import AsyncHTTPClient
 import Foundation
 import JWTKit
 import Logging
-import ServiceKit
 
 /// Verifies access tokens with the public keys auth publishes at `/v1/auth/jwks`, and checks the denylist.
 ///
 /// Keys are fetched on first use and again when a token names a `kid` not seen yet (a rotation), at most once per
 /// ``refreshInterval``. Only a token whose `kid` is among the published keys is checked at all, so no token falls
 /// back to some default key, and `alg: none` or a foreign algorithm never verifies.
-actor AccessTokenVerifier {
+public actor AccessTokenVerifier {
     static let refreshInterval: Duration = .seconds(1)
-    private let auth: UpstreamPool
+    /// auth's instances (base URLs) to ask for the keys, in the order to try them.
+    private let authInstances: @Sendable () -> [String]
     private let client: HTTPClient
     private let denylist: TokenDenylist
     private let logger: Logger
@@ -20,15 +20,15 @@ actor AccessTokenVerifier {
     private var lastRefresh: ContinuousClock.Instant?
     private var refreshing: Task<Void, Never>?
 
-    init(auth: UpstreamPool, client: HTTPClient, denylist: TokenDenylist, logger: Logger) {
-        self.auth = auth
+    public init(authInstances: @escaping @Sendable () -> [String], client: HTTPClient, denylist: TokenDenylist, logger: Logger) {
+        self.authInstances = authInstances
         self.client = client
         self.denylist = denylist
         self.logger = logger
     }
 
     /// The identity a valid, unrevoked `token` proves; 401 otherwise.
-    func verify(_ token: String) async throws -> VerifiedIdentity {
+    public func verify(_ token: String) async throws -> VerifiedIdentity {
         guard let keyId = Self.keyId(of: token) else { throw APIError.unauthorized() }
         if !knownKeyIds.contains(keyId) { await refreshIfDue() }
         guard knownKeyIds.contains(keyId) else { throw APIError.unauthorized() }
@@ -68,7 +68,7 @@ actor AccessTokenVerifier {
     }
 
     private func reload() async {
-        for instance in auth.candidates() {
+        for instance in authInstances() {
             do {
                 let response = try await client.execute(HTTPClientRequest(url: instance + "/v1/auth/jwks"), timeout: .seconds(2))
                 guard response.status == .ok else { continue }

@@ -12,6 +12,15 @@ public protocol ChatEventPayload: Codable, Sendable, Equatable {
     static var version: Int { get }
     /// The topic events of this type go to.
     static var topic: KafkaTopic { get }
-    /// The record key: the conversation, so one conversation's events stay in order on one partition.
+    /// The record key: events with the same key stay in order on one partition.
+    var recordKey: UUID { get }
+}
+
+/// A payload about one conversation, keyed by it: one conversation's events stay in order on one partition.
+public protocol ConversationEventPayload: ChatEventPayload {
     var conversationId: UUID { get }
+}
+
+extension ConversationEventPayload {
+    public var recordKey: UUID { conversationId }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// `notification.created` v1 on `chat.events`: the notification service stored a notification for a user; chat
 /// instances holding that user's WebSockets send it as a `notification` frame.
-public struct NotificationCreated: ChatEventPayload {
+public struct NotificationCreated: ConversationEventPayload {
     public static let eventType = "notification.created"
     public static let version = 1
     public static let topic = KafkaTopic.events
