@@ -151,7 +151,7 @@ export class Chat extends EventTarget {
     const conversation = this.store.conversations.get(conversationId);
     if (!conversation || document.visibilityState !== "visible") return;
     const seq = conversation.lastSeq;
-    if (seq <= (conversation.readSeq ?? 0)) return;
+    if (seq <= (conversation.markerSeq ?? 0)) return;
     if (!this.realtime.read(conversationId, seq)) this.api.markRead(conversationId, seq).catch(() => {});
     this.store.setRead(conversationId, this.store.me.id, seq);
   }

@@ -73,12 +73,11 @@ session.addEventListener("ended", (event) => showLogin(event.detail.reason));
 realtime.addEventListener("problem", (event) => toast(event.detail.text, { kind: "error" }));
 chat.addEventListener("problem", (event) => toast(event.detail.error?.userMessage || String(event.detail.error), { kind: "error" }));
 realtime.addEventListener("notification", (event) => {
+  // Mentions and additions; an ordinary message already shows in the list as unread.
   const notification = event.detail;
   const who = store.displayName(notification.actorId);
-  const text = notification.type === "mention" ? `${who} mentioned you: ${notification.preview}`
-    : notification.type === "added_to_conversation" ? `${who} added you to a conversation`
-    : `${who}: ${notification.preview}`;
-  toast(text, { kind: "info" });
+  if (notification.type === "mention") toast(`${who} mentioned you: ${notification.preview}`);
+  if (notification.type === "added_to_conversation") toast(`${who} added you to a conversation`);
 });
 
 window.addEventListener("unhandledrejection", (event) => {

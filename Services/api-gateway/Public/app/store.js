@@ -73,7 +73,10 @@ export class Store extends EventTarget {
     if (known?.lastMessage && (!conversation.lastMessage || known.lastMessage.seq > conversation.lastMessage.seq)) {
       merged.lastMessage = known.lastMessage;
     }
+    // readSeq: up to where the caller has read, own messages included (unread = lastSeq − readSeq). markerSeq: the
+    // read marker as the server has it, which only a `read` moves (own messages do not).
     if (merged.readSeq === undefined) merged.readSeq = merged.lastSeq - (conversation.unreadCount ?? 0);
+    if (merged.markerSeq === undefined) merged.markerSeq = merged.readSeq;
     this.conversations.set(conversation.id, merged);
     if (this.me && !merged.members?.some((member) => member.userId === this.me.id)) {
       this.removeConversation(conversation.id);
@@ -292,6 +295,7 @@ export class Store extends EventTarget {
     if (userId === this.me?.id) {
       if (conversation) {
         conversation.readSeq = Math.max(conversation.readSeq ?? 0, seq);
+        conversation.markerSeq = Math.max(conversation.markerSeq ?? 0, seq);
         conversation.unreadCount = this.unreadOf(conversation);
         this.emit("conversation", { id: conversationId });
       }

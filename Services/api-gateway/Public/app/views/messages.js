@@ -298,6 +298,7 @@ export class MessagePane {
   actions(message, mine, canDelete) {
     const bar = h("div", { class: "actions", role: "toolbar", "aria-label": "Message actions" });
     if (this.confirmingDelete === message.seq) {
+      bar.classList.add("confirming");
       bar.append(
         h("span", {}, "Delete this message? "),
         h("button", { type: "button", class: "danger small", dataset: { testid: "confirm-delete" }, onclick: () => this.remove(message) }, "Delete"),
