@@ -99,7 +99,7 @@ def run_schemathesis(name: str, token: str, config_file: Path | None, selection:
         sys.executable, "-m", "schemathesis.cli", *(["--config-file", str(config_file)] if config_file else []), "run", str(SPEC),
         "--url", stack.GATEWAY, "--header", f"Authorization: Bearer {token}", "--checks", CHECKS,
         "--max-examples", MAX_EXAMPLES, "--max-time", max_time, "--seed", "1", "--no-color",
-        "--workers", "1", "--report", "json", "--report-dir", str(report_dir),
+        "--workers", "1", "--generation-database", "none", "--report", "json", "--report-dir", str(report_dir),
         "--output-truncate", "false", *selection,
     ]
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=int(max_time) * 2 + 120)
