@@ -83,7 +83,10 @@ def main() -> int:
         if running:
             import api_fuzz
             import browser_test
+            import routes_test
 
+            python_check("OpenAPI document and routes match (no undocumented prefix, no 404 route)",
+                         lambda: routes_test.check(stack.register("routes")["accessToken"]))
             python_check("(b) schemathesis: 0 server errors, 0 schema violations", api_fuzz.main)
             python_check("(c) browser test: two people chat in headless Chromium", browser_test.run, harness)
             chatctl = Path(bin_dir) / "chatctl"
