@@ -122,12 +122,14 @@ let package = Package(
         // MARK: Services
         .executableTarget(name: "APIGateway", dependencies: [
             "ServiceKit", "WebSocketUpgrade", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-        ], path: "Services/api-gateway"),
+        ], path: "Services/api-gateway", exclude: ["Public"]),
         .executableTarget(name: "AuthService", dependencies: [
             "ServiceKit", "ServiceDatabase", "IdentityData", "Postgres", "RedisCluster",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -80,6 +80,12 @@ public struct ConfigKey: Sendable, Hashable {
         "CHAT_UPSTREAM_TIMEOUT_MS", "30000", "api-gateway: time an upstream may take to answer; then 504.")
     public static let corsOrigins = ConfigKey(
         "CHAT_CORS_ORIGINS", "", "api-gateway: origins allowed by CORS, comma-separated, `*` for any; empty: no CORS headers.")
+    public static let adminHost = ConfigKey(
+        "CHAT_ADMIN_HOST", "127.0.0.1", "api-gateway: address of the internal listener serving /metrics and /ready with details (0.0.0.0 in containers; never public).")
+    public static let adminPort = ConfigKey(
+        "CHAT_ADMIN_PORT", "9090", "api-gateway: port of that internal listener; the public listener keeps /health and a /ready without details.")
+    public static let webRoot = ConfigKey(
+        "CHAT_WEB_ROOT", "Services/api-gateway/Public", "api-gateway: folder of the web client, served at / (its openapi.json also at /v1/openapi.json).")
     public static let trustedProxyHops = ConfigKey(
         "CHAT_TRUSTED_PROXY_HOPS", "0", "api-gateway: load balancers in front that append to X-Forwarded-For (1 behind an ALB); 0 uses the socket address.")
 
@@ -109,6 +115,7 @@ public struct ConfigKey: Sendable, Hashable {
         internalSecret, stateDirectory, jwtSigningKey, jwtSigningKeyFile, jwtRetiredPublicKeys, accessTokenTTLSeconds,
         refreshTokenTTLDays, bcryptCost, loginFailureLimit,
         rateLimitPerUser, rateLimitPerAddress, maxBodyBytes, upstreamTimeoutMilliseconds, corsOrigins, trustedProxyHops,
+        adminHost, adminPort, webRoot,
         notificationConsumerGroup, notificationOffsetReset, pushMaxAttempts, pushRetryBaseMilliseconds,
         pushTimeoutMilliseconds, pushConcurrency, pushAllowPrivateTargets,
     ]

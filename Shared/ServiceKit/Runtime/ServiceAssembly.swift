@@ -17,6 +17,9 @@ public final class ServiceAssembly {
     public let router: Router<ServiceRequestContext>
     /// How the HTTP server speaks: HTTP/1.1 unless the service needs more (WebSocket upgrades).
     public var httpServer: HTTPServerBuilder = .http1()
+    /// Where a service with a public listener serves `/metrics` and the details of `/ready` instead (the public
+    /// listener then answers `/ready` with its status only); nil: all on the main listener.
+    public var adminListener: (host: String, port: Int)?
     private(set) var services: [any Service] = []
     private(set) var readinessChecks: [ReadinessCheck] = []
 

@@ -25,19 +25,29 @@ public enum ServiceRuntime {
         assembly.router.middlewares.add(MetricsMiddleware())
         try await assemble(assembly)
         let checks = assembly.readinessChecks
-        OperationalRoutes.add(to: assembly.router, checks: { checks }, readyTimeout: settings.readyTimeout, registry: registry)
+        var listeners: [any Service] = []
+        if let admin = assembly.adminListener {
+            OperationalRoutes.add(to: assembly.router, checks: { checks }, readyTimeout: settings.readyTimeout, registry: nil, detailed: false)
+            let router = Router(context: ServiceRequestContext.self)
+            router.middlewares.add(RequestIdMiddleware())
+            OperationalRoutes.add(to: router, checks: { checks }, readyTimeout: settings.readyTimeout, registry: registry)
+            listeners.append(Application(
+                router: router, configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: service.rawValue),
+                logger: logger))
+        } else {
+            OperationalRoutes.add(to: assembly.router, checks: { checks }, readyTimeout: settings.readyTimeout, registry: registry)
+        }
         Gauge(label: "chat_service_info", dimensions: [("service", service.rawValue), ("version", ProductVersion.current)])
             .record(1)
 
-        let application = Application(
+        listeners.append(Application(
             router: assembly.router,
             server: assembly.httpServer,
             configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort), serverName: service.rawValue),
-            logger: logger)
-        // The HTTP server is listed last so that it stops first: in-flight requests finish while clients still work.
+            logger: logger))
+        // The HTTP listeners are listed last so that they stop first: in-flight requests finish while clients still work.
         let group = ServiceGroup(configuration: .init(
-            services: assembly.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
-                + [.init(service: application)],
+            services: (assembly.services + listeners).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("starting", metadata: ["port": "\(settings.httpPort)", "version": "\(ProductVersion.current)"])
