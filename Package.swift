@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "user", targets: ["UserService"]),
         .executable(name: "chat", targets: ["ChatService"]),
         .executable(name: "notification", targets: ["NotificationService"]),
+        .executable(name: "chatctl", targets: ["ChatCtl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -166,6 +167,17 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Services/notification"),
+
+        // The command-line client and post-deploy smoke test; a client of the public API only.
+        .executableTarget(name: "ChatCtl", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ], path: "Services/chatctl"),
 
         // MARK: Benchmark programs (print figures; never run as tests)
         .executableTarget(name: "StoreBenchmark", dependencies: [
