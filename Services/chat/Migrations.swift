@@ -44,5 +44,9 @@ extension ChatCommand {
             );
             CREATE INDEX attachments_by_conversation ON attachments (conversation_id);
             """),
+        PostgresMigration(version: 3, name: "both members of a direct conversation are members", sql: """
+            UPDATE members m SET role = 'member'
+            FROM conversations c WHERE c.id = m.conversation_id AND c.type = 'direct' AND m.role <> 'member';
+            """),
     ]
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import ServiceKit
 
 /// Checks the URL of a push target before it is stored, so pushes cannot be aimed at the service's own network.
@@ -43,29 +44,24 @@ enum PushTargetURL {
         return normalised
     }
 
-    /// The addresses `host` resolves to (empty when it does not), looked up on a thread of its own: getaddrinfo
-    /// blocks, and must not run on an event loop or the cooperative pool.
-    private static func resolve(_ host: String) async -> [IPAddress] {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var hints = addrinfo()
-                hints.ai_family = AF_UNSPEC
-                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-                var list: UnsafeMutablePointer<addrinfo>?
-                guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else {
-                    continuation.resume(returning: [])
-                    return
-                }
-                defer { freeaddrinfo(list) }
-                var addresses: [IPAddress] = []
-                var entry: UnsafeMutablePointer<addrinfo>? = first
-                while let current = entry {
-                    if let address = IPAddress(current.pointee.ai_addr) { addresses.append(address) }
-                    entry = current.pointee.ai_next
-                }
-                continuation.resume(returning: addresses)
+    /// The addresses `host` resolves to (empty when it does not or the lookup could not run), looked up on the shared
+    /// blocking pool: getaddrinfo blocks, and must not run on an event loop or the cooperative pool.
+    static func resolve(_ host: String) async -> [IPAddress] {
+        (try? await NIOThreadPool.singleton.runIfActive {
+            var hints = addrinfo()
+            hints.ai_family = AF_UNSPEC
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var list: UnsafeMutablePointer<addrinfo>?
+            guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return [] }
+            defer { freeaddrinfo(list) }
+            var addresses: [IPAddress] = []
+            var entry: UnsafeMutablePointer<addrinfo>? = first
+            while let current = entry {
+                if let address = IPAddress(current.pointee.ai_addr) { addresses.append(address) }
+                entry = current.pointee.ai_next
             }
-        }
+            return addresses
+        }) ?? []
     }
 }
 

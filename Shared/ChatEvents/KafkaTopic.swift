@@ -5,9 +5,11 @@ public struct KafkaTopic: Sendable, Hashable {
     public let name: String
     public let partitions: Int
 
-    /// New messages, edits, deletes and reactions (one record per change), keyed by conversation id.
+    /// New messages (`message.created`), keyed by conversation id.
     public static let messages = KafkaTopic(name: "chat.messages", partitions: 12)
-    /// Conversation and membership events (created, renamed, member added/removed), keyed by conversation id.
+    /// Conversation and membership events (created, renamed, member added/removed), the realtime signals of chat
+    /// instances (edits, deletes, reactions, typing, read markers, presence: `chat.signal`) and
+    /// `notification.created`; keyed by conversation id (a presence signal by its user).
     public static let events = KafkaTopic(name: "chat.events", partitions: 6)
     /// Pushes that failed after every retry, keyed by user id.
     public static let notificationDeadLetter = KafkaTopic(name: "notification.dead-letter", partitions: 3)

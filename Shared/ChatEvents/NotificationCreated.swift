@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 
 /// `notification.created` v1 on `chat.events`: the notification service stored a notification for a user; chat
 /// instances holding that user's WebSockets send it as a `notification` frame.
@@ -30,5 +31,13 @@ public struct NotificationCreated: ConversationEventPayload {
         self.actorId = actorId
         self.preview = preview
         self.createdAt = createdAt
+    }
+
+    /// The notification as the contract shows it, unread.
+    public var notification: UserNotification {
+        UserNotification(
+            id: notificationId, type: UserNotification.Kind(rawValue: kind) ?? .message,
+            conversationId: conversationId.uuidString.lowercased(), seq: seq, actorId: actorId.uuidString.lowercased(),
+            preview: preview, createdAt: RFC3339.string(from: createdAt), read: false)
     }
 }

@@ -68,13 +68,12 @@ extension UserRecord {
     public static let displayNameLimit = 64
 
     /// `name` trimmed of surrounding white space, or 400 `invalid_request` unless it is 1–64 characters without
-    /// control characters.
+    /// control, bidirectional-override or zero-width characters (``TextRules/hasHiddenCharacters(_:)``).
     public static func validatedDisplayName(_ name: String) throws -> String {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...displayNameLimit).contains(trimmed.count),
-              !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-        else {
-            throw APIError.invalidRequest("displayName must be 1–\(displayNameLimit) characters without control characters")
+        guard (1...displayNameLimit).contains(trimmed.count), !TextRules.hasHiddenCharacters(trimmed) else {
+            throw APIError.invalidRequest(
+                "displayName must be 1–\(displayNameLimit) characters without control, bidirectional-override or zero-width characters")
         }
         return trimmed
     }

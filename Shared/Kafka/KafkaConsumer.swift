@@ -86,18 +86,18 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
 
     /// Runs the ``ServiceLifecycle/Service``: polls until graceful shutdown, then closes the consumer.
     public func run() async throws {
-        let done = AtomicFlag(false)
+        let closed = ThreadHandoff<Void>()
         let thread = Thread { [self] in
             pollLoop()
             rd_kafka_consumer_close(handle.pointer)
             continuation.finish()
-            done.set(true)
+            closed.give(())
         }
         thread.name = "kafka-consumer-poll"
         thread.start()
         try? await gracefulShutdown()
         polling.set(false)
-        while !done.isSet { try? await Task.sleep(for: .milliseconds(20)) }
+        await closed.value()
     }
 
     private func pollLoop() {

@@ -98,15 +98,14 @@ class Harness:
             "CHAT_NOTIFICATION_CONSUMER_GROUP": "notification-product",
             "CHAT_NOTIFICATION_OFFSET_RESET": "latest",
             "MONGOC_DISABLE_SHM": "1",
+            # Where the services reach each other (the gateway all four; chat also auth and user).
+            "CHAT_UPSTREAM_AUTH": f"http://127.0.0.1:{PORTS['auth']}",
+            "CHAT_UPSTREAM_USER": f"http://127.0.0.1:{PORTS['user']}",
+            "CHAT_UPSTREAM_CHAT": f"http://127.0.0.1:{PORTS['chat']}",
+            "CHAT_UPSTREAM_NOTIFICATION": f"http://127.0.0.1:{PORTS['notification']}",
         })
         if service == "api-gateway":
-            env.update({
-                "CHAT_ADMIN_PORT": str(ADMIN_PORT),
-                "CHAT_UPSTREAM_AUTH": f"http://127.0.0.1:{PORTS['auth']}",
-                "CHAT_UPSTREAM_USER": f"http://127.0.0.1:{PORTS['user']}",
-                "CHAT_UPSTREAM_CHAT": f"http://127.0.0.1:{PORTS['chat']}",
-                "CHAT_UPSTREAM_NOTIFICATION": f"http://127.0.0.1:{PORTS['notification']}",
-            })
+            env["CHAT_ADMIN_PORT"] = str(ADMIN_PORT)
         return env
 
     # -- processes --------------------------------------------------------------------------------------------------

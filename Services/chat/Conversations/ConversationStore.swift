@@ -9,7 +9,7 @@ struct ConversationStore: Sendable {
     /// A membership row.
     struct Member: Sendable, Equatable {
         let userId: String
-        let role: String
+        let role: MemberRole
         let joinedAt: Date
         let readSeq: Int64
     }
@@ -17,7 +17,7 @@ struct ConversationStore: Sendable {
     /// A conversation row with its members.
     struct Conversation: Sendable {
         let id: String
-        let type: String
+        let type: ConversationType
         let title: String?
         let createdAt: Date
         let updatedAt: Date
@@ -53,7 +53,7 @@ struct ConversationStore: Sendable {
                 """, [id, key, caller])
             guard !inserted.isEmpty else { return false }
             try tx.query("""
-                INSERT INTO members (conversation_id, user_id, role) VALUES ($1, $2, 'owner'), ($1, $3, 'member')
+                INSERT INTO members (conversation_id, user_id, role) VALUES ($1, $2, 'member'), ($1, $3, 'member')
                 """, [id, caller, other])
             return true
         }
@@ -194,25 +194,35 @@ struct ConversationStore: Sendable {
         var order: [String] = []
         var byId: [String: (first: PostgresRow, members: [Member])] = [:]
         for row in rows {
-            guard let id = row["id"] else { continue }
+            let id: String = try row.decode("id")
             let member = Member(
-                userId: row["user_id"] ?? "", role: row["role"] ?? "member",
+                userId: try row.decode("user_id"), role: try decodeEnum(row, "role"),
                 joinedAt: try row.decode("joined_at", as: Date.self), readSeq: try row.decode("read_seq", as: Int64.self))
             if byId[id] == nil {
                 order.append(id)
-                byId[id] = (row, [])
+                byId[id] = (row, [member])
+            } else {
+                byId[id]?.members.append(member)
             }
-            byId[id]!.members.append(member)
         }
-        return try order.map { id in
-            let (row, members) = byId[id]!
+        return try order.compactMap { id in
+            guard let (row, members) = byId[id] else { return nil }
             return Conversation(
-                id: id, type: row["type"] ?? "group", title: row["title"],
+                id: id, type: try decodeEnum(row, "type"), title: row["title"],
                 createdAt: try row.decode("created_at", as: Date.self), updatedAt: try row.decode("updated_at", as: Date.self),
                 activity: try row.decode("activity_us", as: Int64.self),
                 lastSeq: try row.decode("last_seq", as: Int64.self),
                 lastMessage: try row["last_message"].map { try JSONDecoder().decode(MessageView.self, from: Data($0.utf8)) },
                 members: members)
         }
+    }
+
+    /// The value of a text column that holds one of an enum's raw values (the table's CHECK constraint says which).
+    private static func decodeEnum<Value: RawRepresentable>(_ row: PostgresRow, _ column: String) throws -> Value where Value.RawValue == String {
+        let text: String = try row.decode(column)
+        guard let value = Value(rawValue: text) else {
+            throw PostgresError(kind: .decoding, message: "\(column) holds \(text), not a \(Value.self)")
+        }
+        return value
     }
 }

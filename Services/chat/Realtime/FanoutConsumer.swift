@@ -89,13 +89,9 @@ final class FanoutConsumer: Service, Sendable {
                     try FanoutDelivery(message: view, recipientIds: message.recipientIds.map { $0.uuidString.lowercased() }, watermark: nil),
                     conversationId: conversationId)
             case .notificationCreated(let event):
-                let notification = event.payload
-                let view = ServerFrame.NotificationView(
-                    id: notification.notificationId, type: notification.kind,
-                    conversationId: notification.conversationId.uuidString.lowercased(), seq: notification.seq,
-                    actorId: notification.actorId.uuidString.lowercased(), preview: notification.preview,
-                    createdAt: RFC3339.string(from: notification.createdAt), read: false)
-                registry.deliver(try ServerFrame.text(ServerFrame.Notification(notification: view)), to: [notification.userId.uuidString.lowercased()])
+                registry.deliver(
+                    try ServerFrame.text(ServerFrame.Notification(notification: event.payload.notification)),
+                    to: [event.payload.userId.uuidString.lowercased()])
             default:
                 return  // conversation changes reach clients as signals; other events are not for clients
             }

@@ -1,3 +1,4 @@
+import ChatEvents
 import Foundation
 import ServiceKit
 
@@ -101,18 +102,7 @@ enum ServerFrame {
 
     struct Notification: Encodable {
         let type = "notification"
-        let notification: NotificationView
-    }
-
-    struct NotificationView: Encodable {
-        let id: String
-        let type: String
-        let conversationId: String
-        let seq: Int64?
-        let actorId: String
-        let preview: String
-        let createdAt: String
-        let read: Bool
+        let notification: UserNotification
     }
 
     struct Pong: Encodable {

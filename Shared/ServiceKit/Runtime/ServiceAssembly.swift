@@ -89,7 +89,7 @@ public struct HTTPClientService: Service {
 }
 
 extension Logger {
-    /// A copy of this logger with another label, keeping its level and metadata.
+    /// A logger with another label and this one's level (metadata set on this logger is not carried over).
     func withLabel(_ label: String) -> Logger {
         var copy = Logger(label: label)
         copy.logLevel = logLevel
