@@ -197,6 +197,14 @@ let package = Package(
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Tests/Benchmarks/GatewayBenchmark"),
+        .executableTarget(name: "NotificationBenchmark", dependencies: [
+            "ServiceKit", "ChatEvents", "Kafka",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Tests/Benchmarks/NotificationBenchmark"),
         .executableTarget(name: "ChatLoad", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -209,10 +217,17 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: [
             "ServiceKit", "ServiceDatabase", "ChatEvents", "DocumentStore", "S3", "RedisCluster", "Kafka",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], path: "Tests/SharedTests"),
+        // Unit tests of each executable's own logic, without servers.
         .testTarget(name: "ChatServiceTests", dependencies: ["ChatService"], path: "Tests/ChatServiceTests"),
+        .testTarget(name: "AuthUnitTests", dependencies: ["AuthService"], path: "Tests/AuthUnitTests"),
+        .testTarget(name: "GatewayUnitTests", dependencies: [
+            "APIGateway", "ServiceKit", .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Tests/GatewayUnitTests"),
+        .testTarget(name: "NotificationUnitTests", dependencies: ["NotificationService", "Kafka"], path: "Tests/NotificationUnitTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "ServiceKit", "ChatEvents", "IdentityData", "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -25,7 +25,10 @@ struct AuthCommand: DatabaseServiceCommand {
         AuthRoutes(
             accounts: AccountStore(postgres: postgres, refreshTokens: refreshTokens),
             refreshTokens: refreshTokens, hasher: hasher, issuer: issuer,
-            throttle: LoginThrottle(redis: redis, limit: try reader.integer(.loginFailureLimit, range: 1...10_000)),
+            throttle: LoginThrottle(redis: redis, policy: LoginPolicy(pairLimit: try reader.integer(.loginFailureLimit, range: 1...10_000))),
+            registrations: RegistrationLimit(
+                limiter: RateLimiter(redis: redis, prefix: "ratelimit:register"),
+                perHour: try reader.integer(.registerLimitPerAddress, range: 1...1_000_000)),
             denylist: TokenDenylist(redis: redis),
             identitySigner: try IdentitySigner.configured(assembly.settings, logger: assembly.logger)
         ).add(to: assembly.router)

@@ -89,6 +89,7 @@ class Harness:
             "CHAT_HTTP_PORT": str(PORTS[service]),
             "CHAT_PUSH_ALLOW_PRIVATE_TARGETS": "true",
             "CHAT_BCRYPT_COST": "4",
+            "CHAT_REGISTER_LIMIT_PER_ADDRESS": "1000000",
             # Generous: schemathesis and two browsers share one address and a few users.
             "CHAT_RATE_LIMIT_PER_USER": "100000",
             "CHAT_RATE_LIMIT_PER_ADDRESS": "100000",

@@ -70,7 +70,10 @@ public struct ConfigKey: Sendable, Hashable {
     public static let refreshTokenTTLDays = ConfigKey("CHAT_REFRESH_TOKEN_TTL_DAYS", "30", "auth: lifetime of a refresh token family.")
     public static let bcryptCost = ConfigKey("CHAT_BCRYPT_COST", "12", "auth: bcrypt cost of password hashes (at least 12 in production).")
     public static let loginFailureLimit = ConfigKey(
-        "CHAT_LOGIN_FAILURE_LIMIT", "10", "auth: failed logins allowed per username and per address in 15 minutes before 429.")
+        "CHAT_LOGIN_FAILURE_LIMIT", "10",
+        "auth: failed logins per username and address in 15 minutes before 429 for that pair; an address gets 5× across usernames; past 2× per username across addresses attempts are slowed, never refused.")
+    public static let registerLimitPerAddress = ConfigKey(
+        "CHAT_REGISTER_LIMIT_PER_ADDRESS", "20", "auth: registrations per hour per client address (per /64 for IPv6).")
     public static let rateLimitPerUser = ConfigKey(
         "CHAT_RATE_LIMIT_PER_USER", "600", "api-gateway: requests per minute per user (token bucket, bursts up to this many).")
     public static let rateLimitPerAddress = ConfigKey(
@@ -113,7 +116,7 @@ public struct ConfigKey: Sendable, Hashable {
         s3Endpoint, s3Region, s3Bucket, s3PathStyle, s3AccessKeyId, s3SecretAccessKey, s3SessionToken,
         upstreamAuth, upstreamUser, upstreamChat, upstreamNotification,
         internalSecret, stateDirectory, jwtSigningKey, jwtSigningKeyFile, jwtRetiredPublicKeys, accessTokenTTLSeconds,
-        refreshTokenTTLDays, bcryptCost, loginFailureLimit,
+        refreshTokenTTLDays, bcryptCost, loginFailureLimit, registerLimitPerAddress,
         rateLimitPerUser, rateLimitPerAddress, maxBodyBytes, upstreamTimeoutMilliseconds, corsOrigins, trustedProxyHops,
         adminHost, adminPort, webRoot,
         notificationConsumerGroup, notificationOffsetReset, pushMaxAttempts, pushRetryBaseMilliseconds,
