@@ -41,7 +41,7 @@ locals {
     CHAT_S3_SESSION_TOKEN = ""
   }
 
-  # The variables only one service reads. The gateway reaches the other services through Cloud Map names, sits
+  # The variables only some services read. The gateway reaches the other services through Cloud Map names, sits
   # behind the ALB (one proxy hop appending to X-Forwarded-For) and answers CORS for the web client's origins.
   service_environment = {
     "api-gateway" = {
@@ -64,6 +64,12 @@ locals {
       # During a signing-key rotation: the previous public key, kid=base64 (infrastructure/README.md).
       CHAT_JWT_RETIRED_PUBLIC_KEYS = ""
     }
+    # chat asks user's internal API for identity data (blocks, @mentions, contacts) and checks sessions against auth's
+    # JWKS, at the same Cloud Map names as the gateway.
+    chat = {
+      CHAT_UPSTREAM_AUTH = "http://auth.${local.namespace}:${local.services["auth"].port}"
+      CHAT_UPSTREAM_USER = "http://user.${local.namespace}:${local.services["user"].port}"
+    }
     notification = {
       CHAT_NOTIFICATION_CONSUMER_GROUP = "notification"
       CHAT_NOTIFICATION_OFFSET_RESET   = "earliest"
@@ -78,7 +84,7 @@ locals {
 
   # Secret CHAT_ variables, injected by ECS from each service's own secrets (JSON keys of chat/<env>/<service>,
   # username/password of its AmazonMSK_ secret) and the shared chat/<env>/internal; auth's signing key is a key of
-  # its own secret, and so is chat's CHAT_IDENTITY_POSTGRES_URL. The same secret layout serves the CloudFormation stack (infrastructure/ecs-task-definitions.yaml)
+  # its own secret. The same secret layout serves the CloudFormation stack (infrastructure/ecs-task-definitions.yaml)
   # and the Kubernetes ExternalSecrets (infrastructure/k8s).
   service_secrets = { for svc in module.services.names : svc => merge(
     { for key in ["CHAT_POSTGRES_URL", "CHAT_MONGO_URI", "CHAT_REDIS_USERNAME", "CHAT_REDIS_PASSWORD", "CHAT_S3_ACCESS_KEY_ID", "CHAT_S3_SECRET_ACCESS_KEY"] :
@@ -89,8 +95,6 @@ locals {
       CHAT_INTERNAL_SECRET     = "${module.iam.internal_secret_arn}:CHAT_INTERNAL_SECRET::"
     },
     svc == "auth" ? { CHAT_JWT_SIGNING_KEY = "${module.iam.service_secret_arns[svc]}:CHAT_JWT_SIGNING_KEY::" } : {},
-    # chat reads identity's users, contacts and blocks as the read-only role chat_identity_reader (rds module).
-    svc == "chat" ? { CHAT_IDENTITY_POSTGRES_URL = "${module.iam.service_secret_arns[svc]}:CHAT_IDENTITY_POSTGRES_URL::" } : {},
   ) }
 
   private_cidrs = module.vpc.private_subnet_cidrs

@@ -38,11 +38,6 @@ output "postgres_bootstrap_sql" {
   value       = module.rds.bootstrap_sql
 }
 
-output "postgres_identity_reader_sql" {
-  description = "Run as the master user once auth or user has started (identity's tables exist): chat_identity_reader may SELECT identity's users, contacts and blocks. Idempotent."
-  value       = module.rds.identity_reader_sql
-}
-
 output "postgres_master_secret_arn" {
   description = "RDS-managed master password."
   value       = module.rds.master_user_secret_arn
@@ -74,7 +69,7 @@ output "static_assets_bucket" {
 }
 
 output "service_secret_arns" {
-  description = "Secrets to fill per service (JSON keys CHAT_POSTGRES_URL, CHAT_MONGO_URI, CHAT_REDIS_USERNAME, CHAT_REDIS_PASSWORD, CHAT_S3_ACCESS_KEY_ID, CHAT_S3_SECRET_ACCESS_KEY; auth's also CHAT_JWT_SIGNING_KEY; chat's also CHAT_IDENTITY_POSTGRES_URL)."
+  description = "Secrets to fill per service (JSON keys CHAT_POSTGRES_URL, CHAT_MONGO_URI, CHAT_REDIS_USERNAME, CHAT_REDIS_PASSWORD, CHAT_S3_ACCESS_KEY_ID, CHAT_S3_SECRET_ACCESS_KEY; auth's also CHAT_JWT_SIGNING_KEY)."
   value       = module.iam.service_secret_arns
 }
 

@@ -8,8 +8,8 @@
                   from its Dockerfile
     config-names  the CHAT_ variables that the Dockerfiles, the compose file, the ECS stack and
                   taskdef.json set are those of ConfigKey.swift; every service gets each one it
-                  reads and none that only another service reads (GATEWAY_ONLY, AUTH_ONLY,
-                  CHAT_ONLY, NOTIFICATION_ONLY) or
+                  reads and none that only other services read (READERS: GATEWAY_ONLY, AUTH_ONLY,
+                  CHAT_ONLY, NOTIFICATION_ONLY, SHARED_BY) or
                   that only the local stack uses (LOCAL_ONLY); local-use switches (LOCAL_USE_FALSE)
                   are "false" on ECS; ECS takes the secret ones from
                   Secrets Manager; docs/operations.md describes all of them
@@ -46,23 +46,42 @@ DOCKERFILES = sorted((ROOT / "docker" / "Dockerfiles").glob("*.Dockerfile"))
 OPERATIONS = ROOT / "docs" / "operations.md"
 SERVICES = ["api-gateway", "auth", "user", "chat", "notification"]
 
-# Variables only the api-gateway reads.
+# Variables only the api-gateway reads: its upstreams and edge settings, its web client, its admin listener.
 GATEWAY_ONLY = {
-    "CHAT_UPSTREAM_AUTH", "CHAT_UPSTREAM_USER", "CHAT_UPSTREAM_CHAT", "CHAT_UPSTREAM_NOTIFICATION",
+    "CHAT_UPSTREAM_CHAT", "CHAT_UPSTREAM_NOTIFICATION",
     "CHAT_RATE_LIMIT_PER_USER", "CHAT_RATE_LIMIT_PER_ADDRESS", "CHAT_MAX_BODY_BYTES", "CHAT_UPSTREAM_TIMEOUT_MS",
     "CHAT_CORS_ORIGINS", "CHAT_TRUSTED_PROXY_HOPS",
+    # The static web client it serves at / (the image's copy of Services/api-gateway/Public).
+    "CHAT_WEB_ROOT",
+    # /metrics and the detailed /ready on an internal listener (port 9090), off the public port.
+    "CHAT_ADMIN_HOST", "CHAT_ADMIN_PORT",
 }
 # Variables only auth reads.
 AUTH_ONLY = {
     "CHAT_JWT_SIGNING_KEY", "CHAT_JWT_SIGNING_KEY_FILE", "CHAT_JWT_RETIRED_PUBLIC_KEYS", "CHAT_ACCESS_TOKEN_TTL_SECONDS",
     "CHAT_REFRESH_TOKEN_TTL_DAYS", "CHAT_BCRYPT_COST", "CHAT_LOGIN_FAILURE_LIMIT",
 }
-# Variables only chat reads: identity's users, contacts and blocks, read-only (blocks, @mentions, presence).
-CHAT_ONLY = {"CHAT_IDENTITY_POSTGRES_URL"}
+# Variables only chat reads (none at the moment: chat asks user's internal API for identity data instead of reading
+# the identity database).
+CHAT_ONLY: set[str] = set()
 # Variables only notification reads (its Kafka consumer and push delivery).
 NOTIFICATION_ONLY = {
     "CHAT_NOTIFICATION_CONSUMER_GROUP", "CHAT_NOTIFICATION_OFFSET_RESET", "CHAT_PUSH_MAX_ATTEMPTS",
     "CHAT_PUSH_RETRY_BASE_MS", "CHAT_PUSH_TIMEOUT_MS", "CHAT_PUSH_CONCURRENCY", "CHAT_PUSH_ALLOW_PRIVATE_TARGETS",
+}
+# Variables that more than one but not every service reads, with their readers: chat calls user's internal API and
+# auth's JWKS at the same addresses as the gateway does.
+SHARED_BY = {
+    "CHAT_UPSTREAM_AUTH": {"api-gateway", "chat"},
+    "CHAT_UPSTREAM_USER": {"api-gateway", "chat"},
+}
+# Every variable that not all services read, with the services that do.
+READERS: dict[str, set[str]] = {
+    **{name: {"api-gateway"} for name in GATEWAY_ONLY},
+    **{name: {"auth"} for name in AUTH_ONLY},
+    **{name: {"chat"} for name in CHAT_ONLY},
+    **{name: {"notification"} for name in NOTIFICATION_ONLY},
+    **SHARED_BY,
 }
 # Switches for local use only: every production manifest (ECS stack, Terraform, Kubernetes) sets them to "false";
 # only the compose file may turn them on.
@@ -83,22 +102,13 @@ UNSET_ON_ECS = {
 SECRET = {
     "CHAT_POSTGRES_URL", "CHAT_MONGO_URI", "CHAT_KAFKA_SASL_USERNAME", "CHAT_KAFKA_SASL_PASSWORD",
     "CHAT_REDIS_USERNAME", "CHAT_REDIS_PASSWORD", "CHAT_S3_ACCESS_KEY_ID", "CHAT_S3_SECRET_ACCESS_KEY",
-    "CHAT_INTERNAL_SECRET", "CHAT_JWT_SIGNING_KEY", "CHAT_IDENTITY_POSTGRES_URL",
+    "CHAT_INTERNAL_SECRET", "CHAT_JWT_SIGNING_KEY",
 }
 
 
 def variables_for(service: str, known: set[str]) -> set[str]:
     """The variables `service` reads, of those in ConfigKey.swift."""
-    names = known - set(LOCAL_ONLY)
-    if service != "api-gateway":
-        names -= GATEWAY_ONLY
-    if service != "auth":
-        names -= AUTH_ONLY
-    if service != "chat":
-        names -= CHAT_ONLY
-    if service != "notification":
-        names -= NOTIFICATION_ONLY
-    return names
+    return {name for name in known - set(LOCAL_ONLY) if service in READERS.get(name, {service})}
 
 
 def compose_variables(service: dict) -> set[str]:
@@ -214,9 +224,7 @@ def check_config_names() -> list[str]:
         for unknown in sorted(variables - known):
             problems.append(f"{where}: sets {unknown}, which is not in ConfigKey.swift")
         for extra in sorted((variables & known) - expected - set(unset)):
-            owner = ("api-gateway" if extra in GATEWAY_ONLY else "auth" if extra in AUTH_ONLY
-                     else "chat" if extra in CHAT_ONLY else "notification")
-            reason = LOCAL_ONLY.get(extra) or f"only {owner} reads it"
+            reason = LOCAL_ONLY.get(extra) or f"only {' and '.join(sorted(READERS[extra]))} read it"
             problems.append(f"{where}: sets {extra}, which it should not ({reason})")
 
     compose = resolved_compose()
@@ -249,8 +257,12 @@ def check_config_names() -> list[str]:
         names = set(re.findall(r"\b(CHAT_[A-Z0-9_]+)=", dockerfile.read_text()))
         for unknown in sorted(names - known):
             problems.append(f"{dockerfile.relative_to(ROOT)}: sets {unknown}, which is not in ConfigKey.swift")
-        # One template for every image: no per-service, local-only or secret value belongs in it.
-        for misplaced in sorted(names & (GATEWAY_ONLY | AUTH_ONLY | CHAT_ONLY | NOTIFICATION_ONLY | set(LOCAL_ONLY) | SECRET)):
+        # The template serves every image: no per-service value belongs in it. A per-service rendering may add what
+        # only its own service reads (dockerfiles.py's per-service additions); no image carries a local-only or a
+        # secret value.
+        service = dockerfile.name.removesuffix(".Dockerfile")
+        own = {name for name, readers in READERS.items() if readers == {service}}
+        for misplaced in sorted(names & ((set(READERS) - own) | set(LOCAL_ONLY) | SECRET)):
             problems.append(f"{dockerfile.relative_to(ROOT)}: sets {misplaced}, which the image must not carry")
 
     documented = OPERATIONS.read_text() if OPERATIONS.exists() else ""

@@ -6,7 +6,8 @@
   module's per-service ones), except those each platform leaves unset on purpose (below); nothing provides a CHAT_
   variable that the code does not read.
 - Each Kubernetes Deployment gets exactly the variables its service reads: the per-service sets (api-gateway only,
-  auth only, chat only, notification only, local stack only) are those of scripts/checks/containers/static_checks.py.
+  auth only, chat only, notification only, shared by some, local stack only) are those of
+  scripts/checks/containers/static_checks.py (READERS, LOCAL_ONLY).
   The same sets hold for the platform module's shared and per-service task variables. Local-use switches
   (LOCAL_USE_FALSE, e.g. CHAT_PUSH_ALLOW_PRIVATE_TARGETS) are "false" on Kubernetes and ECS.
 - Secret variables come from secret stores: on Kubernetes from an ExternalSecret, never a ConfigMap or a plain env
@@ -37,8 +38,7 @@ K8S = ROOT / "infrastructure" / "k8s"
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 sys.path.insert(0, str(ROOT / "scripts" / "checks" / "containers"))
 import render_k8s  # noqa: E402
-from static_checks import (AUTH_ONLY, CHAT_ONLY, GATEWAY_ONLY, LOCAL_ONLY, LOCAL_USE_FALSE,  # noqa: E402
-                           NOTIFICATION_ONLY, SECRET, variables_for)
+from static_checks import LOCAL_ONLY, LOCAL_USE_FALSE, READERS, SECRET, variables_for  # noqa: E402
 
 # auth and user share identity (ServiceName.databaseName); scripts/stack.sh creates the same four.
 DATABASES = {"identity", "chat", "notification", "gateway"}
@@ -187,7 +187,7 @@ def main() -> int:
     for name in sorted(shared & LOCAL_USE_FALSE):
         if str(unwrap(platform["environment_variables"])[name]).lower() != "false":
             errors.append(f"ECS (Terraform): {name} must be \"false\" (local use only)")
-    for name in sorted(shared & (GATEWAY_ONLY | AUTH_ONLY | CHAT_ONLY | NOTIFICATION_ONLY | set(LOCAL_ONLY))):
+    for name in sorted(shared & (set(READERS) | set(LOCAL_ONLY))):
         errors.append(f"ECS (Terraform): {name} is among every task's variables, but not every service reads it")
     for service, names in per_service.items():
         for name in sorted(names - variables_for(service, keys)):

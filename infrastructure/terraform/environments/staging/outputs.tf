@@ -8,7 +8,6 @@ output "codedeploy_app_name" { value = module.platform.codedeploy_app_name }
 output "ecs_cluster_name" { value = module.platform.ecs_cluster_name }
 output "postgres_address" { value = module.platform.postgres_address }
 output "postgres_bootstrap_sql" { value = module.platform.postgres_bootstrap_sql }
-output "postgres_identity_reader_sql" { value = module.platform.postgres_identity_reader_sql }
 output "postgres_master_secret_arn" { value = module.platform.postgres_master_secret_arn }
 output "mongo_uri_template" { value = module.platform.mongo_uri_template }
 output "kafka_bootstrap_brokers" { value = module.platform.kafka_bootstrap_brokers }

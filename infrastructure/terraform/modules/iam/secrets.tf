@@ -6,8 +6,6 @@
 #                                         CHAT_S3_ACCESS_KEY_ID, CHAT_S3_SECRET_ACCESS_KEY (every key present; empty
 #                                         strings where a service does not use the store); auth's also holds
 #                                         CHAT_JWT_SIGNING_KEY, its access-token signing key
-#                                         and chat's CHAT_IDENTITY_POSTGRES_URL, the identity database as the
-#                                         read-only role chat_identity_reader
 #   chat/<environment>/internal           JSON {"CHAT_INTERNAL_SECRET": ...}: the one secret every service shares
 #                                         (the gateway signs the caller's identity with it, the services verify)
 #   AmazonMSK_<name>-<service>            {"username": ..., "password": ...}: the service's SASL/SCRAM login to MSK

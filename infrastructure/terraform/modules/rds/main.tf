@@ -1,13 +1,7 @@
 # One PostgreSQL 15 instance (Multi-AZ) holding the services' databases: identity (auth and user share it), chat,
 # notification, gateway. Each database has one login role, which owns it and nothing else (see the bootstrap_sql
-# output); auth and user log in with identity's. chat also reads three of identity's tables (blocks, @mentions,
-# contacts for presence) as chat_identity_reader, a login role with SELECT on those tables only (identity_reader_sql).
-
-locals {
-  identity_database      = "identity"
-  identity_reader        = "chat_identity_reader"
-  identity_reader_tables = ["users", "contacts", "blocks"]
-}
+# output); auth and user log in with identity's. No service reads another's database: chat asks user's internal API
+# for identity data (blocks, @mentions, contacts).
 
 resource "aws_db_subnet_group" "this" {
   name       = "${var.name}-postgres"
