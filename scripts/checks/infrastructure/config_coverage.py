@@ -49,7 +49,7 @@ UNSET_ON_KUBERNETES = {
 UNSET_ON_ECS = {
     "CHAT_JWT_SIGNING_KEY_FILE": "ECS injects the key from Secrets Manager as CHAT_JWT_SIGNING_KEY",
 }
-TOPICS = {"chat.messages", "chat.events", "notification.dead-letter"}
+TOPICS = {"chat.messages", "chat.events", "notification.dead-letter", "identity.events"}
 PUBLIC_SERVICE = "api-gateway"
 MIN_IDLE_TIMEOUT_SECONDS = 300  # WebSocket connections pass the load balancer
 UPSTREAMS = {"CHAT_UPSTREAM_AUTH": "auth", "CHAT_UPSTREAM_USER": "user", "CHAT_UPSTREAM_CHAT": "chat",
