@@ -39,7 +39,7 @@ check "kubernetes manifests: kustomize build + schemas" python3 "$HELPERS/valida
 check "CHAT_ variables, ports and routes in step" python3 "$HELPERS/config_coverage.py"
 check "shellcheck of the Redis and check scripts" shellcheck infrastructure/redis/redis-node-init.sh \
   infrastructure/redis/redis-backup.sh scripts/checks/infrastructure.sh "$HELPERS/redis_cluster_test.sh"
-check "redis-node-init.sh forms a 3+3 cluster on 7200-7205" "$HELPERS/redis_cluster_test.sh"
+check "redis-node-init.sh: 3+3 clusters, plain 7200-, TLS 7210-" "$HELPERS/redis_cluster_test.sh"
 check "redis-backup.sh keeps 7 daily, 4 weekly, 3 monthly" python3 "$HELPERS/backup_rotation_test.py"
 
 echo "infrastructure: $passed passed, $failed failed"

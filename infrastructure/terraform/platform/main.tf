@@ -207,6 +207,7 @@ module "redis" {
   logs_kms_key_arn       = module.iam.kms_key_arns["logs"]
   secrets_kms_key_arn    = module.iam.kms_key_arns["secrets"]
   redis_secret_arn       = module.iam.redis_secret_arn
+  redis_tls_secret_arn   = module.iam.redis_tls_secret_arn
   backups_bucket_name    = module.s3.backups_bucket_name
   log_retention_days     = var.log_retention_days
   termination_protection = var.deletion_protection

@@ -88,6 +88,16 @@ output "redis_secret_arn" {
   value       = module.iam.redis_secret_arn
 }
 
+output "redis_tls_secret_arn" {
+  description = "Secret to fill before the Redis instances boot: JSON {certificate, private_key, ca_certificate} (PEM), a certificate whose SANs name the six redis_nodes addresses."
+  value       = module.iam.redis_tls_secret_arn
+}
+
+output "redis_ca_secret_arn" {
+  description = "Secret to fill with JSON {\"ca_pem\": <the CA of redis_tls_secret_arn>}: every task writes it to CHAT_REDIS_TLS_CA_FILE."
+  value       = module.iam.redis_ca_secret_arn
+}
+
 output "s3_user_names" {
   description = "IAM users whose access keys go into the services' secrets (CHAT_S3_ACCESS_KEY_ID, CHAT_S3_SECRET_ACCESS_KEY)."
   value       = module.iam.s3_user_names

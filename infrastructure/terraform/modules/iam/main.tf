@@ -100,6 +100,8 @@ data "aws_iam_policy_document" "execution" {
       aws_secretsmanager_secret.service[each.key].arn,
       aws_secretsmanager_secret.kafka[each.key].arn,
       aws_secretsmanager_secret.internal.arn,
+      # The Redis CA, written to a file by the task's redis-ca init container (CHAT_REDIS_TLS_CA_FILE).
+      aws_secretsmanager_secret.redis_ca.arn,
     ]
   }
 
@@ -148,6 +150,7 @@ data "aws_iam_policy_document" "task" {
       aws_secretsmanager_secret.service[each.key].arn,
       aws_secretsmanager_secret.kafka[each.key].arn,
       aws_secretsmanager_secret.internal.arn,
+      aws_secretsmanager_secret.redis_ca.arn,
     ]
   }
 
