@@ -102,6 +102,16 @@ ENV CHAT_HTTP_HOST=0.0.0.0 \
     MONGOC_DISABLE_SHM=1
 EXPOSE ${SERVICE_PORT}
 
+# api-gateway only: the web client (Services/api-gateway/Public: index.html, JS modules, CSS,
+# openapi.json), served at / from CHAT_WEB_ROOT, and the admin listener (/metrics and the
+# detailed /ready on CHAT_ADMIN_PORT, which only the VPC reaches; the public port keeps /health
+# and a bare /ready). The files stay root's and read-only.
+COPY Services/api-gateway/Public/ /srv/chat/public/
+ENV CHAT_WEB_ROOT=/srv/chat/public \
+    CHAT_ADMIN_HOST=0.0.0.0 \
+    CHAT_ADMIN_PORT=9090
+EXPOSE 9090
+
 # Liveness probe on GET /health. The image has no curl or wget (each would add a dozen
 # libraries and a TLS stack to every image for one local request); bash, which debian-slim
 # ships as an Essential package, speaks enough HTTP/1.1 over its /dev/tcp redirection.

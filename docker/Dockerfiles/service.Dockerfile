@@ -6,7 +6,8 @@
 #       --build-arg SERVICE=chat --build-arg SERVICE_PORT=8083 -t chat .
 #
 # docker/Dockerfiles/<service>.Dockerfile are copies of this file with the two ARG defaults
-# below set to that service, so that `docker build -f docker/Dockerfiles/chat.Dockerfile .`
+# below set to that service (and, where dockerfiles.py lists some, that service's own lines at
+# the SERVICE-SPECIFIC mark), so that `docker build -f docker/Dockerfiles/chat.Dockerfile .`
 # needs no build arguments. They are generated, never edited by hand:
 #
 #   python3 scripts/checks/containers/dockerfiles.py --write
@@ -109,6 +110,8 @@ ENV CHAT_HTTP_HOST=0.0.0.0 \
     CHAT_HTTP_PORT=${SERVICE_PORT} \
     MONGOC_DISABLE_SHM=1
 EXPOSE ${SERVICE_PORT}
+
+# SERVICE-SPECIFIC: dockerfiles.py puts what only this service's image carries here (nothing in the template).
 
 # Liveness probe on GET /health. The image has no curl or wget (each would add a dozen
 # libraries and a TLS stack to every image for one local request); bash, which debian-slim
