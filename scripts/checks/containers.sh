@@ -20,6 +20,9 @@
 #   yaml              every YAML file of the repository parses
 #   config names      the CHAT_ variables match ConfigKey.swift and docs/operations.md
 #   health check      one command everywhere; passes on 200, fails on 503 and a closed port
+#   sidecars          each ECS task runs its service, then redis-ca (the Redis CA file) and the
+#                     OpenTelemetry collector (its metrics port), and the collector configuration
+#                     is infrastructure/observability/otel-collector.yaml
 #
 # Prints one line per check and ends with `containers: N passed, M failed`.
 #
@@ -113,6 +116,7 @@ check "compose: docker/docker-compose.yml against the Compose Specification" pyt
 check "yaml: every YAML file parses" python3 "$helpers/static_checks.py" yaml
 check "config names: CHAT_ variables vs ConfigKey.swift and docs/operations.md" python3 "$helpers/static_checks.py" config-names
 check "health check: one command, works against a local server" python3 "$helpers/static_checks.py" healthcheck
+check "sidecars: redis-ca and the collector beside every service" python3 "$helpers/static_checks.py" sidecars
 
 echo "containers: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

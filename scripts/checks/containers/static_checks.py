@@ -15,6 +15,10 @@
                   Secrets Manager; docs/operations.md describes all of them
     healthcheck   one health-check command everywhere (Dockerfiles, compose, ECS), and it passes
                   against a server answering 200 on /health, fails on 503 and on a closed port
+    sidecars      every ECS task definition runs its service first, then the HELPERS (redis-ca, which
+                  writes the Redis CA file the service waits for, and the OpenTelemetry collector,
+                  which scrapes the service's metrics port), none of them essential; the stack's
+                  collector configuration is infrastructure/observability/otel-collector.yaml
     hadolint-ignores  every `# hadolint ignore=` in the Dockerfiles follows a comment saying why
 
 Each prints what is wrong and exits 1, or prints a one-line summary and exits 0.
@@ -44,6 +48,7 @@ STACK = ROOT / "infrastructure" / "ecs-task-definitions.yaml"
 TASKDEF = ROOT / "infrastructure" / "codedeploy" / "taskdef.json"
 DOCKERFILES = sorted((ROOT / "docker" / "Dockerfiles").glob("*.Dockerfile"))
 OPERATIONS = ROOT / "docs" / "operations.md"
+COLLECTOR_CONFIG = ROOT / "infrastructure" / "observability" / "otel-collector.yaml"
 SERVICES = ["api-gateway", "auth", "user", "chat", "notification"]
 
 # Variables only the api-gateway reads: its upstreams and edge settings, its web client, its admin listener.
@@ -146,13 +151,27 @@ def resolved_compose() -> dict:
     return json.loads(result.stdout)
 
 
+# Containers beside each service in every ECS task definition, in this order after the service's own.
+HELPERS = {
+    "redis-ca": "writes the Redis CA from Secrets Manager to the task volume of CHAT_REDIS_TLS_CA_FILE (a task "
+                "definition cannot mount a secret as a file), then exits; the service starts on its success",
+    "aws-otel-collector": "receives the service's traces (OTLP/HTTP on localhost:4318) for X-Ray and scrapes its "
+                          "/metrics into CloudWatch; not essential, so a failing collector never stops the service",
+}
+# The service's metrics port when it is not its HTTP port: the gateway's admin listener.
+METRICS_PORTS = {"api-gateway": 9090}
+SERVICE_PORTS = {"api-gateway": 8080, "auth": 8081, "user": 8082, "chat": 8083, "notification": 8084}
+REDIS_CA_FILE = "/run/chat/redis-ca/ca.pem"
+
+
 def task_definitions(stack: dict) -> dict[str, dict]:
-    """Container name -> container definition, for every task definition of the stack."""
+    """Service name -> its container definition, for every task definition of the stack (helpers left out)."""
     result = {}
     for resource in stack["Resources"].values():
         if resource["Type"] == "AWS::ECS::TaskDefinition":
             for container in resource["Properties"]["ContainerDefinitions"]:
-                result[container["Name"]] = container
+                if container["Name"] not in HELPERS:
+                    result[container["Name"]] = container
     return result
 
 
@@ -350,6 +369,56 @@ def check_healthcheck() -> list[str]:
     return problems
 
 
+def check_sidecars() -> list[str]:
+    problems = []
+    stack = cfn_yaml.load(STACK)
+    definitions = [(name, resource["Properties"]["ContainerDefinitions"])
+                   for name, resource in stack["Resources"].items() if resource["Type"] == "AWS::ECS::TaskDefinition"]
+    taskdef = json.loads(TASKDEF.read_text())
+    # taskdef.json in the stack's spelling (taskdef.py checks that the two agree in every field).
+    definitions.append(("codedeploy/taskdef.json", [
+        {"Name": c["name"], "Essential": c.get("essential"), "Image": c["image"],
+         "DependsOn": [{"ContainerName": d["containerName"], "Condition": d["condition"]} for d in c.get("dependsOn", [])],
+         "MountPoints": [{"SourceVolume": m["sourceVolume"], "ContainerPath": m["containerPath"], "ReadOnly": m.get("readOnly")}
+                         for m in c.get("mountPoints", [])],
+         "Environment": [{"Name": e["name"], "Value": e["value"]} for e in c.get("environment", [])]}
+        for c in taskdef["containerDefinitions"]]))
+    for where, containers in definitions:
+        names = [c["Name"] for c in containers]
+        service = names[0] if names else None
+        if service not in SERVICES or names[1:] != list(HELPERS):
+            problems.append(f"{where}: containers {names}, expected a service, then {list(HELPERS)}")
+            continue
+        main, helpers = containers[0], {c["Name"]: c for c in containers[1:]}
+        for name, helper in helpers.items():
+            if helper.get("Essential") is not False:
+                problems.append(f"{where}: {name} is essential ({HELPERS[name]})")
+        wanted = [{"ContainerName": "redis-ca", "Condition": "SUCCESS"}, {"ContainerName": "aws-otel-collector", "Condition": "START"}]
+        if main.get("DependsOn") != wanted:
+            problems.append(f"{where}: {service} does not wait for redis-ca (SUCCESS) and the collector (START)")
+        env = {e["Name"]: e.get("Value") for e in main.get("Environment", [])}
+        if env.get("CHAT_REDIS_TLS_CA_FILE") != REDIS_CA_FILE:
+            problems.append(f"{where}: {service}'s CHAT_REDIS_TLS_CA_FILE is not {REDIS_CA_FILE}")
+        mounts = {m["ContainerPath"]: m for m in main.get("MountPoints", [])}
+        ca_dir = REDIS_CA_FILE.rsplit("/", 1)[0]
+        if mounts.get(ca_dir, {}).get("ReadOnly") is not True:
+            problems.append(f"{where}: {service} does not mount {ca_dir} read-only")
+        if helpers["redis-ca"].get("Image") != main.get("Image"):
+            problems.append(f"{where}: redis-ca does not run {service}'s own image")
+        collector_env = {e["Name"]: e.get("Value") for e in helpers["aws-otel-collector"].get("Environment", [])}
+        port = str(METRICS_PORTS.get(service, SERVICE_PORTS[service]))
+        if collector_env.get("SERVICE_NAME") != service or collector_env.get("METRICS_PORT") != port:
+            problems.append(f"{where}: the collector scrapes {collector_env.get('SERVICE_NAME')}:{collector_env.get('METRICS_PORT')}, not {service}:{port}")
+        if service in METRICS_PORTS and env.get("CHAT_ADMIN_PORT") != port:
+            problems.append(f"{where}: {service}'s CHAT_ADMIN_PORT is not {port}, where its collector scrapes")
+    value = stack["Resources"].get("CollectorConfig", {}).get("Properties", {}).get("Value")
+    if value != COLLECTOR_CONFIG.read_text():
+        problems.append(f"ecs-task-definitions.yaml: CollectorConfig differs from {COLLECTOR_CONFIG.relative_to(ROOT)}")
+    if not problems:
+        print(f"{len(definitions)} task definitions run their service, then {', '.join(HELPERS)}; the collector configuration is the shared one")
+    return problems
+
+
 def check_hadolint_ignores() -> list[str]:
     problems = []
     count = 0
@@ -371,6 +440,7 @@ CHECKS = {
     "compose": check_compose,
     "config-names": check_config_names,
     "healthcheck": check_healthcheck,
+    "sidecars": check_sidecars,
     "hadolint-ignores": check_hadolint_ignores,
 }
 
