@@ -37,8 +37,9 @@ check "checkov terraform (no failed check, reasoned skips)" python3 "$HELPERS/ch
 check "checkov kubernetes (no failed check, reasoned skips)" python3 "$HELPERS/checkov_gate.py" infrastructure/k8s kubernetes
 check "kubernetes manifests: kustomize build + schemas" python3 "$HELPERS/validate_k8s.py"
 check "CHAT_ variables, ports and routes in step" python3 "$HELPERS/config_coverage.py"
-check "shellcheck of the Redis and check scripts" shellcheck infrastructure/redis/redis-node-init.sh \
-  infrastructure/redis/redis-backup.sh scripts/checks/infrastructure.sh "$HELPERS/redis_cluster_test.sh"
+check "shellcheck of the Redis, CodeBuild and check scripts" shellcheck infrastructure/redis/redis-node-init.sh \
+  infrastructure/redis/redis-backup.sh infrastructure/codebuild/*.sh scripts/checks/infrastructure.sh \
+  "$HELPERS/redis_cluster_test.sh"
 check "redis-node-init.sh: 3+3 clusters, plain 7200-, TLS 7210-" "$HELPERS/redis_cluster_test.sh"
 check "redis-backup.sh keeps 7 daily, 4 weekly, 3 monthly" python3 "$HELPERS/backup_rotation_test.py"
 
