@@ -5,6 +5,7 @@
 # Dependencies, in apply order (Terraform derives it; infrastructure/README.md explains the manual steps between):
 #   services catalogue -> iam (KMS keys, roles, empty secrets) -> vpc -> s3 -> rds, documentdb, msk, redis
 #   -> ecs (ALB, WAF, services, CodeDeploy) -> cloudfront -> monitoring (whose alarms feed back into CodeDeploy)
+#   -> budgets
 
 data "aws_caller_identity" "current" {}
 
@@ -17,6 +18,11 @@ locals {
   bucket_suffix = "${local.account_id}-${var.region}"
 
   services = module.services.services
+
+  # The gateway's admin listener (/metrics, the detailed /ready), reachable from other tasks only.
+  admin_port = 9090
+  # Where each task's redis-ca container writes the Redis CA (a task definition cannot mount a secret as a file).
+  redis_ca_directory = "/run/chat/redis-ca"
 
   # Non-secret CHAT_ variables of every task (Shared/ServiceKit/Configuration/ConfigKey.swift). CHAT_HTTP_HOST and
   # CHAT_HTTP_PORT are set per service by the ecs module; CHAT_S3_SESSION_TOKEN stays empty (static keys). Unset
@@ -39,6 +45,12 @@ locals {
     CHAT_S3_BUCKET        = module.s3.attachments_bucket_name
     CHAT_S3_PATH_STYLE    = "false"
     CHAT_S3_SESSION_TOKEN = ""
+    # Redis in transit: the nodes serve TLS only (redis-ec2 tls_enabled); the CA comes from chat/<env>/redis-ca.
+    CHAT_REDIS_TLS         = tostring(var.redis_tls)
+    CHAT_REDIS_TLS_CA_FILE = "${local.redis_ca_directory}/ca.pem"
+    # Traces to the OpenTelemetry collector beside each service (ecs module), which sends them to X-Ray.
+    CHAT_OTEL_ENDPOINT     = "http://127.0.0.1:4318"
+    CHAT_OTEL_SAMPLE_RATIO = var.otel_sample_ratio
   }
 
   # The variables only some services read. The gateway reaches the other services through Cloud Map names, sits
@@ -55,6 +67,10 @@ locals {
       CHAT_MAX_BODY_BYTES         = "1048576"
       CHAT_CORS_ORIGINS           = join(",", var.cors_allowed_origins)
       CHAT_TRUSTED_PROXY_HOPS     = "1"
+      # The web client the image carries, and the admin listener the collector scrapes.
+      CHAT_WEB_ROOT   = "/srv/chat/public"
+      CHAT_ADMIN_HOST = "0.0.0.0"
+      CHAT_ADMIN_PORT = tostring(local.admin_port)
     }
     auth = {
       CHAT_ACCESS_TOKEN_TTL_SECONDS = "900"
@@ -208,6 +224,7 @@ module "redis" {
   secrets_kms_key_arn    = module.iam.kms_key_arns["secrets"]
   redis_secret_arn       = module.iam.redis_secret_arn
   redis_tls_secret_arn   = module.iam.redis_tls_secret_arn
+  tls_enabled            = var.redis_tls
   backups_bucket_name    = module.s3.backups_bucket_name
   log_retention_days     = var.log_retention_days
   termination_protection = var.deletion_protection
@@ -243,6 +260,10 @@ module "ecs" {
   service_secrets        = local.service_secrets
   deployment_config_name = var.deployment_config_name
   rollback_alarm_names   = module.monitoring.rollback_alarm_names
+  admin_ports            = { "api-gateway" = local.admin_port }
+  redis_ca_secret_arn    = module.iam.redis_ca_secret_arn
+  redis_ca_directory     = local.redis_ca_directory
+  off_hours              = var.off_hours.enabled ? { start = var.off_hours.start, end = var.off_hours.end, timezone = var.off_hours.timezone, count = var.off_hours.count } : null
   tags                   = var.tags
 }
 
@@ -276,10 +297,27 @@ module "monitoring" {
   rds_max_connections           = var.rds_max_connections
   documentdb_cluster_identifier = module.documentdb.cluster_identifier
   msk_cluster_name              = module.msk.cluster_name
-  consumer_groups               = { for svc, cfg in local.services : svc => cfg.kafka_consume if length(cfg.kafka_consume) > 0 }
-  redis_cluster_name            = local.name
-  redis_instance_ids            = module.redis.instance_ids
-  alarm_emails                  = var.alarm_emails
-  logs_kms_key_arn              = module.iam.kms_key_arns["logs"]
-  tags                          = var.tags
+  # MSK's per-group lag for the groups with a fixed name (notification's). chat's fan-out reads in one group per
+  # instance (chat-fanout-<id>), which come and go: its lag alarm uses the kafka_consumer_lag_records it exports.
+  consumer_groups            = { for svc, cfg in local.services : svc => cfg.kafka_consume if length(cfg.kafka_consume) > 0 && svc != "chat" }
+  pagerduty_integration_urls = var.pagerduty_integration_urls
+  slack_team_id              = var.slack_team_id
+  slack_channel_id           = var.slack_channel_id
+  redis_cluster_name         = local.name
+  redis_instance_ids         = module.redis.instance_ids
+  alarm_emails               = var.alarm_emails
+  logs_kms_key_arn           = module.iam.kms_key_arns["logs"]
+  tags                       = var.tags
+}
+
+module "budgets" {
+  source = "../modules/budgets"
+  count  = var.monthly_budget_usd > 0 ? 1 : 0
+
+  name              = local.name
+  monthly_limit_usd = var.monthly_budget_usd
+  tag_value         = var.environment
+  sns_topic_arn     = module.monitoring.alarm_topic_arns["warning"]
+  emails            = var.alarm_emails
+  tags              = var.tags
 }

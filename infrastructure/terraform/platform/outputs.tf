@@ -108,9 +108,9 @@ output "task_role_arns" {
   value       = module.iam.task_role_arns
 }
 
-output "alarm_topic_arn" {
-  description = "SNS topic of every alarm."
-  value       = module.monitoring.alarm_topic_arn
+output "alarm_topic_arns" {
+  description = "Map of priority (critical, warning) to the SNS topic of its alarms; subscribe the on-call tooling to critical."
+  value       = module.monitoring.alarm_topic_arns
 }
 
 output "dashboards" {
@@ -131,4 +131,9 @@ output "private_subnet_ids" {
 output "public_subnet_ids" {
   description = "Public subnets (load balancers)."
   value       = module.vpc.public_subnet_ids
+}
+
+output "metrics_log_group" {
+  description = "Log group of the collectors' embedded-metric-format records (ECS and EKS): METRICS_LOG_GROUP of the EKS sidecars."
+  value       = module.ecs.metrics_log_group_name
 }

@@ -163,7 +163,7 @@ variable "log_retention_days" {
 }
 
 variable "alarm_emails" {
-  description = "Addresses notified by every alarm."
+  description = "Addresses notified by the critical alarms (and the budget's notices)."
   type        = list(string)
   default     = []
   nullable    = false
@@ -173,5 +173,66 @@ variable "eks_oidc_provider_arn" {
   description = "OIDC provider of the EKS cluster running infrastructure/k8s, if any: the task roles then also serve as IRSA roles."
   type        = string
   default     = ""
+  nullable    = false
+}
+
+variable "redis_tls" {
+  description = "Redis in transit: the nodes serve TLS only and every service sets CHAT_REDIS_TLS=true with the CA of redis_ca_secret_arn (CHAT_REDIS_TLS_CA_FILE)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "otel_sample_ratio" {
+  description = "CHAT_OTEL_SAMPLE_RATIO of every service: the share of traces kept (errors always are)."
+  type        = string
+  default     = "0.05"
+  nullable    = false
+}
+
+variable "off_hours" {
+  description = "Scheduled scaling out of hours (staging): when enabled, every service goes to count tasks at start and back to its range at end (Application Auto Scaling cron expressions in timezone)."
+  type = object({
+    enabled  = bool
+    start    = string
+    end      = string
+    timezone = string
+    count    = number
+  })
+  default = {
+    enabled  = false
+    start    = "cron(0 20 ? * MON-FRI *)"
+    end      = "cron(0 7 ? * MON-FRI *)"
+    timezone = "Europe/Dublin"
+    count    = 0
+  }
+  nullable = false
+}
+
+variable "pagerduty_integration_urls" {
+  description = "PagerDuty Amazon CloudWatch integration URLs, subscribed to the critical alarm topic (pages)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "slack_team_id" {
+  description = "Slack workspace id authorised in AWS Chatbot; with slack_channel_id both alarm topics post there."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "slack_channel_id" {
+  description = "Slack channel id of the alarms."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly cost budget of the environment (resources tagged Environment=<environment>), notices to the warning topic and alarm_emails; 0 for none."
+  type        = number
+  default     = 0
   nullable    = false
 }

@@ -18,6 +18,8 @@ environments/{staging,production} are thin root modules around the platform.
 - The provider-free services module passes `terraform validate` (run on a temporary copy).
 - The module reference in infrastructure/README.md is what render_readme.py renders.
 - The Redis nodes' user data (both scripts embedded, gzipped as the module does) fits EC2's 16 KB limit.
+- Every module and environment requires Terraform 1.10 or newer (the S3 backend's use_lockfile), and every
+  backend.hcl locks with use_lockfile = true.
 """
 
 from __future__ import annotations
@@ -238,6 +240,21 @@ def main() -> int:
     )
     if len(gzip.compress(user_data, compresslevel=6)) > 16 * 1024 - 1024:  # 1 KB left for the rendered values
         errors.append("the Redis user data (init and backup scripts, gzipped) no longer fits EC2's 16 KB")
+
+    # use_lockfile (backend.hcl) exists from Terraform 1.10 on: an older CLI would ignore it and run unlocked.
+    for path in sorted(TF.rglob("*.tf")):
+        if ".terraform" in path.parts:
+            continue
+        with path.open() as handle:
+            for block in hcl2.load(handle).get("terraform", []):
+                constraint = str(unwrap(block.get("required_version", "")))
+                match = re.fullmatch(r">=\s*(\d+)\.(\d+)(?:\.\d+)?", constraint.strip())
+                if not match or (int(match.group(1)), int(match.group(2))) < (1, 10):
+                    errors.append(f"{path.relative_to(TF)}: required_version {constraint!r} must be >= 1.10 (use_lockfile)")
+    for backend in sorted((TF / "environments").glob("*/backend.hcl")):
+        with backend.open() as handle:
+            if unwrap(hcl2.load(handle).get("use_lockfile")) is not True:
+                errors.append(f"{backend.relative_to(TF)}: use_lockfile = true is missing (state locking)")
 
     if render_readme.current() != render_readme.render():
         errors.append("the module reference in infrastructure/README.md is out of date (run render_readme.py --write)")

@@ -39,3 +39,12 @@ redis_maxmemory     = "24gb"
 deletion_protection = true
 log_retention_days  = 365
 alarm_emails        = ["oncall@chat.example.com"]
+
+# Alarm routing (placeholders): PagerDuty's CloudWatch integration pages on the critical topic; AWS Chatbot posts both
+# topics to Slack once the workspace is authorised in its console.
+pagerduty_integration_urls = ["https://events.pagerduty.com/integration/REPLACE-ME/enqueue"]
+slack_team_id              = "REPLACE-ME"
+slack_channel_id           = "REPLACE-ME"
+
+# Placeholder amount: set it from the first full month's bill. Notices at 80 % forecast and 100 % actual.
+monthly_budget_usd = 20000

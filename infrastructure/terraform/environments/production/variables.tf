@@ -75,3 +75,44 @@ variable "eks_oidc_provider_arn" {
   type    = string
   default = null
 }
+
+variable "redis_tls" {
+  type    = bool
+  default = null
+}
+
+variable "otel_sample_ratio" {
+  type    = string
+  default = null
+}
+
+variable "off_hours" {
+  type = object({
+    enabled  = bool
+    start    = string
+    end      = string
+    timezone = string
+    count    = number
+  })
+  default = null
+}
+
+variable "pagerduty_integration_urls" {
+  type    = list(string)
+  default = null
+}
+
+variable "slack_team_id" {
+  type    = string
+  default = null
+}
+
+variable "slack_channel_id" {
+  type    = string
+  default = null
+}
+
+variable "monthly_budget_usd" {
+  type    = number
+  default = null
+}

@@ -2,7 +2,8 @@
 # terraform.tfvars. Everything else lives in ../../platform, composed once for both environments.
 
 terraform {
-  required_version = ">= 1.6.0"
+  # 1.10: the S3 backend's own lock file (use_lockfile in backend.hcl), no DynamoDB table.
+  required_version = ">= 1.10.0"
 
   required_providers {
     aws = {
@@ -78,4 +79,11 @@ module "platform" {
   log_retention_days          = var.log_retention_days
   alarm_emails                = var.alarm_emails
   eks_oidc_provider_arn       = var.eks_oidc_provider_arn
+  monthly_budget_usd          = var.monthly_budget_usd
+  slack_channel_id            = var.slack_channel_id
+  slack_team_id               = var.slack_team_id
+  pagerduty_integration_urls  = var.pagerduty_integration_urls
+  off_hours                   = var.off_hours
+  otel_sample_ratio           = var.otel_sample_ratio
+  redis_tls                   = var.redis_tls
 }

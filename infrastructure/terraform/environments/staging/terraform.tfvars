@@ -43,3 +43,16 @@ deployment_config_name = "CodeDeployDefault.ECSAllAtOnce"
 deletion_protection = true
 log_retention_days  = 365
 alarm_emails        = ["staging-alerts@chat.example.com"]
+
+# Out of working hours staging stops: every service scales to zero tasks at 20:00 and back at 07:00 (Dublin time,
+# weekdays; weekends stay off). Data stores keep running, so nothing is lost overnight.
+off_hours = {
+  enabled  = true
+  start    = "cron(0 20 ? * MON-FRI *)"
+  end      = "cron(0 7 ? * MON-FRI *)"
+  timezone = "Europe/Dublin"
+  count    = 0
+}
+
+# Placeholder amount: set it from the first full month's bill. Notices at 80 % forecast and 100 % actual.
+monthly_budget_usd = 4000
