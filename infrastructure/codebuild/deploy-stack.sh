@@ -1,46 +1,91 @@
 #!/usr/bin/env bash
-# Deploys one release, whose five images are already in ECR, to the ECS stack STACK_NAME and proves it with the
-# smoke test before production traffic reaches the new gateway. Run by buildspec.yml after the image-scan gate and by
-# the pipeline's deploy actions (deploy.buildspec.yml), from the repository root.
+# Deploys one release, whose five images are already in ECR, and proves it with the smoke test before production
+# traffic reaches the new gateway. Run by buildspec.yml after the image-scan gate and by the pipeline's deploy actions
+# (deploy.buildspec.yml), from the repository root. Two targets, as infrastructure/README.md explains (one per
+# environment):
+#   DEPLOY_TARGET=stack (default)  the CloudFormation stack STACK_NAME (infrastructure/ecs-task-definitions.yaml)
+#   DEPLOY_TARGET=ecs              the services of the Terraform platform (modules/ecs) in ECS_CLUSTER: each release
+#                                  is a new revision of each task definition family
 #
-#   1. note the stack's current ImageTag (what a failed release returns the rolling services to)
-#   2. aws cloudformation deploy ImageTag=<new>: auth, user, chat and notification roll (ECS rolls each back on its
-#      circuit breaker or alarms)
-#   3. register the gateway's task definition (codedeploy/taskdef.json with the image and the stack's outputs) and
-#      start its blue/green deployment (codedeploy/appspec.yml)
-#   4. wait until the green tasks answer on the test listener (the deployment's status is Ready: the deployment group
-#      waits there, STOP_DEPLOYMENT on timeout)
+#   1. note what runs now (the stack's ImageTag, or each service's task definition): what a failed release returns
+#      the rolling services to
+#   2. the rolling services (auth, user, chat, notification) move to the release: `cloudformation deploy
+#      ImageTag=<new>`, or a new revision each and `ecs update-service`; ECS rolls each back on its circuit breaker or
+#      its alarms
+#   3. register the gateway's new task definition (the stack: codedeploy/taskdef.json with the image and the stack's
+#      outputs; ecs: its current revision with the new image) and start its blue/green deployment
+#   4. wait until the green tasks answer on the test listener (status Ready: the deployment group waits there, and
+#      stops the deployment if nothing continues it)
 #   5. chatctl smoke --gateway <test listener>: health, readiness, two throwaway users, a conversation, a WebSocket
 #      message both ways, history, push target and notifications, through the new gateway and the new services
 #   6. passed: continue the deployment (canary, then all; CodeDeploy still rolls back on the gateway's alarms) and
-#      wait for it. Failed: stop it with rollback (production never reached the green tasks), put the rolling
-#      services back on the previous ImageTag, and fail.
+#      wait for it. Failed: stop it with rollback (production never reached the green tasks), return the rolling
+#      services to what ran before, and fail.
 #
-# Environment: STACK_NAME, IMAGE_TAG, IMAGE_REPO (<registry>/<namespace>), ECR_REPOSITORY_NAMESPACE, CHATCTL (the
-# chatctl binary), SMOKE_GATEWAY_URL (default: the stack's TestEndpoint output), READY_TIMEOUT_SECONDS (default 1800).
+# Environment: IMAGE_TAG, IMAGE_REPO (<registry>/<namespace>), ECR_REPOSITORY_NAMESPACE, CHATCTL (the chatctl binary),
+# SMOKE_GATEWAY_URL (the stack: default its TestEndpoint output; ecs: required), READY_TIMEOUT_SECONDS (1800);
+# the stack: STACK_NAME; ecs: ECS_CLUSTER, CODEDEPLOY_APP (the deployment group is api-gateway).
 # Writes taskdef.rendered.json, appspec.rendered.yml and deployment.json (the build's artifacts).
 set -euo pipefail
 
-: "${STACK_NAME:?}" "${IMAGE_TAG:?}" "${IMAGE_REPO:?}" "${ECR_REPOSITORY_NAMESPACE:?}" "${CHATCTL:?}"
+: "${IMAGE_TAG:?}" "${IMAGE_REPO:?}" "${ECR_REPOSITORY_NAMESPACE:?}" "${CHATCTL:?}"
+DEPLOY_TARGET=${DEPLOY_TARGET:-stack}
 READY_TIMEOUT_SECONDS=${READY_TIMEOUT_SECONDS:-1800}
+ROLLING="auth user chat notification"
 export IMAGE_TAG
 
 log() { printf 'deploy-stack: %s\n' "$*"; }
 
-# 1. What runs now (empty on the stack's first deployment).
-previous_tag=$(aws cloudformation describe-stacks --stack-name "$STACK_NAME" \
-  --query "Stacks[0].Parameters[?ParameterKey=='ImageTag'].ParameterValue" --output text 2>/dev/null || true)
-[[ $previous_tag == None ]] && previous_tag=""
-log "stack $STACK_NAME: ImageTag ${previous_tag:-(none)} -> $IMAGE_TAG"
+case $DEPLOY_TARGET in
+  stack) : "${STACK_NAME:?}" ;;
+  ecs) : "${ECS_CLUSTER:?}" "${CODEDEPLOY_APP:?}" "${SMOKE_GATEWAY_URL:?}" ;;
+  *)
+    echo "deploy-stack: DEPLOY_TARGET must be stack or ecs" >&2
+    exit 2
+    ;;
+esac
 
-# 2. The rolling services.
-aws cloudformation deploy --stack-name "$STACK_NAME" --template-file infrastructure/ecs-task-definitions.yaml \
-  --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
-  --parameter-overrides ImageTag="$IMAGE_TAG" EcrRepositoryNamespace="$ECR_REPOSITORY_NAMESPACE"
+stack_deploy() {
+  aws cloudformation deploy --stack-name "$STACK_NAME" --template-file infrastructure/ecs-task-definitions.yaml \
+    --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
+    --parameter-overrides ImageTag="$1" EcrRepositoryNamespace="$ECR_REPOSITORY_NAMESPACE"
+}
 
-# 3. The gateway: taskdef.json gets the image and the stack's outputs ({{OutputKey}}), appspec.yml the revision.
-aws cloudformation describe-stacks --stack-name "$STACK_NAME" --query 'Stacks[0].Outputs' --output json >stack-outputs.json
-GATEWAY_IMAGE="${IMAGE_REPO}/api-gateway:${IMAGE_TAG}" python3 - <<'PY'
+# A new revision of the task definition $1 (ARN) whose service runs image $2; prints its ARN.
+new_revision() {
+  aws ecs describe-task-definition --task-definition "$1" --include TAGS --output json >described.json
+  python3 infrastructure/codebuild/ecs_revision.py described.json "$2" >revision.json
+  aws ecs register-task-definition --cli-input-json file://revision.json --query taskDefinition.taskDefinitionArn --output text
+}
+
+current_task_definition() {
+  aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$1" --query 'services[0].taskDefinition' --output text
+}
+
+# 1 and 2: what runs now, then the rolling services.
+declare -A previous=()
+if [[ $DEPLOY_TARGET == stack ]]; then
+  previous_tag=$(aws cloudformation describe-stacks --stack-name "$STACK_NAME" \
+    --query "Stacks[0].Parameters[?ParameterKey=='ImageTag'].ParameterValue" --output text 2>/dev/null || true)
+  [[ $previous_tag == None ]] && previous_tag=""
+  log "stack $STACK_NAME: ImageTag ${previous_tag:-(none)} -> $IMAGE_TAG"
+  stack_deploy "$IMAGE_TAG"
+else
+  for service in $ROLLING; do
+    previous[$service]=$(current_task_definition "$service")
+    revision=$(new_revision "${previous[$service]}" "${IMAGE_REPO}/${service}:${IMAGE_TAG}")
+    log "$service: ${previous[$service]} -> $revision"
+    aws ecs update-service --cluster "$ECS_CLUSTER" --service "$service" --task-definition "$revision" >/dev/null
+  done
+  # shellcheck disable=SC2086 # one argument per service
+  aws ecs wait services-stable --cluster "$ECS_CLUSTER" --services $ROLLING
+fi
+
+# 3. The gateway's blue/green deployment.
+if [[ $DEPLOY_TARGET == stack ]]; then
+  # taskdef.json gets the image and the stack's outputs ({{OutputKey}}).
+  aws cloudformation describe-stacks --stack-name "$STACK_NAME" --query 'Stacks[0].Outputs' --output json >stack-outputs.json
+  GATEWAY_IMAGE="${IMAGE_REPO}/api-gateway:${IMAGE_TAG}" python3 - <<'PY'
 import json, os, re
 outputs = {o["OutputKey"]: o["OutputValue"] for o in json.load(open("stack-outputs.json"))}
 text = open("infrastructure/codedeploy/taskdef.json").read()
@@ -49,16 +94,23 @@ text = re.sub(r"\{\{(\w+)\}\}", lambda m: outputs[m.group(1)], text)
 json.loads(text)
 open("taskdef.rendered.json", "w").write(text)
 PY
-task_definition=$(aws ecs register-task-definition --cli-input-json file://taskdef.rendered.json \
-  --query taskDefinition.taskDefinitionArn --output text)
-TASK_DEFINITION="$task_definition" python3 - <<'PY'
+  task_definition=$(aws ecs register-task-definition --cli-input-json file://taskdef.rendered.json \
+    --query taskDefinition.taskDefinitionArn --output text)
+  application=$(python3 -c 'import json; print({o["OutputKey"]: o["OutputValue"] for o in json.load(open("stack-outputs.json"))}["CodeDeployApplicationName"])')
+  group=$(python3 -c 'import json; print({o["OutputKey"]: o["OutputValue"] for o in json.load(open("stack-outputs.json"))}["CodeDeployDeploymentGroupName"])')
+else
+  task_definition=$(new_revision "$(current_task_definition api-gateway)" "${IMAGE_REPO}/api-gateway:${IMAGE_TAG}")
+  cp revision.json taskdef.rendered.json
+  application=$CODEDEPLOY_APP
+  group=api-gateway
+fi
+TASK_DEFINITION="$task_definition" APPLICATION="$application" GROUP="$group" python3 - <<'PY'
 import json, os
-outputs = {o["OutputKey"]: o["OutputValue"] for o in json.load(open("stack-outputs.json"))}
 appspec = open("infrastructure/codedeploy/appspec.yml").read().replace("<TASK_DEFINITION>", os.environ["TASK_DEFINITION"])
 open("appspec.rendered.yml", "w").write(appspec)
 json.dump({
-    "applicationName": outputs["CodeDeployApplicationName"],
-    "deploymentGroupName": outputs["CodeDeployDeploymentGroupName"],
+    "applicationName": os.environ["APPLICATION"],
+    "deploymentGroupName": os.environ["GROUP"],
     "description": "api-gateway " + os.environ["IMAGE_TAG"],
     "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec}},
 }, open("deployment.json", "w"))
@@ -70,10 +122,12 @@ log "CodeDeploy deployment $deployment"
 roll_back() {
   log "rolling back: $1"
   aws deploy stop-deployment --deployment-id "$deployment" --auto-rollback-enabled || true
-  if [[ -n $previous_tag ]]; then
-    aws cloudformation deploy --stack-name "$STACK_NAME" --template-file infrastructure/ecs-task-definitions.yaml \
-      --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
-      --parameter-overrides ImageTag="$previous_tag" EcrRepositoryNamespace="$ECR_REPOSITORY_NAMESPACE"
+  if [[ $DEPLOY_TARGET == stack ]]; then
+    [[ -z $previous_tag ]] || stack_deploy "$previous_tag"
+  else
+    for service in $ROLLING; do
+      aws ecs update-service --cluster "$ECS_CLUSTER" --service "$service" --task-definition "${previous[$service]}" >/dev/null
+    done
   fi
   exit 1
 }
@@ -99,4 +153,4 @@ log "smoke test against $gateway"
 aws deploy continue-deployment --deployment-id "$deployment" --deployment-wait-type READY_WAIT
 # Fails the build when CodeDeploy rolls back (an alarm during the canary, failed health checks).
 aws deploy wait deployment-successful --deployment-id "$deployment"
-log "deployed $IMAGE_TAG to $STACK_NAME"
+log "deployed $IMAGE_TAG"

@@ -9,7 +9,7 @@
 #                     stage installs or debian:bookworm-slim has (and the stage installs no more)
 #   smoke             each binary, stripped, answers the image's HEALTHCHECK command and stops
 #                     cleanly on SIGTERM, with every backing service unreachable
-#   buildspec (x10)   the phases run with docker, aws, curl, swift, chatctl and the tests recorded,
+#   buildspec (x11)   the phases run with docker, aws, curl, swift, chatctl and the tests recorded,
 #                     in this order: Terraform downloaded and its SHA-256 checked (a mismatch stops
 #                     everything), tests, chatctl, the images whose tag ECR lacks (a retry skips the
 #                     rest) from the pull-through cache, pushes, the image-scan gate (a CRITICAL
@@ -18,7 +18,8 @@
 #                     listener, then production traffic; a failed smoke test stops the gateway's
 #                     deployment with rollback and returns the others to the previous tag; a failed
 #                     test or image build ships nothing; STACK_NAME empty builds without deploying;
-#                     deploy.buildspec.yml (the pipeline's deploy actions) deploys without building
+#                     deploy.buildspec.yml (the pipeline's deploy actions, the Terraform platform's
+#                     ECS services) deploys new revisions without building, and rolls them back
 #   hadolint          every Dockerfile clean; each ignored rule with its reason
 #   cfn-lint          infrastructure/ecs-task-definitions.yaml clean
 #   taskdef.json      equals the stack's api-gateway task definition
@@ -112,7 +113,8 @@ else
 fi
 check "runtime libraries: ldd of the release binaries vs the runtime stage" runtime_libraries
 check "smoke: each stripped binary passes the image's health check, stops on SIGTERM" smoke
-for scenario in pass tests-fail build-fails retry scan-blocks scan-allowed smoke-fails terraform-checksum build-only deploy-action; do
+for scenario in pass tests-fail build-fails retry scan-blocks scan-allowed smoke-fails terraform-checksum build-only deploy-action \
+        deploy-action-smoke-fails; do
     check "buildspec" python3 "$helpers/buildspec_harness.py" "$scenario"
 done
 check "hadolint: docker/Dockerfiles/*.Dockerfile" hadolint_all

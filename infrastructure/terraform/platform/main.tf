@@ -255,16 +255,18 @@ module "ecs" {
     task      = module.iam.task_role_arns[svc]
     execution = module.iam.execution_role_arns[svc]
   } }
-  environment            = local.environment_variables
-  service_environment    = local.service_environment
-  service_secrets        = local.service_secrets
-  deployment_config_name = var.deployment_config_name
-  rollback_alarm_names   = module.monitoring.rollback_alarm_names
-  admin_ports            = { "api-gateway" = local.admin_port }
-  redis_ca_secret_arn    = module.iam.redis_ca_secret_arn
-  redis_ca_directory     = local.redis_ca_directory
-  off_hours              = var.off_hours.enabled ? { start = var.off_hours.start, end = var.off_hours.end, timezone = var.off_hours.timezone, count = var.off_hours.count } : null
-  tags                   = var.tags
+  environment                     = local.environment_variables
+  service_environment             = local.service_environment
+  service_secrets                 = local.service_secrets
+  deployment_config_name          = var.deployment_config_name
+  rollback_alarm_names            = module.monitoring.rollback_alarm_names
+  admin_ports                     = { "api-gateway" = local.admin_port }
+  redis_ca_secret_arn             = module.iam.redis_ca_secret_arn
+  redis_ca_directory              = local.redis_ca_directory
+  off_hours                       = var.off_hours.enabled ? { start = var.off_hours.start, end = var.off_hours.end, timezone = var.off_hours.timezone, count = var.off_hours.count } : null
+  ecr_replication_destinations    = var.ecr_replication_destinations
+  ecr_replication_source_accounts = var.ecr_replication_source_accounts
+  tags                            = var.tags
 }
 
 module "cloudfront" {
@@ -320,4 +322,38 @@ module "budgets" {
   sns_topic_arn     = module.monitoring.alarm_topic_arns["warning"]
   emails            = var.alarm_emails
   tags              = var.tags
+}
+
+# The release pipeline, in the environment whose account builds (production), and the role through which it deploys
+# to this environment (modules/pipeline, modules/deployer).
+module "pipeline" {
+  source = "../modules/pipeline"
+  count  = var.pipeline.enabled ? 1 : 0
+
+  name                  = local.name
+  connection_arn        = var.pipeline.connection_arn
+  repository_id         = var.pipeline.repository_id
+  branch                = var.pipeline.branch
+  vpc_id                = module.vpc.vpc_id
+  private_subnet_ids    = module.vpc.private_subnet_ids
+  ecr_repository_prefix = var.ecr_repository_prefix
+  targets               = var.pipeline.targets
+  approval_topic_arn    = module.monitoring.alarm_topic_arns["warning"]
+  kms_key_arn           = module.iam.kms_key_arns["logs"]
+  logs_bucket_name      = module.s3.logs_bucket_name
+  log_retention_days    = var.log_retention_days
+  tags                  = var.tags
+}
+
+module "deployer" {
+  source = "../modules/deployer"
+  count  = length(var.deployer_trusted_role_arns) > 0 ? 1 : 0
+
+  name                  = local.name
+  trusted_role_arns     = var.deployer_trusted_role_arns
+  cluster_name          = module.ecs.cluster_name
+  codedeploy_app_name   = module.ecs.codedeploy_app_name
+  passable_role_arns    = concat(values(module.iam.task_role_arns), values(module.iam.execution_role_arns))
+  ecr_repository_prefix = var.ecr_repository_prefix
+  tags                  = var.tags
 }

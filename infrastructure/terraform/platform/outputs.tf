@@ -137,3 +137,18 @@ output "metrics_log_group" {
   description = "Log group of the collectors' embedded-metric-format records (ECS and EKS): METRICS_LOG_GROUP of the EKS sidecars."
   value       = module.ecs.metrics_log_group_name
 }
+
+output "pipeline_name" {
+  description = "The release pipeline, where this environment hosts it."
+  value       = try(module.pipeline[0].pipeline_name, null)
+}
+
+output "pipeline_deploy_role_arn" {
+  description = "Role of the pipeline's deploy projects: the deployer_trusted_role_arns of every target environment."
+  value       = try(module.pipeline[0].deploy_role_arn, null)
+}
+
+output "deployer_role_arn" {
+  description = "This environment's deployer role, a target's deployer_role_arn in the pipeline."
+  value       = try(module.deployer[0].role_arn, null)
+}

@@ -236,3 +236,54 @@ variable "monthly_budget_usd" {
   default     = 0
   nullable    = false
 }
+
+variable "pipeline" {
+  description = "The release pipeline (modules/pipeline), in the environment whose account builds the images (production): source, build, then each target in order (staging, an approval, production, the second region)."
+  type = object({
+    enabled        = bool
+    connection_arn = string
+    repository_id  = string
+    branch         = string
+    targets = list(object({
+      name              = string
+      approval_before   = bool
+      deployer_role_arn = string
+      region            = string
+      ecs_cluster       = string
+      codedeploy_app    = string
+      smoke_gateway_url = string
+    }))
+  })
+  default = {
+    enabled        = false
+    connection_arn = ""
+    repository_id  = ""
+    branch         = "main"
+    targets        = []
+  }
+  nullable = false
+}
+
+variable "deployer_trusted_role_arns" {
+  description = "The release pipeline's deploy role (pipeline output deploy_role_arn) that may assume this environment's deployer role (modules/deployer); empty for no such role."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "ecr_replication_destinations" {
+  description = "Where the images built in this environment's registry are copied (staging's account, the second region); set where the pipeline builds."
+  type = list(object({
+    region      = string
+    registry_id = string
+  }))
+  default  = []
+  nullable = false
+}
+
+variable "ecr_replication_source_accounts" {
+  description = "Accounts that may replicate images into this registry (the pipeline's, for staging)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}

@@ -85,7 +85,9 @@ command = args[:2]
 repository = arg("--repository-name") or ""
 service = repository.split("/")[-1]
 if command == ["sts", "get-caller-identity"]:
-    record(); print(os.environ["FAKE_ACCOUNT"])
+    record(); print(os.environ.get("AWS_ACCESS_KEY_ID") == "ASIAFAKE" and "222222222222" or os.environ["FAKE_ACCOUNT"])
+elif command == ["sts", "assume-role"]:
+    record(); print("ASIAFAKE\tfake-secret\tfake-token")
 elif command == ["ecr", "get-login-password"]:
     record(); print("fake-ecr-password")
 elif command == ["ecr", "describe-images"]:
@@ -111,6 +113,17 @@ elif command == ["deploy", "create-deployment"]:
     record(input=file_arg("--cli-input-json")); print("d-FAKE12345")
 elif command == ["deploy", "get-deployment"]:
     record(); print(os.environ.get("FAKE_DEPLOYMENT_STATUS", "Ready"))
+elif command == ["ecs", "describe-services"]:
+    record(); print(f"arn:aws:ecs:eu-west-1:123456789012:task-definition/chat-staging-{arg('--services')}:7")
+elif command == ["ecs", "describe-task-definition"]:
+    record()
+    family = arg("--task-definition").split("/")[-1].split(":")[0]
+    image = f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/chat-backend/{family.removeprefix('chat-staging-')}:previous"
+    print(json.dumps({"taskDefinition": {
+        "taskDefinitionArn": arg("--task-definition"), "family": family, "revision": 7, "status": "ACTIVE",
+        "containerDefinitions": [{"name": "service", "image": image}, {"name": "redis-ca", "image": image},
+                                 {"name": "aws-otel-collector", "image": "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0"}]},
+        "tags": [{"key": "Service", "value": family}]}))
 else:
     record()
 '''
@@ -247,7 +260,11 @@ def run_scenario(buildspec_path: str = "buildspec.yml", test_exit: int = 0, buil
         artifact.mkdir()
         (artifact / "image-tag.txt").write_text(COMMIT + "\n")
         shutil.copy2(swift_bin / "chatctl", artifact / "chatctl")
-        project_env.update({"STACK_NAME": "chat-staging", "CODEBUILD_SRC_DIR_build": str(artifact)})
+        # Staging in its own account: the deploy assumes its deployer role there.
+        project_env.update({"ECS_CLUSTER": "chat-staging", "CODEDEPLOY_APP": "chat-staging", "TARGET_REGION": REGION,
+                            "DEPLOY_ROLE_ARN": "arn:aws:iam::222222222222:role/chat-staging-deployer",
+                            "SMOKE_GATEWAY_URL": "https://api.staging.example.com:8443",
+                            "CODEBUILD_SRC_DIR_build": str(artifact)})
     project_env.update(project or {})
 
     record = temp / "record.jsonl"
@@ -495,15 +512,65 @@ def check_build_only(entries, work):
     return problems + succeeded(entries)
 
 
-def check_deploy_action(entries, work):
-    problems = check_deployed(entries) + check_order(entries, STEPS_RELEASE[1:] + STEPS_SHIFT)
+STAGING_REPO = f"222222222222.dkr.ecr.{REGION}.amazonaws.com/chat-backend"
+
+
+def check_ecs_release(entries: list[dict]) -> list[str]:
+    """The Terraform platform's services, in the target's account (its deployer role assumed first, the replicated
+    images found there): each rolling one moved to a new revision of its family with the release's image (helpers
+    running the same image too, the collector untouched), the gateway's revision deployed by CodeDeploy, the smoke test
+    on the given test listener."""
+    problems = in_order(entries, [("assume the target's deployer role", is_tool("aws", "sts", "assume-role")),
+                                  ("the replicated images found", is_tool("aws", "ecr", "describe-images")),
+                                  ("new revisions", is_tool("aws", "ecs", "register-task-definition"))])
+    registered = [json.loads(e["input"]) for e in entries if is_tool("aws", "ecs", "register-task-definition")(e)]
+    families = {r["family"]: r for r in registered}
+    for service in SERVICES:
+        revision = families.get(f"chat-staging-{service}")
+        if revision is None:
+            problems.append(f"no new revision of chat-staging-{service}")
+            continue
+        images = [c["image"] for c in revision["containerDefinitions"]]
+        if images[:2] != [f"{STAGING_REPO}/{service}:{COMMIT}"] * 2 or "aws-otel-collector" not in images[2]:
+            problems.append(f"{service}'s revision runs {images}")
+        if "revision" in revision or "taskDefinitionArn" in revision:
+            problems.append(f"{service}'s revision keeps read-only fields")
+    updated = {e["argv"][e["argv"].index("--service") + 1] for e in entries if is_tool("aws", "ecs", "update-service")(e)}
+    if updated != {"auth", "user", "chat", "notification"}:
+        problems.append(f"update-service for {sorted(updated)}, expected the four rolling services")
+    create_at = first(entries, is_tool("aws", "deploy", "create-deployment"))
+    if create_at is None:
+        return problems + ["the api-gateway's blue/green deployment did not start"]
+    deployment = json.loads(entries[create_at]["input"])
+    if deployment["applicationName"] != "chat-staging" or deployment["deploymentGroupName"] != "api-gateway":
+        problems.append(f"CodeDeploy deployment of {deployment['applicationName']}/{deployment['deploymentGroupName']}")
+    smoke = [e for e in entries if e["tool"] == "chatctl"]
+    if not smoke or smoke[0]["argv"] != ["smoke", "--gateway", "https://api.staging.example.com:8443"]:
+        problems.append(f"the smoke test did not run against the test listener: {smoke}")
     for e in entries:
-        if e["tool"] in ("docker", "swift", "test.sh") or is_tool("aws", "ecr", "describe-image-scan-findings")(e):
-            problems.append(f"the deploy action built or tested: {e['tool']} {' '.join(e['argv'][:2])}")
-    deploys = [e["argv"] for e in entries if is_tool("aws", "cloudformation", "deploy")(e)]
-    if not deploys or deploys[0][deploys[0].index("--stack-name") + 1] != "chat-staging":
-        problems.append("the deploy action did not deploy its STACK_NAME (chat-staging)")
-    return problems + succeeded(entries)
+        if e["tool"] in ("docker", "swift", "test.sh") or is_tool("aws", "cloudformation", "deploy")(e):
+            problems.append(f"the deploy action built, tested or deployed a stack: {e['tool']} {' '.join(e['argv'][:2])}")
+    return problems
+
+
+def check_deploy_action(entries, work):
+    steps = [("rolling services updated", is_tool("aws", "ecs", "update-service")),
+             ("rolling services stable", is_tool("aws", "ecs", "wait", "services-stable"))] + STEPS_RELEASE[2:] + STEPS_SHIFT
+    return check_ecs_release(entries) + check_order(entries, steps) + succeeded(entries)
+
+
+def check_deploy_action_smoke_fails(entries, work):
+    problems = check_ecs_release(entries)
+    if not any(is_tool("aws", "deploy", "stop-deployment")(e) and "--auto-rollback-enabled" in e["argv"] for e in entries):
+        problems.append("the gateway's deployment was not stopped with --auto-rollback-enabled")
+    if any(is_tool("aws", "deploy", "continue-deployment")(e) for e in entries):
+        problems.append("production traffic moved to the release that failed its smoke test")
+    back = {e["argv"][e["argv"].index("--service") + 1]: e["argv"][e["argv"].index("--task-definition") + 1]
+            for e in entries[first(entries, lambda e: e["tool"] == "chatctl") or 0:] if is_tool("aws", "ecs", "update-service")(e)}
+    for service in ("auth", "user", "chat", "notification"):
+        if back.get(service) != f"arn:aws:ecs:eu-west-1:123456789012:task-definition/chat-staging-{service}:7":
+            problems.append(f"{service} was not returned to its previous revision: {back.get(service)}")
+    return problems + failed(entries)
 
 
 SCENARIOS = {
@@ -524,8 +591,13 @@ SCENARIOS = {
                            dict(wrong_checksum=True), check_wrong_checksum),
     "build-only": ("STACK_NAME empty (the pipeline's build action): built, pushed, scanned, not deployed",
                    dict(project={"STACK_NAME": ""}), check_build_only),
-    "deploy-action": ("deploy.buildspec.yml (the pipeline's deploy actions): the build's release deployed, "
-                      "smoke-tested, then production traffic", dict(buildspec_path=DEPLOY_BUILDSPEC), check_deploy_action),
+    "deploy-action": ("deploy.buildspec.yml (the pipeline's deploy actions, Terraform's ECS services): a new revision "
+                      "per service with the build's images, the gateway smoke-tested, then production traffic",
+                      dict(buildspec_path=DEPLOY_BUILDSPEC, existing=" ".join(SERVICES)), check_deploy_action),
+    "deploy-action-smoke-fails": ("deploy.buildspec.yml, smoke test fails: the gateway's deployment stopped with "
+                                  "rollback, the services back on their previous revisions",
+                                  dict(buildspec_path=DEPLOY_BUILDSPEC, smoke_exit=1, existing=" ".join(SERVICES)),
+                                  check_deploy_action_smoke_fails),
 }
 
 

@@ -28,3 +28,6 @@ output "vpc_id" { value = module.platform.vpc_id }
 output "private_subnet_ids" { value = module.platform.private_subnet_ids }
 output "public_subnet_ids" { value = module.platform.public_subnet_ids }
 output "metrics_log_group" { value = module.platform.metrics_log_group }
+output "pipeline_name" { value = module.platform.pipeline_name }
+output "pipeline_deploy_role_arn" { value = module.platform.pipeline_deploy_role_arn }
+output "deployer_role_arn" { value = module.platform.deployer_role_arn }

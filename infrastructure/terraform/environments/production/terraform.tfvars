@@ -48,3 +48,48 @@ slack_channel_id           = "REPLACE-ME"
 
 # Placeholder amount: set it from the first full month's bill. Notices at 80 % forecast and 100 % actual.
 monthly_budget_usd = 20000
+
+# The release pipeline builds in this account and region: source -> build -> staging (its own account) -> approval ->
+# production here -> production in the second region (environments/production-r2). Placeholders: the CodeConnections
+# connection (authorised once in the console), the repository, the test listeners' host names.
+pipeline = {
+  enabled        = true
+  connection_arn = "arn:aws:codeconnections:eu-west-1:111111111111:connection/REPLACE-ME"
+  repository_id  = "REPLACE-ME/chat-backend"
+  branch         = "main"
+  targets = [
+    {
+      name              = "staging"
+      approval_before   = false
+      deployer_role_arn = "arn:aws:iam::222222222222:role/chat-staging-deployer"
+      region            = "eu-west-1"
+      ecs_cluster       = "chat-staging"
+      codedeploy_app    = "chat-staging"
+      smoke_gateway_url = "https://api.staging.chat.example.com:8443"
+    },
+    {
+      name              = "production"
+      approval_before   = true
+      deployer_role_arn = "arn:aws:iam::111111111111:role/chat-production-deployer"
+      region            = "eu-west-1"
+      ecs_cluster       = "chat-production"
+      codedeploy_app    = "chat-production"
+      smoke_gateway_url = "https://api-eu-west-1.chat.example.com:8443"
+    },
+    {
+      name              = "production-r2"
+      approval_before   = false
+      deployer_role_arn = "arn:aws:iam::111111111111:role/chat-production-r2-deployer"
+      region            = "eu-central-1"
+      ecs_cluster       = "chat-production-r2"
+      codedeploy_app    = "chat-production-r2"
+      smoke_gateway_url = "https://api-eu-central-1.chat.example.com:8443"
+    },
+  ]
+}
+deployer_trusted_role_arns = ["arn:aws:iam::111111111111:role/chat-production-pipeline-deploy"]
+# Images built here also run in staging's account and in the second region.
+ecr_replication_destinations = [
+  { region = "eu-west-1", registry_id = "222222222222" },
+  { region = "eu-central-1", registry_id = "111111111111" },
+]

@@ -116,3 +116,40 @@ variable "monthly_budget_usd" {
   type    = number
   default = null
 }
+
+variable "pipeline" {
+  type = object({
+    enabled        = bool
+    connection_arn = string
+    repository_id  = string
+    branch         = string
+    targets = list(object({
+      name              = string
+      approval_before   = bool
+      deployer_role_arn = string
+      region            = string
+      ecs_cluster       = string
+      codedeploy_app    = string
+      smoke_gateway_url = string
+    }))
+  })
+  default = null
+}
+
+variable "deployer_trusted_role_arns" {
+  type    = list(string)
+  default = null
+}
+
+variable "ecr_replication_destinations" {
+  type = list(object({
+    region      = string
+    registry_id = string
+  }))
+  default = null
+}
+
+variable "ecr_replication_source_accounts" {
+  type    = list(string)
+  default = null
+}

@@ -56,3 +56,8 @@ off_hours = {
 
 # Placeholder amount: set it from the first full month's bill. Notices at 80 % forecast and 100 % actual.
 monthly_budget_usd = 4000
+
+# Releases come from the pipeline in production's account: its images are replicated here, and its deploy role
+# deploys through this environment's deployer role.
+deployer_trusted_role_arns      = ["arn:aws:iam::111111111111:role/chat-production-pipeline-deploy"]
+ecr_replication_source_accounts = ["111111111111"]

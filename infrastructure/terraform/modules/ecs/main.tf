@@ -142,3 +142,48 @@ resource "aws_ssm_parameter" "collector" {
   value       = file(coalesce(var.collector_config_path, "${path.module}/../../../observability/otel-collector.yaml"))
   tags        = var.tags
 }
+
+# Images are built once, in the account and region of the release pipeline, and replicated to the other registries
+# that run them (staging's account, the second region); their repositories above exist there already (same names).
+resource "aws_ecr_replication_configuration" "this" {
+  count = length(var.ecr_replication_destinations) > 0 ? 1 : 0
+
+  replication_configuration {
+    rule {
+      dynamic "destination" {
+        for_each = var.ecr_replication_destinations
+        content {
+          region      = destination.value.region
+          registry_id = destination.value.registry_id
+        }
+      }
+      repository_filter {
+        filter      = var.ecr_repository_prefix
+        filter_type = "PREFIX_MATCH"
+      }
+    }
+  }
+}
+
+data "aws_caller_identity" "current" {}
+
+# The receiving side: the building account may replicate into this registry's <prefix>/ repositories.
+data "aws_iam_policy_document" "replication" {
+  count = length(var.ecr_replication_source_accounts) > 0 ? 1 : 0
+
+  statement {
+    sid       = "ReplicationFromTheBuildingAccount"
+    actions   = ["ecr:CreateRepository", "ecr:ReplicateImage"]
+    resources = ["arn:aws:ecr:${local.region}:${data.aws_caller_identity.current.account_id}:repository/${var.ecr_repository_prefix}/*"]
+    principals {
+      type        = "AWS"
+      identifiers = [for account in var.ecr_replication_source_accounts : "arn:aws:iam::${account}:root"]
+    }
+  }
+}
+
+resource "aws_ecr_registry_policy" "replication" {
+  count = length(var.ecr_replication_source_accounts) > 0 ? 1 : 0
+
+  policy = data.aws_iam_policy_document.replication[0].json
+}

@@ -164,6 +164,21 @@ variable "ecr_repository_prefix" {
   type        = string
 }
 
+variable "ecr_replication_destinations" {
+  description = "Registries (account id and region) every image pushed here is copied to: set where the release pipeline builds."
+  type = list(object({
+    region      = string
+    registry_id = string
+  }))
+  default = []
+}
+
+variable "ecr_replication_source_accounts" {
+  description = "Accounts whose registries may replicate images into this one (the release pipeline's account), when it is another."
+  type        = list(string)
+  default     = []
+}
+
 variable "image_tag" {
   description = "Image tag of the first task definitions; later releases register their own revisions through CodeDeploy."
   type        = string
@@ -211,6 +226,12 @@ variable "deployment_config_name" {
   description = "CodeDeploy traffic shifting, e.g. CodeDeployDefault.ECSCanary10Percent5Minutes or CodeDeployDefault.ECSAllAtOnce."
   type        = string
   default     = "CodeDeployDefault.ECSCanary10Percent5Minutes"
+}
+
+variable "smoke_test_wait_minutes" {
+  description = "How long a gateway deployment waits on the test listener for the smoke test to continue it; then it stops and rolls back."
+  type        = number
+  default     = 60
 }
 
 variable "rollback_alarm_names" {
