@@ -10,9 +10,19 @@
 data "aws_caller_identity" "current" {}
 
 locals {
-  name       = "chat-${var.environment}"
+  # The second region's names carry name_suffix: IAM roles, the CloudFront-less edge and other global names must not
+  # collide with the primary's.
+  name       = join("-", compact(["chat", var.environment, var.name_suffix]))
   account_id = data.aws_caller_identity.current.account_id
   namespace  = "${local.name}.internal"
+
+  # Two regions (infrastructure/README.md): the primary writes; the secondary's gateways relay to the primary's
+  # services (its Cloud Map names, over the peering) and use its Redis Cluster (rate limits, the token denylist), and
+  # its databases are replicas. Its own services run no tasks until a failover (service_sizes in its tfvars).
+  primary   = var.region_role == "primary"
+  secondary = var.region_role == "secondary"
+  # Where the gateway's upstreams live: this region's namespace, or the writer's.
+  upstream_namespace = local.secondary ? var.writer.service_discovery_namespace : local.namespace
 
   # Bucket names are global: account and region make them unique.
   bucket_suffix = "${local.account_id}-${var.region}"
@@ -57,10 +67,10 @@ locals {
   # behind the ALB (one proxy hop appending to X-Forwarded-For) and answers CORS for the web client's origins.
   service_environment = {
     "api-gateway" = {
-      CHAT_UPSTREAM_AUTH          = "http://auth.${local.namespace}:${local.services["auth"].port}"
-      CHAT_UPSTREAM_USER          = "http://user.${local.namespace}:${local.services["user"].port}"
-      CHAT_UPSTREAM_CHAT          = "http://chat.${local.namespace}:${local.services["chat"].port}"
-      CHAT_UPSTREAM_NOTIFICATION  = "http://notification.${local.namespace}:${local.services["notification"].port}"
+      CHAT_UPSTREAM_AUTH          = "http://auth.${local.upstream_namespace}:${local.services["auth"].port}"
+      CHAT_UPSTREAM_USER          = "http://user.${local.upstream_namespace}:${local.services["user"].port}"
+      CHAT_UPSTREAM_CHAT          = "http://chat.${local.upstream_namespace}:${local.services["chat"].port}"
+      CHAT_UPSTREAM_NOTIFICATION  = "http://notification.${local.upstream_namespace}:${local.services["notification"].port}"
       CHAT_UPSTREAM_TIMEOUT_MS    = "30000"
       CHAT_RATE_LIMIT_PER_USER    = "600"
       CHAT_RATE_LIMIT_PER_ADDRESS = "1200"
@@ -71,6 +81,9 @@ locals {
       CHAT_WEB_ROOT   = "/srv/chat/public"
       CHAT_ADMIN_HOST = "0.0.0.0"
       CHAT_ADMIN_PORT = tostring(local.admin_port)
+      # The second region's gateways share the writer's Redis Cluster: one rate limit per user, and a token revoked at
+      # logout is refused in both regions. (Over the shared value of every task.)
+      CHAT_REDIS_NODES = local.secondary ? var.writer.redis_nodes : module.redis.chat_redis_nodes
     }
     auth = {
       CHAT_ACCESS_TOKEN_TTL_SECONDS = "900"
@@ -114,6 +127,8 @@ locals {
   ) }
 
   private_cidrs = module.vpc.private_subnet_cidrs
+  # Database clients: this region's tasks, and the other region's (its gateways reach the writer's databases).
+  database_clients = concat(module.vpc.private_subnet_cidrs, var.peer_cidr_blocks)
 }
 
 module "services" {
@@ -156,7 +171,10 @@ module "s3" {
   data_kms_key_arn          = module.iam.kms_key_arns["data"]
   cors_allowed_origins      = var.cors_allowed_origins
   log_retention_days        = var.log_retention_days
-  tags                      = var.tags
+  # Attachments replicate to the second region while this one writes.
+  attachments_replica_bucket_arn  = local.primary ? var.attachments_replica.bucket_arn : ""
+  attachments_replica_kms_key_arn = local.primary ? var.attachments_replica.kms_key_arn : ""
+  tags                            = var.tags
 }
 
 module "rds" {
@@ -165,12 +183,13 @@ module "rds" {
   name                 = local.name
   vpc_id               = module.vpc.vpc_id
   database_subnet_ids  = module.vpc.database_subnet_ids
-  allowed_cidr_blocks  = local.private_cidrs
+  allowed_cidr_blocks  = local.database_clients
   instance_class       = var.rds_instance_class
   allocated_storage_gb = var.rds_allocated_storage_gb
   max_connections      = var.rds_max_connections
   databases            = module.services.databases
   deletion_protection  = var.deletion_protection
+  replicate_source_db  = local.secondary ? var.writer.rds_instance_arn : ""
   kms_key_arn          = module.iam.kms_key_arns["data"]
   logs_kms_key_arn     = module.iam.kms_key_arns["logs"]
   log_retention_days   = var.log_retention_days
@@ -183,14 +202,17 @@ module "documentdb" {
   name                = local.name
   vpc_id              = module.vpc.vpc_id
   database_subnet_ids = module.vpc.database_subnet_ids
-  allowed_cidr_blocks = local.private_cidrs
+  allowed_cidr_blocks = local.database_clients
   instance_class      = var.documentdb_instance_class
   instance_count      = var.documentdb_instance_count
   deletion_protection = var.deletion_protection
-  kms_key_arn         = module.iam.kms_key_arns["data"]
-  logs_kms_key_arn    = module.iam.kms_key_arns["logs"]
-  log_retention_days  = var.log_retention_days
-  tags                = var.tags
+  # One global cluster over both regions: founded by the primary's cluster, joined by the secondary's.
+  global_role               = var.documentdb_global_cluster_id == "" ? "none" : var.region_role
+  global_cluster_identifier = var.documentdb_global_cluster_id
+  kms_key_arn               = module.iam.kms_key_arns["data"]
+  logs_kms_key_arn          = module.iam.kms_key_arns["logs"]
+  log_retention_days        = var.log_retention_days
+  tags                      = var.tags
 }
 
 module "msk" {
@@ -228,7 +250,9 @@ module "redis" {
   backups_bucket_name    = module.s3.backups_bucket_name
   log_retention_days     = var.log_retention_days
   termination_protection = var.deletion_protection
-  tags                   = var.tags
+  # The other region's gateways use this Redis Cluster while this region writes.
+  peer_client_cidr_blocks = var.peer_cidr_blocks
+  tags                    = var.tags
 }
 
 module "ecs" {
@@ -266,11 +290,14 @@ module "ecs" {
   off_hours                       = var.off_hours.enabled ? { start = var.off_hours.start, end = var.off_hours.end, timezone = var.off_hours.timezone, count = var.off_hours.count } : null
   ecr_replication_destinations    = var.ecr_replication_destinations
   ecr_replication_source_accounts = var.ecr_replication_source_accounts
+  peer_cidr_blocks                = var.peer_cidr_blocks
   tags                            = var.tags
 }
 
+# The web client is served once, from the primary's static-assets bucket (CloudFront is global).
 module "cloudfront" {
   source = "../modules/cloudfront"
+  count  = local.primary ? 1 : 0
   providers = {
     aws           = aws
     aws.us_east_1 = aws.us_east_1
@@ -312,9 +339,10 @@ module "monitoring" {
   tags                       = var.tags
 }
 
+# One budget per environment (its resources in both regions carry the same Environment tag), kept by the primary.
 module "budgets" {
   source = "../modules/budgets"
-  count  = var.monthly_budget_usd > 0 ? 1 : 0
+  count  = local.primary && var.monthly_budget_usd > 0 ? 1 : 0
 
   name              = local.name
   monthly_limit_usd = var.monthly_budget_usd
@@ -356,4 +384,40 @@ module "deployer" {
   passable_role_arns    = concat(values(module.iam.task_role_arns), values(module.iam.execution_role_arns))
   ecr_repository_prefix = var.ecr_repository_prefix
   tags                  = var.tags
+}
+
+moved {
+  from = module.cloudfront
+  to   = module.cloudfront[0]
+}
+
+# Two regions: the private path to the other region's VPC (the secondary requests it, the primary accepts it) and the
+# API's latency-based, health-checked host name.
+module "peering" {
+  source = "../modules/region-peering"
+
+  name                           = local.name
+  mode                           = local.secondary ? "request" : (var.peering_connection_id != "" ? "accept" : "none")
+  vpc_id                         = module.vpc.vpc_id
+  route_table_ids                = module.vpc.private_route_table_ids
+  peer_vpc_id                    = var.writer.vpc_id
+  peer_region                    = local.secondary ? var.writer.region : ""
+  peer_cidr_block                = local.secondary ? var.writer.vpc_cidr_block : try(var.peer_cidr_blocks[0], "")
+  peering_connection_id          = var.peering_connection_id
+  peer_service_discovery_zone_id = var.writer.service_discovery_zone_id
+  tags                           = var.tags
+}
+
+module "api_dns" {
+  source = "../modules/api-dns"
+  count  = var.api_dns.zone_id == "" ? 0 : 1
+
+  name                 = local.name
+  zone_id              = var.api_dns.zone_id
+  record_name          = var.api_dns.record_name
+  regional_record_name = var.api_dns.regional_record_name
+  region               = var.region
+  alb_dns_name         = module.ecs.alb_dns_name
+  alb_zone_id          = module.ecs.alb_zone_id
+  tags                 = var.tags
 }

@@ -5,12 +5,12 @@ output "api_alb_dns_name" {
 
 output "web_distribution_domain_name" {
   description = "Point web_aliases (alias records) here."
-  value       = module.cloudfront.domain_name
+  value       = try(module.cloudfront[0].domain_name, null)
 }
 
 output "web_distribution_id" {
   description = "For cache invalidations after a web client release."
-  value       = module.cloudfront.distribution_id
+  value       = try(module.cloudfront[0].distribution_id, null)
 }
 
 output "ecr_repository_urls" {
@@ -151,4 +151,39 @@ output "pipeline_deploy_role_arn" {
 output "deployer_role_arn" {
   description = "This environment's deployer role, a target's deployer_role_arn in the pipeline."
   value       = try(module.deployer[0].role_arn, null)
+}
+
+output "vpc_cidr_block" {
+  description = "CIDR of the VPC (the other region's peer_cidr_blocks and writer.vpc_cidr_block)."
+  value       = module.vpc.vpc_cidr_block
+}
+
+output "service_discovery_namespace" {
+  description = "Cloud Map namespace of the services (the second region's writer.service_discovery_namespace)."
+  value       = module.ecs.service_discovery_namespace
+}
+
+output "service_discovery_zone_id" {
+  description = "Its private hosted zone (the second region's writer.service_discovery_zone_id)."
+  value       = module.ecs.service_discovery_zone_id
+}
+
+output "rds_instance_arn" {
+  description = "RDS instance (the second region's writer.rds_instance_arn, which it replicates)."
+  value       = module.rds.instance_arn
+}
+
+output "attachments_bucket_arn" {
+  description = "Attachments bucket (the primary's attachments_replica.bucket_arn, in the second region)."
+  value       = module.s3.attachments_bucket_arn
+}
+
+output "s3_kms_key_arn" {
+  description = "KMS key of the attachments (the primary's attachments_replica.kms_key_arn, in the second region)."
+  value       = module.iam.kms_key_arns["s3"]
+}
+
+output "peering_connection_id" {
+  description = "Second region: the peering request the primary accepts (its peering_connection_id)."
+  value       = module.peering.peering_connection_id
 }

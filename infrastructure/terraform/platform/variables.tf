@@ -287,3 +287,89 @@ variable "ecr_replication_source_accounts" {
   default     = []
   nullable    = false
 }
+
+variable "region_role" {
+  description = "primary: the region whose services and data stores take writes (every conversation's writer); secondary: the second region, whose gateways serve clients nearby and relay to the primary's services, and whose data stores are replicas until a failover (infrastructure/README.md, Two regions)."
+  type        = string
+  default     = "primary"
+  nullable    = false
+}
+
+variable "name_suffix" {
+  description = "Appended to chat-<environment> in every name of the second region (IAM and other global names must differ from the primary's); \"r2\" there, empty in the primary."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "writer" {
+  description = "Secondary only: the writer (primary) region, from its outputs: the VPC to peer with, the Cloud Map namespace and zone of its services (the gateways' upstreams), its Redis nodes (the gateways' rate limits and token denylist) and its RDS instance (replicated here)."
+  type = object({
+    region                      = string
+    vpc_id                      = string
+    vpc_cidr_block              = string
+    service_discovery_namespace = string
+    service_discovery_zone_id   = string
+    redis_nodes                 = string
+    rds_instance_arn            = string
+  })
+  default = {
+    region                      = ""
+    vpc_id                      = ""
+    vpc_cidr_block              = ""
+    service_discovery_namespace = ""
+    service_discovery_zone_id   = ""
+    redis_nodes                 = ""
+    rds_instance_arn            = ""
+  }
+  nullable = false
+}
+
+variable "peer_cidr_blocks" {
+  description = "The other region's VPC CIDR: admitted to the services, Redis and the databases here (primary), reachable from the tasks (both)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "peering_connection_id" {
+  description = "Primary only: the second region's peering request to accept (its output peering_connection_id)."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "documentdb_global_cluster_id" {
+  description = "Name of the DocumentDB global cluster spanning both regions; empty for one region."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "attachments_replica" {
+  description = "Primary only: the second region's attachments bucket and s3 KMS key (its outputs), which the attachments replicate to."
+  type = object({
+    bucket_arn  = string
+    kms_key_arn = string
+  })
+  default = {
+    bucket_arn  = ""
+    kms_key_arn = ""
+  }
+  nullable = false
+}
+
+variable "api_dns" {
+  description = "The API's host name across regions: the public zone, the shared name (latency-based, health-checked on /ready) and this region's own name; empty zone_id for none."
+  type = object({
+    zone_id              = string
+    record_name          = string
+    regional_record_name = string
+  })
+  default = {
+    zone_id              = ""
+    record_name          = ""
+    regional_record_name = ""
+  }
+  nullable = false
+}

@@ -86,10 +86,15 @@ def public_entry(catalogue: dict, platform: dict, docs: list[dict]) -> list[str]
         errors.append(f"the ALB's idle timeout defaults to {idle}, below {MIN_IDLE_TIMEOUT_SECONDS} s (WebSockets)")
 
     gateway_env = unwrap(platform["service_environment"]).get(PUBLIC_SERVICE, {})
+    # The gateway's upstreams are Cloud Map names: of this region's namespace, or (the second region) the writer
+    # region's, reached over the peering; nothing else.
+    namespace = re.sub(r"\s+", "", str(unwrap(platform.get("upstream_namespace", ""))))
+    if namespace not in ("${local.namespace}", "${local.secondary?var.writer.service_discovery_namespace:local.namespace}"):
+        errors.append(f"ECS (Terraform): upstream_namespace is {namespace!r}, not this region's or the writer region's Cloud Map namespace")
     for variable, service in UPSTREAMS.items():
         # python-hcl2 keeps an interpolated string as ${"..."}.
         url = re.sub(r'^\$\{"(.*)"\}$', r"\1", str(gateway_env.get(variable, "")))
-        if not url.startswith(f"http://{service}.${{local.namespace}}:"):
+        if not url.startswith(f"http://{service}.${{local.upstream_namespace}}:"):
             errors.append(f"ECS (Terraform): the gateway's {variable} is {url!r}, not {service}'s Cloud Map name")
         k8s_url = render_k8s.SERVICE_ENV[PUBLIC_SERVICE].get(variable, "")
         if not k8s_url.startswith(f"http://{service}:") and not k8s_url.startswith(f"http://{service}.chat.svc"):

@@ -93,3 +93,18 @@ ecr_replication_destinations = [
   { region = "eu-west-1", registry_id = "222222222222" },
   { region = "eu-central-1", registry_id = "111111111111" },
 ]
+
+# Two regions (infrastructure/README.md): this region writes; environments/production-r2 (eu-central-1) serves clients
+# near it and holds the replicas. Filled from that environment's outputs once it exists (deploy order, step 9).
+api_dns = {
+  zone_id              = "REPLACE-ME"
+  record_name          = "api.chat.example.com"
+  regional_record_name = "api-eu-west-1.chat.example.com"
+}
+documentdb_global_cluster_id = "chat-production"
+peer_cidr_blocks             = ["10.30.0.0/16"]
+peering_connection_id        = "pcx-REPLACE-ME"
+attachments_replica = {
+  bucket_arn  = "arn:aws:s3:::chat-production-r2-attachments-111111111111-eu-central-1"
+  kms_key_arn = "arn:aws:kms:eu-central-1:111111111111:key/REPLACE-ME"
+}

@@ -153,3 +153,58 @@ variable "ecr_replication_source_accounts" {
   type    = list(string)
   default = null
 }
+
+variable "region_role" {
+  type    = string
+  default = null
+}
+
+variable "name_suffix" {
+  type    = string
+  default = null
+}
+
+variable "writer" {
+  type = object({
+    region                      = string
+    vpc_id                      = string
+    vpc_cidr_block              = string
+    service_discovery_namespace = string
+    service_discovery_zone_id   = string
+    redis_nodes                 = string
+    rds_instance_arn            = string
+  })
+  default = null
+}
+
+variable "peer_cidr_blocks" {
+  type    = list(string)
+  default = null
+}
+
+variable "peering_connection_id" {
+  type    = string
+  default = null
+}
+
+variable "documentdb_global_cluster_id" {
+  type    = string
+  default = null
+}
+
+variable "attachments_replica" {
+  type = object({
+    bucket_arn  = string
+    kms_key_arn = string
+  })
+  default = null
+}
+
+variable "api_dns" {
+  type = object({
+    zone_id              = string
+    record_name          = string
+    regional_record_name = string
+  })
+  default = null
+}

@@ -79,6 +79,14 @@ module "platform" {
   log_retention_days              = var.log_retention_days
   alarm_emails                    = var.alarm_emails
   eks_oidc_provider_arn           = var.eks_oidc_provider_arn
+  api_dns                         = var.api_dns
+  attachments_replica             = var.attachments_replica
+  documentdb_global_cluster_id    = var.documentdb_global_cluster_id
+  peering_connection_id           = var.peering_connection_id
+  peer_cidr_blocks                = var.peer_cidr_blocks
+  writer                          = var.writer
+  name_suffix                     = var.name_suffix
+  region_role                     = var.region_role
   ecr_replication_source_accounts = var.ecr_replication_source_accounts
   ecr_replication_destinations    = var.ecr_replication_destinations
   deployer_trusted_role_arns      = var.deployer_trusted_role_arns

@@ -46,6 +46,23 @@ variable "backup_retention_days" {
   }
 }
 
+variable "global_role" {
+  description = "none (one region), primary (this cluster founds the global cluster) or secondary (it joins the global cluster as a read-only copy)."
+  type        = string
+  default     = "none"
+
+  validation {
+    condition     = contains(["none", "primary", "secondary"], var.global_role)
+    error_message = "global_role is none, primary or secondary."
+  }
+}
+
+variable "global_cluster_identifier" {
+  description = "Name of the global cluster (both regions use the same)."
+  type        = string
+  default     = ""
+}
+
 variable "deletion_protection" {
   description = "Refuse deletion of the cluster."
   type        = bool

@@ -85,3 +85,8 @@ output "collector_config_parameter" {
   description = "SSM parameter holding the collector configuration (AOT_CONFIG_CONTENT)."
   value       = aws_ssm_parameter.collector.name
 }
+
+output "service_discovery_zone_id" {
+  description = "Private hosted zone of the Cloud Map namespace: the second region associates it with its VPC to resolve this region's service names."
+  value       = aws_service_discovery_private_dns_namespace.this.hosted_zone
+}

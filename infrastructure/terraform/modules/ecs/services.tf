@@ -72,6 +72,39 @@ resource "aws_vpc_security_group_egress_rule" "tasks_in_vpc" {
   cidr_ipv4         = var.vpc_cidr_block
 }
 
+# Two regions: the second region's gateways call this region's services; this region's tasks may reach the peer's
+# data stores and services (the gateway there, when this is the second region). Peered VPCs cannot reference each
+# other's security groups across regions, hence CIDRs.
+resource "aws_vpc_security_group_ingress_rule" "tasks_from_peers" {
+  for_each = toset(var.peer_cidr_blocks)
+
+  security_group_id = aws_security_group.tasks.id
+  description       = "Service ports from the peered region ${each.value} (its gateways)"
+  ip_protocol       = "tcp"
+  from_port         = local.ports[0]
+  to_port           = local.ports[length(local.ports) - 1]
+  cidr_ipv4         = each.value
+}
+
+resource "aws_vpc_security_group_egress_rule" "tasks_to_peers" {
+  for_each = merge([for cidr in var.peer_cidr_blocks : {
+    for store, range in {
+      postgres   = [5432, 5432]
+      documentdb = [27017, 27017]
+      kafka      = [9094, 9098]
+      redis      = [6379, 6379]
+      services   = [local.ports[0], local.ports[length(local.ports) - 1]]
+    } : "${cidr}/${store}" => { cidr = cidr, store = store, range = range }
+  }]...)
+
+  security_group_id = aws_security_group.tasks.id
+  description       = "To ${each.value.store} in the peered region ${each.value.cidr}"
+  ip_protocol       = "tcp"
+  from_port         = each.value.range[0]
+  to_port           = each.value.range[1]
+  cidr_ipv4         = each.value.cidr
+}
+
 resource "aws_vpc_security_group_egress_rule" "tasks_dns" {
   security_group_id = aws_security_group.tasks.id
   description       = "DNS to the VPC resolver (Cloud Map names)"

@@ -109,6 +109,12 @@ variable "metrics_log_retention_days" {
   default     = 7
 }
 
+variable "peer_cidr_blocks" {
+  description = "VPC CIDRs of the peered region (two regions): admitted to the service ports, and reachable on the data stores' and services' ports."
+  type        = list(string)
+  default     = []
+}
+
 variable "certificate_arn" {
   description = "ACM certificate of the public API host name, used by the HTTPS listeners."
   type        = string

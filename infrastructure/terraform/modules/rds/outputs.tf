@@ -13,6 +13,11 @@ output "port" {
   value       = aws_db_instance.this.port
 }
 
+output "instance_arn" {
+  description = "ARN of the instance: the second region's replicate_source_db."
+  value       = aws_db_instance.this.arn
+}
+
 output "instance_identifier" {
   description = "Identifier of the instance (CloudWatch dimension DBInstanceIdentifier)."
   value       = aws_db_instance.this.identifier

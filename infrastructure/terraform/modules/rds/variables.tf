@@ -58,6 +58,12 @@ variable "backup_retention_days" {
   }
 }
 
+variable "replicate_source_db" {
+  description = "ARN of the primary region's instance, which this one replicates (the second region); empty for a primary instance."
+  type        = string
+  default     = ""
+}
+
 variable "deletion_protection" {
   description = "Refuse deletion of the instance."
   type        = bool
