@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
@@ -89,14 +90,28 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], path: "Shared/ServiceKit"),
 
+        .target(name: "WebSocketUpgrade", dependencies: [
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+        ], path: "Shared/WebSocketUpgrade"),
+
         // MARK: Services
         .executableTarget(name: "APIGateway", dependencies: [
-            "ServiceKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            "ServiceKit", "WebSocketUpgrade", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ], path: "Services/api-gateway"),
         .executableTarget(name: "AuthService", dependencies: [
             "ServiceKit", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ], path: "Services/auth"),
         .executableTarget(name: "UserService", dependencies: ["ServiceKit"], path: "Services/user"),
         .executableTarget(name: "ChatService", dependencies: [

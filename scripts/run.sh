@@ -14,11 +14,15 @@ bin="$(swift build -c "$configuration" --show-bin-path)"
 set -a
 # shellcheck disable=SC1091
 . .local/stack.env
+# Local use only: push targets may be webhook receivers on this machine (as in docker/docker-compose.yml).
+export CHAT_PUSH_ALLOW_PRIVATE_TARGETS=true
 set +a
 mkdir -p .local/logs
 pids=()
+stopping=0
 shutdown() {
     trap - INT TERM EXIT
+    stopping=1
     echo "run: stopping services"
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     wait "${pids[@]}" 2>/dev/null || true
@@ -27,9 +31,10 @@ shutdown() {
 }
 trap shutdown INT TERM EXIT
 
-# Each service listens on its default port (8080-8084) and logs JSON lines to .local/logs/<service>.log.
+# Each service listens on its default port (8080-8084) and logs JSON lines to .local/logs/<service>.log. Each runs in
+# a session of its own, so that Ctrl-C reaches this script only, which stops them in order.
 for service in auth user chat notification api-gateway; do
-    "$bin/$service" >".local/logs/$service.log" 2>&1 &
+    setsid "$bin/$service" >".local/logs/$service.log" 2>&1 </dev/null &
     pids+=($!)
 done
 for port in 8081 8082 8083 8084 8080; do
@@ -47,4 +52,4 @@ echo "run: all five services are ready"
 echo "run: gateway at http://127.0.0.1:8080  (auth 8081, user 8082, chat 8083, notification 8084; logs in .local/logs/)"
 echo "run: press Ctrl-C to stop"
 wait -n "${pids[@]}" || true
-echo "run: a service exited; see .local/logs/" >&2
+if [ "$stopping" = 0 ]; then echo "run: a service exited; see .local/logs/" >&2; fi

@@ -28,6 +28,12 @@ ALL=(postgres redis redis-faults kafka mongo s3)
 WAIT="python3 $ROOT/scripts/stack/wait-for.py"
 
 log() { echo "stack: $*"; }
+
+# Runs a server detached from the caller: a session of its own (setsid), no terminal input, hang-ups ignored, so
+# that neither Ctrl-C in the shell that started the stack nor that shell's end stops it (Redis and PostgreSQL
+# daemonise themselves). Backgrounded by the caller, whose $! is then the server's PID: setsid runs it in place,
+# since a background job of a script does not lead a process group.
+daemon() { exec setsid nohup "$@" </dev/null; }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # Stops the process whose PID is in $1 (TERM, then KILL after 5 s) and removes the file.
@@ -52,11 +58,13 @@ ensure_traversable_for_postgres() {
     done
 }
 
+# PostgreSQL listens on TCP only: a Unix socket path is limited to 107 bytes, which a checkout under a long directory
+# would exceed. Administration connects as the postgres superuser over TCP with the password initdb was given.
 start_postgres() {
-    local data="$STATE/postgres/data" sock="$STATE/postgres/socket"
-    mkdir -p "$STATE/postgres" "$sock"
+    local data="$STATE/postgres/data"
+    mkdir -p "$STATE/postgres"
     ensure_traversable_for_postgres "$STATE/postgres"
-    chown postgres:postgres "$STATE/postgres" "$sock"
+    chown postgres:postgres "$STATE/postgres"
     if [ ! -f "$data/PG_VERSION" ]; then
         log "postgres: initdb"
         echo "chat" > "$STATE/postgres/pwfile"
@@ -66,11 +74,11 @@ start_postgres() {
     fi
     if ! runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
         runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -l "$STATE/postgres/server.log" -w -t 30 start \
-            -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
+            -o "-p $PG_PORT -k '' -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
     fi
     head -1 "$data/postmaster.pid" > "$RUN/postgres.pid"
     runuser -u postgres -- "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -t 30 >/dev/null
-    local psql=(runuser -u postgres -- psql -h "$sock" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
+    local psql=(env PGPASSWORD=chat psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)
     if [ "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname='chat'")" != "1" ]; then
         "${psql[@]}" -c "CREATE ROLE chat LOGIN CREATEDB PASSWORD 'chat'"
     fi
@@ -144,13 +152,14 @@ start_kafka() {
     local binary="$STATE/bin/kafka-mock-cluster" source="$ROOT/scripts/stack/kafka-mock-cluster.c"
     mkdir -p "$STATE/bin" "$STATE/kafka"
     if [ ! -x "$binary" ] || [ "$source" -nt "$binary" ]; then
-        cc -O2 -Wall -o "$binary" "$source" $(pkg-config --cflags --libs rdkafka)
+        local flags
+        read -ra flags <<<"$(pkg-config --cflags --libs rdkafka)"
+        cc -O2 -Wall -o "$binary" "$source" "${flags[@]}"
     fi
     if ! pid_alive "$RUN/kafka.pid"; then
         rm -f "$STATE/kafka/bootstrap"
         # shellcheck disable=SC2046
-        nohup "$binary" 3 "$STATE/kafka/bootstrap" "$STATE/kafka/control" $(kafka_topics) \
-            >"$LOGS/kafka.log" 2>&1 &
+        daemon "$binary" 3 "$STATE/kafka/bootstrap" "$STATE/kafka/control" $(kafka_topics) >"$LOGS/kafka.log" 2>&1 &
         echo $! > "$RUN/kafka.pid"
     fi
     for _ in $(seq 100); do [ -s "$STATE/kafka/bootstrap" ] && break; sleep 0.1; done
@@ -165,7 +174,7 @@ stop_kafka() { stop_pid "$RUN/kafka.pid"; }
 start_mongo() {
     mkdir -p "$STATE/mongo"
     if ! pid_alive "$RUN/mongo.pid"; then
-        nohup nx-27017 --data-dir "$STATE/mongo" --host 127.0.0.1 -p "$MONGO_PORT" \
+        daemon nx-27017 --data-dir "$STATE/mongo" --host 127.0.0.1 -p "$MONGO_PORT" \
             --log-file "$LOGS/mongo.log" --pid-file "$STATE/mongo/nx.pid" >"$LOGS/mongo.out" 2>&1 &
         echo $! > "$RUN/mongo.pid"
     fi
@@ -177,7 +186,7 @@ stop_mongo() { stop_pid "$RUN/mongo.pid"; }
 
 start_s3() {
     if ! pid_alive "$RUN/s3.pid"; then
-        nohup moto_server -H 127.0.0.1 -p "$S3_PORT" >"$LOGS/s3.log" 2>&1 &
+        daemon moto_server -H 127.0.0.1 -p "$S3_PORT" >"$LOGS/s3.log" 2>&1 &
         echo $! > "$RUN/s3.pid"
     fi
     $WAIT http "http://127.0.0.1:$S3_PORT/" 30

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Hummingbird
+import NIOCore
 import ServiceKit
+import WebSocketUpgrade
 
 /// The api-gateway: the only public entry point, routing the contract's paths to the services.
 @main
@@ -18,18 +20,16 @@ struct GatewayCommand: ServiceCommand {
         let upstreams = Dictionary(uniqueKeysWithValues: assembly.settings.upstreams.map { ($0.key, UpstreamPool(service: $0.key, instances: $0.value)) })
         let redis = assembly.redis
         let signer = try IdentitySigner.configured(assembly.settings, logger: assembly.logger)
-        let limiter = RateLimiter(redis: redis, prefix: "ratelimit:gateway")
-        let verifier = AccessTokenVerifier(
-            auth: upstreams[.auth]!, client: client, denylist: TokenDenylist(redis: redis), logger: assembly.logger)
+        let admission = GatewayAdmission(
+            verifier: AccessTokenVerifier(auth: upstreams[.auth]!, client: client, denylist: TokenDenylist(redis: redis), logger: assembly.logger),
+            limiter: RateLimiter(redis: redis, prefix: "ratelimit:gateway"), settings: settings)
 
         if !settings.corsOrigins.isEmpty { assembly.router.middlewares.add(AllowListCORS(origins: settings.corsOrigins)) }
         assembly.router.middlewares.add(GatewayMiddleware(
-            upstreams: upstreams, verifier: verifier, signer: signer, limiter: limiter,
-            proxy: ReverseProxy(client: client, timeout: settings.upstreamTimeout, maxBodyBytes: settings.maxBodyBytes),
-            settings: settings))
-        assembly.httpServer = WebSocketProxy(
-            chat: upstreams[.chat]!, verifier: verifier, signer: signer, limiter: limiter, settings: settings,
-            logger: assembly.logger
-        ).serverBuilder()
+            upstreams: upstreams, admission: admission, signer: signer,
+            proxy: ReverseProxy(client: client, timeout: settings.upstreamTimeout, maxBodyBytes: settings.maxBodyBytes)))
+        assembly.httpServer = .http1(upgradingWebSocketsWith: WebSocketRelay(
+            chat: upstreams[.chat]!, admission: admission, signer: signer,
+            handshakeTimeout: TimeAmount(settings.upstreamTimeout)))
     }
 }

@@ -66,6 +66,10 @@ struct ReverseProxy: Sendable {
                 throw error
             } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
                 throw APIError(.gatewayTimeout, code: "gateway_timeout", message: "\(pool.service.rawValue) did not answer in time")
+            } catch let error as HTTPClientError where error == .getConnectionFromPoolTimeout {
+                // Every connection to the upstream is busy and the wait passed: the gateway's own overload, not a
+                // failure of the upstream.
+                throw APIError.unavailable("\(pool.service.rawValue) is busy; retry shortly", retryAfterSeconds: 1)
             } catch {
                 if body.exceeded { throw Self.tooLarge(maxBodyBytes) }
                 context.logger.warning("upstream failed", metadata: ["instance": "\(instance)", "error": "\(error)"])

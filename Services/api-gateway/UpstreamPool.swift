@@ -42,3 +42,20 @@ final class UpstreamPool: Sendable {
         downUntil.withLock { if $0[index] != nil { $0[index] = nil } }
     }
 }
+
+extension UpstreamPool {
+    /// Host and port of an `http://host[:port]` instance URL (the WebSocket relay connects to it directly).
+    struct Endpoint: Equatable {
+        let host: String
+        let port: Int
+
+        /// Nil for a URL that is not plain `http` with a host.
+        init?(_ instance: String) {
+            guard let components = URLComponents(string: instance), components.scheme?.lowercased() == "http",
+                  let host = components.host, !host.isEmpty
+            else { return nil }
+            self.host = host
+            self.port = components.port ?? 80
+        }
+    }
+}

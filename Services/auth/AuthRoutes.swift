@@ -49,10 +49,18 @@ struct AuthRoutes: Sendable {
         let username = AccountRules.isValidUsername(body.username) ? body.username.lowercased() : nil
         let attempt = try await throttle.begin(username: username, address: request.clientAddress(context))
         var account: (user: UserRecord, passwordHash: String)?
-        if let username { account = try await accounts.credentials(username: username) }
-        guard try await hasher.verify(body.password, against: account?.passwordHash), let account else {
-            throw APIError.unauthorized("invalid username or password")
+        let matches: Bool
+        do {
+            if let username { account = try await accounts.credentials(username: username) }
+            matches = try await hasher.verify(body.password, against: account?.passwordHash)
+        } catch {
+            // Not checked (auth overloaded, the database away): no failure to count against the user.
+            do { try await throttle.release(attempt) } catch let releaseError {
+                context.logger.warning("could not release a login attempt", metadata: ["error": "\(releaseError)"])
+            }
+            throw error
         }
+        guard matches, let account else { throw APIError.unauthorized("invalid username or password") }
         do {
             try await throttle.release(attempt)
         } catch {

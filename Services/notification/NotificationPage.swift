@@ -1,45 +1,36 @@
 import Foundation
-import Hummingbird
 import Kafka
 import ServiceKit
 
-/// The contract's list paging for notifications: `?limit=` (default 50, 1–200) and an opaque `?cursor=`, answered
-/// as `{"items": [...], "nextCursor": "..."|null}`.
-///
-/// Notifications are listed newest first by (createdAt, id); a cursor is the base64url of `<createdAt>|<id>` of the
-/// last one served. Stored times have millisecond precision, so the RFC 3339 text is exact.
-struct NotificationPage: Sendable {
-    /// The position after which a page starts.
-    struct Position: Sendable {
-        let createdAt: String
-        let id: String
+/// Where a page of a user's notifications starts: they are listed newest first by (createdAt, id), and a cursor
+/// names the last one served. Stored times have millisecond precision, so the RFC 3339 text is exact.
+struct NotificationListPosition: Codable, Sendable {
+    let createdAt: String
+    let id: String
+
+    /// The position after `notification`.
+    init(after notification: NotificationItem) {
+        createdAt = notification.createdAt
+        id = notification.id
     }
 
-    let limit: Int
-    /// Nil for the first page.
-    let after: Position?
+    /// Whether the fields are what the query needs (a tampered cursor answers 400, not a database error).
+    var isWellFormed: Bool { UUID(uuidString: id) != nil && RFC3339.date(from: createdAt) != nil }
+}
 
-    /// The paging of `request`; 400 `invalid_request` for a bad limit or cursor.
-    init(_ request: Request) throws {
-        let parameters = request.uri.queryParameters
-        limit = try request.pageLimit()
-        guard let cursor = parameters.get("cursor"), !cursor.isEmpty else {
-            after = nil
-            return
-        }
-        guard cursor.utf8.count <= 200, let bytes = Base64URL.decode(cursor), let text = String(bytes: bytes, encoding: .utf8)
-        else { throw APIError.invalidRequest("invalid cursor") }
-        let parts = text.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 2, let id = UUID(uuidString: parts[1]),
-              RFC3339.date(from: parts[0]) != nil
-        else { throw APIError.invalidRequest("invalid cursor") }
-        after = Position(createdAt: parts[0], id: id.uuidString.lowercased())
+/// The paging of `GET /v1/notifications`.
+typealias NotificationPageRequest = PageRequest<NotificationListPosition>
+
+extension NotificationPageRequest {
+    /// Where the page starts, nil for the first page; 400 `invalid_request` for a malformed cursor.
+    func start() throws -> NotificationListPosition? {
+        guard let cursor else { return nil }
+        guard cursor.isWellFormed else { throw APIError.invalidRequest("invalid cursor") }
+        return cursor
     }
 
-    /// The page for `rows`, fetched with a limit of ``limit`` + 1 so that a further page shows.
-    func page(_ rows: [NotificationItem]) -> Page<NotificationItem> {
-        let items = Array(rows.prefix(limit))
-        let next = rows.count > limit ? items.last.map { Base64URL.encode(Array("\($0.createdAt)|\($0.id)".utf8)) } : nil
-        return Page(items: items, nextCursor: next)
+    /// The page of `rows` (fetched with ``fetchLimit``).
+    func page(_ rows: [NotificationItem]) throws -> Page<NotificationItem> {
+        try page(rows, item: { $0 }, position: NotificationListPosition.init(after:))
     }
 }

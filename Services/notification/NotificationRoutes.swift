@@ -34,8 +34,8 @@ struct NotificationRoutes: Sendable {
     func add(to router: Router<ServiceRequestContext>) {
         let routes = router.group("/v1/notifications").add(middleware: IdentityMiddleware(signer: identitySigner))
         routes.get { request, context in
-            let page = try NotificationPage(request)
-            return page.page(try await notifications.list(userId: try context.requireIdentity().userId, page: page))
+            let page = try NotificationPageRequest(request)
+            return try page.page(try await notifications.list(userId: try context.requireIdentity().userId, page: page))
         }
         routes.get("unread-count") { _, context in
             UnreadCount(count: try await notifications.unreadCount(userId: try context.requireIdentity().userId))

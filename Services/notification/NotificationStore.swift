@@ -59,22 +59,22 @@ struct NotificationStore: Sendable {
 
     /// A page of `userId`'s notifications, newest first, after `page`'s position; at most `page.limit` + 1 rows so
     /// that a further page shows.
-    func list(userId: String, page: NotificationPage) async throws -> [NotificationItem] {
+    func list(userId: String, page: NotificationPageRequest) async throws -> [NotificationItem] {
         let rows: [PostgresRow]
-        if let after = page.after {
+        if let after = try page.start() {
             rows = try await postgres.query("""
                 SELECT \(NotificationItem.columns) FROM notifications
                 WHERE user_id = $1 AND (created_at, id) < ($2::timestamptz, $3::uuid)
                 ORDER BY created_at DESC, id DESC
                 LIMIT $4
-                """, [userId, after.createdAt, after.id, String(page.limit + 1)])
+                """, [userId, after.createdAt, after.id, String(page.fetchLimit)])
         } else {
             rows = try await postgres.query("""
                 SELECT \(NotificationItem.columns) FROM notifications
                 WHERE user_id = $1
                 ORDER BY created_at DESC, id DESC
                 LIMIT $2
-                """, [userId, String(page.limit + 1)])
+                """, [userId, String(page.fetchLimit)])
         }
         return try rows.map(NotificationItem.init(row:))
     }

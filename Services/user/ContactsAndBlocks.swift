@@ -40,13 +40,13 @@ struct ContactsAndBlocks: Sendable {
     }
 
     /// A page of `owner`'s set, ordered by lowercased username.
-    func list(_ relation: Relation, owner: String, page: PageRequest) async throws -> [UserRecord] {
+    func list(_ relation: Relation, owner: String, page: UserPageRequest) async throws -> [UserRecord] {
         try await postgres.query("""
             SELECT \(UserRecord.columns(qualifiedBy: "u"))
             FROM \(relation.table) r JOIN users u ON u.id = r.\(relation.otherColumn)
             WHERE r.\(relation.ownerColumn) = $1 AND u.username_lower > $2
             ORDER BY u.username_lower
             LIMIT $3
-            """, [owner, page.after, String(page.limit + 1)]).map(UserRecord.init(row:))
+            """, [owner, page.after, String(page.fetchLimit)]).map(UserRecord.init(row:))
     }
 }

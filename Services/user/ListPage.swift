@@ -1,34 +1,29 @@
-import Foundation
-import Hummingbird
 import ServiceKit
 
-/// The contract's list paging: `?limit=` (default 50, 1–200) and an opaque `?cursor=`, answered as
-/// `{"items": [...], "nextCursor": "..."|null}`.
-///
-/// Lists of users are ordered by lowercased username (unique); a cursor is the base64url of the last one served.
-struct PageRequest: Sendable {
-    let limit: Int
-    /// The lowercased username after which the page starts.
+/// Where a page of a list of users starts. Lists of users are ordered by lowercased username (unique); a search's
+/// cursor also carries its query, so following it pages the same search whatever `?query=` says.
+struct UserListPosition: Codable, Sendable {
+    /// The lowercased username of the last user served.
     let after: String
+    /// The search prefix, for `GET /v1/users`; nil for contacts and blocks.
+    let query: String?
 
-    /// The paging of `request`; 400 `invalid_request` for a bad limit or cursor.
-    init(_ request: Request) throws {
-        let parameters = request.uri.queryParameters
-        limit = try request.pageLimit()
-        if let cursor = parameters.get("cursor"), !cursor.isEmpty {
-            guard let bytes = Base64URL.decode(cursor), let after = String(bytes: bytes, encoding: .utf8),
-                  !after.isEmpty, after.utf8.count <= 64
-            else { throw APIError.invalidRequest("invalid cursor") }
-            self.after = after
-        } else {
-            after = ""
-        }
+    /// The position after `user` in a listing of `query`.
+    init(after user: UserRecord, query: String? = nil) {
+        self.after = user.username.lowercased()
+        self.query = query
     }
+}
 
-    /// The page for `rows`, fetched with a limit of ``limit`` + 1 so that a further page shows.
-    func page(_ rows: [UserRecord]) -> Page<UserRecord> {
-        let items = Array(rows.prefix(limit))
-        let next = rows.count > limit ? items.last.map { Base64URL.encode(Array($0.username.lowercased().utf8)) } : nil
-        return Page(items: items, nextCursor: next)
+/// The paging of a list of users.
+typealias UserPageRequest = PageRequest<UserListPosition>
+
+extension UserPageRequest {
+    /// The lowercased username after which the page starts ("" for a first page).
+    var after: String { cursor?.after ?? "" }
+
+    /// The page of `rows` (fetched with ``fetchLimit``) of a listing of `query`.
+    func page(_ rows: [UserRecord], query: String? = nil) throws -> Page<UserRecord> {
+        try page(rows, item: { $0 }, position: { UserListPosition(after: $0, query: query) })
     }
 }

@@ -43,7 +43,7 @@ struct ProfileStore: Sendable {
     /// Users whose username or display name starts with `prefix`, ignoring case, ordered by lowercased username,
     /// after `page.after`; at most `page.limit` + 1 rows so that a further page shows. Both conditions use the
     /// `text_pattern_ops` indexes on the lowercased columns.
-    func search(prefix: String, page: PageRequest) async throws -> [UserRecord] {
+    func search(prefix: String, page: UserPageRequest) async throws -> [UserRecord] {
         let pattern = Self.likeEscaped(prefix)
         return try await postgres.query("""
             SELECT \(UserRecord.columns) FROM users
@@ -51,7 +51,7 @@ struct ProfileStore: Sendable {
               AND username_lower > $2
             ORDER BY username_lower
             LIMIT $3
-            """, [pattern, page.after, String(page.limit + 1)]).map(UserRecord.init(row:))
+            """, [pattern, page.after, String(page.fetchLimit)]).map(UserRecord.init(row:))
     }
 
     /// `text` with LIKE's wildcards and escape character taken literally.

@@ -50,8 +50,8 @@ struct UserRoutes: Sendable {
         }
         for (path, relation) in [("me/contacts", ContactsAndBlocks.Relation.contacts), ("me/blocks", .blocks)] {
             users.get(RouterPath(path)) { request, context in
-                let page = try PageRequest(request)
-                return page.page(try await relations.list(relation, owner: try context.requireIdentity().userId, page: page))
+                let page = try UserPageRequest(request)
+                return try page.page(try await relations.list(relation, owner: try context.requireIdentity().userId, page: page))
             }
             users.put(RouterPath("\(path)/:userId")) { _, context in
                 try await relations.add(relation, owner: try context.requireIdentity().userId, other: try context.parameters.require("userId"))
@@ -73,12 +73,13 @@ struct UserRoutes: Sendable {
     }
 
     /// `GET /v1/users?query=<prefix>&limit=&cursor=`: users whose username or display name starts with the query.
+    /// A cursor pages the search it came from.
     private func search(_ request: Request) async throws -> Page<UserRecord> {
-        guard let query = request.uri.queryParameters.get("query")?.trimmingCharacters(in: .whitespaces),
+        let page = try UserPageRequest(request)
+        guard let query = (page.cursor?.query ?? request.uri.queryParameters.get("query"))?.trimmingCharacters(in: .whitespaces),
               (1...64).contains(query.count)
         else { throw APIError.invalidRequest("query must be 1–64 characters") }
-        let page = try PageRequest(request)
-        return page.page(try await profiles.search(prefix: query, page: page))
+        return try page.page(try await profiles.search(prefix: query, page: page), query: query)
     }
 
     private func existing(_ id: String) async throws -> UserRecord {

@@ -3,7 +3,8 @@ import Foundation
 /// Decodes `Decodable` values from ``BSONDocument``s, the inverse of ``BSONEncoder``.
 ///
 /// Numbers are decoded tolerantly: an integer field accepts int32, int64 or a whole double that fits the Swift type
-/// (servers may narrow an int64 to int32 when it fits); a floating-point field accepts any of the three. Everything
+/// (servers may narrow an int64 to int32 when it fits); a floating-point field accepts any of the three; a `Bool`
+/// accepts a boolean or the integer 0 or 1 (what some servers store for a boolean written by an update). Everything
 /// else must have its exact BSON type: a `Date` needs a BSON datetime, `Data` a binary, ``ObjectId`` an ObjectId.
 /// A missing field and a null field both decode as `nil` for optionals.
 public struct BSONDecoder: Sendable {
@@ -70,8 +71,13 @@ enum BSONDecoding {
     static func primitive<T: Decodable>(_ value: BSONValue, as type: T.Type, codingPath: [any CodingKey]) throws -> T {
         switch type {
         case is Bool.Type:
-            guard case .bool(let flag) = value else { throw mismatch(type, value, codingPath) }
-            return flag as! T
+            switch value {
+            case .bool(let flag): return flag as! T
+            // Some servers store a boolean written by an update as the integer 0 or 1 (the local stand-in does).
+            case .int32(0), .int64(0): return false as! T
+            case .int32(1), .int64(1): return true as! T
+            default: throw mismatch(type, value, codingPath)
+            }
         case is String.Type:
             guard case .string(let text) = value else { throw mismatch(type, value, codingPath) }
             return text as! T

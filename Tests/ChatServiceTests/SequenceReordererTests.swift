@@ -53,6 +53,31 @@ struct SequenceReordererTests {
         #expect(reorderer.accept(8, conversation: "old", seq: 8, now: at(101)) == [8])
     }
 
+    @Test func aWatermarkSaysWhichPredecessorsAreStillBeingWritten() {
+        var reorderer = SequenceReorderer<Int64>(inFlightHold: .seconds(2), now: start)
+        // First seen at 54, with 1…13 published before it: 14…53 are on their way and are waited for.
+        #expect(reorderer.accept(54, conversation: "c", seq: 54, watermark: 13, now: at(0)).isEmpty)
+        #expect(reorderer.accept(55, conversation: "c", seq: 55, watermark: 13, now: at(1)).isEmpty)
+        #expect(reorderer.release(now: at(1_999)).isEmpty)
+        let late: [Int64] = Array(14...53)
+        for seq in late.dropLast() { #expect(reorderer.accept(seq, conversation: "c", seq: seq, watermark: 13, now: at(500)) == [seq]) }
+        #expect(reorderer.accept(53, conversation: "c", seq: 53, watermark: 13, now: at(501)) == [53, 54, 55])
+        // Nothing lower can still come when the watermark is right below: out at once, also for a new conversation.
+        #expect(reorderer.accept(9, conversation: "d", seq: 9, watermark: 8, now: at(600)) == [9])
+    }
+
+    @Test func gapsAtOrBelowAWatermarkAreGivenUpAtOnce() {
+        var reorderer = SequenceReorderer<Int64>(now: start)
+        _ = reorderer.accept(1, conversation: "c", seq: 1, watermark: 0, now: at(0))
+        // 2 was allocated but never published (its write failed); 3 waits for it…
+        #expect(reorderer.accept(3, conversation: "c", seq: 3, watermark: 1, now: at(1)).isEmpty)
+        // …until a record allocated after 2's failure says everything up to 3 was published: 2 never will be.
+        #expect(reorderer.accept(5, conversation: "c", seq: 5, watermark: 3, now: at(2)) == [3])
+        #expect(reorderer.accept(4, conversation: "c", seq: 4, watermark: 3, now: at(3)) == [4, 5])
+        // A watermark at or above the seq (a counter reset by a failover) says nothing.
+        #expect(reorderer.accept(6, conversation: "c", seq: 6, watermark: 9, now: at(4)) == [6])
+    }
+
     @Test func duplicatesAreDropped() {
         var reorderer = SequenceReorderer<Int64>(now: start)
         _ = reorderer.accept(1, conversation: "c", seq: 1, now: at(0))

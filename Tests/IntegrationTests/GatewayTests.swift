@@ -104,8 +104,9 @@ import Testing
         var payload = try #require(Base64URL.decode(parts[1]))
         payload = Array(String(decoding: payload, as: UTF8.self).replacingOccurrences(of: "\"sub\":\"", with: "\"sub\":\"x").utf8)
         #expect(try await call(.GET, "/v1/users/me", token: "\(parts[0]).\(Base64URL.encode(payload)).\(parts[2])").status == 401)
-        // The browser form for WebSockets works on any route too.
-        #expect(try await call(.GET, "/v1/users/me?access_token=\(valid)").status == 200)
+        // The browser form is for WebSockets only: on other routes the token in the query is ignored.
+        #expect(try await call(.GET, "/v1/users/me?access_token=\(valid)").status == 401)
+        #expect(try await call(.GET, "/v1/users/me", token: valid).status == 200)
     }
 
     @Test func concurrentFirstRequestsWaitForTheKeysInsteadOfFailing() async throws {
@@ -261,5 +262,28 @@ import Testing
         }
         let refused = try await call(.GET, "/v1/ws", headers: [("Authorization", "Bearer nope")])
         #expect(refused.status == 401)
+    }
+
+    @Test func aRefusedUpgradeIsTheContractsErrorNotAnEmpty400() async throws {
+        let port = Self.ports[1]
+        for headers in [[], [("Authorization", "Bearer not.a.token")], [("Authorization", "Basic abc")]] {
+            let refused = try await RawHTTP.upgrade(port: port, path: "/v1/ws", headers: headers)
+            #expect(refused.status == 401 && refused.body.contains(#""code":"unauthorized""#), "\(headers): \(refused)")
+            #expect(refused.headers["x-request-id"] != nil && refused.headers["content-type"]?.hasPrefix("application/json") == true)
+        }
+        let unknownPath = try await RawHTTP.upgrade(port: port, path: "/v1/nothing", headers: [("Authorization", "Bearer \(try await token())")])
+        #expect(unknownPath.status == 404 && unknownPath.body.contains(#""code":"not_found""#))
+        // Over the user's rate limit (5 a minute here): 429 with Retry-After, as for any request.
+        let jwt = try await token()
+        var statuses: [Int] = []
+        for _ in 0..<7 {
+            let reply = try await RawHTTP.upgrade(port: port, path: "/v1/ws?access_token=\(jwt)", headers: [("X-Request-Id", "upgrade-test")])
+            statuses.append(reply.status)
+            if reply.status == 429 {
+                #expect(reply.body.contains(#""code":"rate_limited""#) && Int(reply.headers["retry-after"] ?? "") ?? 0 >= 1)
+                #expect(reply.headers["x-request-id"] == "upgrade-test")
+            }
+        }
+        #expect(statuses == [101, 101, 101, 101, 101, 429, 429])
     }
 }

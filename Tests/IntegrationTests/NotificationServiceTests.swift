@@ -126,6 +126,8 @@ import Testing
             let second = try JSONDecoder().decode(ListPage.self, from: Data(try await instance.call(.GET, "/v1/notifications?limit=3&cursor=\(cursor)", as: reader).body.utf8))
             try #require(second.items.map(\.seq) == [2, 1])
             #expect(second.nextCursor == nil)
+            let followedAlone = try await instance.call(.GET, "/v1/notifications?cursor=\(cursor)", as: reader)
+            #expect(try JSONDecoder().decode(ListPage.self, from: Data(followedAlone.body.utf8)).items.map(\.seq) == [2, 1])
 
             // Notifications of one instant page one by one without losing or repeating any.
             let sameInstant = Date(), tied = UUID()
@@ -162,6 +164,7 @@ import Testing
                 (.POST, "/v1/notifications/read", "not json"), (.GET, "/v1/notifications?limit=0", nil),
                 (.GET, "/v1/notifications?limit=201", nil), (.GET, "/v1/notifications?cursor=%%%", nil),
                 (.GET, "/v1/notifications?cursor=bm9wZQ", nil),
+                (.GET, "/v1/notifications?cursor=\(Base64URL.encode(Array(#"{"createdAt":"x","id":"y"}"#.utf8)))", nil),
                 (.POST, "/v1/notifications/push-targets", #"{"url":"ftp://example.com/x","secret":"0123456789abcdef"}"#),
                 (.POST, "/v1/notifications/push-targets", #"{"url":"http://127.0.0.1/x","secret":"short"}"#),
                 (.POST, "/v1/notifications/push-targets", #"{"url":"not a url","secret":"0123456789abcdef"}"#),

@@ -48,11 +48,12 @@ final class TestUpstream: Sendable {
         logger.logLevel = .critical  // its shutdown at the end of each test is not news
         let application = Application(
             router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { [self] request, _, _ in
+            // Frames over 64 KiB close with 1009, as chat does (the gateway relays bytes and leaves frames to chat).
+            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 16))) { [self] request, _, _ in
                 guard request.path == "/v1/ws" else { return .dontUpgrade }
                 seenWebSocketIdentity.withLock { $0 = request.headerFields[IdentitySigner.headerName] }
                 return .upgrade([:]) { [self] inbound, outbound, _ in
-                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                    for try await message in inbound.messages(maxSize: 1 << 16) {
                         guard case .text(let text) = message else { continue }
                         if text.hasPrefix("close:"), let code = UInt16(text.dropFirst(6)) {
                             try await outbound.close(.init(codeNumber: Int(code)), reason: "bye")

@@ -126,6 +126,9 @@ struct UserServiceTests {
         let cursor = try #require(first.nextCursor)
         let second = try await search("query=\(prefix)&limit=3&cursor=\(cursor)").decode(Page.self)
         #expect(second.items == Array(expected.dropFirst(3)) && second.nextCursor == nil)
+        // The cursor carries the search: followed alone, or beside another query, it pages the same search.
+        #expect(try await search("limit=3&cursor=\(cursor)").decode(Page.self).items == second.items)
+        #expect(try await search("query=zzz&limit=3&cursor=\(cursor)").decode(Page.self).items == second.items)
 
         // LIKE's wildcards are taken literally.
         #expect(try await search("query=\(prefix)_").decode(Page.self).items.map(\.id).sorted() == [alpha, beta].map(\.user.id).sorted())
@@ -158,6 +161,8 @@ struct UserServiceTests {
         #expect(paged.items == [first.user])
         let rest = try await user.send(.GET, "\(base)?limit=1&cursor=\(try #require(paged.nextCursor))", identity: identity).decode(Page.self)
         #expect(rest.items == [second.user] && rest.nextCursor == nil)
+        let followedAlone = try await user.send(.GET, "\(base)?cursor=\(try #require(paged.nextCursor))", identity: identity)
+        #expect(try followedAlone.decode(Page.self).items == [second.user])
         // The set is the owner's alone.
         #expect(try await user.send(.GET, base, identity: try first.identity).decode(Page.self).items.isEmpty)
 

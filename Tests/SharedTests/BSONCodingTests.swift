@@ -60,6 +60,16 @@ import Testing
         #expect(throws: DecodingError.self) { try BSONDecoder().decode(Numbers.self, from: ["a": .string("1"), "b": .int32(0), "c": .int32(0), "d": .int32(0)]) }
     }
 
+    @Test func booleansDecodeFromTrueFalseAndFromTheIntegersZeroAndOne() throws {
+        struct Flags: Decodable { var a: Bool; var b: Bool; var c: Bool; var d: Bool }
+        let decoded = try BSONDecoder().decode(Flags.self, from: ["a": .bool(true), "b": .int32(0), "c": .int64(1), "d": .int32(1)])
+        #expect((decoded.a, decoded.b, decoded.c, decoded.d) == (true, false, true, true))
+        struct Flag: Decodable { var a: Bool }
+        for value: BSONValue in [.int32(2), .int64(-1), .double(1), .string("true"), .null] {
+            #expect(throws: DecodingError.self) { try BSONDecoder().decode(Flag.self, from: ["a": value]) }
+        }
+    }
+
     @Test func nullAndMissingBothDecodeAsNilButNotAsAValue() throws {
         struct Optionals: Decodable { var a: String?; var b: String? }
         let decoded = try BSONDecoder().decode(Optionals.self, from: ["a": .null])

@@ -3,8 +3,8 @@ import Testing
 
 @Suite struct JSONLogHandlerTests {
     @Test func stringsAreEscapedForJSON() {
-        #expect(JSONLogHandler.quoted("plain") == "\"plain\"")
-        #expect(JSONLogHandler.quoted("a\"b\\c\nd\u{01}") == #""a\"b\\c\nd\u0001""#)
-        #expect(JSONLogHandler.quoted("héllo ✓") == "\"héllo ✓\"")
+        #expect(JSONText.quoted("plain") == "\"plain\"")
+        #expect(JSONText.quoted("a\"b\\c\nd\u{01}") == #""a\"b\\c\nd\u0001""#)
+        #expect(JSONText.quoted("héllo ✓") == "\"héllo ✓\"")
     }
 }

@@ -6,7 +6,8 @@
 #   scripts/stack/postgres-scratch.sh stop DIR         fast stop, then remove DIR
 #
 # DIR must be under the repository's .local/. The server runs as the postgres user (PostgreSQL refuses root), trusts
-# connections from 127.0.0.1 (user postgres, database postgres) and is tuned for tests (no fsync).
+# connections from 127.0.0.1 (user postgres, database postgres) and is tuned for tests (no fsync). It listens on TCP
+# only: a Unix socket path is limited to 107 bytes, which a checkout under a long directory would exceed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 PG_BIN="$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)"
@@ -48,13 +49,12 @@ case "$command" in
         port=${3:-}
         [ -n "$port" ] || usage
         ensure_traversable_for_postgres "$dir"
-        mkdir -p "$dir/socket"
-        chown postgres:postgres "$dir" "$dir/socket"
+        chown postgres:postgres "$dir"
         if [ ! -f "$data/PG_VERSION" ]; then
             pg initdb -D "$data" -U postgres --auth-local=trust --auth-host=trust -E UTF8 --locale=C.UTF-8 >/dev/null
         fi
         pg pg_ctl -D "$data" -l "$dir/server.log" -w -t 30 start \
-            -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c max_connections=100 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
+            -o "-p $port -k '' -c listen_addresses=127.0.0.1 -c max_connections=100 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
         pg pg_isready -h 127.0.0.1 -p "$port" -t 30 >/dev/null
         ;;
     restart)

@@ -39,7 +39,7 @@ struct AttachmentRoutes {
         let (view, url, headers, expiresAt) = try await attachments.create(
             conversationId: conversation.id, uploader: caller, fileName: input.fileName, contentType: input.contentType,
             size: input.size)
-        return JSONResponse.make(.created, Created(attachment: view, uploadUrl: url, uploadHeaders: headers, expiresAt: expiresAt))
+        return try JSONResponse.make(.created, Created(attachment: view, uploadUrl: url, uploadHeaders: headers, expiresAt: expiresAt))
     }
 
     @Sendable func get(_ request: Request, context: ServiceRequestContext) async throws -> Response {
@@ -49,6 +49,6 @@ struct AttachmentRoutes {
         }
         _ = try await messaging.conversation(view.conversationId, for: caller)  // 404 for non-members
         let (url, expiresAt) = attachments.downloadURL(key: key)
-        return JSONResponse.make(.ok, Download(attachment: view, downloadUrl: url, expiresAt: expiresAt))
+        return try JSONResponse.make(.ok, Download(attachment: view, downloadUrl: url, expiresAt: expiresAt))
     }
 }

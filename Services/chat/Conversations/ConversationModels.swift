@@ -19,6 +19,31 @@ struct ConversationView: Codable, Sendable {
     let unreadCount: Int64
     let createdAt: String
     let updatedAt: String
+
+    private enum CodingKeys: String, CodingKey {
+        case id, type, title, members, lastSeq, lastMessage, unreadCount, createdAt, updatedAt
+    }
+
+    /// Writes `title` and `lastMessage` as `null` when unset: the contract's keys are always present.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(type, forKey: .type)
+        try container.encode(title, forKey: .title)
+        try container.encode(members, forKey: .members)
+        try container.encode(lastSeq, forKey: .lastSeq)
+        try container.encode(lastMessage, forKey: .lastMessage)
+        try container.encode(unreadCount, forKey: .unreadCount)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+/// Where a page of `GET /v1/conversations` starts: after the conversation with this last activity and id.
+struct ConversationListPosition: Codable, Sendable {
+    /// `updated_at` in microseconds since 1970.
+    let activity: Int64
+    let id: String
 }
 
 /// `POST /v1/conversations`.

@@ -32,7 +32,7 @@ struct ConversationRoutes {
                 await messaging.announce(conversation)
                 try await publishCreated(conversation, by: caller)
             }
-            return JSONResponse.make(created ? .created : .ok, conversation.view(for: caller))
+            return try JSONResponse.make(created ? .created : .ok, conversation.view(for: caller))
         case "group":
             let title = try ConversationLimits.title(input.title)
             let members = try (input.memberIds ?? []).map(ConversationLimits.userId)
@@ -40,7 +40,7 @@ struct ConversationRoutes {
             let conversation = try await messaging.conversations.createGroup(owner: caller, title: title, memberIds: members)
             await messaging.announce(conversation)
             try await publishCreated(conversation, by: caller)
-            return JSONResponse.make(.created, conversation.view(for: caller))
+            return try JSONResponse.make(.created, conversation.view(for: caller))
         default:
             throw APIError.invalidRequest("type must be direct or group")
         }
@@ -55,20 +55,16 @@ struct ConversationRoutes {
 
     @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try context.requireIdentity().userId
-        let limit = try request.pageLimit()
-        let before = try request.uri.queryParameters["cursor"].map { cursor -> Date in
-            guard let milliseconds = Int64(String(cursor)) else { throw APIError.invalidRequest("bad cursor") }
-            return Date(milliseconds: milliseconds)
-        }
-        let page = try await messaging.conversations.list(for: caller, limit: limit, before: before)
-        let next = page.count == limit ? page.last.map { String($0.updatedAt.milliseconds) } : nil
-        return JSONResponse.make(.ok, Page(items: page.map { $0.view(for: caller) }, nextCursor: next))
+        let page = try PageRequest<ConversationListPosition>(request)
+        let rows = try await messaging.conversations.list(for: caller, limit: page.fetchLimit, after: page.cursor)
+        return try JSONResponse.make(.ok, try page.page(
+            rows, item: { $0.view(for: caller) }, position: { ConversationListPosition(activity: $0.activity, id: $0.id) }))
     }
 
     @Sendable func get(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try context.requireIdentity().userId
         let conversation = try await messaging.conversation(try context.parameters.require("id"), for: caller, fresh: true)
-        return JSONResponse.make(.ok, conversation.view(for: caller))
+        return try JSONResponse.make(.ok, conversation.view(for: caller))
     }
 
     @Sendable func rename(_ request: Request, context: ServiceRequestContext) async throws -> Response {
@@ -83,7 +79,7 @@ struct ConversationRoutes {
         if let id = UUID(uuidString: renamed.id), let by = UUID(uuidString: caller) {
             try await messaging.producer.publish(EventEnvelope(ConversationRenamed(conversationId: id, renamedBy: by, title: title)))
         }
-        return JSONResponse.make(.ok, renamed.view(for: caller))
+        return try JSONResponse.make(.ok, renamed.view(for: caller))
     }
 
     @Sendable func addMembers(_ request: Request, context: ServiceRequestContext) async throws -> Response {
@@ -104,7 +100,7 @@ struct ConversationRoutes {
                 try await messaging.producer.publish(EventEnvelope(MemberAdded(conversationId: id, userId: user, addedBy: by)))
             }
         }
-        return JSONResponse.make(.ok, updated.view(for: caller))
+        return try JSONResponse.make(.ok, updated.view(for: caller))
     }
 
     @Sendable func removeMember(_ request: Request, context: ServiceRequestContext) async throws -> Response {

@@ -22,6 +22,8 @@ struct ConversationStore: Sendable {
         let title: String?
         let createdAt: Date
         let updatedAt: Date
+        /// `updated_at` in microseconds since 1970, exact (the order of ``ConversationStore/list(for:limit:after:)``).
+        let activity: Int64
         let lastSeq: Int64
         let lastMessage: MessageView?
         let members: [Member]
@@ -80,30 +82,37 @@ struct ConversationStore: Sendable {
         return conversation
     }
 
+    /// The columns ``conversations(from:)`` reads, of `conversations c` joined with `members m`.
+    private static let columns = """
+        c.id, c.type, c.title, c.created_at, c.updated_at, c.last_seq, c.last_message,
+        (extract(epoch FROM c.updated_at) * 1000000)::bigint AS activity_us,
+        m.user_id, m.role, m.joined_at, m.read_seq
+        """
+
     /// The conversation `id` with its members, or nil.
     func find(_ id: String) async throws -> Conversation? {
         let rows = try await postgres.query("""
-            SELECT c.id, c.type, c.title, c.created_at, c.updated_at, c.last_seq, c.last_message,
-                   m.user_id, m.role, m.joined_at, m.read_seq
+            SELECT \(Self.columns)
             FROM conversations c JOIN members m ON m.conversation_id = c.id
             WHERE c.id = $1 ORDER BY m.joined_at, m.user_id
             """, [id])
         return try Self.conversations(from: rows).first
     }
 
-    /// The conversations `userId` belongs to, most recent activity first.
-    func list(for userId: String, limit: Int, before: Date?) async throws -> [Conversation] {
+    /// Up to `limit` of the conversations `userId` belongs to, most recent activity first (by `updated_at`, then
+    /// id), after `position` when given.
+    func list(for userId: String, limit: Int, after position: ConversationListPosition?) async throws -> [Conversation] {
         let rows = try await postgres.query("""
             WITH mine AS (
                 SELECT c.id FROM conversations c JOIN members m ON m.conversation_id = c.id AND m.user_id = $1
-                WHERE $3::timestamptz IS NULL OR c.updated_at < $3::timestamptz
-                ORDER BY c.updated_at DESC, c.id LIMIT $2
+                WHERE $3::bigint IS NULL
+                   OR (c.updated_at, c.id) < ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::text)
+                ORDER BY c.updated_at DESC, c.id DESC LIMIT $2
             )
-            SELECT c.id, c.type, c.title, c.created_at, c.updated_at, c.last_seq, c.last_message,
-                   m.user_id, m.role, m.joined_at, m.read_seq
+            SELECT \(Self.columns)
             FROM mine JOIN conversations c ON c.id = mine.id JOIN members m ON m.conversation_id = c.id
-            ORDER BY c.updated_at DESC, c.id, m.joined_at, m.user_id
-            """, [userId, String(limit), before.map { RFC3339.string(from: $0) }])
+            ORDER BY c.updated_at DESC, c.id DESC, m.joined_at, m.user_id
+            """, [userId, String(limit), position.map { String($0.activity) }, position?.id])
         return try Self.conversations(from: rows)
     }
 
@@ -192,6 +201,7 @@ struct ConversationStore: Sendable {
             return Conversation(
                 id: id, type: row["type"] ?? "group", title: row["title"],
                 createdAt: try row.decode("created_at", as: Date.self), updatedAt: try row.decode("updated_at", as: Date.self),
+                activity: try row.decode("activity_us", as: Int64.self),
                 lastSeq: try row.decode("last_seq", as: Int64.self),
                 lastMessage: try row["last_message"].map { try JSONDecoder().decode(MessageView.self, from: Data($0.utf8)) },
                 members: members)

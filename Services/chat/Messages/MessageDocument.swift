@@ -51,6 +51,28 @@ struct MessageView: Codable, Sendable, Equatable {
     let editedAt: String?
     let deleted: Bool
     let reactions: [String: [String]]
+
+    private enum CodingKeys: String, CodingKey {
+        case id, conversationId, seq, senderId, clientMessageId, body, attachments, replyToSeq, createdAt, editedAt, deleted,
+             reactions
+    }
+
+    /// Writes `replyToSeq` and `editedAt` as `null` when unset: the contract's keys are always present.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(conversationId, forKey: .conversationId)
+        try container.encode(seq, forKey: .seq)
+        try container.encode(senderId, forKey: .senderId)
+        try container.encode(clientMessageId, forKey: .clientMessageId)
+        try container.encode(body, forKey: .body)
+        try container.encode(attachments, forKey: .attachments)
+        try container.encode(replyToSeq, forKey: .replyToSeq)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(editedAt, forKey: .editedAt)
+        try container.encode(deleted, forKey: .deleted)
+        try container.encode(reactions, forKey: .reactions)
+    }
 }
 
 extension Date {

@@ -2,6 +2,30 @@ import Foundation
 import Hummingbird
 import ServiceKit
 
+/// Where a page of messages starts: the direction of the listing and the seq it continues from (exclusive; nil:
+/// the newest messages).
+struct MessageListPosition: Codable, Sendable {
+    let newestFirst: Bool
+    let seq: Int64?
+
+    init(newestFirst: Bool, seq: Int64?) {
+        self.newestFirst = newestFirst
+        self.seq = seq
+    }
+
+    /// The start a first request names with `?after=` or `?before=`; 400 when both are given or one is not a seq.
+    init(_ request: Request) throws {
+        func seq(_ name: String) throws -> Int64? {
+            guard let raw = request.uri.queryParameters[Substring(name)] else { return nil }
+            guard let value = Int64(String(raw)), value >= 0 else { throw APIError.invalidRequest("\(name) must be a seq") }
+            return value
+        }
+        let after = try seq("after"), before = try seq("before")
+        guard after == nil || before == nil else { throw APIError.invalidRequest("give before or after, not both") }
+        self.init(newestFirst: after == nil, seq: after ?? before)
+    }
+}
+
 /// `/v1/conversations/{id}/messages` (contract: Messages).
 struct MessageRoutes {
     let messaging: Messaging
@@ -33,25 +57,22 @@ struct MessageRoutes {
             from: caller, to: try context.parameters.require("id"), clientMessageId: input.clientMessageId,
             body: input.body ?? "", attachmentIds: input.attachmentIds ?? [], replyToSeq: input.replyToSeq)
         switch result {
-        case .created(let message): return JSONResponse.make(.created, message)
-        case .existing(let message): return JSONResponse.make(.ok, message)
+        case .created(let message): return try JSONResponse.make(.created, message)
+        case .existing(let message): return try JSONResponse.make(.ok, message)
         }
     }
 
+    /// `?before=<seq>` pages newest first, `?after=<seq>` oldest first, neither: the newest page. The cursor of a
+    /// page carries the direction and the last seq served, and decides whatever else the query says.
     @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try context.requireIdentity().userId
         let conversation = try await messaging.conversation(try context.parameters.require("id"), for: caller)
-        let limit = try request.pageLimit()
-        func seq(_ name: String) throws -> Int64? {
-            guard let raw = request.uri.queryParameters[Substring(name)] else { return nil }
-            guard let value = Int64(String(raw)), value >= 0 else { throw APIError.invalidRequest("\(name) must be a seq") }
-            return value
-        }
-        let after = try seq("after"), before = try seq("before")
-        guard after == nil || before == nil else { throw APIError.invalidRequest("give before or after, not both") }
-        let page = try await messaging.messages.page(conversation.id, after: after, before: before, limit: limit)
-        let next = page.count == limit ? page.last.map { String($0.seq) } : nil
-        return JSONResponse.make(.ok, Page(items: page.map(\.view), nextCursor: next))
+        let page = try PageRequest<MessageListPosition>(request)
+        let start = try page.cursor ?? MessageListPosition(request)
+        let documents = try await messaging.messages.page(
+            conversation.id, from: start.seq, newestFirst: start.newestFirst, limit: page.fetchLimit)
+        return try JSONResponse.make(.ok, try page.page(
+            documents, item: \.view, position: { MessageListPosition(newestFirst: start.newestFirst, seq: $0.seq) }))
     }
 
     private func seq(_ context: ServiceRequestContext) throws -> Int64 {
@@ -69,7 +90,7 @@ struct MessageRoutes {
             document.body = body
             document.editedAtMs = Date().milliseconds
         }
-        return JSONResponse.make(.ok, view)
+        return try JSONResponse.make(.ok, view)
     }
 
     @Sendable func delete(_ request: Request, context: ServiceRequestContext) async throws -> Response {

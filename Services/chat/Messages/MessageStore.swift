@@ -51,13 +51,11 @@ struct MessageStore: Sendable {
         return try await cursor.next()?.seq ?? 0
     }
 
-    /// Up to `limit` messages after `after` (oldest first), or before `before` (newest first; the latest when
-    /// neither is given).
-    func page(_ conversationId: String, after: Int64?, before: Int64?, limit: Int) async throws -> [MessageDocument] {
+    /// Up to `limit` messages newest first below `seq` (the latest when nil), or oldest first above it.
+    func page(_ conversationId: String, from seq: Int64?, newestFirst: Bool, limit: Int) async throws -> [MessageDocument] {
         var filter = try DocumentFilter.equal("conversationId", conversationId)
-        if let after { filter = filter && (try .greaterThan("seq", after)) }
-        if let before { filter = filter && (try .lessThan("seq", before)) }
-        let order: DocumentStore.SortOrder = after != nil ? .ascending : .descending
+        if let seq { filter = filter && (try newestFirst ? .lessThan("seq", seq) : .greaterThan("seq", seq)) }
+        let order: DocumentStore.SortOrder = newestFirst ? .descending : .ascending
         var result: [MessageDocument] = []
         for try await document in collection.find(filter, rangeField: "seq", order: order, limit: limit, batchSize: min(limit, 500)) {
             result.append(document)

@@ -26,6 +26,11 @@ enum StoredMessage: Sendable {
     case created(MessageView)
     /// The sender had already stored this `clientMessageId`: the original.
     case existing(MessageView)
+
+    /// The message, new or original.
+    var view: MessageView {
+        switch self { case .created(let view), .existing(let view): view }
+    }
 }
 
 /// Stores messages in batches: the hot path of the product.
@@ -134,13 +139,15 @@ final class MessageWriter: Service, Sendable {
         let deliveries: KafkaDeliveries
         do {
             let now = Date().milliseconds
-            results = try await store(firsts.map(\.message), at: now)
-            deliveries = producer.enqueue(try Self.events(zip(firsts.map(\.message), results), createdAt: Date(milliseconds: now)))
+            let stored = try await store(firsts.map(\.message), at: now)
+            results = stored.results
+            deliveries = producer.enqueue(try Self.events(
+                zip(firsts.map(\.message), results), watermarks: stored.watermarks, createdAt: Date(milliseconds: now)))
         } catch {
             fail(batch, error)
             return nil
         }
-        return { [firsts, followers, conversations, logger] in
+        return { [firsts, followers, conversations, sequences, logger] in
             let created = results.compactMap { result -> MessageView? in if case .created(let view) = result { view } else { nil } }
             async let recorded: Void = {
                 guard !created.isEmpty else { return }
@@ -150,6 +157,11 @@ final class MessageWriter: Service, Sendable {
             }()
             do {
                 _ = try await deliveries.reports()
+                async let published: Void = {
+                    do { try await sequences.recordPublished(Self.latestSeqs(results)) } catch {
+                        logger.warning("could not record the published watermark", metadata: ["error": "\(error)"])
+                    }
+                }()
                 await recorded
                 for (pending, result) in zip(firsts, results) {
                     pending.reply.answer(.success(result))
@@ -157,6 +169,7 @@ final class MessageWriter: Service, Sendable {
                         if case .created(let view) = result { follower.reply.answer(.success(.existing(view))) } else { follower.reply.answer(.success(result)) }
                     }
                 }
+                await published
             } catch {
                 await recorded
                 self.fail(batch, error)
@@ -170,12 +183,24 @@ final class MessageWriter: Service, Sendable {
         for pending in batch { pending.reply.answer(.failure(failure)) }
     }
 
-    /// Stores `messages` (distinct dedupe keys), in order, created at `now` (milliseconds since 1970).
-    private func store(_ messages: [NewMessage], at now: Int64) async throws -> [StoredMessage] {
+    /// The highest seq of each conversation among `results`.
+    static func latestSeqs(_ results: [StoredMessage]) -> [(conversationId: String, seq: Int64)] {
+        var latest: [String: Int64] = [:]
+        for result in results {
+            let view = result.view
+            latest[view.conversationId] = max(latest[view.conversationId] ?? 0, view.seq)
+        }
+        return latest.map { ($0.key, $0.value) }
+    }
+
+    /// Stores `messages` (distinct dedupe keys), in order, created at `now` (milliseconds since 1970); returns the
+    /// results and each conversation's published watermark at allocation.
+    private func store(_ messages: [NewMessage], at now: Int64) async throws -> (results: [StoredMessage], watermarks: [String: Int64]) {
         var counts: [String: Int] = [:]
         for message in messages { counts[message.conversationId, default: 0] += 1 }
-        let ranges = try await sequences.allocate(counts.map { ($0.key, $0.value) })
-        var next = ranges.mapValues(\.lowerBound)
+        let allocations = try await sequences.allocate(counts.map { ($0.key, $0.value) })
+        let watermarks = allocations.mapValues(\.watermark)
+        var next = allocations.mapValues(\.seqs.lowerBound)
         let documents = messages.map { message in
             let seq = next[message.conversationId]!
             next[message.conversationId] = seq + 1
@@ -185,13 +210,13 @@ final class MessageWriter: Service, Sendable {
                 attachments: message.attachments, replyToSeq: message.replyToSeq, createdAtMs: now, editedAtMs: nil,
                 deleted: false, reactions: [])
         }
-        if try await store.insert(documents) { return documents.map { .created($0.view) } }
+        if try await store.insert(documents) { return (documents.map { .created($0.view) }, watermarks) }
         // Some hit a unique index: a retried clientMessageId, or a seq the counter handed out twice.
         var results: [StoredMessage] = []
         for (message, document) in zip(messages, documents) {
             results.append(try await storeSlowly(message, document))
         }
-        return results
+        return (results, watermarks)
     }
 
     /// One message after a batch insert failed: the original if it exists, else insert with a fresh seq.
@@ -207,7 +232,9 @@ final class MessageWriter: Service, Sendable {
             // The seq is taken: the counter lost state (Redis failover). Move it past what is stored and retry.
             let stored = try await store.maxSeq(message.conversationId)
             try await sequences.reseed(message.conversationId, atLeast: stored)
-            let seq = try await sequences.allocate([(message.conversationId, 1)])[message.conversationId]!.lowerBound
+            guard let seq = try await sequences.allocate([(message.conversationId, 1)])[message.conversationId]?.seqs.lowerBound else {
+                throw APIError.unavailable("the message could not be given a seq")
+            }
             logger.warning("seq collision, reseeded", metadata: ["conversation": "\(message.conversationId)", "stored": "\(stored)", "seq": "\(seq)"])
             document.seq = seq
             document._id = "\(message.conversationId):\(seq)"
@@ -217,10 +244,10 @@ final class MessageWriter: Service, Sendable {
 
     /// A `message.created` record for every result, in seq order (originals again too: a retry may follow a
     /// failed publish; consumers drop duplicates by seq), each with the ready `message` frame for chat's fan-out.
-    private static func events(_ items: some Sequence<(NewMessage, StoredMessage)>, createdAt: Date) throws -> [KafkaOutgoingRecord] {
-        let ordered = items.map { message, result -> (NewMessage, MessageView) in
-            switch result { case .created(let view), .existing(let view): (message, view) }
-        }.sorted { $0.1.seq < $1.1.seq }
+    private static func events(
+        _ items: some Sequence<(NewMessage, StoredMessage)>, watermarks: [String: Int64], createdAt: Date
+    ) throws -> [KafkaOutgoingRecord] {
+        let ordered = items.map { message, result in (message, result.view) }.sorted { $0.1.seq < $1.1.seq }
         return try ordered.compactMap { message, view -> KafkaOutgoingRecord? in
             guard let conversation = UUID(uuidString: view.conversationId), let sender = UUID(uuidString: view.senderId) else { return nil }
             var record = try EventEnvelope(MessageCreated(
@@ -229,7 +256,8 @@ final class MessageWriter: Service, Sendable {
                 attachments: view.attachments,
                 replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds.compactMap(UUID.init(uuidString:)),
                 mentionedUserIds: message.mentionedUserIds.compactMap(UUID.init(uuidString:)))).record()
-            record.headers += FanoutDelivery(message: view, recipientIds: message.recipientIds).headers
+            record.headers += FanoutDelivery(
+                message: view, recipientIds: message.recipientIds, watermark: watermarks[view.conversationId] ?? 0).headers
             return record
         }
     }

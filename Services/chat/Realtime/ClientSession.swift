@@ -106,7 +106,7 @@ struct ClientSession {
             }
             return {
                 do {
-                    let message: MessageView = switch try await ticket.value() { case .created(let view), .existing(let view): view }
+                    let message = try await ticket.value().view
                     try await outbound.write(.text(ServerFrame.text(ServerFrame.Ack(ref: frame.ref, message: message))))
                 } catch let error as APIError {
                     try await outbound.write(.text(Self.error(frame.ref, error.code, error.message)))
@@ -163,7 +163,7 @@ struct ClientSession {
         }
         var last = lastSeen
         while true {
-            let page = try await messaging.messages.page(conversation.id, after: last, before: nil, limit: 500)
+            let page = try await messaging.messages.page(conversation.id, from: last, newestFirst: false, limit: 500)
             for document in page {
                 try await outbound.write(.text(ServerFrame.text(ServerFrame.Message(type: "message", message: document.view))))
                 last = document.seq

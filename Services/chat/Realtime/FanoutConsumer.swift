@@ -49,7 +49,9 @@ final class FanoutConsumer: Service, Sendable {
     /// Passes a message through the reorderer. The order is kept for every conversation, also without local
     /// members, so that a member who connects finds it current.
     private func deliverInOrder(_ delivery: FanoutDelivery, conversationId: String) {
-        send(reorderer.withLock { $0.accept(delivery, conversation: conversationId, seq: delivery.seq, now: .now) })
+        send(reorderer.withLock {
+            $0.accept(delivery, conversation: conversationId, seq: delivery.seq, watermark: delivery.watermark, now: .now)
+        })
     }
 
     private func deliver(_ record: KafkaRecord) {
@@ -75,7 +77,7 @@ final class FanoutConsumer: Service, Sendable {
                     replyToSeq: message.replyToSeq, createdAt: RFC3339.string(from: message.createdAt), editedAt: nil,
                     deleted: false, reactions: [:])
                 deliverInOrder(
-                    FanoutDelivery(message: view, recipientIds: message.recipientIds.map { $0.uuidString.lowercased() }),
+                    FanoutDelivery(message: view, recipientIds: message.recipientIds.map { $0.uuidString.lowercased() }, watermark: nil),
                     conversationId: conversationId)
             case .notificationCreated(let event):
                 let notification = event.payload

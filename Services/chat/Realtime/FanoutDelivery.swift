@@ -1,43 +1,50 @@
 import Kafka
 
 /// What chat's fan-out needs of a `message.created` record, carried in its headers so that every chat instance can
-/// deliver it without decoding the event: the seq, the users to deliver to, and the ready `message` frame.
+/// deliver it without decoding the event: the seq, the conversation's published watermark at the seq's allocation
+/// (see ``SequenceReorderer``), the users to deliver to, and the ready `message` frame.
 ///
 /// The event itself (the record's value) stays the versioned contract for every other consumer.
 struct FanoutDelivery: Sendable {
     static let seqHeader = "chat-seq"
+    static let watermarkHeader = "chat-watermark"
     static let audienceHeader = "chat-audience"
     static let frameHeader = "chat-frame"
 
     let seq: Int64
+    /// Every seq up to this one was published before this record; nil for a record written without it.
+    let watermark: Int64?
     /// User ids, the sender's other connections included.
     let audience: [String]
     let frame: String
 
     /// The `message` frame of `message` for its sender and `recipientIds`.
-    init(message: MessageView, recipientIds: [String]) {
+    init(message: MessageView, recipientIds: [String], watermark: Int64?) {
         seq = message.seq
+        self.watermark = watermark
         audience = recipientIds + [message.senderId]
         frame = ServerFrame.text(ServerFrame.Message(type: "message", message: message))
     }
 
     /// The delivery in `record`'s headers; nil for a record written without them.
     init?(_ record: KafkaRecord) {
-        var seq: Int64?, audience: [String]?, frame: String?
+        var seq: Int64?, watermark: Int64?, audience: [String]?, frame: String?
         for header in record.headers {
             switch header.name {
             case Self.seqHeader: seq = Int64(String(decoding: header.value, as: UTF8.self))
+            case Self.watermarkHeader: watermark = Int64(String(decoding: header.value, as: UTF8.self))
             case Self.audienceHeader: audience = String(decoding: header.value, as: UTF8.self).split(separator: ",").map(String.init)
             case Self.frameHeader: frame = String(decoding: header.value, as: UTF8.self)
             default: continue
             }
         }
         guard let seq, let audience, let frame else { return nil }
-        (self.seq, self.audience, self.frame) = (seq, audience, frame)
+        (self.seq, self.watermark, self.audience, self.frame) = (seq, watermark, audience, frame)
     }
 
     var headers: [(name: String, value: [UInt8])] {
-        [(Self.seqHeader, Array(String(seq).utf8)), (Self.audienceHeader, Array(audience.joined(separator: ",").utf8)),
-         (Self.frameHeader, Array(frame.utf8))]
+        [(Self.seqHeader, Array(String(seq).utf8))]
+            + (watermark.map { [(Self.watermarkHeader, Array(String($0).utf8))] } ?? [])
+            + [(Self.audienceHeader, Array(audience.joined(separator: ",").utf8)), (Self.frameHeader, Array(frame.utf8))]
     }
 }

@@ -50,6 +50,16 @@ enum ServerFrame {
         let type = "ack"
         let ref: String?
         let message: MessageView
+
+        private enum CodingKeys: String, CodingKey { case type, ref, message }
+
+        /// `ref` is `null` when the send had none.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(type, forKey: .type)
+            try container.encode(ref, forKey: .ref)
+            try container.encode(message, forKey: .message)
+        }
     }
 
     struct Message: Encodable {
@@ -107,6 +117,15 @@ enum ServerFrame {
     struct Pong: Encodable {
         let type = "pong"
         let ref: String?
+
+        private enum CodingKeys: String, CodingKey { case type, ref }
+
+        /// `ref` is `null` when the ping had none.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(type, forKey: .type)
+            try container.encode(ref, forKey: .ref)
+        }
     }
 
     struct Failure: Encodable {
@@ -114,6 +133,17 @@ enum ServerFrame {
         let ref: String?
         let code: String
         let message: String
+
+        private enum CodingKeys: String, CodingKey { case type, ref, code, message }
+
+        /// `ref` is `null` for an error that answers no frame with a ref.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(type, forKey: .type)
+            try container.encode(ref, forKey: .ref)
+            try container.encode(code, forKey: .code)
+            try container.encode(message, forKey: .message)
+        }
     }
 
     private static let encoder: JSONEncoder = {

@@ -1,18 +1,25 @@
 /// Puts each conversation's messages back in `seq` order before they reach WebSockets.
 ///
 /// One instance publishes a conversation's messages in seq order, but two instances writing to the same
-/// conversation at once can publish seq 11 before seq 10. A message whose predecessor has not arrived yet is held
-/// until it does, or for at most ``holdLimit`` (the predecessor may never come: its write failed after its seq was
+/// conversation at once can publish seq 54 before seq 14…53. A message whose predecessor has not arrived yet is held
+/// until it does, or until its wait is over (the predecessor may never come: its write failed after its seq was
 /// allocated); then the held messages go out in order and the gap is given up. A message older than what was already
-/// delivered (a predecessor later than ``holdLimit``) still goes out at once: late, but never lost. A seq delivered
+/// delivered (a predecessor later than its wait) still goes out at once: late, but never lost. A seq delivered
 /// recently is dropped as a duplicate (a publish retried after a failure).
 ///
-/// A conversation seen for the first time (a new instance, or after ``idleLimit`` without traffic) has no known
-/// predecessor: seq 1 goes out at once, a higher seq waits ``firstSeenHold`` for lower ones that may be on their way.
+/// How long to wait depends on what the record says. The writer stamps each message with the conversation's
+/// *published watermark* when its seq was allocated: every seq at or below it had already been acknowledged by Kafka,
+/// so it sits earlier in the partition than this record. Seqs at or below the watermark that were not seen by now
+/// never will be (their write failed): such gaps are given up at once. Seqs between the watermark and this one were
+/// allocated and still being written: the message waits for them up to ``inFlightHold``. A record without a watermark
+/// (another producer) waits ``holdLimit`` for a predecessor, or, in a conversation seen for the first time,
+/// ``firstSeenHold`` for lower seqs that may be on their way.
 struct SequenceReorderer<Item> {
-    /// How long a message may wait for its predecessor.
+    /// How long a message without a watermark may wait for its predecessor.
     let holdLimit: Duration
-    /// How long the first message of a conversation seen for the first time waits for lower seqs.
+    /// How long a message waits for predecessors its watermark says are being written.
+    let inFlightHold: Duration
+    /// How long the first message without a watermark of a conversation seen for the first time waits for lower seqs.
     let firstSeenHold: Duration
     /// How long a conversation without traffic is remembered.
     let idleLimit: Duration
@@ -22,6 +29,8 @@ struct SequenceReorderer<Item> {
     private struct Held {
         let item: Item
         let since: ContinuousClock.Instant
+        /// Its record's watermark says the predecessors are being written.
+        let predecessorsInFlight: Bool
     }
 
     private struct Conversation {
@@ -39,17 +48,22 @@ struct SequenceReorderer<Item> {
     private var waiting: Set<String> = []
     private var lastPruned: ContinuousClock.Instant
 
-    init(holdLimit: Duration = .milliseconds(250), firstSeenHold: Duration = .milliseconds(100),
-         idleLimit: Duration = .seconds(600), maximumHeld: Int = 1000, now: ContinuousClock.Instant = .now) {
+    init(holdLimit: Duration = .milliseconds(250), inFlightHold: Duration = .seconds(2),
+         firstSeenHold: Duration = .milliseconds(100), idleLimit: Duration = .seconds(600), maximumHeld: Int = 1000,
+         now: ContinuousClock.Instant = .now) {
         self.holdLimit = holdLimit
+        self.inFlightHold = inFlightHold
         self.firstSeenHold = firstSeenHold
         self.idleLimit = idleLimit
         self.maximumHeld = maximumHeld
         self.lastPruned = now
     }
 
-    /// Takes `item` (message `seq` of `conversation`) and returns what may be delivered now, in order.
-    mutating func accept(_ item: Item, conversation id: String, seq: Int64, now: ContinuousClock.Instant) -> [Item] {
+    /// Takes `item` (message `seq` of `conversation`, written when every seq up to `watermark` was published, if
+    /// known) and returns what may be delivered now, in order.
+    mutating func accept(
+        _ item: Item, conversation id: String, seq: Int64, watermark: Int64? = nil, now: ContinuousClock.Instant
+    ) -> [Item] {
         var conversation = conversations[id] ?? Conversation(lastActivity: now)
         conversation.lastActivity = now
         defer {
@@ -57,9 +71,12 @@ struct SequenceReorderer<Item> {
             if conversation.held.isEmpty { waiting.remove(id) } else { waiting.insert(id) }
         }
         if conversation.recent.contains(seq) || conversation.held[seq] != nil { return [] }
+        // A counter reset by a Redis failover can hand out seqs below an old watermark: then it says nothing.
+        let watermark = watermark.flatMap { $0 < seq ? $0 : nil }
+        var ready: [Item] = []
+        if let watermark { Self.giveUpGaps(through: watermark, in: &conversation, into: &ready) }
         // Nothing comes before seq 1.
         if conversation.lastDelivered == nil, seq == 1 { conversation.lastDelivered = 0 }
-        var ready: [Item] = []
         if let last = conversation.lastDelivered, seq <= last + 1 {
             ready.append(item)
             if seq <= last {
@@ -70,7 +87,7 @@ struct SequenceReorderer<Item> {
             }
             return ready
         }
-        conversation.held[seq] = Held(item: item, since: now)
+        conversation.held[seq] = Held(item: item, since: now, predecessorsInFlight: watermark != nil)
         if conversation.held.count > maximumHeld { Self.giveUpGap(&conversation, into: &ready) }
         return ready
     }
@@ -80,9 +97,9 @@ struct SequenceReorderer<Item> {
         var ready: [Item] = []
         for id in waiting {
             guard var conversation = conversations[id] else { continue }
-            while let first = conversation.held.keys.min() {
-                let limit = conversation.lastDelivered == nil ? firstSeenHold : holdLimit
-                guard conversation.held[first]!.since + limit <= now else { break }
+            while let first = conversation.held.keys.min(), let held = conversation.held[first] {
+                let wait = held.predecessorsInFlight ? inFlightHold : (conversation.lastDelivered == nil ? firstSeenHold : holdLimit)
+                guard held.since + wait <= now else { break }
                 Self.giveUpGap(&conversation, into: &ready)
             }
             conversations[id] = conversation
@@ -97,6 +114,16 @@ struct SequenceReorderer<Item> {
 
     /// The number of conversations remembered.
     var conversationCount: Int { conversations.count }
+
+    /// Every seq up to `watermark` was published before the record at hand: what was not seen by now never will be.
+    /// Delivers the held messages up to it in order and continues after it.
+    private static func giveUpGaps(through watermark: Int64, in conversation: inout Conversation, into ready: inout [Item]) {
+        while let first = conversation.held.keys.min(), first <= watermark { giveUpGap(&conversation, into: &ready) }
+        if (conversation.lastDelivered ?? -1) < watermark {
+            conversation.lastDelivered = watermark
+            drain(&conversation, into: &ready)
+        }
+    }
 
     /// Delivers the lowest held message as if its gap were filled, then what follows it in order.
     private static func giveUpGap(_ conversation: inout Conversation, into ready: inout [Item]) {

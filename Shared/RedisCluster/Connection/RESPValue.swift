@@ -24,6 +24,12 @@ public enum RESPValue: Sendable, Equatable {
         }
     }
 
+    /// Whether the reply is an error reply.
+    public var isError: Bool {
+        if case .error = self { return true }
+        return false
+    }
+
     public var array: [RESPValue]? {
         if case .array(let values) = self { return values }
         return nil

@@ -33,6 +33,10 @@ public struct APIError: Error, Sendable {
               headers: [.retryAfter: String(retryAfterSeconds)])
     }
     public static func unavailable(_ message: String) -> APIError { .init(.serviceUnavailable, code: "unavailable", message: message) }
+    /// 503 `unavailable` with `Retry-After`: overload that passes.
+    public static func unavailable(_ message: String, retryAfterSeconds: Int) -> APIError {
+        .init(.serviceUnavailable, code: "unavailable", message: message, headers: [.retryAfter: String(retryAfterSeconds)])
+    }
 
     /// The contract code for a status that carries no code of its own (Hummingbird's own errors, e.g. no route).
     static func code(for status: HTTPResponse.Status) -> String {
@@ -55,18 +59,20 @@ public struct APIError: Error, Sendable {
 
     /// The JSON response for this error, naming `requestId`.
     public func response(requestId: String, extra: [String: String]? = nil) -> Response {
-        var body = ErrorEnvelope(error: .init(code: code, message: message, requestId: requestId))
-        body.checks = extra
-        return JSONResponse.make(status, body, headers: headers)
+        var fields = headers
+        fields[.contentType] = JSONResponse.contentType
+        return Response(status: status, headers: fields, body: .init(byteBuffer: jsonBody(requestId: requestId, extra: extra)))
     }
 
-    struct ErrorEnvelope: Encodable {
-        struct Detail: Encodable {
-            let code: String
-            let message: String
-            let requestId: String
+    /// The contract's error object for this error, naming `requestId` (and, for `/ready`, each check's outcome).
+    public func jsonBody(requestId: String, extra: [String: String]? = nil) -> ByteBuffer {
+        var text = #"{"error":{"code":"# + JSONText.quoted(code) + #","message":"# + JSONText.quoted(message)
+            + #","requestId":"# + JSONText.quoted(requestId) + "}"
+        if let extra {
+            text += #","checks":{"# + extra.sorted { $0.key < $1.key }
+                .map { JSONText.quoted($0.key) + ":" + JSONText.quoted($0.value) }.joined(separator: ",") + "}"
         }
-        let error: Detail
-        var checks: [String: String]?
+        return ByteBuffer(string: text + "}")
     }
+
 }

@@ -53,7 +53,8 @@ public struct RequestIdMiddleware: RouterMiddleware {
 
     private static let operationalPaths: Set<String> = ["/health", "/ready", "/metrics"]
 
-    static func acceptedId(_ value: String?) -> String? {
+    /// `value` when it is a sane request id (1–128 printable ASCII characters), else nil.
+    public static func acceptedId(_ value: String?) -> String? {
         guard let value, (1...128).contains(value.utf8.count),
               value.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
         else { return nil }

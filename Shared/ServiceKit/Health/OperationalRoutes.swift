@@ -15,7 +15,7 @@ public enum OperationalRoutes {
         readyTimeout: Duration, registry: PrometheusCollectorRegistry
     ) {
         router.get("/health") { _, _ in
-            JSONResponse.make(.ok, ["status": "ok"])
+            try JSONResponse.make(.ok, ["status": "ok"])
         }
         router.get("/ready") { _, context in
             let report = await ReadinessReport.run(checks(), timeout: readyTimeout)
@@ -25,7 +25,7 @@ public enum OperationalRoutes {
                 return APIError.unavailable("dependency not ready: \(reasons)")
                     .response(requestId: context.requestId, extra: report.results)
             }
-            return JSONResponse.make(.ok, ReadyBody(status: "ready", checks: report.results))
+            return try JSONResponse.make(.ok, ReadyBody(status: "ready", checks: report.results))
         }
         router.get("/metrics") { _, _ in
             var buffer: [UInt8] = []

@@ -29,10 +29,10 @@ public struct JSONLogHandler: LogHandler {
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
 
         var line = "{\"timestamp\":\"\(Self.timestamp())\",\"level\":\"\(event.level.rawValue)\""
-        line += ",\"service\":" + Self.quoted(service) + ",\"label\":" + Self.quoted(label)
-        line += ",\"message\":" + Self.quoted(event.message.description)
+        line += ",\"service\":" + JSONText.quoted(service) + ",\"label\":" + JSONText.quoted(label)
+        line += ",\"message\":" + JSONText.quoted(event.message.description)
         for key in merged.keys.sorted() {
-            line += "," + Self.quoted(key) + ":" + Self.encode(merged[key]!)
+            line += "," + JSONText.quoted(key) + ":" + Self.encode(merged[key]!)
         }
         line += "}\n"
         FileHandle.standardOutput.write(Data(line.utf8))
@@ -40,29 +40,12 @@ public struct JSONLogHandler: LogHandler {
 
     private static func encode(_ value: Logger.Metadata.Value) -> String {
         switch value {
-        case .string(let string): return quoted(string)
-        case .stringConvertible(let convertible): return quoted(convertible.description)
+        case .string(let string): return JSONText.quoted(string)
+        case .stringConvertible(let convertible): return JSONText.quoted(convertible.description)
         case .array(let values): return "[" + values.map(encode).joined(separator: ",") + "]"
         case .dictionary(let dictionary):
-            return "{" + dictionary.keys.sorted().map { quoted($0) + ":" + encode(dictionary[$0]!) }.joined(separator: ",") + "}"
+            return "{" + dictionary.keys.sorted().map { JSONText.quoted($0) + ":" + encode(dictionary[$0]!) }.joined(separator: ",") + "}"
         }
-    }
-
-    /// JSON string literal for `text`, escaping quotes, backslashes and control characters.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)

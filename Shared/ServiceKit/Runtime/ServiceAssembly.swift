@@ -42,10 +42,13 @@ public final class ServiceAssembly {
     /// The HTTP client for outgoing calls (S3, upstream services, webhooks).
     ///
     /// A connection that cannot be made fails the request at once (after at most 2 s) instead of being retried
-    /// until the request's deadline, so callers with several instances to choose from (the gateway) move on.
+    /// until the request's deadline, so callers with several instances to choose from (the gateway) move on. Up to
+    /// 512 connections per upstream host, so that a burst (every client logging in after an outage) reaches the
+    /// upstream, which says itself when it is overloaded, instead of queueing in the gateway.
     public private(set) lazy var httpClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.timeout.connect = .seconds(2)
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 512)
         configuration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         addService(HTTPClientService(client: client))
