@@ -38,6 +38,7 @@ check "checkov kubernetes (no failed check, reasoned skips)" python3 "$HELPERS/c
 check "kubernetes overlays: kustomize build + schemas" python3 "$HELPERS/validate_k8s.py"
 check "kubernetes canary: weights, alarms, rollback" python3 "$HELPERS/canary_test.py"
 check "CHAT_ variables, ports and routes in step" python3 "$HELPERS/config_coverage.py"
+check "metrics: dashboards, alarms, collectors vs the catalogue" python3 "$HELPERS/observability.py"
 check "shellcheck of the Redis, CodeBuild and check scripts" shellcheck infrastructure/redis/redis-node-init.sh \
   infrastructure/redis/redis-backup.sh infrastructure/codebuild/*.sh infrastructure/k8s/canary.sh \
   scripts/checks/infrastructure.sh "$HELPERS/redis_cluster_test.sh"
