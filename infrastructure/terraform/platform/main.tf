@@ -383,7 +383,11 @@ module "deployer" {
   codedeploy_app_name   = module.ecs.codedeploy_app_name
   passable_role_arns    = concat(values(module.iam.task_role_arns), values(module.iam.execution_role_arns))
   ecr_repository_prefix = var.ecr_repository_prefix
-  tags                  = var.tags
+  # The web client is uploaded where it is served: the primary region.
+  static_assets_bucket_arn  = local.primary ? module.s3.static_assets_bucket_arn : ""
+  static_assets_kms_key_arn = local.primary ? module.iam.kms_key_arns["s3"] : ""
+  web_distribution_arn      = local.primary ? module.cloudfront[0].distribution_arn : ""
+  tags                      = var.tags
 }
 
 moved {

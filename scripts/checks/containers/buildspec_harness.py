@@ -264,6 +264,7 @@ def run_scenario(buildspec_path: str = "buildspec.yml", test_exit: int = 0, buil
         project_env.update({"ECS_CLUSTER": "chat-staging", "CODEDEPLOY_APP": "chat-staging", "TARGET_REGION": REGION,
                             "DEPLOY_ROLE_ARN": "arn:aws:iam::222222222222:role/chat-staging-deployer",
                             "SMOKE_GATEWAY_URL": "https://api.staging.example.com:8443",
+                            "STATIC_ASSETS_BUCKET": "chat-staging-static", "WEB_DISTRIBUTION_ID": "E2FAKE",
                             "CODEBUILD_SRC_DIR_build": str(artifact)})
     project_env.update(project or {})
 
@@ -553,10 +554,14 @@ def check_ecs_release(entries: list[dict]) -> list[str]:
     return problems
 
 
+WEB_CLIENT = [("web client uploaded", lambda e: is_tool("aws", "s3")(e) and "s3://chat-staging-static/" in " ".join(e["argv"])),
+              ("CloudFront invalidated", lambda e: is_tool("aws", "cloudfront", "create-invalidation")(e) and "E2FAKE" in e["argv"])]
+
+
 def check_deploy_action(entries, work):
     steps = [("rolling services updated", is_tool("aws", "ecs", "update-service")),
              ("rolling services stable", is_tool("aws", "ecs", "wait", "services-stable"))] + STEPS_RELEASE[2:] + STEPS_SHIFT
-    return check_ecs_release(entries) + check_order(entries, steps) + succeeded(entries)
+    return check_ecs_release(entries) + check_order(entries, steps + WEB_CLIENT) + succeeded(entries)
 
 
 def check_deploy_action_smoke_fails(entries, work):
@@ -565,6 +570,8 @@ def check_deploy_action_smoke_fails(entries, work):
         problems.append("the gateway's deployment was not stopped with --auto-rollback-enabled")
     if any(is_tool("aws", "deploy", "continue-deployment")(e) for e in entries):
         problems.append("production traffic moved to the release that failed its smoke test")
+    if any(is_tool("aws", "s3")(e) or is_tool("aws", "cloudfront")(e) for e in entries):
+        problems.append("the web client was uploaded although the release failed its smoke test")
     back = {e["argv"][e["argv"].index("--service") + 1]: e["argv"][e["argv"].index("--task-definition") + 1]
             for e in entries[first(entries, lambda e: e["tool"] == "chatctl") or 0:] if is_tool("aws", "ecs", "update-service")(e)}
     for service in ("auth", "user", "chat", "notification"):
@@ -592,10 +599,11 @@ SCENARIOS = {
     "build-only": ("STACK_NAME empty (the pipeline's build action): built, pushed, scanned, not deployed",
                    dict(project={"STACK_NAME": ""}), check_build_only),
     "deploy-action": ("deploy.buildspec.yml (the pipeline's deploy actions, Terraform's ECS services): a new revision "
-                      "per service with the build's images, the gateway smoke-tested, then production traffic",
+                      "per service with the build's images, the gateway smoke-tested, production traffic, then the "
+                      "web client to its bucket and CloudFront",
                       dict(buildspec_path=DEPLOY_BUILDSPEC, existing=" ".join(SERVICES)), check_deploy_action),
     "deploy-action-smoke-fails": ("deploy.buildspec.yml, smoke test fails: the gateway's deployment stopped with "
-                                  "rollback, the services back on their previous revisions",
+                                  "rollback, the services back on their previous revisions, the web client untouched",
                                   dict(buildspec_path=DEPLOY_BUILDSPEC, smoke_exit=1, existing=" ".join(SERVICES)),
                                   check_deploy_action_smoke_fails),
 }

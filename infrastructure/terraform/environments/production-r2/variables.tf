@@ -131,6 +131,8 @@ variable "pipeline" {
       ecs_cluster       = string
       codedeploy_app    = string
       smoke_gateway_url = string
+      static_assets     = string
+      web_distribution  = string
     }))
   })
   default = null

@@ -66,6 +66,8 @@ pipeline = {
       ecs_cluster       = "chat-staging"
       codedeploy_app    = "chat-staging"
       smoke_gateway_url = "https://api.staging.chat.example.com:8443"
+      static_assets     = "chat-staging-static-222222222222-eu-west-1"
+      web_distribution  = "REPLACE-ME"
     },
     {
       name              = "production"
@@ -75,6 +77,8 @@ pipeline = {
       ecs_cluster       = "chat-production"
       codedeploy_app    = "chat-production"
       smoke_gateway_url = "https://api-eu-west-1.chat.example.com:8443"
+      static_assets     = "chat-production-static-111111111111-eu-west-1"
+      web_distribution  = "REPLACE-ME"
     },
     {
       name              = "production-r2"
@@ -84,6 +88,8 @@ pipeline = {
       ecs_cluster       = "chat-production-r2"
       codedeploy_app    = "chat-production-r2"
       smoke_gateway_url = "https://api-eu-central-1.chat.example.com:8443"
+      static_assets     = ""
+      web_distribution  = ""
     },
   ]
 }

@@ -1,8 +1,9 @@
 # The role the release pipeline's deploy action assumes to deploy to this environment (modules/pipeline, possibly
 # from another account): infrastructure/codebuild/deploy-stack.sh with DEPLOY_TARGET=ecs. It may do exactly that and
 # no more: read the cluster's services and task definitions, register new revisions (passing only this environment's
-# task and execution roles), update the services, run and steer the gateway's CodeDeploy deployments, and check that
-# the release's images have arrived in this account's repositories (ECR replication from the pipeline's account).
+# task and execution roles), update the services, run and steer the gateway's CodeDeploy deployments, check that the
+# release's images have arrived in this account's repositories (ECR replication from the pipeline's account), and
+# upload the web client to the static-assets bucket and invalidate CloudFront (where the environment has them).
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -78,6 +79,42 @@ data "aws_iam_policy_document" "deploy" {
       "arn:${local.partition}:codedeploy:${local.region}:${local.account}:deploymentgroup:${var.codedeploy_app_name}/*",
       "arn:${local.partition}:codedeploy:${local.region}:${local.account}:deploymentconfig:*",
     ]
+  }
+
+  dynamic "statement" {
+    for_each = var.static_assets_bucket_arn == "" ? [] : [1]
+    content {
+      sid       = "WebClientFiles"
+      actions   = ["s3:PutObject", "s3:DeleteObject", "s3:GetObject"]
+      resources = ["${var.static_assets_bucket_arn}/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.static_assets_bucket_arn == "" ? [] : [1]
+    content {
+      sid       = "WebClientListing"
+      actions   = ["s3:ListBucket"]
+      resources = [var.static_assets_bucket_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.static_assets_bucket_arn == "" ? [] : [1]
+    content {
+      sid       = "WebClientKey"
+      actions   = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [var.static_assets_kms_key_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.web_distribution_arn == "" ? [] : [1]
+    content {
+      sid       = "WebClientInvalidation"
+      actions   = ["cloudfront:CreateInvalidation"]
+      resources = [var.web_distribution_arn]
+    }
   }
 
   statement {

@@ -28,6 +28,24 @@ variable "ecr_repository_prefix" {
   type        = string
 }
 
+variable "static_assets_bucket_arn" {
+  description = "The web client's bucket (s3 module); empty where the environment serves none (the second region)."
+  type        = string
+  default     = ""
+}
+
+variable "static_assets_kms_key_arn" {
+  description = "KMS key of that bucket (iam module's s3 key)."
+  type        = string
+  default     = ""
+}
+
+variable "web_distribution_arn" {
+  description = "CloudFront distribution of the web client, whose cache a release invalidates; empty for none."
+  type        = string
+  default     = ""
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

@@ -150,6 +150,8 @@ resource "aws_codebuild_project" "deploy" {
         { name = "ECS_CLUSTER", value = each.value.ecs_cluster },
         { name = "CODEDEPLOY_APP", value = each.value.codedeploy_app },
         { name = "SMOKE_GATEWAY_URL", value = each.value.smoke_gateway_url },
+        { name = "STATIC_ASSETS_BUCKET", value = each.value.static_assets },
+        { name = "WEB_DISTRIBUTION_ID", value = each.value.web_distribution },
       ])
       content {
         name  = environment_variable.value.name

@@ -47,7 +47,7 @@ variable "build_compute_type" {
 }
 
 variable "targets" {
-  description = "Where the release goes, in order: per target its name (stage name), whether a manual approval comes first, the role to assume there (modules/deployer; empty: this account's own role), its region, ECS cluster, CodeDeploy application, and the test listener the smoke test uses."
+  description = "Where the release goes, in order: per target its name (stage name), whether a manual approval comes first, the role to assume there (modules/deployer; empty: this account's own role), its region, ECS cluster, CodeDeploy application, the test listener the smoke test uses, and the static-assets bucket and CloudFront distribution of the web client (empty where the target has none)."
   type = list(object({
     name              = string
     approval_before   = bool
@@ -56,6 +56,8 @@ variable "targets" {
     ecs_cluster       = string
     codedeploy_app    = string
     smoke_gateway_url = string
+    static_assets     = string
+    web_distribution  = string
   }))
 }
 
