@@ -16,13 +16,16 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   namespace  = "${local.name}.internal"
 
-  # Two regions (infrastructure/README.md): the primary writes; the secondary's gateways relay to the primary's
-  # services (its Cloud Map names, over the peering) and use its Redis Cluster (rate limits, the token denylist), and
-  # its databases are replicas. Its own services run no tasks until a failover (service_sizes in its tfvars).
+  # Two regions (infrastructure/README.md): the primary holds what exists once (CloudFront, the budget, the pipeline)
+  # and founds the replicated stores; the secondary joins them. Independently of that, one region writes: a region
+  # that names a writer (var.writer) relays to it: its gateways use the writer's services (their Cloud Map names, over
+  # the peering) and Redis Cluster (rate limits, the token denylist), its RDS instance replicates the writer's, and its
+  # own services run no tasks (service_sizes). A failover empties `writer` in the second region (docs/operations.md).
   primary   = var.region_role == "primary"
   secondary = var.region_role == "secondary"
+  writes    = var.writer.region == ""
   # Where the gateway's upstreams live: this region's namespace, or the writer's.
-  upstream_namespace = local.secondary ? var.writer.service_discovery_namespace : local.namespace
+  upstream_namespace = local.writes ? local.namespace : var.writer.service_discovery_namespace
 
   # Bucket names are global: account and region make them unique.
   bucket_suffix = "${local.account_id}-${var.region}"
@@ -83,7 +86,7 @@ locals {
       CHAT_ADMIN_PORT = tostring(local.admin_port)
       # The second region's gateways share the writer's Redis Cluster: one rate limit per user, and a token revoked at
       # logout is refused in both regions. (Over the shared value of every task.)
-      CHAT_REDIS_NODES = local.secondary ? var.writer.redis_nodes : module.redis.chat_redis_nodes
+      CHAT_REDIS_NODES = local.writes ? module.redis.chat_redis_nodes : var.writer.redis_nodes
     }
     auth = {
       CHAT_ACCESS_TOKEN_TTL_SECONDS = "900"
@@ -189,11 +192,12 @@ module "rds" {
   max_connections      = var.rds_max_connections
   databases            = module.services.databases
   deletion_protection  = var.deletion_protection
-  replicate_source_db  = local.secondary ? var.writer.rds_instance_arn : ""
-  kms_key_arn          = module.iam.kms_key_arns["data"]
-  logs_kms_key_arn     = module.iam.kms_key_arns["logs"]
-  log_retention_days   = var.log_retention_days
-  tags                 = var.tags
+  # Emptied at a failover: Terraform then promotes the replica (if the runbook has not already).
+  replicate_source_db = local.writes ? "" : var.writer.rds_instance_arn
+  kms_key_arn         = module.iam.kms_key_arns["data"]
+  logs_kms_key_arn    = module.iam.kms_key_arns["logs"]
+  log_retention_days  = var.log_retention_days
+  tags                = var.tags
 }
 
 module "documentdb" {
@@ -404,11 +408,11 @@ module "peering" {
   mode                           = local.secondary ? "request" : (var.peering_connection_id != "" ? "accept" : "none")
   vpc_id                         = module.vpc.vpc_id
   route_table_ids                = module.vpc.private_route_table_ids
-  peer_vpc_id                    = var.writer.vpc_id
-  peer_region                    = local.secondary ? var.writer.region : ""
-  peer_cidr_block                = local.secondary ? var.writer.vpc_cidr_block : try(var.peer_cidr_blocks[0], "")
+  peer_vpc_id                    = var.peer.vpc_id
+  peer_region                    = local.secondary ? var.peer.region : ""
+  peer_cidr_block                = try(var.peer_cidr_blocks[0], "")
   peering_connection_id          = var.peering_connection_id
-  peer_service_discovery_zone_id = var.writer.service_discovery_zone_id
+  peer_service_discovery_zone_id = var.peer.service_discovery_zone_id
   tags                           = var.tags
 }
 

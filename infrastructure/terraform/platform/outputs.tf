@@ -154,7 +154,7 @@ output "deployer_role_arn" {
 }
 
 output "vpc_cidr_block" {
-  description = "CIDR of the VPC (the other region's peer_cidr_blocks and writer.vpc_cidr_block)."
+  description = "CIDR of the VPC (the other region's peer_cidr_blocks)."
   value       = module.vpc.vpc_cidr_block
 }
 
@@ -164,7 +164,7 @@ output "service_discovery_namespace" {
 }
 
 output "service_discovery_zone_id" {
-  description = "Its private hosted zone (the second region's writer.service_discovery_zone_id)."
+  description = "Its private hosted zone (the second region's peer.service_discovery_zone_id)."
   value       = module.ecs.service_discovery_zone_id
 }
 

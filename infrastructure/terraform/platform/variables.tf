@@ -305,24 +305,33 @@ variable "name_suffix" {
 }
 
 variable "writer" {
-  description = "Secondary only: the writer (primary) region, from its outputs: the VPC to peer with, the Cloud Map namespace and zone of its services (the gateways' upstreams), its Redis nodes (the gateways' rate limits and token denylist) and its RDS instance (replicated here)."
+  description = "The region that writes, when it is another one (from its outputs): its Cloud Map namespace (this region's gateways' upstreams), its Redis nodes (their rate limits and token denylist) and its RDS instance (replicated here). All empty: this region writes (the primary; the second region after a failover)."
   type = object({
     region                      = string
-    vpc_id                      = string
-    vpc_cidr_block              = string
     service_discovery_namespace = string
-    service_discovery_zone_id   = string
     redis_nodes                 = string
     rds_instance_arn            = string
   })
   default = {
     region                      = ""
-    vpc_id                      = ""
-    vpc_cidr_block              = ""
     service_discovery_namespace = ""
-    service_discovery_zone_id   = ""
     redis_nodes                 = ""
     rds_instance_arn            = ""
+  }
+  nullable = false
+}
+
+variable "peer" {
+  description = "Secondary only: the primary region's VPC, which this one peers with (the private path between the regions, kept across failovers), and the hosted zone of its Cloud Map namespace, associated with this VPC."
+  type = object({
+    region                    = string
+    vpc_id                    = string
+    service_discovery_zone_id = string
+  })
+  default = {
+    region                    = ""
+    vpc_id                    = ""
+    service_discovery_zone_id = ""
   }
   nullable = false
 }

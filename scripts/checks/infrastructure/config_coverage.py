@@ -92,7 +92,7 @@ def public_entry(catalogue: dict, platform: dict, overlays: dict[str, list[dict]
     # The gateway's upstreams are Cloud Map names: of this region's namespace, or (the second region) the writer
     # region's, reached over the peering; nothing else.
     namespace = re.sub(r"\s+", "", str(unwrap(platform.get("upstream_namespace", ""))))
-    if namespace not in ("${local.namespace}", "${local.secondary?var.writer.service_discovery_namespace:local.namespace}"):
+    if namespace not in ("${local.namespace}", "${local.writes?local.namespace:var.writer.service_discovery_namespace}"):
         errors.append(f"ECS (Terraform): upstream_namespace is {namespace!r}, not this region's or the writer region's Cloud Map namespace")
     for variable, service in UPSTREAMS.items():
         # python-hcl2 keeps an interpolated string as ${"..."}.

@@ -86,6 +86,7 @@ module "platform" {
   peering_connection_id           = var.peering_connection_id
   peer_cidr_blocks                = var.peer_cidr_blocks
   writer                          = var.writer
+  peer                            = var.peer
   name_suffix                     = var.name_suffix
   region_role                     = var.region_role
   ecr_replication_source_accounts = var.ecr_replication_source_accounts

@@ -51,15 +51,19 @@ pagerduty_integration_urls = ["https://events.pagerduty.com/integration/REPLACE-
 slack_team_id              = "REPLACE-ME"
 slack_channel_id           = "REPLACE-ME"
 
-# The writer region, from `terraform output` in environments/production.
+# The writer region, from `terraform output` in environments/production. A failover empties every field (this
+# region then writes; docs/operations.md, Two regions).
 writer = {
   region                      = "eu-west-1"
-  vpc_id                      = "vpc-REPLACE-ME"
-  vpc_cidr_block              = "10.10.0.0/16"
   service_discovery_namespace = "chat-production.internal"
-  service_discovery_zone_id   = "REPLACE-ME"
   redis_nodes                 = "10.10.16.10:6379,10.10.32.10:6379,10.10.48.10:6379,10.10.16.11:6379,10.10.32.11:6379,10.10.48.11:6379"
   rds_instance_arn            = "arn:aws:rds:eu-west-1:111111111111:db:chat-production-postgres"
+}
+# The primary's VPC and service zone, peered with this one (kept across failovers).
+peer = {
+  region                    = "eu-west-1"
+  vpc_id                    = "vpc-REPLACE-ME"
+  service_discovery_zone_id = "REPLACE-ME"
 }
 peer_cidr_blocks             = ["10.10.0.0/16"]
 documentdb_global_cluster_id = "chat-production"

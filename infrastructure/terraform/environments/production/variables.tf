@@ -169,10 +169,7 @@ variable "name_suffix" {
 variable "writer" {
   type = object({
     region                      = string
-    vpc_id                      = string
-    vpc_cidr_block              = string
     service_discovery_namespace = string
-    service_discovery_zone_id   = string
     redis_nodes                 = string
     rds_instance_arn            = string
   })
@@ -207,6 +204,15 @@ variable "api_dns" {
     zone_id              = string
     record_name          = string
     regional_record_name = string
+  })
+  default = null
+}
+
+variable "peer" {
+  type = object({
+    region                    = string
+    vpc_id                    = string
+    service_discovery_zone_id = string
   })
   default = null
 }
