@@ -89,10 +89,11 @@ locals {
       CHAT_REDIS_NODES = local.writes ? module.redis.chat_redis_nodes : var.writer.redis_nodes
     }
     auth = {
-      CHAT_ACCESS_TOKEN_TTL_SECONDS = "900"
-      CHAT_REFRESH_TOKEN_TTL_DAYS   = "30"
-      CHAT_BCRYPT_COST              = "12"
-      CHAT_LOGIN_FAILURE_LIMIT      = "10"
+      CHAT_ACCESS_TOKEN_TTL_SECONDS   = "900"
+      CHAT_REFRESH_TOKEN_TTL_DAYS     = "30"
+      CHAT_BCRYPT_COST                = "12"
+      CHAT_LOGIN_FAILURE_LIMIT        = "10"
+      CHAT_REGISTER_LIMIT_PER_ADDRESS = "20"
       # During a signing-key rotation: the previous public key, kid=base64 (infrastructure/README.md).
       CHAT_JWT_RETIRED_PUBLIC_KEYS = ""
     }

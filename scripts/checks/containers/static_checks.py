@@ -64,7 +64,7 @@ GATEWAY_ONLY = {
 # Variables only auth reads.
 AUTH_ONLY = {
     "CHAT_JWT_SIGNING_KEY", "CHAT_JWT_SIGNING_KEY_FILE", "CHAT_JWT_RETIRED_PUBLIC_KEYS", "CHAT_ACCESS_TOKEN_TTL_SECONDS",
-    "CHAT_REFRESH_TOKEN_TTL_DAYS", "CHAT_BCRYPT_COST", "CHAT_LOGIN_FAILURE_LIMIT",
+    "CHAT_REFRESH_TOKEN_TTL_DAYS", "CHAT_BCRYPT_COST", "CHAT_LOGIN_FAILURE_LIMIT", "CHAT_REGISTER_LIMIT_PER_ADDRESS",
 }
 # Variables only chat reads (none at the moment: chat asks user's internal API for identity data instead of reading
 # the identity database).

@@ -111,6 +111,7 @@ SERVICE_ENV = {
         "CHAT_REFRESH_TOKEN_TTL_DAYS": "30",
         "CHAT_BCRYPT_COST": "12",
         "CHAT_LOGIN_FAILURE_LIMIT": "10",
+        "CHAT_REGISTER_LIMIT_PER_ADDRESS": "20",
     },
     "chat": {
         # Identity data from user's internal API and session checks against auth's JWKS, through the same
