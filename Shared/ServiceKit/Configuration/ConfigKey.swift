@@ -41,6 +41,14 @@ public struct ConfigKey: Sendable, Hashable {
         "CHAT_REDIS_NODES", "127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002", "Seed nodes of the Redis Cluster, host:port, comma-separated.")
     public static let redisUsername = ConfigKey("CHAT_REDIS_USERNAME", "", "Redis ACL user (empty: default user).")
     public static let redisPassword = ConfigKey("CHAT_REDIS_PASSWORD", "", "Redis password (empty: no AUTH).")
+    public static let redisTLS = ConfigKey(
+        "CHAT_REDIS_TLS", "false", "Connect to the Redis Cluster over TLS, verifying each node's certificate against its address.")
+    public static let redisTLSCAFile = ConfigKey(
+        "CHAT_REDIS_TLS_CA_FILE", "", "PEM file of the CA that signed the Redis nodes' certificates (empty: the system's trust store).")
+    public static let otelEndpoint = ConfigKey(
+        "CHAT_OTEL_ENDPOINT", "", "OTLP/HTTP collector for traces, e.g. http://127.0.0.1:4318 (empty: no traces are exported).")
+    public static let otelSampleRatio = ConfigKey(
+        "CHAT_OTEL_SAMPLE_RATIO", "1", "Fraction of new traces recorded (0–1); a trace started upstream keeps its caller's decision.")
     public static let s3Endpoint = ConfigKey("CHAT_S3_ENDPOINT", "http://127.0.0.1:5055", "S3 endpoint; empty means AWS's regional endpoint.")
     public static let s3Region = ConfigKey("CHAT_S3_REGION", "us-east-1", "AWS region used for signing.")
     public static let s3Bucket = ConfigKey("CHAT_S3_BUCKET", "chat-attachments", "Bucket holding attachments.")
@@ -119,7 +127,7 @@ public struct ConfigKey: Sendable, Hashable {
         httpHost, httpPort, logLevel, readyTimeoutMilliseconds,
         postgresURL, postgresPoolSize, postgresStatementTimeoutMilliseconds, migrateOnStart, mongoURI,
         kafkaBrokers, kafkaSecurityProtocol, kafkaSASLMechanism, kafkaSASLUsername, kafkaSASLPassword,
-        redisNodes, redisUsername, redisPassword,
+        redisNodes, redisUsername, redisPassword, redisTLS, redisTLSCAFile, otelEndpoint, otelSampleRatio,
         s3Endpoint, s3Region, s3Bucket, s3PathStyle, s3AccessKeyId, s3SecretAccessKey, s3SessionToken,
         upstreamAuth, upstreamUser, upstreamChat, upstreamNotification,
         internalSecret, stateDirectory, jwtSigningKey, jwtSigningKeyFile, jwtRetiredPublicKeys, accessTokenTTLSeconds,
