@@ -7,53 +7,42 @@ import ServiceKit
 struct NotificationStore: Sendable {
     let postgres: PostgresClient
 
-    /// A notification this call stored (not one an earlier delivery of the same event stored).
-    struct Stored: Sendable {
-        let id: String
-        let userId: String
-        let kind: NotificationItem.Kind
-    }
-
-    /// Stores the notifications of `plan` for its recipients who did not mute the conversation, in one statement.
+    /// Stores `batch`'s rows for recipients who did not mute the conversation, in one statement; returns the rows
+    /// this call stored (their id and ``NotificationBatch/Row/identity``).
     ///
-    /// A recipient already told about this (same user, conversation, seq and type: a redelivered event) gets no new
-    /// row. For each new row of a user not in `online`, one pending push per push target of theirs enters the outbox
-    /// in the same statement, so a push exists if and only if its notification does. Returns the new rows only.
-    func store(_ plan: NotificationPlan, online: Set<String>) async throws -> [Stored] {
-        struct Planned: Encodable {
-            let user_id: String
-            let type: String
-            let online: Bool
-        }
-        let planned = plan.recipients.map { Planned(user_id: $0.userId, type: $0.kind.rawValue, online: online.contains($0.userId)) }
-        let json = String(decoding: try JSONEncoder().encode(planned), as: UTF8.self)
+    /// A row already stored (same user, conversation, seq and type: a redelivered event) is not stored again. For
+    /// each new row of an offline recipient, one pending push per push target of theirs enters the outbox in the same
+    /// statement, so a push exists if and only if its notification does.
+    func store(_ batch: NotificationBatch) async throws -> [(id: String, identity: String)] {
+        guard !batch.rows.isEmpty else { return [] }
+        let json = String(decoding: try JSONEncoder().encode(batch.rows), as: UTF8.self)
         let rows = try await postgres.query("""
             WITH planned AS (
-                SELECT p.user_id, p.type, p.online
-                FROM jsonb_to_recordset($1::jsonb) AS p(user_id text, type text, online boolean)
-                WHERE NOT EXISTS (SELECT 1 FROM mutes m WHERE m.conversation_id = $2 AND m.user_id = p.user_id)
+                SELECT p.* FROM jsonb_to_recordset($1::jsonb) AS p(
+                    user_id text, type text, online boolean, conversation_id text, seq bigint, actor_id text, preview text,
+                    created_at timestamptz)
+                WHERE NOT EXISTS (SELECT 1 FROM mutes m WHERE m.conversation_id = p.conversation_id AND m.user_id = p.user_id)
             ),
             inserted AS (
                 INSERT INTO notifications (user_id, type, conversation_id, seq, actor_id, preview, created_at)
-                SELECT p.user_id, p.type, $2, $3::bigint, $4, $5, $6::timestamptz FROM planned p
+                SELECT user_id, type, conversation_id, seq, actor_id, preview, created_at FROM planned
                 ON CONFLICT ON CONSTRAINT notifications_once DO NOTHING
-                RETURNING id, user_id, type
+                RETURNING id, user_id, type, conversation_id, seq
             ),
             outbox AS (
                 INSERT INTO push_deliveries (notification_id, target_id, delivery_id)
                 SELECT i.id, t.id, md5(i.id::text || ':' || t.id::text)::uuid
                 FROM inserted i
-                JOIN planned p ON p.user_id = i.user_id AND NOT p.online
+                JOIN planned p ON p.user_id = i.user_id AND p.conversation_id = i.conversation_id AND p.seq = i.seq
+                    AND p.type = i.type AND NOT p.online
                 JOIN push_targets t ON t.user_id = i.user_id
                 RETURNING 1
             )
-            SELECT i.id::text AS id, i.user_id, i.type, (SELECT count(*) FROM outbox) AS pushes FROM inserted i
-            """, [json, plan.conversationId, String(plan.seq), plan.actorId, plan.preview, RFC3339.string(from: plan.createdAt)])
-        return try rows.map { row in
-            Stored(
-                id: try row.decode("id"), userId: try row.decode("user_id"),
-                kind: NotificationItem.Kind(rawValue: try row.decode("type")) ?? .message)
-        }
+            SELECT i.id::text AS id, i.user_id || '|' || i.conversation_id || '|' || i.seq || '|' || i.type AS identity,
+                (SELECT count(*) FROM outbox) AS pushes
+            FROM inserted i
+            """, [json])
+        return try rows.map { (id: try $0.decode("id"), identity: try $0.decode("identity")) }
     }
 
     /// A page of `userId`'s notifications, newest first, after `page`'s position; at most `page.limit` + 1 rows so

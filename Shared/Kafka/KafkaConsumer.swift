@@ -15,8 +15,7 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
 
     private let handle: RDKafkaHandle
     private let assignment: PartitionAssignment
-    private let stream: AsyncStream<KafkaRecord>
-    private let continuation: AsyncStream<KafkaRecord>.Continuation
+    private let buffer = RecordBuffer()
     private let credits: PollCredits
     private let polling = AtomicFlag(true)
     private let logger: Logger
@@ -32,7 +31,6 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
             }
         }
         self.logger = logger
-        (self.stream, self.continuation) = AsyncStream.makeStream(of: KafkaRecord.self)
         self.credits = PollCredits(configuration.bufferSize)
         rd_kafka_poll_set_consumer(handle.pointer)
         let list = rd_kafka_topic_partition_list_new(Int32(configuration.topics.count))!
@@ -43,19 +41,24 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(base: stream.makeAsyncIterator(), credits: credits)
+        Iterator(consumer: self)
     }
 
-    /// Hands out records and returns a polling credit for each one taken.
+    /// Hands out records one at a time.
     public struct Iterator: AsyncIteratorProtocol {
-        var base: AsyncStream<KafkaRecord>.Iterator
-        let credits: PollCredits
+        let consumer: KafkaConsumer
 
         public mutating func next() async -> KafkaRecord? {
-            let record = await base.next()
-            if record != nil { credits.give() }
-            return record
+            await consumer.records(upTo: 1).first
         }
+    }
+
+    /// Between one and `limit` records, as many as are waiting (at least one: it waits for it), in the order they
+    /// were polled; empty once the consumer closed or the task was cancelled. For handlers that work in batches.
+    public func records(upTo limit: Int) async -> [KafkaRecord] {
+        let records = await buffer.next(upTo: limit)
+        for _ in records { credits.give() }
+        return records
     }
 
     /// Commits `record`'s offset (the next one to read) for its partition, asynchronously.
@@ -90,7 +93,7 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
         let thread = Thread { [self] in
             pollLoop()
             rd_kafka_consumer_close(handle.pointer)
-            continuation.finish()
+            buffer.finish()
             closed.give(())
         }
         thread.name = "kafka-consumer-poll"
@@ -116,7 +119,7 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
                 }
                 continue
             }
-            continuation.yield(Self.record(from: message, assignment: assignment))
+            buffer.append(Self.record(from: message, assignment: assignment))
         }
     }
 

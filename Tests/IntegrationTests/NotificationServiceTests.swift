@@ -44,22 +44,26 @@ import Testing
     @Test func offlineUsersArePushedOnlineAndMutedUsersAreNot() async throws {
         try await Self.withInstance(port: 18480) { instance, receiver in
             let conversation = UUID(), sender = UUID()
-            let offline = UUID(), online = UUID(), muted = UUID(), mentioned = UUID(), added = UUID()
-            for (user, hook) in [(offline, "offline"), (online, "online"), (muted, "muted"), (mentioned, "mentioned"), (added, "added")] {
+            let offline = UUID(), online = UUID(), muted = UUID(), mentioned = UUID(), added = UUID(), mentionedOnline = UUID()
+            for (user, hook) in [
+                (offline, "offline"), (online, "online"), (muted, "muted"), (mentioned, "mentioned"), (added, "added"),
+                (mentionedOnline, "mentioned-online"),
+            ] {
                 try await instance.addTarget(for: user, url: receiver.url("\(hook)-\(Self.id(user))"), secret: Self.secret)
             }
             func hook(_ name: String, _ user: UUID) -> String { "\(name)-\(Self.id(user))" }
             #expect(try await instance.call(.PUT, "/v1/notifications/mutes/\(Self.id(conversation))", as: muted).status == 204)
             let redis = RedisTestCluster.main.client()
             try await PresenceStore(redis: redis).connected(userId: Self.id(online), connectionId: "test-connection")
+            try await PresenceStore(redis: redis).connected(userId: Self.id(mentionedOnline), connectionId: "test-connection")
             // chat.events is read from its start: the test filters it by user.
             let frames = try KafkaConsumer(
                 configuration: .init(.init(brokers: TestStack["CHAT_KAFKA_BROKERS"]), groupId: TestStack.unique("frames"),
                                      topics: [KafkaTopic.events.name]),
                 logger: TestStack.logger)
 
-            try await Self.publishMessage(conversation, seq: 7, from: sender, to: [offline, online, muted, mentioned],
-                                          mentioning: [mentioned], body: "hi @someone")
+            try await Self.publishMessage(conversation, seq: 7, from: sender, to: [offline, online, muted, mentioned, mentionedOnline],
+                                          mentioning: [mentioned, mentionedOnline], body: "hi @someone")
             try await NotificationInstance.producer.publish(EventEnvelope(MemberAdded(conversationId: conversation, userId: added, addedBy: sender)))
 
             try await eventually("pushes for the offline, mentioned and added users") {
@@ -80,24 +84,29 @@ import Testing
             #expect(receiver.received(hook("mentioned", mentioned)).first?.notification?.type == "mention")
             let addedPush = try #require(receiver.received(hook("added", added)).first?.notification)
             #expect(addedPush.type == "added_to_conversation" && addedPush.seq == nil)
-            // Online: stored (listed) but not pushed; muted: neither.
+            // Online: an ordinary message (delivered live) is neither stored nor pushed; a mention while online is
+            // stored and framed, not pushed; muted: nothing.
             #expect(receiver.received(hook("online", online)).isEmpty)
+            #expect(receiver.received(hook("mentioned-online", mentionedOnline)).isEmpty)
             #expect(receiver.received(hook("muted", muted)).isEmpty)
-            let onlineList = try await instance.call(.GET, "/v1/notifications", as: online)
-            #expect(onlineList.status == 200 && onlineList.body.contains(#""type":"message""#))
+            #expect(try await instance.call(.GET, "/v1/notifications", as: online).body.contains(#""items":[]"#))
+            let mentionList = try await instance.call(.GET, "/v1/notifications", as: mentionedOnline)
+            #expect(mentionList.status == 200 && mentionList.body.contains(#""type":"mention""#))
             #expect(try await instance.call(.GET, "/v1/notifications", as: muted).body.contains(#""items":[]"#))
 
-            // The online user's notification went to chat as notification.created.
-            let frame = try await withServiceGroup([frames]) { () -> NotificationCreated? in
+            // Only the online mention went to chat as notification.created (no frame for the ordinary message).
+            let framed = try await withServiceGroup([frames]) { () -> [NotificationCreated] in
+                var framed: [NotificationCreated] = []
                 for await record in frames {
                     guard case .notificationCreated(let event) = try ChatEvent(from: record.value),
-                          event.payload.userId == online
+                          [online, mentionedOnline].contains(event.payload.userId)
                     else { continue }
-                    return event.payload
+                    framed.append(event.payload)
+                    if event.payload.userId == mentionedOnline { break }
                 }
-                return nil
+                return framed
             }
-            #expect(frame?.kind == "message" && frame?.seq == 7 && frame?.conversationId == conversation)
+            #expect(framed.count == 1 && framed.first?.kind == "mention" && framed.first?.seq == 7)
 
             // A redelivered event (same conversation, seq and recipients) creates nothing new.
             try await Self.publishMessage(conversation, seq: 7, from: sender, to: [offline], body: "hi @someone")

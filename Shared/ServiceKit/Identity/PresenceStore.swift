@@ -89,6 +89,22 @@ public struct PresenceStore: Sendable {
             lastSeenAt: lastSeen.map { RFC3339.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) })
     }
 
+    /// Which of `userIds` are online at `now`, asked with one pipeline (per node) for all of them.
+    public func online(among userIds: some Collection<String>, now: Date = Date()) async throws -> Set<String> {
+        let users = Array(Set(userIds))
+        guard !users.isEmpty else { return [] }
+        let since = "(" + String(Int(now.timeIntervalSince1970 * 1000))
+        let replies = try await redis.pipeline(users.map { user in
+            RedisCommand(["ZCOUNT", Self.connectionsKey(user), since, "+inf"], keys: [Self.connectionsKey(user)])
+        })
+        var online: Set<String> = []
+        for (user, reply) in zip(users, replies) {
+            if case .error(let message) = reply { throw RedisError(kind: .server, message: message) }
+            if reply.integer ?? 0 > 0 { online.insert(user) }
+        }
+        return online
+    }
+
     // Each script drops lapsed connections first, so "online" never rests on a dead instance's entries.
     private static let touch = RedisScript("""
         redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
