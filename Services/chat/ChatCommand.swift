@@ -51,12 +51,15 @@ struct ChatCommand: DatabaseServiceCommand {
         assembly.add(verifier)
         let presence = PresenceTracker(store: PresenceStore(redis: redis), registry: registry, messaging: messaging, logger: assembly.logger)
         assembly.add(presence)
-        // Every instance reads every record for its own connections: a group of its own, from the newest record.
+        // Every instance reads every record for its own connections: a group of its own, from the newest record. Its
+        // positions are committed, so a rebalance (a broker outage outlasting the session timeout) resumes where it was
+        // instead of at the newest record.
         let consumer = try KafkaConsumer(
             configuration: .init(
                 // Deliver as soon as records arrive: the broker answers a fetch at once instead of waiting to fill it.
                 settings.kafka(["fetch.wait.max.ms": "5"]), groupId: "chat-fanout-\(UUID().uuidString.lowercased())",
-                topics: [KafkaTopic.messages.name, KafkaTopic.events.name, KafkaTopic.identity.name], autoOffsetReset: "latest"),
+                topics: [KafkaTopic.messages.name, KafkaTopic.events.name, KafkaTopic.identity.name], autoOffsetReset: "latest",
+                commits: .everyRecordPolled),
             logger: assembly.logger("kafka-consumer"))
         // Ready only once the fan-out reads its partitions: a message sent before that would reach nobody live.
         assembly.add(consumer, readiness: "fanout") {

@@ -36,8 +36,17 @@ public struct KafkaProducerConfiguration: Sendable {
     }
 }
 
-/// Consumer-group settings. Offsets are committed only by ``KafkaConsumer/commit(_:)``, after the handler finished.
+/// Consumer-group settings.
 public struct KafkaConsumerConfiguration: Sendable {
+    /// Which offsets the consumer commits.
+    public enum Commits: Sendable {
+        /// Those passed to ``KafkaConsumer/commit(_:)``, after the handler finished (at least once).
+        case handled
+        /// Every polled record's, for a reader that only needs to resume where it was after a rebalance (a group of
+        /// its own whose members catch up elsewhere).
+        case everyRecordPolled
+    }
+
     public var common: KafkaConfiguration
     public var groupId: String
     public var topics: [String]
@@ -47,10 +56,15 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var bufferSize: Int
     /// How long the group waits for a silent member before moving its partitions (`session.timeout.ms`).
     public var sessionTimeoutMilliseconds: Int
+    /// Which offsets are committed.
+    public var commits: Commits
+    /// How often the stored offsets are committed (also when a partition is revoked and at close).
+    public var commitIntervalMilliseconds: Int
 
     public init(
         _ common: KafkaConfiguration, groupId: String, topics: [String], autoOffsetReset: String = "earliest",
-        bufferSize: Int = 1_000, sessionTimeoutMilliseconds: Int = 10_000
+        bufferSize: Int = 1_000, sessionTimeoutMilliseconds: Int = 10_000, commits: Commits = .handled,
+        commitIntervalMilliseconds: Int = 1_000
     ) {
         self.common = common
         self.groupId = groupId
@@ -58,13 +72,17 @@ public struct KafkaConsumerConfiguration: Sendable {
         self.autoOffsetReset = autoOffsetReset
         self.bufferSize = bufferSize
         self.sessionTimeoutMilliseconds = sessionTimeoutMilliseconds
+        self.commits = commits
+        self.commitIntervalMilliseconds = commitIntervalMilliseconds
     }
 
     var properties: [String: String] {
         var properties = common.properties
         properties["bootstrap.servers"] = common.brokers
         properties["group.id"] = groupId
-        properties["enable.auto.commit"] = "false"
+        properties["enable.auto.commit"] = "true"
+        properties["enable.auto.offset.store"] = commits == .everyRecordPolled ? "true" : "false"
+        properties["auto.commit.interval.ms"] = String(commitIntervalMilliseconds)
         properties["auto.offset.reset"] = autoOffsetReset
         properties["partition.assignment.strategy"] = "cooperative-sticky"
         properties["session.timeout.ms"] = String(sessionTimeoutMilliseconds)

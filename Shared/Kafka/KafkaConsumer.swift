@@ -5,11 +5,15 @@ import ServiceLifecycle
 
 /// A consumer-group member whose records arrive as an `AsyncSequence`.
 ///
-/// Offsets are never committed automatically: call ``commit(_:)`` once a record's handling finished, which gives
-/// at-least-once processing. Rebalances are handled (cooperative-sticky): once a partition is revoked, commits for
-/// records polled from it fail with ``KafkaError/isPartitionRevoked`` instead of moving its new owner's offset. Polling runs on a dedicated thread and pauses while `bufferSize` records wait for the
-/// application, so a slow handler applies backpressure instead of growing memory. Run the consumer as a `Service`;
-/// on graceful shutdown it leaves the group cleanly and the sequence ends.
+/// A record's offset is committed only once the application called ``commit(_:)`` for it (or, for a consumer
+/// configured with ``KafkaConsumerConfiguration/Commits/everyRecordPolled``, once it was polled), which gives
+/// at-least-once processing: ``commit(_:)`` stores the offset and librdkafka commits the stored offsets every
+/// `commitIntervalMilliseconds`, when a partition is revoked and when the consumer closes. Rebalances are handled
+/// (cooperative-sticky): once a partition is revoked, commits for records polled from it fail with
+/// ``KafkaError/isPartitionRevoked`` instead of moving its new owner's offset. Polling runs on a dedicated thread and
+/// pauses while `bufferSize` records wait for the application, so a slow handler applies backpressure instead of
+/// growing memory. Run the consumer as a `Service`; on graceful shutdown it leaves the group cleanly and the sequence
+/// ends.
 public final class KafkaConsumer: Service, AsyncSequence, Sendable {
     public typealias Element = KafkaRecord
 
@@ -28,6 +32,10 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
             rd_kafka_conf_set_rebalance_cb(native) { consumer, event, partitions, opaque in
                 guard let consumer, let opaque else { return }
                 Unmanaged<PartitionAssignment>.fromOpaque(opaque).takeUnretainedValue().rebalance(consumer, event, partitions)
+            }
+            rd_kafka_conf_set_offset_commit_cb(native) { _, error, offsets, opaque in
+                guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let offsets, let opaque else { return }
+                Unmanaged<PartitionAssignment>.fromOpaque(opaque).takeUnretainedValue().committed(offsets)
             }
         }
         self.logger = logger
@@ -61,7 +69,7 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
         return records
     }
 
-    /// Commits `record`'s offset (the next one to read) for its partition, asynchronously.
+    /// Commits `record`'s offset (the next one to read) for its partition: stores it for the next automatic commit.
     ///
     /// Throws ``KafkaError/isPartitionRevoked`` without committing when the partition was revoked from this consumer
     /// since the record was polled: its new owner reads the record again (at least once).
@@ -73,12 +81,18 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
             let list = rd_kafka_topic_partition_list_new(1)!
             defer { rd_kafka_topic_partition_list_destroy(list) }
             rd_kafka_topic_partition_list_add(list, record.topic, record.partition).pointee.offset = record.offset + 1
-            return rd_kafka_commit(handle.pointer, list, 1)
+            return rd_kafka_offsets_store(handle.pointer, list)
         }
         guard let result else {
             throw KafkaError.partitionRevoked(topic: record.topic, partition: record.partition, offset: record.offset)
         }
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(result) }
+    }
+
+    /// The offset the group last committed for `topic`/`partition` by this member (the next record it reads after a
+    /// restart), as the commit callback recorded it; `nil` before its first commit.
+    public func committedOffset(topic: String, partition: Int32) -> Int64? {
+        assignment.committedOffset(topic: topic, partition: partition)
     }
 
     /// The partitions assigned to this member of the group now, as the rebalance callback recorded them (no blocking

@@ -2,7 +2,7 @@ import CRdKafka
 import Synchronization
 
 /// The partitions a consumer owns, maintained by librdkafka's rebalance callback, each with the generation in which
-/// it was assigned.
+/// it was assigned, and the offsets committed for them (the commit callback).
 ///
 /// A record carries the generation of its partition when it was polled. A commit goes through only while that same
 /// assignment still holds: once a partition is revoked (or revoked and assigned again), offsets from records polled
@@ -16,6 +16,7 @@ final class PartitionAssignment: Sendable {
     private struct State {
         var generations: [Key: UInt64] = [:]
         var lastGeneration: UInt64 = 0
+        var committed: [Key: Int64] = [:]
     }
 
     private let state = Mutex(State())
@@ -76,6 +77,19 @@ final class PartitionAssignment: Sendable {
     /// Records that `keys` were revoked: no commit of a record polled from them goes through any more.
     func revoke(_ keys: [Key]) {
         state.withLock { state in for key in keys { state.generations[key] = nil } }
+    }
+
+    /// Records the offsets of a successful commit (librdkafka's offset-commit callback, on the polling thread).
+    func committed(_ offsets: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        let entries = UnsafeBufferPointer(start: offsets.pointee.elems, count: Int(offsets.pointee.cnt))
+            .filter { $0.err == RD_KAFKA_RESP_ERR_NO_ERROR && $0.offset >= 0 }
+            .map { (Key(topic: String(cString: $0.topic), partition: $0.partition), $0.offset) }
+        state.withLock { state in for (key, offset) in entries { state.committed[key] = offset } }
+    }
+
+    /// The last offset committed for `topic`/`partition`, if any.
+    func committedOffset(topic: String, partition: Int32) -> Int64? {
+        state.withLock { $0.committed[Key(topic: topic, partition: partition)] }
     }
 
     /// Records that every partition was revoked.

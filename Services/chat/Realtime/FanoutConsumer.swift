@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// Each chat instance reads `chat.messages`, `chat.events` and `identity.events` in a consumer group of its own (every instance sees
 /// every record, from the newest on) and sends each record's frame to its local connections of the record's
-/// recipients. A client that was away catches up with `sync`, so nothing is committed. Kafka keeps one
+/// recipients. A client that was away catches up with `sync`; the group's positions are committed only so that a
+/// rebalance resumes where the instance was. Kafka keeps one
 /// conversation's records in the order they were published on one partition; a ``SequenceReorderer`` puts back in
 /// seq order what two instances published at the same time.
 final class FanoutConsumer: Service, Sendable {
