@@ -102,6 +102,10 @@ locals {
     chat = {
       CHAT_UPSTREAM_AUTH = "http://auth.${local.namespace}:${local.services["auth"].port}"
       CHAT_UPSTREAM_USER = "http://user.${local.namespace}:${local.services["user"].port}"
+      # WebSocket limits per user, across their sockets and instances.
+      CHAT_SEND_BUDGET_PER_SECOND = "20"
+      CHAT_SEND_BUDGET_BURST      = "100"
+      CHAT_SOCKETS_PER_USER       = "20"
     }
     notification = {
       CHAT_NOTIFICATION_CONSUMER_GROUP = "notification"

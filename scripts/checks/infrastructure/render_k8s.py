@@ -118,6 +118,10 @@ SERVICE_ENV = {
         # Services as the gateway.
         "CHAT_UPSTREAM_AUTH": "http://auth:8081",
         "CHAT_UPSTREAM_USER": "http://user:8082",
+        # WebSocket limits per user, across their sockets and pods.
+        "CHAT_SEND_BUDGET_PER_SECOND": "20",
+        "CHAT_SEND_BUDGET_BURST": "100",
+        "CHAT_SOCKETS_PER_USER": "20",
     },
     "notification": {
         # Every pod joins the same consumer group (the IAM policies and lag alarms expect it named notification).
