@@ -99,6 +99,10 @@ locals {
     }
     # chat asks user's internal API for identity data (blocks, @mentions, contacts) and checks sessions against auth's
     # JWKS, at the same Cloud Map names as the gateway.
+    # user asks chat's internal API whether an avatar is an image the user uploaded.
+    user = {
+      CHAT_UPSTREAM_CHAT = "http://chat.${local.namespace}:${local.services["chat"].port}"
+    }
     chat = {
       CHAT_UPSTREAM_AUTH = "http://auth.${local.namespace}:${local.services["auth"].port}"
       CHAT_UPSTREAM_USER = "http://user.${local.namespace}:${local.services["user"].port}"
