@@ -60,7 +60,8 @@ public struct ConfigKey: Sendable, Hashable {
         "CHAT_UPSTREAM_AUTH", "http://127.0.0.1:8081", "api-gateway and chat: auth instances, comma-separated base URLs (chat loads the access-token keys there).")
     public static let upstreamUser = ConfigKey(
         "CHAT_UPSTREAM_USER", "http://127.0.0.1:8082", "api-gateway and chat: user instances (chat asks their internal API about users).")
-    public static let upstreamChat = ConfigKey("CHAT_UPSTREAM_CHAT", "http://127.0.0.1:8083", "api-gateway: chat instances.")
+    public static let upstreamChat = ConfigKey(
+        "CHAT_UPSTREAM_CHAT", "http://127.0.0.1:8083", "api-gateway and user: chat instances (user asks their internal API about avatar uploads).")
     public static let upstreamNotification = ConfigKey(
         "CHAT_UPSTREAM_NOTIFICATION", "http://127.0.0.1:8084", "api-gateway: notification instances.")
     public static let internalSecret = ConfigKey(

@@ -99,9 +99,17 @@ locals {
     }
     # chat asks user's internal API for identity data (blocks, @mentions, contacts) and checks sessions against auth's
     # JWKS, at the same Cloud Map names as the gateway.
+    # user asks chat's internal API whether an avatar is an image the user uploaded.
+    user = {
+      CHAT_UPSTREAM_CHAT = "http://chat.${local.namespace}:${local.services["chat"].port}"
+    }
     chat = {
       CHAT_UPSTREAM_AUTH = "http://auth.${local.namespace}:${local.services["auth"].port}"
       CHAT_UPSTREAM_USER = "http://user.${local.namespace}:${local.services["user"].port}"
+      # WebSocket limits per user, across their sockets and instances.
+      CHAT_SEND_BUDGET_PER_SECOND = "20"
+      CHAT_SEND_BUDGET_BURST      = "100"
+      CHAT_SOCKETS_PER_USER       = "20"
     }
     notification = {
       CHAT_NOTIFICATION_CONSUMER_GROUP = "notification"

@@ -9,7 +9,8 @@
     config-names  the CHAT_ variables that the Dockerfiles, the compose file, the ECS stack and
                   taskdef.json set are those of ConfigKey.swift; every service gets each one it
                   reads and none that only other services read (READERS: GATEWAY_ONLY, AUTH_ONLY,
-                  CHAT_ONLY, NOTIFICATION_ONLY, SHARED_BY) or
+                  CHAT_ONLY, NOTIFICATION_ONLY, SHARED_BY, which agree with the readers that
+                  ConfigKey.swift's summaries start with, e.g. "chat: ...") or
                   that only the local stack uses (LOCAL_ONLY); local-use switches (LOCAL_USE_FALSE)
                   are "false" on ECS; ECS takes the secret ones from
                   Secrets Manager; docs/operations.md describes all of them
@@ -53,7 +54,7 @@ SERVICES = ["api-gateway", "auth", "user", "chat", "notification"]
 
 # Variables only the api-gateway reads: its upstreams and edge settings, its web client, its admin listener.
 GATEWAY_ONLY = {
-    "CHAT_UPSTREAM_CHAT", "CHAT_UPSTREAM_NOTIFICATION",
+    "CHAT_UPSTREAM_NOTIFICATION",
     "CHAT_RATE_LIMIT_PER_USER", "CHAT_RATE_LIMIT_PER_ADDRESS", "CHAT_MAX_BODY_BYTES", "CHAT_UPSTREAM_TIMEOUT_MS",
     "CHAT_CORS_ORIGINS", "CHAT_TRUSTED_PROXY_HOPS",
     # The static web client it serves at / (the image's copy of Services/api-gateway/Public).
@@ -66,19 +67,19 @@ AUTH_ONLY = {
     "CHAT_JWT_SIGNING_KEY", "CHAT_JWT_SIGNING_KEY_FILE", "CHAT_JWT_RETIRED_PUBLIC_KEYS", "CHAT_ACCESS_TOKEN_TTL_SECONDS",
     "CHAT_REFRESH_TOKEN_TTL_DAYS", "CHAT_BCRYPT_COST", "CHAT_LOGIN_FAILURE_LIMIT", "CHAT_REGISTER_LIMIT_PER_ADDRESS",
 }
-# Variables only chat reads (none at the moment: chat asks user's internal API for identity data instead of reading
-# the identity database).
-CHAT_ONLY: set[str] = set()
+# Variables only chat reads: its WebSocket limits (the send budget across a user's sockets, sockets per user).
+CHAT_ONLY = {"CHAT_SEND_BUDGET_PER_SECOND", "CHAT_SEND_BUDGET_BURST", "CHAT_SOCKETS_PER_USER"}
 # Variables only notification reads (its Kafka consumer and push delivery).
 NOTIFICATION_ONLY = {
     "CHAT_NOTIFICATION_CONSUMER_GROUP", "CHAT_NOTIFICATION_OFFSET_RESET", "CHAT_PUSH_MAX_ATTEMPTS",
     "CHAT_PUSH_RETRY_BASE_MS", "CHAT_PUSH_TIMEOUT_MS", "CHAT_PUSH_CONCURRENCY", "CHAT_PUSH_ALLOW_PRIVATE_TARGETS",
 }
 # Variables that more than one but not every service reads, with their readers: chat calls user's internal API and
-# auth's JWKS at the same addresses as the gateway does.
+# auth's JWKS, and user calls chat's internal API (avatar uploads), at the same addresses as the gateway does.
 SHARED_BY = {
     "CHAT_UPSTREAM_AUTH": {"api-gateway", "chat"},
     "CHAT_UPSTREAM_USER": {"api-gateway", "chat"},
+    "CHAT_UPSTREAM_CHAT": {"api-gateway", "user"},
 }
 # Every variable that not all services read, with the services that do.
 READERS: dict[str, set[str]] = {
@@ -126,6 +127,31 @@ def config_keys() -> list[str]:
     if not names:
         raise SystemExit(f"no ConfigKey found in {CONFIG_KEYS.relative_to(ROOT)}")
     return names
+
+
+def readers_mismatches() -> list[str]:
+    """READERS against ConfigKey.swift's summaries: a summary that starts with its readers ("chat: ...", "api-gateway
+    and chat: ...") names exactly the services READERS gives; one without that prefix is read by several services."""
+    literal = r'"((?:[^"\\]|\\.)*)"'
+    service = "|".join(re.escape(s) for s in SERVICES)
+    prefix = re.compile(rf"^((?:{service})(?:(?:, | and )(?:{service}))*): ")
+    declared = re.findall(rf'ConfigKey\(\s*"(CHAT_[A-Z0-9_]+)",\s*{literal},\s*{literal}\s*\)', CONFIG_KEYS.read_text())
+    problems = [f"{name}: no summary of one string literal in ConfigKey.swift"
+                for name in sorted(set(config_keys()) - {name for name, _, _ in declared})]
+    for name, _, summary in declared:
+        if name in LOCAL_ONLY:
+            continue
+        listed = READERS.get(name, set(SERVICES))
+        match = prefix.match(summary)
+        if match:
+            said = set(re.split(r", | and ", match.group(1)))
+            if said != listed:
+                problems.append(f"{name}: ConfigKey.swift says {' and '.join(sorted(said))} read it, READERS "
+                                f"{' and '.join(sorted(listed))}")
+        elif len(listed) == 1:
+            problems.append(f"{name}: only {next(iter(listed))} reads it (READERS), but its summary in ConfigKey.swift "
+                            f"does not start with \"{next(iter(listed))}: \"")
+    return problems
 
 
 def docker_compose_binary() -> str:
@@ -234,7 +260,7 @@ def check_compose() -> list[str]:
 def check_config_names() -> list[str]:
     keys = config_keys()
     known = set(keys)
-    problems = []
+    problems = readers_mismatches()
 
     def compare(where: str, service: str, variables: set[str], unset: dict[str, str]) -> None:
         expected = variables_for(service, known) - set(unset)

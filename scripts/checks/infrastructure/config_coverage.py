@@ -41,7 +41,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 sys.path.insert(0, str(ROOT / "scripts" / "checks" / "containers"))
 import render_k8s  # noqa: E402
 import validate_k8s  # noqa: E402
-from static_checks import LOCAL_ONLY, LOCAL_USE_FALSE, READERS, SECRET, variables_for  # noqa: E402
+from static_checks import LOCAL_ONLY, LOCAL_USE_FALSE, READERS, SECRET, SERVICES, variables_for  # noqa: E402
 
 # auth and user share identity (ServiceName.databaseName); scripts/stack.sh creates the same four.
 DATABASES = {"identity", "chat", "notification", "gateway"}
@@ -231,6 +231,12 @@ def ecs_variables(keys: set[str], errors: list[str]) -> set[str]:
     for service, names in per_service.items():
         for name in sorted(names - variables_for(service, keys)):
             errors.append(f"ECS (Terraform): {service} gets {name}, which it does not read")
+    # Each service's plain variables: every task's, its own, and the ecs module's CHAT_HTTP_HOST and CHAT_HTTP_PORT
+    # (the secret ones come from service_secrets).
+    for service in SERVICES:
+        given = shared | per_service.get(service, set()) | {"CHAT_HTTP_HOST", "CHAT_HTTP_PORT"}
+        for name in sorted(variables_for(service, keys) - SECRET - set(UNSET_ON_ECS) - given):
+            errors.append(f"ECS (Terraform): {service} does not get {name}")
     return ecs_names
 
 

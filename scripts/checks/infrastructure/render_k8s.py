@@ -54,8 +54,8 @@ SERVICES = {
                  callers=["api-gateway", "chat"], migrations=True),
     "user": dict(port=8082, requests=("250m", "256Mi"), limits=("500m", "512Mi"), replicas=(2, 10),
                  callers=["api-gateway", "chat"], migrations=True),
-    "chat": dict(port=8083, requests=("1", "1Gi"), limits=("2", "2Gi"), replicas=(4, 40), callers=["api-gateway"],
-                 migrations=True),
+    "chat": dict(port=8083, requests=("1", "1Gi"), limits=("2", "2Gi"), replicas=(4, 40),
+                 callers=["api-gateway", "user"], migrations=True),
     "notification": dict(port=8084, requests=("500m", "512Mi"), limits=("1", "1Gi"), replicas=(2, 15),
                          callers=["api-gateway"], migrations=True),
 }
@@ -113,11 +113,19 @@ SERVICE_ENV = {
         "CHAT_LOGIN_FAILURE_LIMIT": "10",
         "CHAT_REGISTER_LIMIT_PER_ADDRESS": "20",
     },
+    "user": {
+        # chat's internal API (is an avatar an image the user uploaded?), through the same Service as the gateway.
+        "CHAT_UPSTREAM_CHAT": "http://chat:8083",
+    },
     "chat": {
         # Identity data from user's internal API and session checks against auth's JWKS, through the same
         # Services as the gateway.
         "CHAT_UPSTREAM_AUTH": "http://auth:8081",
         "CHAT_UPSTREAM_USER": "http://user:8082",
+        # WebSocket limits per user, across their sockets and pods.
+        "CHAT_SEND_BUDGET_PER_SECOND": "20",
+        "CHAT_SEND_BUDGET_BURST": "100",
+        "CHAT_SOCKETS_PER_USER": "20",
     },
     "notification": {
         # Every pod joins the same consumer group (the IAM policies and lag alarms expect it named notification).
@@ -496,7 +504,7 @@ def network_policy(name: str, svc: dict, policy_name: str, selector: str) -> str
 """
         for caller in svc["callers"]
     )
-    # Egress to the services this one calls (the gateway all four, chat auth and user).
+    # Egress to the services this one calls (the gateway all four, chat auth and user, user chat).
     upstream_egress = "".join(
         f"""    - to:
         - podSelector:

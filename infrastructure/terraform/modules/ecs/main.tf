@@ -55,7 +55,8 @@ resource "aws_cloudwatch_log_group" "service" {
   tags              = merge(var.tags, { Service = each.key })
 }
 
-# Service-to-service calls (the gateway's CHAT_UPSTREAM_*) use Cloud Map names: http://<service>.<namespace>:<port>.
+# Service-to-service calls (CHAT_UPSTREAM_* of the gateway, chat and user) use Cloud Map names:
+# http://<service>.<namespace>:<port>.
 # DNS A records of the task IPs work with CodeDeploy blue/green, which Service Connect does not support.
 resource "aws_service_discovery_private_dns_namespace" "this" {
   name        = var.service_discovery_namespace

@@ -13,8 +13,9 @@ resource "aws_security_group" "tasks" {
   tags        = merge(var.tags, { Name = "${var.name}-tasks" })
 }
 
-# Only the gateway's port is open to the ALB; auth, user, chat and notification accept only other tasks (the
-# gateway's upstream calls through Cloud Map), never the load balancer or anything else in the VPC.
+# Only the gateway's port is open to the ALB; auth, user, chat and notification accept only other tasks (through
+# Cloud Map: the gateway's upstream calls, chat's to auth and user, user's to chat), never the load balancer or
+# anything else in the VPC.
 resource "aws_vpc_security_group_ingress_rule" "tasks_from_alb" {
   security_group_id            = aws_security_group.tasks.id
   description                  = "The ${local.public_service} port from the ALB"

@@ -6,11 +6,11 @@
 # The ALB sends every path to it (/v1/ws WebSocket upgrades included); the others are reachable only inside the VPC,
 # through their Cloud Map names (the gateway's CHAT_UPSTREAM_*).
 #
-# Kafka topics (Shared/Kafka/KafkaTopic.swift defines them and their partitions): chat.messages (12), chat.events (6),
-# notification.dead-letter (3) and identity.events (3: auth's session revocations on logout, read by every chat
-# instance so that it closes that session's WebSockets). Consumer groups start with the consuming service's name
-# (the iam module grants `group/<service>*`): notification's instances share the group `notification`; each chat
-# instance reads every record in a group of its own, `chat-fanout-<instance>`.
+# Kafka topics (Shared/ChatEvents/KafkaTopic.swift defines them and their partitions): chat.messages (12), chat.events
+# (6), notification.dead-letter (3) and identity.events (3: auth's session revocations on logout, read by every chat
+# instance so that it closes that session's WebSockets). Consumer groups start with the consuming service's name (the
+# iam module grants `group/<service>*`): notification's instances share the group `notification`; each chat instance
+# reads every record in a group of its own, `chat-fanout-<instance>`.
 
 locals {
   catalogue = {
