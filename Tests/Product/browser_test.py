@@ -4,9 +4,15 @@ Two browser sessions register through the login form, one opens a direct convers
 their username, and they exchange messages both ways: a send shows as pending until its ack, the receiver sees the
 conversation's unread count and the message live, the sender sees the typing indicator and the read state, an
 image attachment is uploaded (presigned PUT) and shown on the other side (presigned GET, its bytes compared), a
-reaction, an edit and a delete reach the other side. Then the chat service is restarted: both clients reconnect
-and `sync`, a message written while chat was down goes out after the reconnect, messages sent meanwhile over REST
-arrive, and each browser shows exactly the server's history, nothing lost and nothing twice.
+reaction, an edit and a delete reach the other side. Access tokens live 30 s in this run (auth is restarted with
+CHAT_ACCESS_TOKEN_TTL_SECONDS=30, and back to the default afterwards): each browser's socket outlives the token it
+was opened with — Alice's client refreshes and sends the new token in an `auth` frame, answered `authenticated`, and
+her socket still carries messages, with no close and no reconnect; Bob's client is kept from sending `auth` (as a
+suspended tab would be), so his socket closes with 4001 "token expired", and his client refreshes, reconnects and
+syncs, and he still gets every message. Then the chat service is restarted: both clients
+reconnect and `sync`, a message written while chat was down goes out after the reconnect, messages sent meanwhile
+over REST arrive, and each browser shows exactly the server's history, nothing lost and nothing twice. Last, a
+logout elsewhere revokes Bob's session: his socket closes with 4001, and his browser shows the login saying why.
 
 Screenshots go to .local/screenshots/. `run(harness, web_url)` raises AssertionError naming the failed step.
 """
@@ -34,11 +40,25 @@ ROOT = stack.ROOT
 SCREENSHOTS = ROOT / ".local" / "screenshots"
 LOGS = ROOT / ".local" / "product"
 WAIT = 20
+TOKEN_TTL = 30
 
 # Injected after login: records what the page showed and sent, for assertions about transient states.
 RECORDER = """
-window.__seen = {statuses: [], connection: [], sent: []};
+window.__seen = {statuses: [], connection: [], sent: [], sockets: 0, closes: [], authenticated: []};
 const observe = () => {
+  const ws = window.chatApp && window.chatApp.realtime.ws;
+  if (ws && !ws.__observed) {
+    ws.__observed = true;
+    window.__seen.sockets += 1;
+    ws.addEventListener('close', (event) => window.__seen.closes.push(
+      {code: event.code, reason: event.reason, sentBefore: window.__seen.sent.length}));
+    ws.addEventListener('message', (event) => {
+      try {
+        const frame = JSON.parse(event.data);
+        if (frame.type === 'authenticated') window.__seen.authenticated.push(frame);
+      } catch (e) {}
+    });
+  }
   const list = document.querySelector('[data-testid=message-list]');
   const status = document.querySelector('[data-testid=connection-status]');
   if (list && !list.__observed) {
@@ -82,6 +102,7 @@ class Person:
         self.username = f"{name}{int(time.time() * 1000) % 10**9}"
         self.password = "browser-check-pw"
         self.user_id = None
+        self.signed_in_at = 0.0
 
     # -- helpers --------------------------------------------------------------------------------------------------------
 
@@ -131,6 +152,7 @@ class Person:
         self.find("[data-testid=login-display-name]").send_keys(self.name.capitalize())
         self.find("[data-testid=login-submit]").click()
         self.wait_for(f"[data-testid=current-user][data-username='{self.username}']", "the chat shows after registering")
+        self.signed_in_at = time.monotonic()
         self.wait_connected("the WebSocket connects after login")
         self.js(RECORDER)
         self.user_id = self.js("return window.chatApp.store.me.id")
@@ -138,8 +160,14 @@ class Person:
     def wait_connected(self, what: str, timeout: float = WAIT):
         self.wait(lambda: self.find("[data-testid=connection-status]").get_attribute("data-state") == "online", what, timeout)
 
-    def token(self) -> str:
-        return self.js("return window.chatApp.session.accessToken")
+    def stored_session(self) -> dict:
+        return self.js("return JSON.parse(localStorage.getItem('chat.session'))")
+
+    def rest_token(self) -> str:
+        """A fresh access token of this person from a login of its own (the browser's may be seconds from expiry)."""
+        status, _, body = stack.api("POST", "/v1/auth/login", {"username": self.username, "password": self.password})
+        assert status == 200, f"{self.name}: login over REST: {status} {body}"
+        return body["accessToken"]
 
     def open_direct_with(self, other: "Person"):
         self.find("[data-testid=new-conversation]").click()
@@ -229,9 +257,48 @@ def check_served(web_url: str) -> None:
 
 
 def run(harness: stack.Harness, web_url: str | None = None) -> list[str]:
-    """The whole scenario; returns lines for the summary."""
+    """The whole scenario, with auth issuing short-lived access tokens meanwhile; returns lines for the summary."""
     web_url = web_url or stack.GATEWAY + "/"
     check_served(web_url)
+    harness.restart("auth", {"CHAT_ACCESS_TOKEN_TTL_SECONDS": str(TOKEN_TTL)})
+    try:
+        return scenario(harness, web_url)
+    finally:
+        harness.restart("auth", {})
+
+
+def check_socket_outlived_token(person: Person) -> None:
+    """The socket opened at sign-in is still the only one, never closed, and renewed with `auth`."""
+    seen = person.js("return window.__seen")
+    assert seen["sockets"] == 1 and not seen["closes"], (
+        f"{person.name}'s WebSocket did not outlive its first access token ({TOKEN_TTL} s): "
+        f"{seen['sockets']} sockets, closes {seen['closes']}")
+    auths = [frame for frame in seen["sent"] if frame.get("type") == "auth"]
+    assert auths, f"{person.name}'s client sent no auth frame before its token expired"
+    assert seen["authenticated"], f"{person.name}'s auth frames got no authenticated answer"
+    assert person.js("return window.chatApp.realtime.expiresAt > Date.now()"), (
+        f"{person.name}'s socket is past its expiry: {seen['authenticated'][-1]}")
+
+
+def check_recovered_from_expiry(person: Person, conversation: str) -> None:
+    """The socket of a client that sent no `auth` closed with 4001 "token expired" at its token's expiry; the client
+    refreshed (still signed in), reconnected and synced the conversation."""
+    person.wait(lambda: person.js("return window.__seen.closes.length") >= 1
+                and person.find("[data-testid=connection-status]").get_attribute("data-state") == "online",
+                "the socket that was not renewed closed at its token's expiry and the client reconnected")
+    seen = person.js("return window.__seen")
+    first = seen["closes"][0]
+    assert (first["code"], first["reason"]) == (4001, "token expired"), (
+        f"{person.name}'s socket closed with {first}, not 4001 \"token expired\"")
+    assert seen["sockets"] == 2 and len(seen["closes"]) == 1, (
+        f"{person.name}: {seen['sockets']} sockets, closes {seen['closes']} (expected one 4001 and one reconnect)")
+    assert person.js("return window.chatApp.session.loggedIn"), f"{person.name}'s session ended instead of refreshing"
+    syncs = [frame for frame in seen["sent"][first["sentBefore"]:] if frame.get("type") == "sync"]
+    assert any(conversation in frame["conversations"] for frame in syncs), (
+        f"{person.name} did not sync the conversation after reconnecting (sync frames: {syncs})")
+
+
+def scenario(harness: stack.Harness, web_url: str) -> list[str]:
     notes: list[str] = []
     alice = Person("alice", web_url)
     bob = None
@@ -239,6 +306,8 @@ def run(harness: stack.Harness, web_url: str | None = None) -> list[str]:
         bob = Person("bob", web_url)
         alice.register()
         bob.register()
+        # Bob's client cannot renew its socket's token (what a suspended tab or an older client does).
+        bob.js("window.chatApp.realtime.authenticate = () => {}")
         alice.shot("01-registered")
 
         # Alice finds Bob and opens a direct conversation; it shows up in Bob's list without a reload.
@@ -312,6 +381,22 @@ def run(harness: stack.Harness, web_url: str | None = None) -> list[str]:
         bob.wait(lambda: "a message to delete" not in bob.bodies() and "Message deleted" in bob.bodies(), "Bob sees the tombstone")
         bob.shot("05-updates")
 
+        # Past the first tokens' expiry: Alice's socket outlived the token it was opened with (refreshed at 80% of
+        # 30 s and sent in an `auth` frame); Bob's, never renewed, closed with 4001 and his client came back by itself.
+        # Messages still travel both ways.
+        time.sleep(max(0.0, max(alice.signed_in_at, bob.signed_in_at) + TOKEN_TTL + 1 - time.monotonic()))
+        check_socket_outlived_token(alice)
+        check_recovered_from_expiry(bob, conversation)
+        alice.send("Still there after the token expired?")
+        bob.wait_message("Still there after the token expired?", "Bob gets a message live after his socket's token expired")
+        bob.send("Yes, reconnected")
+        alice.wait_message("Yes, reconnected", "Alice gets Bob's reply live after her first token expired")
+        check_socket_outlived_token(alice)
+        bob.js("delete window.chatApp.realtime.authenticate")  # renewing again from now on
+        notes.append(f"{TOKEN_TTL} s access tokens: Alice's socket renewed with auth "
+                     f"({len(alice.js('return window.__seen.authenticated'))} authenticated), Bob's closed with 4001 "
+                     "\"token expired\" and his client refreshed, reconnected and synced")
+
         # Chat restarts. Bob writes while it is down; Alice writes over REST as soon as it is back.
         seqs_before = {"alice": alice.js("return window.chatApp.store.conversations.get(arguments[0]).lastSeen", conversation),
                        "bob": bob.js("return window.chatApp.store.conversations.get(arguments[0]).lastSeen", conversation)}
@@ -324,7 +409,7 @@ def run(harness: stack.Harness, web_url: str | None = None) -> list[str]:
                  "the message written while chat was down shows as pending")
         bob.shot("06-chat-down")
         harness.start("chat")
-        token = alice.token()
+        token = alice.rest_token()
         for index in range(3):
             status, _, body = stack.api("POST", f"/v1/conversations/{conversation}/messages",
                                         {"clientMessageId": f"after-restart-{index}-{time.time()}", "body": f"after restart {index}"},
@@ -339,7 +424,7 @@ def run(harness: stack.Harness, web_url: str | None = None) -> list[str]:
                  "the message written while chat was down is acknowledged after the reconnect")
 
         # Nothing lost, nothing twice: each browser shows exactly the server's history.
-        history = server_history(alice.token(), conversation)
+        history = server_history(alice.rest_token(), conversation)
         expected = [m["seq"] for m in history]
         for person in (alice, bob):
             person.wait(lambda: person.shown_seqs() == expected,
@@ -354,6 +439,21 @@ def run(harness: stack.Harness, web_url: str | None = None) -> list[str]:
         alice.shot("07-after-restart")
         bob.shot("07-after-restart")
         notes.append(f"{len(expected)} messages on both sides after the chat restart, as the server has them")
+
+        # A logout elsewhere with Bob's tokens revokes his session: his socket closes with 4001 "session revoked", the
+        # client's refresh is refused, and the login screen says why.
+        tokens = bob.stored_session()
+        status, _, body = stack.api("POST", "/v1/auth/logout", {"refreshToken": tokens["refreshToken"]},
+                                    token=tokens["accessToken"])
+        assert status == 204, f"logout with Bob's tokens: {status} {body}"
+        bob.wait(lambda: "log in again" in bob.find("[data-testid=login-notice]").text,
+                 "Bob's browser shows the login saying that his session ended", timeout=10)
+        closes = bob.js("return window.__seen.closes")
+        assert any((close["code"], close["reason"]) == (4001, "session revoked") for close in closes), (
+            f"Bob's socket closes were {closes}")
+        assert bob.stored_session() is None, "Bob's browser still keeps the revoked session"
+        bob.shot("08-session-revoked")
+        notes.append("a revoked session closed with 4001 and showed the login with its reason")
         return notes
     except BaseException:
         for person in (alice, bob):

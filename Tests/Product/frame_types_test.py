@@ -6,10 +6,12 @@ Server frame types are found in the Swift sources of Services/chat in the three 
 - a frame struct's constant: `let type = "hello"` (Realtime/Frames.swift);
 - a frame built with its type: `ServerFrame.Message(type: "message.updated", ...)`;
 - ready JSON text: `#"{"type":"error", ...}"#`.
-Client frame types are the `case "send":` labels of the switch that dispatches on a client frame's type.
+Client frame types are the `case "send":` labels in the files that decode a client frame (`ClientFrame`), where the
+session dispatches on its type.
 
 Exits non-zero, naming what is missing, when a type is undocumented, and also when the scan finds no frame types at
-all or misses `hello` (every connection's first frame): then the scan no longer matches how the code declares frames.
+all, misses `hello` (every connection's first frame) or misses `send` (the client frame every client uses): then the
+scan no longer matches how the code declares frames.
 """
 from __future__ import annotations
 
@@ -47,8 +49,8 @@ def scan(directory: Path) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
         for pattern in (STRUCT_CONSTANT, BUILT_WITH_TYPE, JSON_TEXT):
             for match in pattern.finditer(source):
                 server.setdefault(match.group(1), set()).add(name)
-        # Client frames: the switch over the type decoded with ClientFrameType.
-        if "ClientFrameType" in source:
+        # Client frames: the switch over the type of a decoded ClientFrame.
+        if re.search(r"\bClientFrame\b", source):
             for match in CASE_LABEL.finditer(source):
                 for label in re.findall(r'"([^"\\]+)"', match.group(1)):
                     client.setdefault(label, set()).add(name)
@@ -75,6 +77,10 @@ def main() -> int:
         return 1
     if "hello" not in server:
         print(f"FAIL: the scan missed `hello` (found only {sorted(server)}): it no longer matches how frames are declared")
+        return 1
+    if "send" not in client:
+        print(f"FAIL: the scan missed the client frame `send` (found only {sorted(client)}): it no longer matches how "
+              "the session dispatches client frames")
         return 1
     failed = False
     for kind, found in (("server", server), ("client", client)):

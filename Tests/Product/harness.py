@@ -2,11 +2,13 @@
 
 The binaries come from $CHAT_BIN_DIR (the debug build's bin dir), the backing servers' addresses from the stack's
 environment file (.local/stack.env, or $CHAT_STACK_ENV). Each service logs to .local/product/<service>.log. A test
-can stop, start or restart one service (the browser test restarts chat) while the others keep running.
+can stop, start or restart one service (the browser test restarts chat) while the others keep running, and restart
+one with settings of its own (the browser test gives auth short-lived access tokens).
 
     with Harness.from_environment() as harness:
         harness.start_all()
         harness.restart("chat")
+        harness.restart("auth", {"CHAT_ACCESS_TOKEN_TTL_SECONDS": "30"})
 
 `python3 Tests/Product/harness.py` starts everything, prints the gateway URL and runs until interrupted.
 """
@@ -70,6 +72,7 @@ class Harness:
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, object] = {}
         self.base_env: dict[str, str] | None = None
+        self.overrides: dict[str, dict[str, str]] = {}  # service → variables of its own, set by restart()
 
     @classmethod
     def from_environment(cls) -> "Harness":
@@ -107,6 +110,7 @@ class Harness:
         })
         if service == "api-gateway":
             env["CHAT_ADMIN_PORT"] = str(ADMIN_PORT)
+        env.update(self.overrides.get(service, {}))
         return env
 
     # -- processes --------------------------------------------------------------------------------------------------
@@ -165,8 +169,11 @@ class Harness:
         if log:
             log.close()
 
-    def restart(self, service: str) -> None:
-        """SIGTERM (a graceful stop: chat closes its WebSockets), then a new process, ready again."""
+    def restart(self, service: str, env: dict[str, str] | None = None) -> None:
+        """SIGTERM (a graceful stop: chat closes its WebSockets), then a new process, ready again. `env`, when given,
+        replaces the variables of the service's own from now on ({} goes back to the defaults)."""
+        if env is not None:
+            self.overrides[service] = dict(env)
         self.stop(service)
         self.start(service)
 

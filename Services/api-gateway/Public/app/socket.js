@@ -1,20 +1,18 @@
 // The WebSocket (docs/websocket.md): connects with the access token, follows `hello` with `sync` of every known
-// conversation, dedupes what arrives through the Store, resends sends without an ack, reconnects with exponential
-// backoff and full jitter, pings every heartbeatSeconds, and re-authenticates with an `auth` frame whenever the
-// session gets new tokens (before the old one expires). Events: "hello", "message", "conversation",
+// conversation (sync.js keeps those within the server's limits), dedupes what arrives through the Store, resends
+// sends without an ack, pings every heartbeatSeconds, and keeps the socket past its token's expiry: whenever the
+// session gets new tokens (at 80% of the old one's life) it sends them in an `auth` frame. After a close it
+// refreshes the tokens or reconnects, as reconnect.js says. Events: "hello", "message", "conversation",
 // "notification", "problem" {text}.
 
 import { webSocketUrl } from "./api.js";
 import { randomId } from "./dom.js";
+import { afterClose, Backoff } from "./reconnect.js";
+import { SyncScheduler } from "./sync.js";
 
-const SYNC_PER_FRAME = 200;
-const SYNC_FRAMES_PER_WINDOW = 5;
-const SYNC_WINDOW_MS = 10_000;
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
-const STABLE_AFTER_MS = 10_000;
 const GAP_WAIT_MS = 1000;
 const SEND_RETRIES = 4;
+const AUTH_RETRY_MS = 2000;
 
 export class Realtime extends EventTarget {
   constructor({ session, store }) {
@@ -23,15 +21,19 @@ export class Realtime extends EventTarget {
     this.store = store;
     this.ws = null;
     this.ready = false; // hello received on this.ws
+    this.connecting = false; // waiting for a token before opening a socket
     this.stopped = true;
-    this.attempt = 0;
-    this.timers = { reconnect: null, heartbeat: null, stable: null, sync: null };
-    this.syncQueue = new Map(); // conversationId → true, in the order asked
-    this.syncTimes = [];
+    this.backoff = new Backoff();
+    this.syncer = new SyncScheduler({
+      lastSeen: (id) => (this.store.conversations.has(id) ? this.store.conversations.get(id).lastSeen ?? 0 : undefined),
+      transmit: (frame) => this.send(frame),
+    });
+    this.timers = { reconnect: null, heartbeat: null, auth: null };
     this.gapTimers = new Map();
     this.authRefs = new Set();
     this.sendRetries = new Map(); // clientMessageId → retries after rate_limited/unavailable
     this.openedWith = null; // the access token the socket last authenticated with
+    this.expiresAt = 0; // when the server closes this socket unless it gets a fresh token (ms since the epoch)
     this.lastFrameAt = 0;
     this.lastSentAt = 0;
     this.heartbeatMs = 15_000;
@@ -58,6 +60,8 @@ export class Realtime extends EventTarget {
       clearTimeout(timer);
       clearInterval(timer);
     }
+    this.syncer.stop();
+    this.backoff.reset();
     for (const timer of this.gapTimers.values()) clearTimeout(timer);
     this.gapTimers.clear();
     const ws = this.ws;
@@ -74,59 +78,61 @@ export class Realtime extends EventTarget {
   // -- connection lifecycle ------------------------------------------------------------------------------------------
 
   async connect() {
-    if (this.stopped || this.ws) return;
+    if (this.stopped || this.ws || this.connecting) return;
     clearTimeout(this.timers.reconnect);
-    this.store.setConnection(this.attempt ? "reconnecting" : "connecting");
+    this.store.setConnection(this.backoff.attempt ? "reconnecting" : "connecting");
     let token;
+    this.connecting = true;
     try {
       token = await this.session.validAccessToken();
-    } catch (error) {
+    } catch {
       if (this.session.loggedIn) this.scheduleReconnect();
       return;
+    } finally {
+      this.connecting = false;
     }
     if (this.stopped || this.ws) return;
     const ws = new WebSocket(webSocketUrl(token));
     this.ws = ws;
     this.ready = false;
     this.openedWith = token;
+    this.expiresAt = this.session.expiresAt;
     ws.addEventListener("message", (event) => this.onFrame(ws, event.data));
     ws.addEventListener("close", (event) => this.onClose(ws, event.code, event.reason));
   }
 
-  onClose(ws, code) {
+  onClose(ws, code, reason) {
     if (ws !== this.ws) return;
     this.ws = null;
     this.ready = false;
+    this.syncer.stop();
+    this.backoff.disconnected();
     clearInterval(this.timers.heartbeat);
-    clearTimeout(this.timers.stable);
+    clearTimeout(this.timers.auth);
     if (this.stopped) return;
     this.store.setConnection("reconnecting");
-    if (code === 4001) {
-      // Token expired or revoked: a refresh decides whether this session goes on (a revoked one ends here).
-      this.session.refresh().then(() => this.reconnectNow(), (error) => {
+    const next = afterClose(code, reason);
+    if (next.problem) this.problem(next.problem);
+    if (next.refresh) {
+      if (this.session.loggingOut) return; // the logout ends the session and stops this
+      // A refused refresh ends the session (the login shows, saying why); a failed one (network, 503) is retried.
+      this.session.refresh(next.endReason).then(() => this.reconnectNow(), () => {
         if (this.session.loggedIn) this.scheduleReconnect();
-        else this.problem("Your session has ended. Please log in again.", error);
       });
       return;
     }
-    if (code === 1009) this.problem("A message was too large for the connection.");
-    // Going away (a chat instance stopping) or too slow: every client reconnects, spread over a second.
-    this.scheduleReconnect(code === 1001 || code === 4008 ? 1000 : undefined);
+    this.scheduleReconnect(next.within);
   }
 
-  /** Waits a random time up to min(30 s, 0.5 s × 2^attempt) (or up to `ceiling`), then connects. */
   scheduleReconnect(ceiling) {
     clearTimeout(this.timers.reconnect);
-    const limit = ceiling ?? Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.attempt);
-    this.attempt += 1;
-    const delay = Math.random() * limit;
-    this.timers.reconnect = setTimeout(() => this.connect(), delay);
+    this.timers.reconnect = setTimeout(() => this.connect(), this.backoff.next(ceiling));
   }
 
   /** The network is back (or the token was renewed): connect now instead of waiting for the backoff. */
   reconnectNow() {
     if (this.stopped || this.ws) return;
-    this.attempt = 0;
+    this.backoff.reset();
     clearTimeout(this.timers.reconnect);
     this.connect();
   }
@@ -204,6 +210,7 @@ export class Realtime extends EventTarget {
         break;
       case "authenticated":
         this.authRefs.delete(frame.ref);
+        this.expiresAt = Date.parse(frame.expiresAt) || this.expiresAt;
         break;
       default:
         break; // pong, and frame types of later versions
@@ -214,10 +221,9 @@ export class Realtime extends EventTarget {
     this.ready = true;
     this.heartbeatMs = Math.max(5, Number(frame.heartbeatSeconds) || 15) * 1000;
     this.store.setConnection("online");
-    clearTimeout(this.timers.stable);
-    this.timers.stable = setTimeout(() => { this.attempt = 0; }, STABLE_AFTER_MS);
+    this.backoff.connected();
     this.startHeartbeat();
-    this.syncAll();
+    this.syncer.start(this.store.sortedConversations().map((conversation) => conversation.id));
     this.resendPending();
     // Tokens renewed while the socket was connecting: authenticate with the newest.
     if (this.session.accessToken && this.openedWith !== this.session.accessToken) this.authenticate();
@@ -238,10 +244,16 @@ export class Realtime extends EventTarget {
       return;
     }
     if (frame.ref && this.authRefs.has(frame.ref)) {
-      // Refused: the socket lasts until the old token's expiry, then closes with 4001 and reconnects.
       this.authRefs.delete(frame.ref);
+      // `unauthorized`: the socket lasts until the old token's expiry, then closes with 4001, and the client refreshes
+      // and reconnects. Anything else (unavailable …): the same token once more, a little later.
+      if (frame.code !== "unauthorized") {
+        this.openedWith = null;
+        this.timers.auth = setTimeout(() => this.authenticate(), AUTH_RETRY_MS);
+      }
       return;
     }
+    if (frame.ref && this.syncer.refused(frame.ref, frame.code)) return;
     // A sync, typing or read of a conversation this user has left, or a frame this server does not know.
     if (frame.code === "not_found" || frame.code === "invalid_request") return;
     this.problem(frame.message || frame.code);
@@ -253,6 +265,7 @@ export class Realtime extends EventTarget {
 
   // -- heartbeat and re-authentication -----------------------------------------------------------------------------
 
+  /** A ping after heartbeatSeconds without sending; no frame at all for twice that: the connection is dead. */
   startHeartbeat() {
     clearInterval(this.timers.heartbeat);
     const ws = this.ws;
@@ -263,7 +276,7 @@ export class Realtime extends EventTarget {
         return;
       }
       if (now - this.lastSentAt >= this.heartbeatMs) this.send({ type: "ping", ref: randomId() });
-    }, this.heartbeatMs);
+    }, this.heartbeatMs / 2);
   }
 
   /** Sends the session's current access token (`auth`), so the socket outlives the token it was opened with. */
@@ -277,38 +290,9 @@ export class Realtime extends EventTarget {
 
   // -- sync ----------------------------------------------------------------------------------------------------------
 
-  /** Every known conversation, most recent first (what a person looks at first catches up first). */
-  syncAll() {
-    this.syncQueue.clear();
-    this.sync(this.store.sortedConversations().map((conversation) => conversation.id));
-  }
-
-  /** Asks for what follows lastSeen in `conversationIds`: 200 per frame, at most 5 frames per 10 s. */
+  /** Asks for what follows lastSeen in `conversationIds` (sent when the socket and the sync budget allow). */
   sync(conversationIds) {
-    for (const id of conversationIds) this.syncQueue.set(id, true);
-    this.drainSync();
-  }
-
-  drainSync() {
-    clearTimeout(this.timers.sync);
-    if (!this.ready) return; // the next hello syncs everything
-    while (this.syncQueue.size) {
-      const now = Date.now();
-      this.syncTimes = this.syncTimes.filter((time) => now - time < SYNC_WINDOW_MS);
-      if (this.syncTimes.length >= SYNC_FRAMES_PER_WINDOW) {
-        this.timers.sync = setTimeout(() => this.drainSync(), this.syncTimes[0] + SYNC_WINDOW_MS - now + 50);
-        return;
-      }
-      const conversations = {};
-      for (const id of [...this.syncQueue.keys()].slice(0, SYNC_PER_FRAME)) {
-        this.syncQueue.delete(id);
-        const known = this.store.conversations.get(id);
-        if (known) conversations[id] = known.lastSeen ?? 0;
-      }
-      if (Object.keys(conversations).length === 0) continue;
-      if (!this.send({ type: "sync", conversations })) return;
-      this.syncTimes.push(now);
-    }
+    this.syncer.request(conversationIds);
   }
 
   /** A seq was skipped: if it has not come a second later, ask for it. */
