@@ -11,7 +11,7 @@ final class ProductProcess: Sendable {
     let port: Int
     let environment: [String: String]
     let logFile: URL
-    private let process = Mutex<ChildProcess?>(nil)
+    private let process = Mutex<Child?>(nil)
     private let pidFile: PidFile
 
     init(name: String, executable: URL, port: Int, environment: [String: String], logDirectory: URL, pidFile: PidFile) {
@@ -23,42 +23,32 @@ final class ProductProcess: Sendable {
         self.pidFile = pidFile
     }
 
-    var pid: Int32? { process.withLock { $0.flatMap { $0.process.isRunning ? $0.process.processIdentifier : nil } } }
+    var pid: Int32? { process.withLock { $0.flatMap { $0.isRunning ? $0.pid : nil } } }
 
     /// Starts the process, appending to its log.
     func start() throws {
-        if !FileManager.default.fileExists(atPath: logFile.path) {
-            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        }
-        let output = try FileHandle(forWritingTo: logFile)
-        output.seekToEndOfFile()
-        let child = Process()
-        child.executableURL = executable
-        child.environment = environment
-        child.standardOutput = output
-        child.standardError = output
-        child.standardInput = FileHandle.nullDevice
-        try child.run()
-        process.withLock { $0 = ChildProcess(process: child) }
-        pidFile.add(child.processIdentifier)
+        let child = try Child(executable: executable.path, arguments: [], environment: environment, output: logFile.path)
+        process.withLock { $0 = child }
+        pidFile.add(child.pid)
     }
 
-    /// Kills the process with SIGKILL and waits until it is gone.
-    func kill9() {
-        guard let child = process.withLock({ $0 })?.process, child.isRunning else { return }
-        kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
-        pidFile.remove(child.processIdentifier)
+    /// Kills the process with SIGKILL and waits (at most 10 s) until it is gone.
+    func kill9() async {
+        guard let child = process.withLock({ $0 }), child.isRunning else { return }
+        child.signal(SIGKILL)
+        _ = await child.waitForExit(timeout: .seconds(10))
+        pidFile.remove(child.pid)
     }
 
     /// SIGTERM, then SIGKILL after `grace`.
     func stop(grace: Duration = .seconds(10)) async {
-        guard let child = process.withLock({ $0 })?.process, child.isRunning else { return }
-        kill(child.processIdentifier, SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        while child.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if child.isRunning { kill(child.processIdentifier, SIGKILL); child.waitUntilExit() }
-        pidFile.remove(child.processIdentifier)
+        guard let child = process.withLock({ $0 }), child.isRunning else { return }
+        child.signal(SIGTERM)
+        if !(await child.waitForExit(timeout: grace)) {
+            child.signal(SIGKILL)
+            _ = await child.waitForExit(timeout: .seconds(5))
+        }
+        pidFile.remove(child.pid)
     }
 
     /// Waits until `GET /ready` answers 200, failing after `timeout` or when the process exits.
@@ -79,12 +69,6 @@ final class ProductProcess: Sendable {
         }
         throw SuiteError("\(name) not ready after \(timeout): \(last); see \(logFile.path)")
     }
-}
-
-/// A started `Process`, which Foundation does not declare Sendable; the suite only reads its state and signals it.
-final class ChildProcess: @unchecked Sendable {
-    let process: Process
-    init(process: Process) { self.process = process }
 }
 
 /// The PIDs of the product processes the suite started, one per line, so that the calling script can end them

@@ -38,7 +38,7 @@ struct Fault: Sendable {
             Fault(name: "chat-instance", summary: "kill -9 one of the two chat instances; restart it once sends recovered",
                   restoreWhen: .recovered(max: recoveryTimeout),
                   inject: { context in
-                      context.product.chatA.kill9()
+                      await context.product.chatA.kill9()
                       return "\(context.product.chatA.name) on port \(context.product.chatA.port)"
                   },
                   restore: { context in
@@ -69,7 +69,7 @@ struct Fault: Sendable {
             Fault(name: "notification-kill", summary: "kill -9 notification; start it \(notificationDown.seconds.formatted0) s later",
                   restoreWhen: .after(notificationDown),
                   inject: { context in
-                      context.product.notification.kill9()
+                      await context.product.notification.kill9()
                       return "\(context.product.notification.name) on port \(context.product.notification.port)"
                   },
                   restore: { context in

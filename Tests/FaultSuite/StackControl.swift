@@ -85,26 +85,3 @@ struct StackControl: Sendable {
         for _ in 0..<200 where kill(pid, 0) == 0 { usleep(10_000) }
     }
 }
-
-/// Runs a command to completion: exit status and output (standard output and error together).
-func run(_ executable: String, _ arguments: [String], environment extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
-    let child = ChildProcess(process: Process())
-    let process = child.process
-    process.executableURL = URL(filePath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, own in own }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // Read on a thread of its own: a blocking read must not hold one of the concurrency pool's two threads.
-    let output: String = await withCheckedContinuation { continuation in
-        Thread.detachNewThread {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            child.process.waitUntilExit()
-            continuation.resume(returning: String(decoding: data, as: UTF8.self))
-        }
-    }
-    return (process.terminationStatus, output)
-}
