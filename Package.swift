@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "user", targets: ["UserService"]),
         .executable(name: "chat", targets: ["ChatService"]),
         .executable(name: "notification", targets: ["NotificationService"]),
+        .executable(name: "chatctl", targets: ["ChatCtl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -75,8 +76,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], path: "Shared/S3"),
+        // What every service needs: configuration, JSON logging, metrics, health and readiness, graceful shutdown,
+        // HTTP conventions, the identity the gateway passes, and the Redis Cluster every service uses.
         .target(name: "ServiceKit", dependencies: [
-            "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
+            "RedisCluster",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -85,11 +88,28 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], path: "Shared/ServiceKit"),
-
+        // A service's own PostgreSQL database: its pool from the settings, migrations at start, `<service> migrate`.
+        .target(name: "ServiceDatabase", dependencies: [
+            "ServiceKit", "Postgres",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Shared/ServiceDatabase"),
+        // The product's events on Kafka: their schemas, topics and the producer every publisher uses.
+        .target(name: "ChatEvents", dependencies: [
+            "ServiceKit", "Kafka",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Shared/ChatEvents"),
+        // The identity database auth and user share: its schema and the contract's user object.
+        .target(name: "IdentityData", dependencies: [
+            "ServiceKit", "Postgres",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], path: "Shared/IdentityData"),
         .target(name: "WebSocketUpgrade", dependencies: [
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -103,21 +123,62 @@ let package = Package(
         // MARK: Services
         .executableTarget(name: "APIGateway", dependencies: [
             "ServiceKit", "WebSocketUpgrade", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-        ], path: "Services/api-gateway"),
+        ], path: "Services/api-gateway", exclude: ["Public"]),
         .executableTarget(name: "AuthService", dependencies: [
-            "ServiceKit", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            "ServiceKit", "ServiceDatabase", "IdentityData", "Postgres", "RedisCluster",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Services/auth"),
-        .executableTarget(name: "UserService", dependencies: ["ServiceKit"], path: "Services/user"),
+        .executableTarget(name: "UserService", dependencies: [
+            "ServiceKit", "ServiceDatabase", "IdentityData", "Postgres",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], path: "Services/user"),
         .executableTarget(name: "ChatService", dependencies: [
-            "ServiceKit", .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            "ChatEvents", "DocumentStore", "Kafka", "Postgres", "RedisCluster", "S3", "ServiceDatabase", "ServiceKit",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Services/chat"),
-        .executableTarget(name: "NotificationService", dependencies: ["ServiceKit"], path: "Services/notification"),
+        .executableTarget(name: "NotificationService", dependencies: [
+            "ChatEvents", "Kafka", "Postgres", "ServiceDatabase", "ServiceKit",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "Services/notification"),
+
+        // The command-line client and post-deploy smoke test; a client of the public API only.
+        .executableTarget(name: "ChatCtl", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ], path: "Services/chatctl"),
 
         // MARK: Benchmark programs (print figures; never run as tests)
         .executableTarget(name: "StoreBenchmark", dependencies: [
@@ -136,6 +197,14 @@ let package = Package(
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Tests/Benchmarks/GatewayBenchmark"),
+        .executableTarget(name: "NotificationBenchmark", dependencies: [
+            "ServiceKit", "ChatEvents", "Kafka",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Tests/Benchmarks/NotificationBenchmark"),
         .executableTarget(name: "ChatLoad", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -155,13 +224,21 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "SharedTests", dependencies: [
-            "ServiceKit", "S3", "RedisCluster", "Kafka", .product(name: "NIOCore", package: "swift-nio"),
+            "ServiceKit", "ServiceDatabase", "ChatEvents", "DocumentStore", "S3", "RedisCluster", "Kafka",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], path: "Tests/SharedTests"),
+        // Unit tests of each executable's own logic, without servers.
         .testTarget(name: "ChatServiceTests", dependencies: ["ChatService"], path: "Tests/ChatServiceTests"),
+        .testTarget(name: "AuthUnitTests", dependencies: ["AuthService"], path: "Tests/AuthUnitTests"),
+        .testTarget(name: "GatewayUnitTests", dependencies: [
+            "APIGateway", "ServiceKit", .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Tests/GatewayUnitTests"),
+        .testTarget(name: "NotificationUnitTests", dependencies: ["NotificationService", "Kafka"], path: "Tests/NotificationUnitTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "ServiceKit", "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
+            "ServiceKit", "ChatEvents", "IdentityData", "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

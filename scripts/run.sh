@@ -49,7 +49,8 @@ for port in 8081 8082 8083 8084 8080; do
     fi
 done
 echo "run: all five services are ready"
-echo "run: gateway at http://127.0.0.1:8080  (auth 8081, user 8082, chat 8083, notification 8084; logs in .local/logs/)"
+echo "run: web client and API at http://127.0.0.1:8080 (API description at /v1/openapi.json; gateway metrics at http://127.0.0.1:9090/metrics)"
+echo "run: auth 8081, user 8082, chat 8083, notification 8084; logs in .local/logs/"
 echo "run: press Ctrl-C to stop"
 wait -n "${pids[@]}" || true
 if [ "$stopping" = 0 ]; then echo "run: a service exited; see .local/logs/" >&2; fi

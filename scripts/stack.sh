@@ -183,9 +183,9 @@ stop_redis() { stop_redis_cluster "${REDIS_PORTS[@]}"; }
 start_redis-faults() { start_redis_cluster redis-faults "${REDIS_FAULT_PORTS[@]}"; }
 stop_redis-faults() { stop_redis_cluster "${REDIS_FAULT_PORTS[@]}"; }
 
-# The topics and partition counts come from their single definition in Shared/Kafka/KafkaTopic.swift.
+# The topics and partition counts come from their single definition in Shared/ChatEvents/KafkaTopic.swift.
 kafka_topics() {
-    sed -n 's/.*KafkaTopic(name: "\([^"]*\)", partitions: \([0-9]*\)).*/\1:\2/p' "$ROOT/Shared/Kafka/KafkaTopic.swift"
+    sed -n 's/.*KafkaTopic(name: "\([^"]*\)", partitions: \([0-9]*\)).*/\1:\2/p' "$ROOT/Shared/ChatEvents/KafkaTopic.swift"
 }
 
 start_kafka() {

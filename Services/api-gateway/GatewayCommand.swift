@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Hummingbird
 import NIOCore
 import ServiceKit
@@ -11,25 +10,29 @@ struct GatewayCommand: ServiceCommand {
     static let summary = "Public entry point: verifies tokens, rate-limits and routes /v1 requests to the services."
     @OptionGroup var options: ServiceOptions
 
+    /// Start order: the HTTP client and Redis, then the HTTP server (which stops first).
     func assemble(_ assembly: ServiceAssembly) async throws {
         let settings = try GatewaySettings(assembly.settings)
-        let client = assembly.httpClient
+        let client = assembly.addHTTPClient()
         // Readiness covers the gateway's own dependency (Redis), not the upstreams: a gateway taken out of the load
         // balancer because one service is down would take every other service down with it. A request for a
         // service with no reachable instance answers 503 instead.
-        let upstreams = Dictionary(uniqueKeysWithValues: assembly.settings.upstreams.map { ($0.key, UpstreamPool(service: $0.key, instances: $0.value)) })
-        let redis = assembly.redis
+        let redis = assembly.addRedis()
+        let upstreams = Upstreams(assembly.settings)
         let signer = try IdentitySigner.configured(assembly.settings, logger: assembly.logger)
         let admission = GatewayAdmission(
-            verifier: AccessTokenVerifier(auth: upstreams[.auth]!, client: client, denylist: TokenDenylist(redis: redis), logger: assembly.logger),
+            verifier: AccessTokenVerifier(
+                authInstances: upstreams.auth.candidates, client: client, denylist: TokenDenylist(redis: redis),
+                logger: assembly.logger),
             limiter: RateLimiter(redis: redis, prefix: "ratelimit:gateway"), settings: settings)
 
         if !settings.corsOrigins.isEmpty { assembly.router.middlewares.add(AllowListCORS(origins: settings.corsOrigins)) }
         assembly.router.middlewares.add(GatewayMiddleware(
             upstreams: upstreams, admission: admission, signer: signer,
             proxy: ReverseProxy(client: client, timeout: settings.upstreamTimeout, maxBodyBytes: settings.maxBodyBytes)))
+        WebClient.add(to: assembly.router, root: settings.webRoot, logger: assembly.logger("web"))
+        assembly.adminListener = (settings.adminHost, settings.adminPort)
         assembly.httpServer = .http1(upgradingWebSocketsWith: WebSocketRelay(
-            chat: upstreams[.chat]!, admission: admission, signer: signer,
-            handshakeTimeout: TimeAmount(settings.upstreamTimeout)))
+            chat: upstreams.chat, admission: admission, signer: signer, handshakeTimeout: TimeAmount(settings.upstreamTimeout)))
     }
 }

@@ -4,22 +4,32 @@ import ServiceKit
 
 /// The gateway's work on every `/v1` request: find the upstream, admit the request (``GatewayAdmission``: the
 /// client address's limit, the access token where the route needs one, the user's limit) and forward it with the
-/// signed identity. Other paths (`/health`, `/ready`, `/metrics`) go to the gateway's own routes. `GET /v1/ws` is
+/// signed identity. Other paths (`/health`, `/ready`, the web client, `/v1/openapi.json`) go to the gateway's own
+/// routes. `GET /v1/ws` is
 /// served by ``WebSocketRelay`` before the router; a request for it without an upgrade gets 400.
 struct GatewayMiddleware: RouterMiddleware {
     typealias Context = ServiceRequestContext
-    let upstreams: [ServiceName: UpstreamPool]
+    let upstreams: Upstreams
     let admission: GatewayAdmission
     let signer: IdentitySigner
     let proxy: ReverseProxy
+
+    /// The methods the contract uses; anything else (TRACE, CONNECT, …) is answered here with 405.
+    static let forwardedMethods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete]
 
     func handle(
         _ request: Request, context: ServiceRequestContext,
         next: (Request, ServiceRequestContext) async throws -> Response
     ) async throws -> Response {
-        guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
-        guard let route = RouteTable.route(for: request.uri.path), let pool = upstreams[route.service] else {
+        guard request.uri.path.hasPrefix("/v1/"), request.uri.path != WebClient.openAPIPath else {
+            return try await next(request, context)
+        }
+        guard let route = RouteTable.route(for: request.uri.path), let pool = upstreams.pool(for: route.service) else {
             throw APIError.notFound("no such endpoint")
+        }
+        guard Self.forwardedMethods.contains(request.method) else {
+            throw APIError(.methodNotAllowed, code: "method_not_allowed", message: "\(request.method) is not supported",
+                           headers: [.allow: Self.forwardedMethods.map(\.rawValue).sorted().joined(separator: ", ")])
         }
         let address = ClientAddress.of(
             forwardedFor: request.headers[values: .xForwardedFor], peer: context.remoteAddress,

@@ -8,6 +8,9 @@ struct GatewaySettings: Sendable {
     var upstreamTimeout: Duration
     var corsOrigins: [String]
     var trustedProxyHops: Int
+    var adminHost: String
+    var adminPort: Int
+    var webRoot: String
 
     init(_ settings: Settings) throws {
         let reader = settings.reader
@@ -17,5 +20,8 @@ struct GatewaySettings: Sendable {
         upstreamTimeout = .milliseconds(try reader.integer(.upstreamTimeoutMilliseconds, range: 100...600_000))
         corsOrigins = reader.list(.corsOrigins)
         trustedProxyHops = try reader.integer(.trustedProxyHops, range: 0...10)
+        adminHost = reader.string(.adminHost)
+        adminPort = try reader.integer(.adminPort, range: 1...65535)
+        webRoot = reader.string(.webRoot)
     }
 }

@@ -6,13 +6,14 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceKit
-import Synchronization
 
 /// Forwards a request to an instance of its upstream service and streams the answer back.
 ///
-/// Bodies stream both ways without being collected. A request body larger than the limit is refused with 413
-/// (at once when `Content-Length` says so, else when the stream passes the limit). An instance that refuses the
-/// connection is skipped for the next one; no instance → 503, a failed exchange → 502, no answer in time → 504.
+/// The request body is read whole first (at most the limit; more → 413, at once when `Content-Length` says so): the
+/// contract's bodies are small JSON (files go to S3 directly), a body read whole can go to the next instance when one
+/// refuses the connection, and nothing reads the client's stream after the answer started (an upstream that answers
+/// before reading the body would otherwise leave it being read while the server reads the next request). The answer
+/// streams back. No instance → 503, a failed exchange → 502, no answer in time → 504.
 struct ReverseProxy: Sendable {
     let client: HTTPClient
     let timeout: Duration
@@ -44,20 +45,23 @@ struct ReverseProxy: Sendable {
         headers.add(name: "X-Forwarded-For", value: clientAddress)
         headers.add(name: "X-Request-Id", value: context.requestId)
 
-        let body = LimitedBody(base: request.body, limit: maxBodyBytes)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBodyBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Self.tooLarge(maxBodyBytes)
+        }
         let candidates = pool.candidates()
         guard !candidates.isEmpty else { throw APIError.unavailable("no \(pool.service.rawValue) instance is configured") }
         for instance in candidates {
             var upstream = HTTPClientRequest(url: instance + request.uri.description)
             upstream.method = HTTPMethod(rawValue: request.method.rawValue)
             upstream.headers = headers
-            if request.method != .get && request.method != .head {
-                upstream.body = .stream(body, length: declaredLength.map { .known(Int64($0)) } ?? .unknown)
-            }
+            if request.method != .get && request.method != .head { upstream.body = .bytes(body) }
             let response: HTTPClientResponse
             do {
                 response = try await client.execute(upstream, timeout: TimeAmount(timeout))
-            } catch let error where Self.isConnectFailure(error) {
+            } catch let error where InternalServiceClient.isConnectFailure(error) {
                 // Nothing was sent: the next instance gets the request.
                 pool.markDown(instance)
                 context.logger.warning("upstream refused", metadata: ["instance": "\(instance)", "error": "\(error)"])
@@ -71,7 +75,6 @@ struct ReverseProxy: Sendable {
                 // failure of the upstream.
                 throw APIError.unavailable("\(pool.service.rawValue) is busy; retry shortly", retryAfterSeconds: 1)
             } catch {
-                if body.exceeded { throw Self.tooLarge(maxBodyBytes) }
                 context.logger.warning("upstream failed", metadata: ["instance": "\(instance)", "error": "\(error)"])
                 throw APIError(.badGateway, code: "bad_gateway", message: "\(pool.service.rawValue) failed to answer")
             }
@@ -90,40 +93,4 @@ struct ReverseProxy: Sendable {
     static func tooLarge(_ limit: Int) -> APIError {
         .payloadTooLarge("the request body is larger than \(limit) bytes")
     }
-
-    private static func isConnectFailure(_ error: Error) -> Bool {
-        if let error = error as? HTTPClientError, error == .connectTimeout { return true }
-        if error is NIOConnectionError { return true }
-        if let error = error as? IOError { return error.errnoCode == ECONNREFUSED }
-        return false
-    }
-}
-
-/// A request body that fails once more than `limit` bytes have passed.
-final class LimitedBody: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let base: RequestBody
-    let limit: Int
-    private let passed = Mutex<Int>(0)
-
-    init(base: RequestBody, limit: Int) {
-        self.base = base
-        self.limit = limit
-    }
-
-    var exceeded: Bool { passed.withLock { $0 > limit } }
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: RequestBody.AsyncIterator
-        let owner: LimitedBody
-
-        mutating func next() async throws -> ByteBuffer? {
-            guard let buffer = try await base.next() else { return nil }
-            let total = owner.passed.withLock { $0 += buffer.readableBytes; return $0 }
-            if total > owner.limit { throw ReverseProxy.tooLarge(owner.limit) }
-            return buffer
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), owner: self) }
 }

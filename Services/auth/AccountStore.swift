@@ -1,4 +1,5 @@
 import Postgres
+import IdentityData
 import ServiceKit
 
 /// Accounts in the `identity` database: the profile row and the password hash, written together.

@@ -1,28 +1,35 @@
+import IdentityData
+import ServiceDatabase
 import ServiceKit
 
 /// The auth service: accounts, password checks and tokens.
 @main
-struct AuthCommand: ServiceCommand {
+struct AuthCommand: DatabaseServiceCommand {
     static let service = ServiceName.auth
     static let summary = "Registers users, checks passwords and issues access and refresh tokens."
     @OptionGroup var options: ServiceOptions
 
+    /// Start order: the database and Redis, the hashing pool, the janitor, then the HTTP server (which stops first).
     func assemble(_ assembly: ServiceAssembly) async throws {
         let reader = assembly.settings.reader
+        let postgres = try assembly.addDatabase(migrations: Self.migrations)
+        let redis = assembly.addRedis()
         let hasher = try await PasswordHasher(cost: try reader.integer(.bcryptCost, range: 4...31))
-        assembly.addService(hasher)
+        assembly.add(hasher)
         let refreshTokens = RefreshTokens(
-            postgres: assembly.postgres,
-            lifetime: .seconds(86_400 * (try reader.integer(.refreshTokenTTLDays, range: 1...365))))
-        assembly.addService(RefreshTokenJanitor(postgres: assembly.postgres, logger: assembly.logger))
+            postgres: postgres, lifetime: .seconds(86_400 * (try reader.integer(.refreshTokenTTLDays, range: 1...365))))
+        assembly.add(RefreshTokenJanitor(postgres: postgres, logger: assembly.logger))
         let issuer = await AccessTokenIssuer(
             keys: try SigningKeys.configured(reader, logger: assembly.logger),
             lifetime: .seconds(try reader.integer(.accessTokenTTLSeconds, range: 30...86_400)))
         AuthRoutes(
-            accounts: AccountStore(postgres: assembly.postgres, refreshTokens: refreshTokens),
+            accounts: AccountStore(postgres: postgres, refreshTokens: refreshTokens),
             refreshTokens: refreshTokens, hasher: hasher, issuer: issuer,
-            throttle: LoginThrottle(redis: assembly.redis, limit: try reader.integer(.loginFailureLimit, range: 1...10_000)),
-            denylist: TokenDenylist(redis: assembly.redis),
+            throttle: LoginThrottle(redis: redis, policy: LoginPolicy(pairLimit: try reader.integer(.loginFailureLimit, range: 1...10_000))),
+            registrations: RegistrationLimit(
+                limiter: RateLimiter(redis: redis, prefix: "ratelimit:register"),
+                perHour: try reader.integer(.registerLimitPerAddress, range: 1...1_000_000)),
+            denylist: TokenDenylist(redis: redis),
             identitySigner: try IdentitySigner.configured(assembly.settings, logger: assembly.logger)
         ).add(to: assembly.router)
     }

@@ -1,3 +1,4 @@
+import IdentityData
 import ServiceKit
 
 /// `POST /v1/auth/register` `{username, password, displayName?}`.

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import IdentityData
 import ServiceKit
 
 /// The `/v1/auth` routes of the contract: register, login, refresh and JWKS are public; logout needs the identity
@@ -10,6 +11,8 @@ struct AuthRoutes: Sendable {
     let hasher: PasswordHasher
     let issuer: AccessTokenIssuer
     let throttle: LoginThrottle
+    /// Sign-ups per client network (``ClientNetwork``) per hour, shared by every auth instance.
+    let registrations: RegistrationLimit
     let denylist: TokenDenylist
     let identitySigner: IdentitySigner
 
@@ -38,6 +41,7 @@ struct AuthRoutes: Sendable {
 
     private func register(_ request: Request, _ context: ServiceRequestContext) async throws -> Session {
         let fields = try await request.decode(as: RegisterRequest.self, context: context).validated()
+        try await registrations.take(for: request.clientAddress(context))
         let hash = try await hasher.hash(fields.password)
         let account = try await accounts.register(username: fields.username, displayName: fields.displayName, passwordHash: hash)
         return try await session(for: account.user, refreshToken: account.refreshToken)
@@ -51,6 +55,7 @@ struct AuthRoutes: Sendable {
         var account: (user: UserRecord, passwordHash: String)?
         let matches: Bool
         do {
+            if attempt.delay > .zero { try await Task.sleep(for: attempt.delay) }
             if let username { account = try await accounts.credentials(username: username) }
             matches = try await hasher.verify(body.password, against: account?.passwordHash)
         } catch {

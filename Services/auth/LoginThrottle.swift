@@ -3,41 +3,53 @@ import Hummingbird
 import RedisCluster
 import ServiceKit
 
-/// Throttles failed logins per username and per client address in the Redis Cluster: once a subject has
-/// `limit` failures in a window of 15 minutes (counted from its first failure), every login for it gets 429 with
-/// `Retry-After` until the window ends, whether or not the password is right.
+/// Limits password guessing in the Redis Cluster without letting anyone lock a user out (``LoginPolicy`` decides
+/// from three failure counters over a window of 15 minutes):
 ///
-/// Each attempt reserves a failure for both subjects before the password is checked and gives it back when the
-/// login succeeds, so concurrent guesses cannot overrun the limit and successful logins (many users behind one
-/// address) never count.
+/// - per (username, address): at the limit, that pair gets 429 with `Retry-After` until its window ends;
+/// - per address, across usernames (credential stuffing from one place): a higher limit, then 429 for the address;
+/// - per username, across addresses: past a soft limit every attempt is slowed, more the more failures there were,
+///   but never refused, so the owner still signs in from their own address while a distributed guesser gains little.
+///
+/// Each attempt reserves a failure on every counter before the password is checked and gives it back when the login
+/// succeeds (or could not be checked), so concurrent guesses cannot overrun a limit and successful logins (many users
+/// behind one address) never count.
 struct LoginThrottle: Sendable {
     static let window: Duration = .seconds(15 * 60)
     let redis: RedisClusterClient
-    let limit: Int
+    let policy: LoginPolicy
 
-    /// The failure counters one login attempt reserved.
+    /// The failure counters one login attempt reserved, and how long it must wait before its password is checked.
     struct Attempt: Sendable {
         fileprivate let keys: [String]
+        let delay: Duration
     }
 
-    /// Reserves a failure for `address` and, when given, `username` (lowercased); throws 429 when either is at
-    /// the limit.
+    /// Reserves a failure on the counters of `address` and, when given, `username` (lowercased); throws 429 when the
+    /// pair or the address is at its limit.
     func begin(username: String?, address: String) async throws -> Attempt {
-        var reserved: [String] = []
-        for key in [Self.key("addr", address)] + (username.map { [Self.key("user", $0)] } ?? []) {
-            let reply = try await redis.evaluate(
-                Self.reserve, keys: [key], arguments: [String(limit), String(Self.window.components.seconds * 1000)])
-            let retryMilliseconds = reply.integer ?? 0
-            guard retryMilliseconds <= 0 else {
-                try await release(Attempt(keys: reserved))
-                throw APIError.rateLimited(retryAfterSeconds: max(1, Int((retryMilliseconds + 999) / 1000)))
-            }
-            reserved.append(key)
+        let addressKey = Self.key("addr", address)
+        let pairKey = username.map { Self.key("pair", "\($0)|\(address)") }
+        let usernameKey = username.map { Self.key("user", $0) }
+        let keys = [addressKey] + [pairKey, usernameKey].compactMap { $0 }
+        var counts: [String: Int] = [:]
+        for key in keys {
+            let reply = try await redis.evaluate(Self.reserve, keys: [key], arguments: [String(Self.window.components.seconds * 1000)])
+            counts[key] = Int(reply.integer ?? 0)
         }
-        return Attempt(keys: reserved)
+        let decision = policy.decide(
+            address: counts[addressKey] ?? 0, pair: pairKey.flatMap { counts[$0] } ?? 0, username: usernameKey.flatMap { counts[$0] } ?? 0)
+        switch decision {
+        case .refuse(let subject):
+            let left = try await redis.evaluate(Self.timeLeft, keys: [subject == .pair ? pairKey ?? addressKey : addressKey])
+            try await release(Attempt(keys: keys, delay: .zero))
+            throw APIError.rateLimited(retryAfterSeconds: max(1, Int(((left.integer ?? 1000) + 999) / 1000)))
+        case .proceed(let delay):
+            return Attempt(keys: keys, delay: delay)
+        }
     }
 
-    /// Gives back the failures `attempt` reserved: the login succeeded.
+    /// Gives back the failures `attempt` reserved: the login succeeded, or the password could not be checked.
     func release(_ attempt: Attempt) async throws {
         for key in attempt.keys {
             _ = try await redis.evaluate(Self.refund, keys: [key])
@@ -47,25 +59,56 @@ struct LoginThrottle: Sendable {
     /// The counter of one subject; the hash tag keeps each on one slot.
     private static func key(_ kind: String, _ subject: String) -> String { "auth:login-failures:{\(kind):\(subject)}" }
 
-    /// Returns 0 after counting one more failure, or the milliseconds left in the window when at the limit.
+    /// Counts one more failure and returns the count, starting the window at the first.
     private static let reserve = RedisScript("""
-        local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-        if count >= tonumber(ARGV[1]) then
-            local left = redis.call('PTTL', KEYS[1])
-            if left < 0 then
-                redis.call('PEXPIRE', KEYS[1], ARGV[2])
-                left = tonumber(ARGV[2])
-            end
-            return left
-        end
-        redis.call('INCR', KEYS[1])
-        if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-        return 0
+        local count = redis.call('INCR', KEYS[1])
+        if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+        return count
+        """)
+    /// The milliseconds left in a counter's window.
+    private static let timeLeft = RedisScript("""
+        local left = redis.call('PTTL', KEYS[1])
+        if left < 0 then return 1000 end
+        return left
         """)
     private static let refund = RedisScript("""
         if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
         return 0
         """)
+}
+
+/// What the failure counts of one login attempt (its own reservation included) allow.
+struct LoginPolicy: Sendable, Equatable {
+    /// Failures allowed per (username, address) in the window (``ConfigKey/loginFailureLimit``).
+    let pairLimit: Int
+    /// Failures allowed per address across usernames.
+    var addressLimit: Int { pairLimit * 5 }
+    /// Failures per username across addresses before attempts are slowed.
+    var usernameSoftLimit: Int { pairLimit * 2 }
+    /// The longest an attempt is slowed.
+    static let maximumDelay: Duration = .seconds(30)
+
+    /// Whose limit refused an attempt.
+    enum Subject: Equatable {
+        case pair
+        case address
+    }
+
+    enum Decision: Equatable {
+        case refuse(Subject)
+        /// Check the password after `delay`.
+        case proceed(delay: Duration)
+    }
+
+    /// The decision for an attempt whose reservation made the counts `address`, `pair` and `username`.
+    func decide(address: Int, pair: Int, username: Int) -> Decision {
+        if pair > pairLimit { return .refuse(.pair) }
+        if address > addressLimit { return .refuse(.address) }
+        guard username > usernameSoftLimit else { return .proceed(delay: .zero) }
+        // 0.25 s past the soft limit, doubling every `pairLimit` failures more, at most 30 s.
+        let doublings = min(16, (username - usernameSoftLimit - 1) / max(1, pairLimit))
+        return .proceed(delay: min(Self.maximumDelay, .milliseconds(250) * (1 << doublings)))
+    }
 }
 
 extension Request {
@@ -82,3 +125,15 @@ extension Request {
 }
 
 private let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+
+/// Sign-ups per client network (``ClientNetwork``): `perHour` an hour, in a token bucket shared by every instance;
+/// over it, 429 with `Retry-After`. Each sign-up costs a bcrypt hash, so one address cannot fill the hashing queue.
+struct RegistrationLimit: Sendable {
+    let limiter: RateLimiter
+    let perHour: Int
+
+    func take(for address: String) async throws {
+        let decision = try await limiter.take(ClientNetwork.of(address), capacity: perHour, period: .seconds(3600))
+        if !decision.allowed { throw APIError.rateLimited(retryAfterSeconds: decision.retryAfterSeconds) }
+    }
+}

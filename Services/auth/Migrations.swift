@@ -1,4 +1,5 @@
-import ServiceKit
+import IdentityData
+import ServiceDatabase
 
 extension AuthCommand {
     /// The schema of the `identity` database, which auth shares with user (``IdentitySchema``). Applied by

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Postgres
+import IdentityData
 import ServiceKit
 
 /// Refresh tokens in PostgreSQL: 256 random bits (base64url) given to the client, of which only the SHA-256 is

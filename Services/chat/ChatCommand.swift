@@ -1,64 +1,79 @@
+import ChatEvents
+import DocumentStore
 import Foundation
 import Hummingbird
 import Kafka
-import Postgres
+import S3
+import ServiceDatabase
 import ServiceKit
 
 /// The chat service: conversations, messages, attachments and the WebSocket protocol.
 @main
-struct ChatCommand: ServiceCommand {
+struct ChatCommand: DatabaseServiceCommand {
     static let service = ServiceName.chat
     static let summary = "Serves conversations, messages, attachments and WebSocket sessions, fanning out through Kafka."
     @OptionGroup var options: ServiceOptions
 
+    /// Start order: the clients (HTTP, PostgreSQL, Redis, DocumentDB, Kafka), the writer, presence, the fan-out
+    /// consumer and its delivery, then the HTTP server; on SIGTERM they stop in the reverse order.
     func assemble(_ assembly: ServiceAssembly) async throws {
         let settings = assembly.settings
-        let producer = try assembly.kafkaProducer()
-        let store = MessageStore(client: try assembly.documentStore())
+        let http = assembly.addHTTPClient()
+        let postgres = try assembly.addDatabase(migrations: Self.migrations)
+        let redis = assembly.addRedis()
+        let documents = try DocumentStoreClient(uri: settings.mongoURI, logger: assembly.logger("documentdb"))
+        assembly.add(documents, readiness: "documentdb") { try await documents.ping() }
+        let producer = try assembly.addEventProducer()
+        let s3 = S3Client(configuration: .init(settings), httpClient: http)
+        assembly.addReadinessCheck("s3") { try await s3.checkBucket() }
+
+        let store = MessageStore(client: documents)
         // Without the unique indexes neither seq uniqueness nor idempotent sends would hold: not ready until they exist.
         assembly.addStartupStep("message-indexes") { try await store.createIndexes() }
-        let conversations = ConversationStore(postgres: assembly.postgres)
+        let conversations = ConversationStore(postgres: postgres)
         let writer = MessageWriter(
-            store: store, sequences: SequenceAllocator(redis: assembly.redis), conversations: conversations,
-            producer: producer, logger: assembly.logger)
-        assembly.addService(writer)
-        let attachments = AttachmentStore(postgres: assembly.postgres, s3: assembly.s3)
-        let identityDatabase = PostgresClient(
-            configuration: .init(
-                url: settings.reader.string(.identityPostgresURL), poolSize: 4,
-                statementTimeoutMilliseconds: 5000),
+            store: store, sequences: SequenceAllocator(redis: redis), conversations: conversations, producer: producer,
             logger: assembly.logger)
-        assembly.addService(identityDatabase)
-        assembly.addReadinessCheck("identity-postgres") { try await identityDatabase.query("SELECT 1") }
+        assembly.add(writer)
+        let signer = try IdentitySigner.configured(settings, logger: assembly.logger)
+        let users = InternalServiceClient(
+            caller: .chat, pool: UpstreamPool(service: .user, instances: settings.upstreams[.user] ?? []), http: http,
+            credential: ServiceCredential(signer: signer))
         let messaging = Messaging(
-            conversations: conversations, messages: store, attachments: attachments,
-            directory: IdentityDirectory(postgres: identityDatabase), writer: writer, producer: producer, logger: assembly.logger)
+            conversations: conversations, messages: store, attachments: AttachmentStore(postgres: postgres, s3: s3),
+            directory: IdentityDirectory(users: users), writer: writer, producer: producer, logger: assembly.logger)
         let registry = ConnectionRegistry()
-        let presence = PresenceTracker(
-            store: PresenceStore(redis: assembly.redis), registry: registry, postgres: assembly.postgres, messaging: messaging,
-            logger: assembly.logger)
-        assembly.addService(presence)
+        let presence = PresenceTracker(store: PresenceStore(redis: redis), registry: registry, messaging: messaging, logger: assembly.logger)
+        assembly.add(presence)
         // Every instance reads every record for its own connections: a group of its own, from the newest record.
-        let instance = UUID().uuidString.lowercased()
         let consumer = try KafkaConsumer(
             configuration: .init(
                 // Deliver as soon as records arrive: the broker answers a fetch at once instead of waiting to fill it.
-                .init(brokers: settings.kafkaBrokers, properties: settings.kafkaSecurity.merging(["fetch.wait.max.ms": "5"]) { $1 }),
-                groupId: "chat-fanout-\(instance)",
+                settings.kafka(["fetch.wait.max.ms": "5"]), groupId: "chat-fanout-\(UUID().uuidString.lowercased())",
                 topics: [KafkaTopic.messages.name, KafkaTopic.events.name], autoOffsetReset: "latest"),
-            logger: assembly.logger)
-        assembly.addService(FanoutConsumer(consumer: consumer, registry: registry, logger: assembly.logger))
+            logger: assembly.logger("kafka-consumer"))
         // Ready only once the fan-out reads its partitions: a message sent before that would reach nobody live.
-        assembly.addReadinessCheck("fanout") {
+        assembly.add(consumer, readiness: "fanout") {
             guard !consumer.assignedPartitions().isEmpty else { throw APIError.unavailable("the fan-out consumer has no partitions yet") }
         }
+        assembly.add(FanoutConsumer(consumer: consumer, registry: registry, logger: assembly.logger))
 
-        let signer = try IdentitySigner.configured(settings, logger: assembly.logger)
         let routes = assembly.router.group().add(middleware: IdentityMiddleware(signer: signer))
         ConversationRoutes(messaging: messaging).register(on: routes)
         MessageRoutes(messaging: messaging).register(on: routes)
-        AttachmentRoutes(attachments: attachments, messaging: messaging).register(on: routes)
+        AttachmentRoutes(attachments: messaging.attachments, messaging: messaging).register(on: routes)
         assembly.httpServer = ChatWebSocket.serverBuilder(
             signer: signer, messaging: messaging, registry: registry, presence: presence, logger: assembly.logger)
+    }
+}
+
+extension S3Configuration {
+    /// The attachments bucket of `settings`.
+    init(_ settings: Settings) {
+        self.init(
+            endpoint: settings.s3Endpoint.isEmpty ? nil : settings.s3Endpoint, region: settings.s3Region, bucket: settings.s3Bucket,
+            pathStyle: settings.s3PathStyle,
+            credentials: .init(
+                accessKeyId: settings.s3AccessKeyId, secretAccessKey: settings.s3SecretAccessKey, sessionToken: settings.s3SessionToken))
     }
 }

@@ -1,8 +1,8 @@
+import ChatEvents
 import Foundation
 import Kafka
 import Logging
 import ServiceKit
-import Synchronization
 
 /// What chat does for a member, shared by the REST routes and the WebSocket sessions: access checks, sending,
 /// edits, reactions, read markers, and the realtime signals they cause.
@@ -14,10 +14,13 @@ final class Messaging: Sendable {
     let writer: MessageWriter
     let producer: KafkaProducer
     let logger: Logger
-    /// Conversations recently loaded for access checks, for ``cacheLifetime``; membership changes made here clear them.
-    private let cache = Mutex<[String: (loaded: ContinuousClock.Instant, conversation: ConversationStore.Conversation)]>([:])
+    /// Conversations recently loaded for access checks, for ``cacheLifetime`` and at most ``cacheCapacity`` of them;
+    /// membership changes made here clear them.
+    private let cache = BoundedCache<String, ConversationStore.Conversation>(capacity: cacheCapacity, maximumAge: cacheLifetime)
     static let cacheLifetime: Duration = .seconds(2)
+    static let cacheCapacity = 50_000
     static let maxBodyLength = 4000
+    static let maxBodyBytes = 16 * 1024
 
     init(
         conversations: ConversationStore, messages: MessageStore, attachments: AttachmentStore, directory: IdentityDirectory,
@@ -36,18 +39,15 @@ final class Messaging: Sendable {
     func conversation(_ id: String, for userId: String, fresh: Bool = false) async throws -> ConversationStore.Conversation {
         guard let uuid = UUID(uuidString: id) else { throw APIError.notFound("no such conversation") }
         let key = uuid.uuidString.lowercased()
-        if !fresh, let cached = cache.withLock({ $0[key] }), ContinuousClock.now - cached.loaded < Self.cacheLifetime,
-           cached.conversation.member(userId) != nil {
-            return cached.conversation
-        }
+        if !fresh, let cached = cache.value(for: key), cached.member(userId) != nil { return cached }
         guard let conversation = try await conversations.find(key), conversation.member(userId) != nil else {
             throw APIError.notFound("no such conversation")
         }
-        cache.withLock { $0[key] = (.now, conversation) }
+        cache.store(conversation, for: key)
         return conversation
     }
 
-    func forget(_ conversationId: String) { cache.withLock { $0[conversationId] = nil } }
+    func forget(_ conversationId: String) { cache.remove(conversationId) }
 
     /// Validates and stores a message from `userId`.
     func send(
@@ -65,16 +65,15 @@ final class Messaging: Sendable {
         replyToSeq: Int64?
     ) async throws -> NewMessage {
         let conversation = try await self.conversation(conversationId, for: userId)
-        let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...128).contains(clientMessageId.count) else { throw APIError.invalidRequest("clientMessageId must be 1–128 characters") }
-        guard text.count <= Self.maxBodyLength, !text.isEmpty || !attachmentIds.isEmpty else {
-            throw APIError.invalidRequest("body must be 1–\(Self.maxBodyLength) characters, or empty with attachments")
+        guard (1...128).contains(clientMessageId.count), !TextRules.hasControlCharacters(clientMessageId) else {
+            throw APIError.invalidRequest("clientMessageId must be 1–128 characters without control characters")
         }
+        let text = try Self.messageBody(body, allowEmpty: !attachmentIds.isEmpty)
         guard attachmentIds.count <= 10, Set(attachmentIds).count == attachmentIds.count else {
             throw APIError.invalidRequest("at most 10 distinct attachments")
         }
         let others = conversation.members.map(\.userId).filter { $0 != userId }
-        if conversation.type == "direct", let other = others.first, try await directory.hasBlocked(other, userId) {
+        if conversation.type == .direct, let other = others.first, try await directory.hasBlocked(other, userId) {
             throw APIError.forbidden("you cannot send to this conversation")
         }
         let attached = try await attachments.verifiedForMessage(attachmentIds, conversationId: conversation.id)
@@ -88,6 +87,19 @@ final class Messaging: Sendable {
             recipientIds: others, mentionedUserIds: mentioned)
     }
 
+    /// `body` trimmed, or 400 unless it is at most ``maxBodyLength`` characters and ``maxBodyBytes`` bytes of UTF-8,
+    /// without NUL, and not empty (unless `allowEmpty`: a message with attachments).
+    static func messageBody(_ body: String, allowEmpty: Bool) throws -> String {
+        let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.utf8.count <= maxBodyBytes, text.count <= maxBodyLength, !text.isEmpty || allowEmpty,
+              !text.unicodeScalars.contains("\u{0}")
+        else {
+            throw APIError.invalidRequest(
+                "body must be 1–\(maxBodyLength) characters and at most \(maxBodyBytes) bytes of UTF-8 without NUL, or empty with attachments")
+        }
+        return text
+    }
+
     /// Applies `change` to message `seq` and tells the members (`message.updated`).
     func update(
         _ conversationId: String, seq: Int64, by userId: String,
@@ -98,15 +110,18 @@ final class Messaging: Sendable {
         try change(&document, conversation)
         try await messages.update(document)
         let view = document.view
-        try await signal(ServerFrame.Message(type: "message.updated", message: view), conversationId: conversation.id, to: conversation.members.map(\.userId))
+        try await signal(ServerFrame.Message(type: "message.updated", message: view), key: conversation.id, to: conversation.members.map(\.userId))
         return view
     }
 
-    /// Publishes a frame for `audience` to every chat instance.
-    func signal(_ frame: some Encodable, conversationId: String, to audience: [String], droppable: Bool = false) async throws {
-        guard let key = UUID(uuidString: conversationId) else { return }
+    /// Publishes a frame for `audience` to every chat instance, keyed by `key` (the conversation it is about, or the
+    /// user whose presence changed): signals with the same key stay in order.
+    func signal(_ frame: some Encodable, key: String, to audience: [String], droppable: Bool = false) async throws {
+        guard let recordKey = UUID(uuidString: key) else {
+            throw APIError.invalidRequest("\(key.prefix(64)) is not an id")
+        }
         try await producer.publish(EventEnvelope(RealtimeSignal(
-            conversationId: key, audience: audience, frame: ServerFrame.text(frame), droppable: droppable)))
+            key: recordKey, audience: audience, frame: try ServerFrame.text(frame), droppable: droppable)))
     }
 
     /// Tells every member the conversation's current state (`conversation` frame, each in their own view).
@@ -114,10 +129,10 @@ final class Messaging: Sendable {
         forget(conversation.id)
         do {
             for member in conversation.members {
-                try await signal(ServerFrame.Conversation(conversation: conversation.view(for: member.userId)), conversationId: conversation.id, to: [member.userId])
+                try await signal(ServerFrame.Conversation(conversation: conversation.view(for: member.userId)), key: conversation.id, to: [member.userId])
             }
             for former in formerMembers {
-                try await signal(ServerFrame.Conversation(conversation: conversation.view(for: former)), conversationId: conversation.id, to: [former])
+                try await signal(ServerFrame.Conversation(conversation: conversation.view(for: former)), key: conversation.id, to: [former])
             }
         } catch {
             logger.warning("could not announce a conversation change", metadata: ["error": "\(error)"])
@@ -129,7 +144,7 @@ final class Messaging: Sendable {
         let conversation = try await self.conversation(conversationId, for: userId)
         guard seq >= 0 else { throw APIError.invalidRequest("seq must not be negative") }
         if let moved = try await conversations.markRead(conversation.id, userId: userId, seq: seq) {
-            try await signal(ServerFrame.Read(conversationId: conversation.id, userId: userId, seq: moved), conversationId: conversation.id, to: conversation.members.map(\.userId))
+            try await signal(ServerFrame.Read(conversationId: conversation.id, userId: userId, seq: moved), key: conversation.id, to: conversation.members.map(\.userId))
         }
     }
 }

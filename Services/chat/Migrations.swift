@@ -1,4 +1,4 @@
-import ServiceKit
+import ServiceDatabase
 
 extension ChatCommand {
     /// The schema of the `chat` database, oldest first. Versions only grow; an applied migration is never edited,
@@ -43,6 +43,10 @@ extension ChatCommand {
                 created_at timestamptz NOT NULL DEFAULT now()
             );
             CREATE INDEX attachments_by_conversation ON attachments (conversation_id);
+            """),
+        PostgresMigration(version: 3, name: "both members of a direct conversation are members", sql: """
+            UPDATE members m SET role = 'member'
+            FROM conversations c WHERE c.id = m.conversation_id AND c.type = 'direct' AND m.role <> 'member';
             """),
     ]
 }

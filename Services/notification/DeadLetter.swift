@@ -1,3 +1,4 @@
+import ChatEvents
 import Foundation
 import Kafka
 

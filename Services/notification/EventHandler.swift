@@ -1,3 +1,4 @@
+import ChatEvents
 import Foundation
 import Kafka
 import Logging
@@ -111,7 +112,7 @@ struct EventHandler: Service {
     private func onlineUsers(_ userIds: [String]) async throws -> Set<String> {
         try await withThrowingTaskGroup(of: (String, Bool).self) { group in
             for userId in userIds {
-                group.addTask { (userId, try await presence.presence(of: userId).status == "online") }
+                group.addTask { (userId, try await presence.presence(of: userId).status == .online) }
             }
             var online: Set<String> = []
             for try await (userId, isOnline) in group where isOnline { online.insert(userId) }

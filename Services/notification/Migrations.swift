@@ -1,4 +1,4 @@
-import ServiceKit
+import ServiceDatabase
 
 extension NotificationCommand {
     /// The schema of the `notification` database, oldest first. Versions only grow; an applied migration is never edited,

@@ -1,20 +1,23 @@
 import AsyncHTTPClient
+import ChatEvents
 import Kafka
+import ServiceDatabase
 import ServiceKit
-import ServiceLifecycle
 
 /// The notification service: offline notifications, push webhooks and unread counts.
 @main
-struct NotificationCommand: ServiceCommand {
+struct NotificationCommand: DatabaseServiceCommand {
     static let service = ServiceName.notification
     static let summary = "Consumes chat events and stores notifications and sends signed push webhooks."
     @OptionGroup var options: ServiceOptions
 
+    /// Start order: the database, Redis, the producer, the webhook client, the consumer, the event handler and the
+    /// push workers, then the HTTP server; they stop in the reverse order.
     func assemble(_ assembly: ServiceAssembly) async throws {
         let settings = try PushSettings(assembly.settings)
-        let postgres = assembly.postgres
-        let producer = try assembly.kafkaProducer()
-        let presence = PresenceStore(redis: assembly.redis)
+        let postgres = try assembly.addDatabase(migrations: Self.migrations)
+        let presence = PresenceStore(redis: assembly.addRedis())
+        let producer = try assembly.addEventProducer()
         let notifications = NotificationStore(postgres: postgres)
         let doorbell = Doorbell()
 
@@ -23,22 +26,21 @@ struct NotificationCommand: ServiceCommand {
         let webhooks = HTTPClient(
             eventLoopGroupProvider: .singleton,
             configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5))))
-        assembly.addService(HTTPClientShutdown(client: webhooks))
+        assembly.add(HTTPClientService(client: webhooks))
 
         // The broker answers a fetch as soon as records arrive; the mock cluster of the local stack holds it for
         // fetch.wait.max.ms instead (500 ms by default), which bounds the latency this adds there.
         let consumer = try KafkaConsumer(
             configuration: .init(
-                .init(brokers: assembly.settings.kafkaBrokers,
-                      properties: assembly.settings.kafkaSecurity.merging(["fetch.wait.max.ms": "100"]) { $1 }),
+                assembly.settings.kafka(["fetch.wait.max.ms": "100"]),
                 groupId: settings.consumerGroup, topics: [KafkaTopic.messages.name, KafkaTopic.events.name],
                 autoOffsetReset: settings.offsetReset),
-            logger: assembly.logger)
-        assembly.addService(consumer)
-        assembly.addService(EventHandler(
+            logger: assembly.logger("kafka-consumer"))
+        assembly.add(consumer)
+        assembly.add(EventHandler(
             consumer: consumer, notifications: notifications, presence: presence, producer: producer, doorbell: doorbell,
             logger: assembly.logger))
-        assembly.addService(PushDispatcher(
+        assembly.add(PushDispatcher(
             outbox: PushOutbox(postgres: postgres), client: webhooks, producer: producer, settings: settings,
             doorbell: doorbell, logger: assembly.logger))
 
@@ -46,15 +48,5 @@ struct NotificationCommand: ServiceCommand {
             notifications: notifications, targets: PushTargetStore(postgres: postgres), mutes: MuteStore(postgres: postgres),
             settings: settings, identitySigner: try IdentitySigner.configured(assembly.settings, logger: assembly.logger)
         ).add(to: assembly.router)
-    }
-}
-
-/// Shuts the webhook HTTP client down after graceful shutdown.
-private struct HTTPClientShutdown: Service {
-    let client: HTTPClient
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        try await client.shutdown()
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Kafka
 import ServiceKit
 
 /// Where a page of a user's notifications starts: they are listed newest first by (createdAt, id), and a cursor

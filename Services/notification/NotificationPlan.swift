@@ -1,5 +1,5 @@
+import ChatEvents
 import Foundation
-import Kafka
 
 /// What one chat event means for notifications: who is told what about which conversation.
 ///

@@ -1,5 +1,4 @@
 import Foundation
-import Kafka
 import Postgres
 import ServiceKit
 
@@ -88,7 +87,7 @@ struct NotificationStore: Sendable {
 
     /// Marks `ids` read; 404 `not_found`, changing nothing, when one of them is not a notification of `userId`.
     func markRead(userId: String, ids: Set<UUID>) async throws {
-        let array = "{" + ids.map { $0.uuidString.lowercased() }.joined(separator: ",") + "}"
+        let array = PostgresArray.literal(ids.map { $0.uuidString.lowercased() })
         // One statement: the update happens only when every id is the user's.
         let rows = try await postgres.query("""
             WITH owned AS (SELECT id FROM notifications WHERE user_id = $1 AND id = ANY($2::uuid[])),

@@ -1,12 +1,13 @@
 import AsyncHTTPClient
+import ChatEvents
 import Foundation
+import Kafka
 import Logging
 import Metrics
 import NIOCore
 import ServiceKit
 import ServiceLifecycle
 import Synchronization
-import Kafka
 
 /// Makes the pushes of the outbox with up to `concurrency` in flight, so a slow or dead target delays only its own
 /// pushes, never the event consumer or other users' pushes.

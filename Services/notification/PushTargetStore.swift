@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import Kafka
 import Postgres
 import ServiceKit
 

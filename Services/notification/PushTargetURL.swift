@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import ServiceKit
 
 /// Checks the URL of a push target before it is stored, so pushes cannot be aimed at the service's own network.
@@ -43,29 +44,24 @@ enum PushTargetURL {
         return normalised
     }
 
-    /// The addresses `host` resolves to (empty when it does not), looked up on a thread of its own: getaddrinfo
-    /// blocks, and must not run on an event loop or the cooperative pool.
-    private static func resolve(_ host: String) async -> [IPAddress] {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var hints = addrinfo()
-                hints.ai_family = AF_UNSPEC
-                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-                var list: UnsafeMutablePointer<addrinfo>?
-                guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else {
-                    continuation.resume(returning: [])
-                    return
-                }
-                defer { freeaddrinfo(list) }
-                var addresses: [IPAddress] = []
-                var entry: UnsafeMutablePointer<addrinfo>? = first
-                while let current = entry {
-                    if let address = IPAddress(current.pointee.ai_addr) { addresses.append(address) }
-                    entry = current.pointee.ai_next
-                }
-                continuation.resume(returning: addresses)
+    /// The addresses `host` resolves to (empty when it does not or the lookup could not run), looked up on the shared
+    /// blocking pool: getaddrinfo blocks, and must not run on an event loop or the cooperative pool.
+    static func resolve(_ host: String) async -> [IPAddress] {
+        (try? await NIOThreadPool.singleton.runIfActive {
+            var hints = addrinfo()
+            hints.ai_family = AF_UNSPEC
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var list: UnsafeMutablePointer<addrinfo>?
+            guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return [] }
+            defer { freeaddrinfo(list) }
+            var addresses: [IPAddress] = []
+            var entry: UnsafeMutablePointer<addrinfo>? = first
+            while let current = entry {
+                if let address = IPAddress(current.pointee.ai_addr) { addresses.append(address) }
+                entry = current.pointee.ai_next
             }
-        }
+            return addresses
+        }) ?? []
     }
 }
 
@@ -105,13 +101,18 @@ struct IPAddress: Sendable, Equatable {
     }
 
     /// Whether the address is globally routable: not loopback, unspecified, link-local, private, shared, multicast,
-    /// documentation or reserved. IPv4-mapped and NAT64 IPv6 addresses are judged by their IPv4 address.
+    /// documentation or reserved. IPv4-mapped, NAT64 and 6to4 IPv6 addresses are judged by their IPv4 address;
+    /// IPv4-compatible (`::a.b.c.d`), Teredo and discard-only ones are refused.
     var isPublic: Bool {
         if bytes.count == 4 { return Self.isPublicV4(bytes) }
         let b = bytes
         if b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xFF && b[11] == 0xFF { return Self.isPublicV4(Array(b[12...])) }
         if b[0..<12] == [0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0] { return Self.isPublicV4(Array(b[12...])) }
-        if b[0..<15].allSatisfy({ $0 == 0 }) { return false }  // :: and ::1
+        if b[0] == 0x20 && b[1] == 0x02 { return Self.isPublicV4(Array(b[2..<6])) }  // 2002::/16 6to4: its IPv4 address
+        if b[0..<12].allSatisfy({ $0 == 0 }) { return false }  // ::, ::1 and ::a.b.c.d (IPv4-compatible, deprecated)
+        if b[0..<6] == [0x00, 0x64, 0xFF, 0x9B, 0x00, 0x01] { return false }  // 64:ff9b:1::/48 local-use NAT64
+        if b[0..<8] == [0x01, 0x00, 0, 0, 0, 0, 0, 0] { return false }  // 100::/64 discard-only
+        if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00 { return false }  // 2001::/32 Teredo
         if b[0] & 0xFE == 0xFC { return false }  // fc00::/7 unique local
         if b[0] == 0xFE && b[1] & 0xC0 == 0x80 { return false }  // fe80::/10 link-local
         if b[0] == 0xFE && b[1] & 0xC0 == 0xC0 { return false }  // fec0::/10 site-local (deprecated)

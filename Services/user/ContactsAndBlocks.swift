@@ -1,4 +1,5 @@
 import Postgres
+import IdentityData
 import ServiceKit
 
 /// A user's contacts and the users they block: both are sets of other users, kept in `contacts` and `blocks`.

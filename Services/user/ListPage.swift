@@ -1,3 +1,4 @@
+import IdentityData
 import ServiceKit
 
 /// Where a page of a list of users starts. Lists of users are ordered by lowercased username (unique); a search's

@@ -1,4 +1,5 @@
-import ServiceKit
+import IdentityData
+import ServiceDatabase
 
 extension UserCommand {
     /// The schema of the `identity` database, which user shares with auth (``IdentitySchema``). Applied by

@@ -1,3 +1,4 @@
+import IdentityData
 import ServiceKit
 
 /// `PATCH /v1/users/me` `{displayName?, bio?, avatarAttachmentId?}`: a field left out stays as it is; `null` clears

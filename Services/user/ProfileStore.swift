@@ -1,4 +1,5 @@
 import Postgres
+import IdentityData
 import ServiceKit
 
 /// Profiles in the `identity` database's `users` table (rows created by auth at registration).

@@ -1,4 +1,5 @@
 import Hummingbird
+import IdentityData
 import ServiceKit
 
 /// The `/v1/users` routes of the contract, all behind ``IdentityMiddleware``: profiles, search, contacts, blocks

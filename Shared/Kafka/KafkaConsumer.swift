@@ -78,29 +78,26 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(result) }
     }
 
-    /// The partitions currently assigned to this member of the group.
+    /// The partitions assigned to this member of the group now, as the rebalance callback recorded them (no blocking
+    /// call into librdkafka: readiness probes may ask as often as they like).
     public func assignedPartitions() -> [(topic: String, partition: Int32)] {
-        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-        guard rd_kafka_assignment(handle.pointer, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        return UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt))
-            .map { (topic: String(cString: $0.topic), partition: $0.partition) }
+        assignment.partitions.map { ($0.topic, $0.partition) }
     }
 
     /// Runs the ``ServiceLifecycle/Service``: polls until graceful shutdown, then closes the consumer.
     public func run() async throws {
-        let done = AtomicFlag(false)
+        let closed = ThreadHandoff<Void>()
         let thread = Thread { [self] in
             pollLoop()
             rd_kafka_consumer_close(handle.pointer)
             continuation.finish()
-            done.set(true)
+            closed.give(())
         }
         thread.name = "kafka-consumer-poll"
         thread.start()
         try? await gracefulShutdown()
         polling.set(false)
-        while !done.isSet { try? await Task.sleep(for: .milliseconds(20)) }
+        await closed.value()
     }
 
     private func pollLoop() {

@@ -2,6 +2,7 @@ import CRdKafka
 import Logging
 import ServiceLifecycle
 import Foundation
+import NIOPosix
 import Synchronization
 
 /// Where a record was stored.
@@ -11,11 +12,18 @@ public struct KafkaDeliveryReport: Sendable {
 }
 
 /// An idempotent `acks=all` producer. Each ``send(topic:key:value:headers:)`` returns once the brokers acknowledged
-/// the record (or fails after the configured delivery timeout). Delivery reports are served by a dedicated polling
-/// thread; on graceful shutdown the producer flushes what is still in flight.
+/// the record (or fails after the configured delivery timeout).
+///
+/// Nothing blocks the caller: delivery reports are served by a dedicated polling thread, which on graceful shutdown
+/// flushes what is still in flight (up to ``flushTimeoutMilliseconds``) before it ends; metadata requests (readiness,
+/// topic checks) run on one control thread of the producer's own.
 public final class KafkaProducer: Service, Sendable {
+    /// The longest the shutdown waits for records in flight to be acknowledged.
+    public static let flushTimeoutMilliseconds: Int32 = 10_000
     private let handle: RDKafkaHandle
     private let polling = AtomicFlag(true)
+    private let flushed = ThreadHandoff<rd_kafka_resp_err_t>()
+    private let control: NIOThreadPool
     private let logger: Logger
 
     public init(configuration: KafkaProducerConfiguration, logger: Logger) throws {
@@ -30,9 +38,12 @@ public final class KafkaProducer: Service, Sendable {
             }
         }
         self.logger = logger
+        control = NIOThreadPool(numberOfThreads: 1)
+        control.start()
         let handle = self.handle
-        let thread = Thread { [polling] in
+        let thread = Thread { [polling, flushed] in
             while polling.isSet { rd_kafka_poll(handle.pointer, 100) }
+            flushed.give(rd_kafka_flush(handle.pointer, Self.flushTimeoutMilliseconds))
         }
         thread.name = "kafka-producer-poll"
         thread.start()
@@ -80,34 +91,36 @@ public final class KafkaProducer: Service, Sendable {
         try await blocking(timeout) { handle, milliseconds in try handle.partitionCount(of: topic, timeoutMilliseconds: milliseconds) }
     }
 
-    /// Runs a blocking metadata call on a thread of its own, never on the caller's executor.
+    /// Runs a blocking metadata call on the control thread, never on the caller's executor.
     private func blocking<T: Sendable>(
         _ timeout: Duration, _ call: @escaping @Sendable (RDKafkaHandle, Int32) throws -> T
     ) async throws -> T {
         let handle = self.handle
         let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        return try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try call(handle, milliseconds) }) }
-        }
+        return try await control.runIfActive { try call(handle, milliseconds) }
     }
 
-    /// Runs the ``ServiceLifecycle/Service``: on graceful shutdown flushes in-flight records (up to 10 s).
+    /// Runs the ``ServiceLifecycle/Service``: on graceful shutdown the polling thread flushes the records in flight
+    /// (up to ``flushTimeoutMilliseconds``) and ends.
     public func run() async throws {
         try? await gracefulShutdown()
-        let result = rd_kafka_flush(handle.pointer, 10_000)
+        polling.set(false)
+        let result = await flushed.value()
         if result != RD_KAFKA_RESP_ERR_NO_ERROR {
             logger.warning("kafka producer flush incomplete", metadata: ["error": "\(KafkaError(result))"])
         }
-        polling.set(false)
+        try await control.shutdownGracefully()
     }
 
     private func produce(_ record: KafkaOutgoingRecord, opaque: UnsafeMutableRawPointer) -> KafkaError? {
-        let (key, value, headers) = (record.key, record.value, record.headers)
-        // RD_KAFKA_MSG_F_COPY: librdkafka copies key, value and headers, so Swift's buffers may go away after the call.
+        let (key, value) = (record.key, record.value)
+        // RD_KAFKA_MSG_F_COPY: librdkafka copies key, value and headers, so every pointer below need only live for the
+        // call. Header names and values are laid out in one buffer so that all of them are valid at once.
+        let layout = HeaderLayout(record.headers)
         return record.topic.withCString { topicPointer in
             value.withUnsafeBytes { valueBytes in
                 withOptionalBytes(key) { keyBytes in
-                    withHeaderStrings(headers) { headerNames in
+                    layout.bytes.withUnsafeBytes { headerBytes in
                         var fields: [rd_kafka_vu_t] = []
                         fields.append(field(RD_KAFKA_VTYPE_TOPIC) { $0.cstr = topicPointer })
                         fields.append(field(RD_KAFKA_VTYPE_VALUE) {
@@ -122,14 +135,14 @@ public final class KafkaProducer: Service, Sendable {
                         }
                         fields.append(field(RD_KAFKA_VTYPE_MSGFLAGS) { $0.i = RD_KAFKA_MSG_F_COPY })
                         fields.append(field(RD_KAFKA_VTYPE_OPAQUE) { $0.ptr = opaque })
-                        for (index, header) in headers.enumerated() {
-                            header.value.withUnsafeBytes { headerBytes in
-                                fields.append(field(RD_KAFKA_VTYPE_HEADER) {
-                                    $0.header.name = headerNames[index]
-                                    $0.header.val = headerBytes.baseAddress
-                                    $0.header.size = headerBytes.count
-                                })
-                            }
+                        for header in layout.headers {
+                            fields.append(field(RD_KAFKA_VTYPE_HEADER) {
+                                $0.header.name = headerBytes.baseAddress.map {
+                                    UnsafePointer($0.advanced(by: header.nameOffset).assumingMemoryBound(to: CChar.self))
+                                }
+                                $0.header.val = headerBytes.baseAddress.map { UnsafeRawPointer($0.advanced(by: header.valueOffset)) }
+                                $0.header.size = header.valueCount
+                            })
                         }
                         guard let error = rd_kafka_produceva(handle.pointer, fields, fields.count) else { return nil }
                         defer { rd_kafka_error_destroy(error) }
@@ -137,6 +150,29 @@ public final class KafkaProducer: Service, Sendable {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The headers of one record in one buffer: each name NUL-terminated, followed by its value.
+private struct HeaderLayout {
+    struct Header {
+        let nameOffset: Int
+        let valueOffset: Int
+        let valueCount: Int
+    }
+
+    var bytes: [UInt8] = []
+    var headers: [Header] = []
+
+    init(_ headers: [(name: String, value: [UInt8])]) {
+        for header in headers {
+            let nameOffset = bytes.count
+            bytes.append(contentsOf: header.name.utf8)
+            bytes.append(0)
+            let valueOffset = bytes.count
+            bytes.append(contentsOf: header.value)
+            self.headers.append(Header(nameOffset: nameOffset, valueOffset: valueOffset, valueCount: header.value.count))
         }
     }
 }
@@ -161,7 +197,7 @@ public final class KafkaDeliveries: Sendable {
         var outcome: Result<[KafkaDeliveryReport], KafkaError>? {
             guard remaining == 0 else { return nil }
             if let failure { return .failure(failure) }
-            return .success(reports.map { $0! })
+            return .success(reports.compactMap { $0 })
         }
     }
     private let state: Mutex<State>
@@ -205,11 +241,4 @@ private func field(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t.__Unna
 private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
     guard let bytes else { return body(nil) }
     return bytes.withUnsafeBytes { body($0) }
-}
-
-/// Calls `body` with C strings of the header names, valid for the duration of the call.
-private func withHeaderStrings<R>(_ headers: [(name: String, value: [UInt8])], _ body: ([UnsafePointer<CChar>]) -> R) -> R {
-    let copies = headers.map { strdup($0.name)! }
-    defer { copies.forEach { free($0) } }
-    return body(copies.map { UnsafePointer($0) })
 }

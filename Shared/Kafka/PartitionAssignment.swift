@@ -20,6 +20,9 @@ final class PartitionAssignment: Sendable {
 
     private let state = Mutex(State())
 
+    /// The partitions assigned now.
+    var partitions: [Key] { state.withLock { Array($0.generations.keys) } }
+
     /// The generation in which `topic`/`partition` was assigned, or 0 when it is not assigned (0 never matches).
     func generation(topic: String, partition: Int32) -> UInt64 {
         state.withLock { $0.generations[Key(topic: topic, partition: partition)] ?? 0 }
@@ -44,24 +47,39 @@ final class PartitionAssignment: Sendable {
         } ?? []
         switch event {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-            state.withLock { state in
-                if !cooperative { state.generations.removeAll() }
-                for key in keys {
-                    state.lastGeneration += 1
-                    state.generations[key] = state.lastGeneration
-                }
-            }
+            assign(keys, replacingAll: !cooperative)
             if cooperative {
                 rd_kafka_incremental_assign(consumer, partitions).map { rd_kafka_error_destroy($0) }
             } else {
                 rd_kafka_assign(consumer, partitions)
             }
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS where cooperative:
-            state.withLock { state in for key in keys { state.generations[key] = nil } }
+            revoke(keys)
             rd_kafka_incremental_unassign(consumer, partitions).map { rd_kafka_error_destroy($0) }
         default:
-            state.withLock { $0.generations.removeAll() }
+            revokeAll()
             rd_kafka_assign(consumer, nil)
         }
+    }
+
+    /// Records that `keys` were assigned, each in a new generation (the eager protocol first drops every partition).
+    func assign(_ keys: [Key], replacingAll: Bool) {
+        state.withLock { state in
+            if replacingAll { state.generations.removeAll() }
+            for key in keys {
+                state.lastGeneration += 1
+                state.generations[key] = state.lastGeneration
+            }
+        }
+    }
+
+    /// Records that `keys` were revoked: no commit of a record polled from them goes through any more.
+    func revoke(_ keys: [Key]) {
+        state.withLock { state in for key in keys { state.generations[key] = nil } }
+    }
+
+    /// Records that every partition was revoked.
+    func revokeAll() {
+        state.withLock { $0.generations.removeAll() }
     }
 }

@@ -57,24 +57,39 @@ public final class PostgresClient: Service, Sendable {
     /// Closes the pool and stops its threads, for a client used outside a `ServiceGroup` (a one-off command, a
     /// test); later calls fail with ``PostgresError/Kind/poolClosed``.
     public func shutdown() async throws {
-        await pool.close()
+        let idle = await pool.close()
+        try await threadPool.runIfActive { idle.forEach { $0.close() } }
         try await threadPool.shutdownGracefully()
     }
 
+    /// Runs `body` on the thread pool with a connection: an idle one that is still open, else a new one. A connection
+    /// that is broken afterwards is closed there too (closing blocks), and only healthy ones go back to the pool.
     private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         let lease = try await pool.acquire()
         let configuration = self.configuration
         do {
-            let outcome: (T, PostgresConnection) = try await threadPool.runIfActive {
-                let reusable = lease.connection.flatMap { $0.isAliveWhileIdle() ? $0 : nil }
+            let outcome: (T, PostgresConnection?) = try await threadPool.runIfActive {
+                var reusable = lease.connection
+                if let idle = reusable, !idle.isAliveWhileIdle() {
+                    idle.close()
+                    reusable = nil
+                }
                 let connection = try reusable ?? PostgresConnection(configuration: configuration)
                 do {
-                    return (try body(connection), connection)
+                    let value = try body(connection)
+                    guard connection.isHealthy else {
+                        connection.close()
+                        return (value, nil)
+                    }
+                    return (value, connection)
                 } catch let error as PostgresError where error.kind != .connectionLost && connection.isHealthy {
                     throw LeasedFailure(error: error, connection: connection)
+                } catch {
+                    connection.close()
+                    throw error
                 }
             }
-            await pool.release(outcome.1)
+            if let connection = outcome.1 { await pool.release(connection) } else { await pool.discard() }
             return outcome.0
         } catch let failure as LeasedFailure {
             await pool.release(failure.connection)
@@ -118,48 +133,72 @@ private actor ConnectionPool {
 
     private let limit: Int
     private var idle: [PostgresConnection] = []
+    /// Connections returned after the pool closed, still to be closed.
+    private var closing: [PostgresConnection] = []
     private var leased = 0
-    private var waiters: [CheckedContinuation<Lease, Error>] = []
+    /// Callers waiting for a slot, oldest first, each with an id so that a cancelled one can leave the queue.
+    private var waiters: [(id: UInt64, continuation: CheckedContinuation<Lease, Error>)] = []
+    private var nextWaiter: UInt64 = 0
     private var closed = false
 
     init(limit: Int) { self.limit = limit }
 
+    /// A slot; waits for one when all are leased. A caller whose task is cancelled while waiting leaves the queue
+    /// with `CancellationError`.
     func acquire() async throws -> Lease {
         guard !closed else { throw PostgresError(kind: .poolClosed, message: "the connection pool is shut down") }
         if leased < limit {
             leased += 1
             return Lease(connection: idle.popLast())
         }
-        return try await withCheckedThrowingContinuation { waiters.append($0) }
+        nextWaiter += 1
+        let id = nextWaiter
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    waiters.append((id, continuation))
+                }
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
+        }
+    }
+
+    private func cancelWaiter(_ id: UInt64) {
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: index).continuation.resume(throwing: CancellationError())
     }
 
     /// Returns a healthy connection to the pool, or hands it straight to the next waiter.
     func release(_ connection: PostgresConnection) {
-        let reusable = connection.isHealthy && !closed
         if !waiters.isEmpty {
-            waiters.removeFirst().resume(returning: Lease(connection: reusable ? connection : nil))
+            waiters.removeFirst().continuation.resume(returning: Lease(connection: connection))
             return
         }
         leased -= 1
-        if reusable { idle.append(connection) }
+        if closed { closing.append(connection) } else { idle.append(connection) }
     }
 
     /// Gives back a slot whose connection was lost.
     func discard() {
         if !waiters.isEmpty {
-            waiters.removeFirst().resume(returning: Lease(connection: nil))
+            waiters.removeFirst().continuation.resume(returning: Lease(connection: nil))
             return
         }
         leased -= 1
     }
 
-    func close() {
+    /// Stops handing out connections; returns the idle ones, for the caller to close on the thread pool.
+    func close() -> [PostgresConnection] {
         closed = true
-        idle.removeAll()
         let pending = waiters
         waiters.removeAll()
         for waiter in pending {
-            waiter.resume(throwing: PostgresError(kind: .poolClosed, message: "the connection pool is shut down"))
+            waiter.continuation.resume(throwing: PostgresError(kind: .poolClosed, message: "the connection pool is shut down"))
         }
+        defer { idle.removeAll(); closing.removeAll() }
+        return idle + closing
     }
 }

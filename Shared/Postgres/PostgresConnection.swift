@@ -33,7 +33,17 @@ final class PostgresConnection {
             [String(configuration.statementTimeoutMilliseconds)])
     }
 
-    deinit { PQfinish(handle) }
+    private var closed = false
+
+    /// Ends the session (PQfinish: a message to the server and closing the socket); later calls do nothing. The
+    /// client calls it on its thread pool; `deinit` only catches a connection nobody closed.
+    func close() {
+        guard !closed else { return }
+        closed = true
+        PQfinish(handle)
+    }
+
+    deinit { close() }
 
     /// Whether libpq still considers the connection usable.
     var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }

@@ -21,7 +21,8 @@ public final class RedisClusterClient: Service, Sendable {
     private let logger: Logger
     private let topology = Mutex<ClusterTopology?>(nil)
     private let pools = Mutex<[PoolKey: NodePool]>([:])
-    private let refreshInFlight = Mutex<Task<Void, Error>?>(nil)
+    /// The topology reload under way, shared by everyone who needs one; nil when none runs or after ``close()``.
+    private let refreshInFlight = Mutex<(task: Task<Void, Error>?, closed: Bool)>((nil, false))
     private let replicaCursor = Atomic<Int>(0)
     private let redirects = Atomic<Int>(0)
 
@@ -60,8 +61,14 @@ public final class RedisClusterClient: Service, Sendable {
         await close()
     }
 
-    /// Closes every connection; later commands open new ones.
+    /// Stops reloading the topology in the background and closes every connection; commands sent later open new
+    /// ones.
     public func close() async {
+        let reload = refreshInFlight.withLock { state in
+            defer { state = (nil, true) }
+            return state.task
+        }
+        reload?.cancel()
         let all = pools.withLock { pools in defer { pools.removeAll() }; return Array(pools.values) }
         for pool in all { await pool.close() }
     }
@@ -173,8 +180,9 @@ public final class RedisClusterClient: Service, Sendable {
                 }
                 do {
                     let readOnlyConnection = readOnly && askTarget == nil
-                    reply = try await pool(target, readOnly: readOnlyConnection)
-                        .send(askTarget == nil ? [command] : [.asking, command]).last!
+                    let replies = try await pool(target, readOnly: readOnlyConnection).send(askTarget == nil ? [command] : [.asking, command])
+                    guard let last = replies.last else { throw RedisError(kind: .protocolError, message: "\(target) sent no reply") }
+                    reply = last
                 } catch let error as RedisError where error.kind == .connectionRefused {
                     // The node is gone (failover?) or a replica is down: reload the map and retry on the master.
                     readOnly = false
@@ -184,7 +192,7 @@ public final class RedisClusterClient: Service, Sendable {
                     guard await backoff.wait() else { throw error }
                     continue
                 } catch let error as RedisError where error.kind == .connection {
-                    Task { try? await self.refreshTopology() }
+                    refreshInBackground()
                     throw error
                 }
             }
@@ -197,13 +205,14 @@ public final class RedisClusterClient: Service, Sendable {
                 topology.withLock { $0?.move(movedSlot, to: address) }
                 askTarget = nil
                 readOnly = false
-                Task { try? await self.refreshTopology() }
+                refreshInBackground()
             case .ask(let address):
                 redirects.add(1, ordering: .relaxed)
                 redirectCount += 1
                 askTarget = address
             case .transient(let message):
                 askTarget = nil
+                logger.debug("transient reply, retrying", metadata: ["reply": "\(message)"])
                 if message.hasPrefix("CLUSTERDOWN") || message.hasPrefix("MASTERDOWN") { try? await refreshTopology() }
                 guard await backoff.wait() else { throw RedisError(kind: .server, message: message) }
             }
@@ -260,14 +269,33 @@ public final class RedisClusterClient: Service, Sendable {
 
     /// Reloads the topology from the first known node or seed that answers. Concurrent calls share one reload.
     public func refreshTopology() async throws {
-        let task = refreshInFlight.withLock { current in
-            if let current { return current }
-            let task = Task { try await self.loadTopology() }
-            current = task
+        try await sharedReload().value
+    }
+
+    /// Starts a reload without waiting for it (after a redirect or a broken connection); a failure is logged. None
+    /// starts once the client is closed.
+    private func refreshInBackground() {
+        let closed = refreshInFlight.withLock { $0.closed }
+        guard !closed else { return }
+        _ = sharedReload()
+    }
+
+    /// The reload under way, or a new one; it takes itself out of ``refreshInFlight`` when it ends.
+    private func sharedReload() -> Task<Void, Error> {
+        refreshInFlight.withLock { state in
+            if let current = state.task { return current }
+            let task = Task {
+                defer { self.refreshInFlight.withLock { $0.task = nil } }
+                do {
+                    try await self.loadTopology()
+                } catch {
+                    self.logger.warning("topology reload failed", metadata: ["error": "\(error)"])
+                    throw error
+                }
+            }
+            if !state.closed { state.task = task }
             return task
         }
-        defer { refreshInFlight.withLock { if $0 == task { $0 = nil } } }
-        try await task.value
     }
 
     private func loadTopology() async throws {

@@ -6,7 +6,11 @@ import ServiceKit
 import Testing
 
 /// The real `auth` executable against the local stack, called directly with the identity the gateway would sign.
-@Suite(.timeLimit(.minutes(5)), IdentityServices.Scope(specifications: [("auth", 18181, AuthTestSetup.environment)]))
+@Suite(.timeLimit(.minutes(5)), IdentityServices.Scope(specifications: [
+    ("auth", 18181, AuthTestSetup.environment),
+    // A second instance with a small sign-up limit (the suite's own registrations must not meet it).
+    ("auth", 18188, ["CHAT_REGISTER_LIMIT_PER_ADDRESS": "2"]),
+]))
 struct AuthServiceTests {
 
     /// A client address of its own, so that the per-address login throttle of one test never meets another's.
@@ -152,36 +156,70 @@ struct AuthServiceTests {
         }
     }
 
-    @Test func failedLoginsAreThrottledPerUsername() async throws {
+    @Test func guessesAreRefusedPerUsernameAndAddressButNeverLockTheOwnerOut() async throws {
         let auth = try IdentityServices.running.client("auth")
         let session = try await auth.register("victim")
+        let attacker = Self.freshAddress()
         for _ in 0..<3 {
-            #expect(try await Self.login(auth, session.user.username, "guess guess").status == 401)
+            #expect(try await Self.login(auth, session.user.username, "guess guess", from: attacker).status == 401)
         }
-        // The limit (3) is reached: even the right password from a new address is refused until the window ends.
-        let refused = try await Self.login(auth, session.user.username.uppercased(), "correct horse battery")
+        // The limit (3) is reached for this username from this address: refused there, right password or not…
+        let refused = try await Self.login(auth, session.user.username.uppercased(), "correct horse battery", from: attacker)
         #expect(refused.status == 429 && refused.errorCode == "rate_limited")
         let retryAfter = try #require(refused.headers.first(name: "Retry-After").flatMap { Int($0) })
         #expect((1...900).contains(retryAfter))
-        // Another user is not affected.
+        // …while the owner signs in from their own address, and another user from the attacker's.
+        #expect(try await Self.login(auth, session.user.username, "correct horse battery").status == 200)
         let other = try await auth.register("bystander")
-        #expect(try await Self.login(auth, other.user.username, "correct horse battery").status == 200)
+        #expect(try await Self.login(auth, other.user.username, "correct horse battery", from: attacker).status == 200)
     }
 
-    @Test func failedLoginsAreThrottledPerAddressAndSuccessesNeverCount() async throws {
+    @Test func guessesFromManyAddressesAreSlowedNotRefused() async throws {
+        let auth = try IdentityServices.running.client("auth")
+        let session = try await auth.register("spread")
+        // Past twice the limit (3) across addresses, attempts for the username are slowed (250 ms and more)…
+        for _ in 0..<6 {
+            #expect(try await Self.login(auth, session.user.username, "guess guess").status == 401)
+        }
+        let started = ContinuousClock.now
+        let slowed = try await Self.login(auth, session.user.username, "guess guess")
+        #expect(slowed.status == 401 && ContinuousClock.now - started >= .milliseconds(250))
+        // …but the right password still works.
+        #expect(try await Self.login(auth, session.user.username, "correct horse battery").status == 200)
+    }
+
+    @Test func oneAddressGuessingManyUsernamesIsRefusedAndSuccessesNeverCount() async throws {
         let auth = try IdentityServices.running.client("auth")
         let session = try await auth.register("shared")
         let busy = Self.freshAddress()
-        for _ in 0..<5 {
+        for _ in 0..<20 {
             #expect(try await Self.login(auth, session.user.username, "correct horse battery", from: busy).status == 200)
         }
+        // The address limit is five times the limit (3): 15 failures over as many usernames, then 429 for the address.
         let attacker = Self.freshAddress()
-        for index in 0..<3 {
+        for index in 0..<15 {
             #expect(try await Self.login(auth, "unknown_\(index)_\(UUID().uuidString.prefix(6))", "guess guess", from: attacker).status == 401)
         }
         let refused = try await Self.login(auth, session.user.username, "correct horse battery", from: attacker)
         #expect(refused.status == 429 && refused.headers.first(name: "Retry-After") != nil)
         #expect(try await Self.login(auth, session.user.username, "correct horse battery", from: busy).status == 200)
+    }
+
+    @Test func signUpsAreLimitedPerAddressAndPerIPv6Network() async throws {
+        let auth = try IdentityServices.running.client("auth@18188")
+        func register(from address: String) async throws -> Int {
+            try await auth.send(.POST, "/v1/auth/register", json: [
+                "username": "limit_\(UUID().uuidString.prefix(8).lowercased())", "password": "correct horse battery",
+            ], headers: [("X-Forwarded-For", address)]).status
+        }
+        let v4 = "10.\(Int.random(in: 0...255)).\(Int.random(in: 0...255)).7"
+        for expected in [201, 201, 429] { #expect(try await register(from: v4) == expected) }
+        // Two addresses of one IPv6 /64 share a budget; another /64 has its own.
+        let prefix = "2001:db8:\(String(Int.random(in: 1...0xfff), radix: 16)):\(String(Int.random(in: 1...0xfff), radix: 16))"
+        for (suffix, expected) in [("::1", 201), ("::2", 201), (":ffff::3", 429)] {
+            #expect(try await register(from: prefix + suffix) == expected)
+        }
+        #expect(try await register(from: "2001:db8:ffff:\(String(Int.random(in: 1...0xfff), radix: 16))::1") == 201)
     }
 
     @Test func refreshRotatesAndReuseRevokesTheWholeFamily() async throws {

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
+import ChatEvents
 import Foundation
 import HTTPTypes
+import IdentityData
 import Kafka
 import NIOCore
 import NIOHTTP1
@@ -383,12 +385,13 @@ enum EndToEndStack {
     static let stateDirectory = FileManager.default.temporaryDirectory.appending(path: TestStack.unique("e2e-state"))
     static let gatewayPort = 18500
     static let chatPorts = [18503, 18504]
+    static let chatEnvironment = ["CHAT_UPSTREAM_AUTH": "http://127.0.0.1:18501", "CHAT_UPSTREAM_USER": "http://127.0.0.1:18502"]
     static let processes: [(name: String, port: Int, environment: [String: String])] = [
         // Every failed login here comes from 127.0.0.1 through the gateway: keep the per-address throttle out of the way.
         ("auth", 18501, ["CHAT_STATE_DIR": stateDirectory.path, "CHAT_LOGIN_FAILURE_LIMIT": "1000"]),
         ("user", 18502, [:]),
-        ("chat", chatPorts[0], [:]),
-        ("chat", chatPorts[1], [:]),
+        ("chat", chatPorts[0], chatEnvironment),
+        ("chat", chatPorts[1], chatEnvironment),
         ("api-gateway", gatewayPort, [
             "CHAT_UPSTREAM_AUTH": "http://127.0.0.1:18501", "CHAT_UPSTREAM_USER": "http://127.0.0.1:18502",
             "CHAT_UPSTREAM_CHAT": chatPorts.map { "http://127.0.0.1:\($0)" }.joined(separator: ","),

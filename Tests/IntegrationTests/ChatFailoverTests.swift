@@ -70,11 +70,12 @@ enum FailoverStack {
     static let stateDirectory = FileManager.default.temporaryDirectory.appending(path: TestStack.unique("failover-state"))
     static let gatewayPort = 18600
     static let chatPorts = [18603, 18604]
+    static let chatEnvironment = ["CHAT_UPSTREAM_AUTH": "http://127.0.0.1:18601", "CHAT_UPSTREAM_USER": "http://127.0.0.1:18602"]
     static let processes: [(name: String, port: Int, environment: [String: String])] = [
         ("auth", 18601, ["CHAT_STATE_DIR": stateDirectory.path]),
         ("user", 18602, [:]),
-        ("chat", chatPorts[0], [:]),
-        ("chat", chatPorts[1], [:]),
+        ("chat", chatPorts[0], chatEnvironment),
+        ("chat", chatPorts[1], chatEnvironment),
         ("api-gateway", gatewayPort, [
             "CHAT_UPSTREAM_AUTH": "http://127.0.0.1:18601", "CHAT_UPSTREAM_USER": "http://127.0.0.1:18602",
             "CHAT_UPSTREAM_CHAT": chatPorts.map { "http://127.0.0.1:\($0)" }.joined(separator: ","),

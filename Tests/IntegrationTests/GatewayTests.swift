@@ -27,8 +27,9 @@ import Testing
             try ServiceProcess("api-gateway", port: gatewayPort, environment: [
                 "CHAT_UPSTREAM_AUTH": base, "CHAT_UPSTREAM_USER": "http://127.0.0.1:1,\(base)", "CHAT_UPSTREAM_CHAT": base,
                 "CHAT_UPSTREAM_NOTIFICATION": "http://127.0.0.1:1",
-                "CHAT_RATE_LIMIT_PER_USER": "5", "CHAT_MAX_BODY_BYTES": "65536", "CHAT_UPSTREAM_TIMEOUT_MS": "500",
+                "CHAT_RATE_LIMIT_PER_USER": "5", "CHAT_MAX_BODY_BYTES": "65536", "CHAT_UPSTREAM_TIMEOUT_MS": "3000",
                 "CHAT_CORS_ORIGINS": "https://app.example",
+                "CHAT_WEB_ROOT": TestStack.repositoryRoot.appending(path: "Services/api-gateway/Public").path,
             ])
         }
         for gateway in gateways { try await gateway.waitFor("/health", status: 200) }
@@ -173,7 +174,7 @@ import Testing
         #expect((retryAfter.flatMap(Int.init) ?? 0) >= 1)
     }
 
-    @Test func bodiesStreamBothWaysUpToTheLimit() async throws {
+    @Test func bodiesPassBothWaysUpToTheLimit() async throws {
         let jwt = try await token()
         let payload = String(repeating: "0123456789abcdef", count: 4000)  // 64,000 bytes
         let echoed = try await call(.POST, "/v1/conversations", token: jwt, body: .bytes(ByteBuffer(string: payload)))
@@ -206,6 +207,27 @@ import Testing
         #expect(allowed.headers["Access-Control-Allow-Origin"].first == "https://app.example")
         let other = try await call(.GET, "/v1/auth/jwks", headers: [("Origin", "https://evil.example")])
         #expect(other.headers["Access-Control-Allow-Origin"].isEmpty)
+    }
+
+    @Test func theWebClientAndTheAPIDescriptionAreServedWithoutAToken() async throws {
+        let index = try await call(.GET, "/")
+        #expect(index.status == 200 && index.headers["Content-Type"].first?.hasPrefix("text/html") == true)
+        #expect(index.headers["Content-Security-Policy"].first?.contains("default-src 'self'") == true)
+        #expect(index.headers["X-Request-Id"].first != nil)
+        let module = try await call(.GET, "/app/main.js")
+        #expect(module.status == 200 && module.headers["Content-Type"].first?.contains("javascript") == true)
+        let description = try await call(.GET, "/v1/openapi.json")
+        #expect(description.status == 200 && description.body.contains(#""openapi""#))
+        #expect(description.headers["Content-Type"].first?.hasPrefix("application/json") == true)
+        #expect(try await call(.GET, "/nothing.js").status == 404)
+        // Nothing outside the folder: a path that climbs out is refused.
+        for path in ["/../Package.swift", "/%2e%2e/Package.swift", "/app/../../README.md"] {
+            let escaped = try await call(.GET, path)
+            #expect([400, 404].contains(escaped.status) && !escaped.body.contains("swift-tools-version"), "\(path)")
+        }
+        // Methods the API does not use are answered by the gateway, never passed on.
+        let trace = try await call(.init(rawValue: "TRACE"), "/v1/users/me", token: try await token())
+        #expect(trace.status == 405 && trace.body.contains("method_not_allowed") && trace.headers["Allow"].first != nil)
     }
 
     // MARK: WebSocket

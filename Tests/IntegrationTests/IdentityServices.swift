@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import IdentityData
 import NIOCore
 import NIOHTTP1
 import Postgres
@@ -57,12 +58,15 @@ struct IdentityServices: Sendable {
         }
     }
 
-    /// Starts `name` with the test bcrypt cost unless `environment` sets one, and waits for `/ready`. Fails when
+    /// Starts `name` with the test bcrypt cost and no practical sign-up limit unless `environment` sets them, and waits
+    /// for `/ready`. Fails when
     /// something already answers on `port` (a process left over from an aborted run).
     static func start(_ name: String, port: Int, environment: [String: String]) async throws -> ServiceProcess {
         let leftover = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(2))
         #expect(leftover == nil, "port \(port) is already taken: stop the process listening there")
-        let process = try ServiceProcess(name, port: port, environment: ["CHAT_BCRYPT_COST": "4"].merging(environment) { _, own in own })
+        // Tests register many users from one address: the sign-up limit stays out of their way unless a test sets it.
+        let defaults = ["CHAT_BCRYPT_COST": "4", "CHAT_REGISTER_LIMIT_PER_ADDRESS": "1000000"]
+        let process = try ServiceProcess(name, port: port, environment: defaults.merging(environment) { _, own in own })
         try await process.waitFor("/ready", status: 200)
         return process
     }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ChatEvents
 import Foundation
 import Kafka
 import NIOCore

@@ -43,13 +43,20 @@ import Testing
         running[.apiGateway] = try ServiceProcess("api-gateway", port: Self.ports[.apiGateway]!, environment: upstreams)
 
         for service in ServiceName.allCases {
-            let process = running[service]!
+            let process = try #require(running[service])
             #expect(try await process.waitFor("/ready", status: 200).contains(#""status":"ready""#))
             let health = try await process.get("/health")
             #expect(health.status == 200 && health.body == #"{"status":"ok"}"#)
-            let metrics = try await process.get("/metrics")
+            // The gateway keeps its metrics and readiness details on its internal listener only.
+            let hasAdminListener = service == .apiGateway
+            let metrics = try await process.get("/metrics", admin: hasAdminListener)
             #expect(metrics.status == 200)
             #expect(metrics.body.contains(#"chat_service_info{service="\#(service.rawValue)""#))
+            if hasAdminListener {
+                #expect(try await process.get("/metrics").status == 404)
+                #expect(try await process.get("/ready").body == #"{"status":"ready"}"#)
+                #expect(try await process.get("/ready", admin: true).body.contains(#""checks":{"redis":"ok"}"#))
+            }
         }
 
         // auth's database refuses connections → auth is not ready, naming postgres.

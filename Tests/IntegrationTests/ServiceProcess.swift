@@ -20,7 +20,7 @@ final class ServiceProcess: @unchecked Sendable {
         process.executableURL = TestStack.binDirectory.appending(path: name)
         process.environment = ProcessInfo.processInfo.environment
             .merging(TestStack.environment) { _, stack in stack }
-            .merging(["CHAT_HTTP_PORT": String(port), "CHAT_LOG_LEVEL": "info"]) { _, own in own }
+            .merging(["CHAT_HTTP_PORT": String(port), "CHAT_LOG_LEVEL": "info", "CHAT_ADMIN_PORT": String(Self.adminPort(of: port))]) { _, own in own }
             .merging(environment) { _, own in own }
         let output = try FileHandle(forWritingTo: logFile)
         process.standardOutput = output
@@ -30,14 +30,18 @@ final class ServiceProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// The gateway's internal listener (`/metrics`, detailed `/ready`) of a process on `port`: 1000 above it.
+    static func adminPort(of port: Int) -> Int { port + 1000 }
+
     /// A test that fails midway must not leave the process behind.
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
-    /// `GET path` on this service: status and body text.
-    func get(_ path: String) async throws -> (status: Int, body: String) {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(10))
+    /// `GET path` on this service (on its internal listener when `admin`): status and body text.
+    func get(_ path: String, admin: Bool = false) async throws -> (status: Int, body: String) {
+        let target = admin ? Self.adminPort(of: port) : port
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(target)\(path)"), timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 20)
         return (Int(response.status.code), String(buffer: body))
     }

@@ -36,7 +36,7 @@ final class TestUpstream: Sendable {
                             body: .init(byteBuffer: ByteBuffer(string: #"{"keys":[\#(keys.joined(separator: ","))]}"#)))
         }
         router.get("/v1/users/slow") { _, _ in
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(8))
             return "late"
         }
         router.on("/v1/**", method: .get, use: Self.echo)

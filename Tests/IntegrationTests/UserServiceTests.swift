@@ -1,4 +1,5 @@
 import Foundation
+import IdentityData
 import NIOHTTP1
 import ServiceKit
 import Testing

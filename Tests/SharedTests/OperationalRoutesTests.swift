@@ -54,7 +54,8 @@ import Testing
                 #expect(response.status == .serviceUnavailable)
                 #expect(String(buffer: response.body).contains("kafka: no answer within"))
             }
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // Well before the probe's 30 s (the machine may be busy with other tests).
+            #expect(ContinuousClock.now - started < .seconds(15))
         }
     }
 

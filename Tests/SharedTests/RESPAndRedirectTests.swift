@@ -2,7 +2,7 @@ import NIOCore
 @testable import RedisCluster
 import Testing
 
-/// RESP through hiredis's formatter and reader, and how cluster error replies are read.
+/// RESP written by the client and read through hiredis's reader, and how cluster error replies are read.
 @Suite struct RESPAndRedirectTests {
     @Test func commandsAreFormattedAsRESPArrays() {
         var buffer = ByteBuffer()
@@ -13,7 +13,7 @@ import Testing
     @Test func repliesArriveWhateverTheChunking() throws {
         let wire = Array("+OK\r\n:42\r\n$5\r\nhello\r\n$-1\r\n*2\r\n$1\r\na\r\n-ERR bad\r\n".utf8)
         for chunk in [1, 3, wire.count] {
-            let reader = RESPReplyReader()
+            let reader = try RESPReplyReader()
             var replies: [RESPValue] = []
             for start in stride(from: 0, to: wire.count, by: chunk) {
                 try wire[start..<min(start + chunk, wire.count)].withUnsafeBytes { try reader.feed($0) }
@@ -24,8 +24,8 @@ import Testing
         }
     }
 
-    @Test func malformedBytesAreAProtocolError() {
-        let reader = RESPReplyReader()
+    @Test func malformedBytesAreAProtocolError() throws {
+        let reader = try RESPReplyReader()
         #expect(throws: RedisError.self) {
             try Array("?nonsense\r\n".utf8).withUnsafeBytes { try reader.feed($0) }
             _ = try reader.next()

@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+import ServiceKit
 import Testing
 
 /// The arithmetic timestamps against Foundation's ISO 8601 formatting and parsing.

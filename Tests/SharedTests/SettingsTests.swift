@@ -1,4 +1,5 @@
 import Foundation
+import ServiceDatabase
 import ServiceKit
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
     @Test func defaultsPointAtTheLocalStack() throws {
         let settings = try Settings(service: .chat, environment: [:])
         #expect(settings.httpPort == 8083)
-        #expect(settings.postgresURL == "postgresql://chat:chat@127.0.0.1:55432/chat")
+        #expect(try DatabaseSettings(settings).url == "postgresql://chat:chat@127.0.0.1:55432/chat")
         #expect(settings.redisNodes == ["127.0.0.1:7000", "127.0.0.1:7001", "127.0.0.1:7002"])
         #expect(settings.kafkaSecurity == ["security.protocol": "plaintext"])
         #expect(settings.s3PathStyle)
@@ -42,11 +43,12 @@ import Testing
 
     @Test(arguments: [
         ("CHAT_HTTP_PORT", "80000"), ("CHAT_HTTP_PORT", "eighty"), ("CHAT_LOG_LEVEL", "loud"),
-        ("CHAT_POSTGRES_POOL_SIZE", "0"), ("CHAT_S3_PATH_STYLE", "maybe"),
+        ("CHAT_POSTGRES_POOL_SIZE", "0"), ("CHAT_POSTGRES_STATEMENT_TIMEOUT_MS", "-1"), ("CHAT_MIGRATE_ON_START", "often"),
+        ("CHAT_S3_PATH_STYLE", "maybe"),
     ])
     func invalidValuesAreRejectedWithTheVariableName(name: String, value: String) {
         #expect {
-            try Settings(service: .user, environment: [name: value])
+            try DatabaseSettings(try Settings(service: .user, environment: [name: value]))
         } throws: { error in
             "\(error)".hasPrefix("\(name)=\(value):")
         }

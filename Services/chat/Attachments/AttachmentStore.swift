@@ -1,9 +1,8 @@
+import ChatEvents
 import Foundation
 import Postgres
 import S3
 import ServiceKit
-
-import Kafka
 
 /// The contract's `attachment` object (the same shape travels in `message.created`).
 typealias AttachmentView = MessageAttachment
@@ -26,8 +25,9 @@ struct AttachmentStore: Sendable {
         conversationId: String, uploader: String, fileName: String, contentType: String, size: Int64
     ) async throws -> (AttachmentView, uploadURL: String, headers: [String: String], expiresAt: String) {
         let name = fileName.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...255).contains(name.count), !name.contains("/"), !name.contains("\u{0}") else {
-            throw APIError.invalidRequest("fileName must be 1–255 characters without slashes")
+        guard (1...255).contains(name.count), !name.contains("/"), !name.contains("\\"), !TextRules.hasHiddenCharacters(name) else {
+            throw APIError.invalidRequest(
+                "fileName must be 1–255 characters without slashes, control, bidirectional-override or zero-width characters")
         }
         let type = contentType.lowercased()
         guard Self.allowedTypes.contains(type) else { throw APIError.invalidRequest("contentType \(type.prefix(80)) is not allowed") }

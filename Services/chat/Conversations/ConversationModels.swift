@@ -1,17 +1,33 @@
 import Foundation
 import ServiceKit
 
+/// What kind of conversation: two people, or a titled group.
+enum ConversationType: String, Codable, Sendable {
+    case direct
+    case group
+}
+
+/// A member's role. A direct conversation has two `member`s; a group one `owner`, who with its `admin`s manages it.
+enum MemberRole: String, Codable, Sendable {
+    case owner
+    case admin
+    case member
+
+    /// May rename the group, add and remove members, and delete others' messages.
+    var manages: Bool { self == .owner || self == .admin }
+}
+
 /// A member as the contract shows it.
 struct MemberView: Codable, Sendable, Equatable {
     let userId: String
-    let role: String
+    let role: MemberRole
     let joinedAt: String
 }
 
 /// The contract's `conversation` object, in the caller's view (`unreadCount`, `lastMessage`).
 struct ConversationView: Codable, Sendable {
     let id: String
-    let type: String
+    let type: ConversationType
     let title: String?
     let members: [MemberView]
     let lastSeq: Int64
@@ -77,8 +93,9 @@ enum ConversationLimits {
     /// A title trimmed and checked, or 400.
     static func title(_ raw: String?) throws -> String {
         let title = (raw ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...maxTitleLength).contains(title.count) else {
-            throw APIError.invalidRequest("title must be 1–\(maxTitleLength) characters")
+        guard (1...maxTitleLength).contains(title.count), !TextRules.hasHiddenCharacters(title) else {
+            throw APIError.invalidRequest(
+                "title must be 1–\(maxTitleLength) characters without control, bidirectional-override or zero-width characters")
         }
         return title
     }

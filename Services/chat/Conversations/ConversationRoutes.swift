@@ -1,6 +1,6 @@
+import ChatEvents
 import Foundation
 import Hummingbird
-import Kafka
 import ServiceKit
 
 /// `/v1/conversations` (contract: Conversations).
@@ -72,7 +72,7 @@ struct ConversationRoutes {
         let conversation = try await messaging.conversation(try context.parameters.require("id"), for: caller, fresh: true)
         let title = try ConversationLimits.title(try await request.decodeJSON(as: RenameConversationRequest.self, context: context).title)
         try Self.requireManager(caller, of: conversation)
-        guard conversation.type == "group" else { throw APIError.invalidRequest("direct conversations have no title") }
+        guard conversation.type == .group else { throw APIError.invalidRequest("direct conversations have no title") }
         try await messaging.conversations.rename(conversation.id, to: title)
         let renamed = try await messaging.conversation(conversation.id, for: caller, fresh: true)
         await messaging.announce(renamed)
@@ -87,7 +87,7 @@ struct ConversationRoutes {
         let conversation = try await messaging.conversation(try context.parameters.require("id"), for: caller, fresh: true)
         let input = try await request.decodeJSON(as: AddMembersRequest.self, context: context)
         try Self.requireManager(caller, of: conversation)
-        guard conversation.type == "group" else { throw APIError.invalidRequest("direct conversations have exactly two members") }
+        guard conversation.type == .group else { throw APIError.invalidRequest("direct conversations have exactly two members") }
         let userIds = try input.userIds.map(ConversationLimits.userId)
         guard !userIds.isEmpty, conversation.members.count + userIds.count <= ConversationLimits.maxGroupSize else {
             throw APIError.invalidRequest("userIds must name 1 or more users, within the group size limit")
@@ -108,9 +108,9 @@ struct ConversationRoutes {
         let conversation = try await messaging.conversation(try context.parameters.require("id"), for: caller, fresh: true)
         let target = try ConversationLimits.userId(try context.parameters.require("userId"))
         if target != caller { try Self.requireManager(caller, of: conversation) }
-        guard conversation.type == "group" else { throw APIError.invalidRequest("nobody leaves a direct conversation") }
+        guard conversation.type == .group else { throw APIError.invalidRequest("nobody leaves a direct conversation") }
         guard let member = conversation.member(target) else { throw APIError.notFound("no such member") }
-        if member.role == "owner" && target != caller { throw APIError.forbidden("the owner cannot be removed") }
+        if member.role == .owner && target != caller { throw APIError.forbidden("the owner cannot be removed") }
         guard try await messaging.conversations.removeMember(conversation.id, target) else { throw APIError.notFound("no such member") }
         messaging.forget(conversation.id)
         if let remaining = try await messaging.conversations.find(conversation.id) {
@@ -130,7 +130,7 @@ struct ConversationRoutes {
     }
 
     static func requireManager(_ userId: String, of conversation: ConversationStore.Conversation) throws {
-        guard let role = conversation.member(userId)?.role, role == "owner" || role == "admin" else {
+        guard conversation.member(userId)?.role.manages == true else {
             throw APIError.forbidden("only the owner or an admin may do this")
         }
     }

@@ -1,5 +1,4 @@
 import Foundation
-import Kafka
 import Postgres
 import ServiceKit
 
@@ -10,7 +9,7 @@ struct ConversationStore: Sendable {
     /// A membership row.
     struct Member: Sendable, Equatable {
         let userId: String
-        let role: String
+        let role: MemberRole
         let joinedAt: Date
         let readSeq: Int64
     }
@@ -18,7 +17,7 @@ struct ConversationStore: Sendable {
     /// A conversation row with its members.
     struct Conversation: Sendable {
         let id: String
-        let type: String
+        let type: ConversationType
         let title: String?
         let createdAt: Date
         let updatedAt: Date
@@ -54,7 +53,7 @@ struct ConversationStore: Sendable {
                 """, [id, key, caller])
             guard !inserted.isEmpty else { return false }
             try tx.query("""
-                INSERT INTO members (conversation_id, user_id, role) VALUES ($1, $2, 'owner'), ($1, $3, 'member')
+                INSERT INTO members (conversation_id, user_id, role) VALUES ($1, $2, 'member'), ($1, $3, 'member')
                 """, [id, caller, other])
             return true
         }
@@ -75,7 +74,7 @@ struct ConversationStore: Sendable {
             if !others.isEmpty {
                 try tx.query("""
                     INSERT INTO members (conversation_id, user_id, role) SELECT $1, unnest($2::text[]), 'member'
-                    """, [id, Self.textArray(others)])
+                    """, [id, PostgresArray.literal(others)])
             }
         }
         guard let conversation = try await find(id) else { throw APIError.unavailable("the conversation vanished") }
@@ -116,6 +115,15 @@ struct ConversationStore: Sendable {
         return try Self.conversations(from: rows)
     }
 
+    /// Everyone who shares a conversation with `userId` (at most 10,000), for presence announcements.
+    func coMembers(of userId: String) async throws -> [String] {
+        try await postgres.query("""
+            SELECT DISTINCT other.user_id FROM members mine
+            JOIN members other ON other.conversation_id = mine.conversation_id AND other.user_id <> mine.user_id
+            WHERE mine.user_id = $1 LIMIT 10000
+            """, [userId]).map { try $0.decode("user_id") }
+    }
+
     func rename(_ id: String, to title: String) async throws {
         try await postgres.query("UPDATE conversations SET title = $2, updated_at = now() WHERE id = $1", [id, title])
     }
@@ -124,7 +132,7 @@ struct ConversationStore: Sendable {
         let rows = try await postgres.query("""
             INSERT INTO members (conversation_id, user_id, role) SELECT $1, unnest($2::text[]), 'member'
             ON CONFLICT DO NOTHING RETURNING user_id
-            """, [id, Self.textArray(userIds)])
+            """, [id, PostgresArray.literal(userIds)])
         try await postgres.query("UPDATE conversations SET updated_at = now() WHERE id = $1", [id])
         return rows.compactMap { $0["user_id"] }
     }
@@ -167,7 +175,7 @@ struct ConversationStore: Sendable {
             UPDATE conversations c SET last_seq = u.seq, last_message = u.message::jsonb, updated_at = now()
             FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(id, seq, message), locked l
             WHERE c.id = u.id AND l.id = u.id AND c.last_seq < u.seq
-            """, [Self.textArray(last.map(\.conversationId)), Self.textArray(last.map { String($0.seq) }), Self.textArray(json)])
+            """, [PostgresArray.literal(last.map(\.conversationId)), PostgresArray.literal(last.map { String($0.seq) }), PostgresArray.literal(json)])
         let readers = senders.keys.sorted().map { String($0.split(separator: "|")[1]) }
         let ordered = senders.keys.sorted().map { senders[$0]! }
         try await postgres.query("""
@@ -179,27 +187,28 @@ struct ConversationStore: Sendable {
             UPDATE members m SET read_seq = u.seq
             FROM u JOIN locked l ON l.conversation_id = u.id AND l.user_id = u.user_id
             WHERE m.conversation_id = u.id AND m.user_id = u.user_id AND m.read_seq < u.seq
-            """, [Self.textArray(ordered.map(\.conversation)), Self.textArray(readers), Self.textArray(ordered.map { String($0.seq) })])
+            """, [PostgresArray.literal(ordered.map(\.conversation)), PostgresArray.literal(readers), PostgresArray.literal(ordered.map { String($0.seq) })])
     }
 
     private static func conversations(from rows: [PostgresRow]) throws -> [Conversation] {
         var order: [String] = []
         var byId: [String: (first: PostgresRow, members: [Member])] = [:]
         for row in rows {
-            guard let id = row["id"] else { continue }
+            let id: String = try row.decode("id")
             let member = Member(
-                userId: row["user_id"] ?? "", role: row["role"] ?? "member",
+                userId: try row.decode("user_id"), role: try decodeEnum(row, "role"),
                 joinedAt: try row.decode("joined_at", as: Date.self), readSeq: try row.decode("read_seq", as: Int64.self))
             if byId[id] == nil {
                 order.append(id)
-                byId[id] = (row, [])
+                byId[id] = (row, [member])
+            } else {
+                byId[id]?.members.append(member)
             }
-            byId[id]!.members.append(member)
         }
-        return try order.map { id in
-            let (row, members) = byId[id]!
+        return try order.compactMap { id in
+            guard let (row, members) = byId[id] else { return nil }
             return Conversation(
-                id: id, type: row["type"] ?? "group", title: row["title"],
+                id: id, type: try decodeEnum(row, "type"), title: row["title"],
                 createdAt: try row.decode("created_at", as: Date.self), updatedAt: try row.decode("updated_at", as: Date.self),
                 activity: try row.decode("activity_us", as: Int64.self),
                 lastSeq: try row.decode("last_seq", as: Int64.self),
@@ -208,9 +217,12 @@ struct ConversationStore: Sendable {
         }
     }
 
-    /// A PostgreSQL text array literal for a parameter (`$1::text[]`), quoting every element.
-    static func textArray(_ values: [String]) -> String {
-        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            .joined(separator: ",") + "}"
+    /// The value of a text column that holds one of an enum's raw values (the table's CHECK constraint says which).
+    private static func decodeEnum<Value: RawRepresentable>(_ row: PostgresRow, _ column: String) throws -> Value where Value.RawValue == String {
+        let text: String = try row.decode(column)
+        guard let value = Value(rawValue: text) else {
+            throw PostgresError(kind: .decoding, message: "\(column) holds \(text), not a \(Value.self)")
+        }
+        return value
     }
 }

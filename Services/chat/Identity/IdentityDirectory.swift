@@ -1,48 +1,76 @@
 import Foundation
-import Postgres
 import ServiceKit
-import Synchronization
 
-/// What chat reads from the identity database (owned by auth and user), read only: who blocked whom, usernames
-/// for @mentions, and whose contact a user is (they see the user's presence).
+/// What chat needs to know of users, asked of the user service, which owns that data (its internal API, see
+/// `Services/user/InternalRoutes.swift`): who exists and who blocked whom, usernames for @mentions, and whose contact
+/// a user is (they see the user's presence).
 ///
-/// Blocks are cached per pair for ``blockCacheLifetime``, so a direct conversation's sends do not each cost a
-/// query; a new block takes effect within that time.
+/// Blocks are cached per pair for ``blockCacheLifetime`` for sends into direct conversations, so those do not each
+/// cost a call; a new block takes effect within that time. Creating a conversation or adding members asks afresh.
+/// Usernames never change, so they are cached longer (bounded in size either way).
 final class IdentityDirectory: Sendable {
-    let postgres: PostgresClient
     static let blockCacheLifetime: Duration = .seconds(2)
-    private let blocks = Mutex<[String: (checked: ContinuousClock.Instant, blocked: Bool)]>([:])
+    let users: InternalServiceClient
+    private let blocks = BoundedCache<String, Bool>(capacity: 100_000, maximumAge: blockCacheLifetime)
+    private let usernames = BoundedCache<String, String>(capacity: 200_000, maximumAge: .seconds(3600))
 
-    init(postgres: PostgresClient) { self.postgres = postgres }
+    init(users: InternalServiceClient) { self.users = users }
 
-    /// Whether `blocker` blocked `blocked`.
-    func hasBlocked(_ blocker: String, _ blocked: String) async throws -> Bool {
-        let key = "\(blocker)|\(blocked)"
-        if let cached = blocks.withLock({ $0[key] }), ContinuousClock.now - cached.checked < Self.blockCacheLifetime {
-            return cached.blocked
-        }
-        let rows = try await postgres.query("SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2", [blocker, blocked])
-        let answer = !rows.isEmpty
-        blocks.withLock { cache in
-            if cache.count > 100_000 { cache.removeAll() }
-            cache[key] = (.now, answer)
-        }
-        return answer
+    /// What the user service says of another user.
+    struct Relation: Decodable, Sendable, Equatable {
+        let exists: Bool
+        /// The other user blocked `userId`.
+        let blocked: Bool
     }
+
+    private struct RelationsRequest: Encodable {
+        let userId: String
+        let others: [String]
+    }
+
+    private struct Relations: Decodable {
+        let users: [String: Relation]
+    }
+
+    /// For each of `others`: whether they exist and whether they blocked `userId`, asked now.
+    func relations(of userId: String, to others: [String]) async throws -> [String: Relation] {
+        guard !others.isEmpty else { return [:] }
+        let answer = try await users.post("/internal/v1/relations", RelationsRequest(userId: userId, others: others), as: Relations.self)
+        for (other, relation) in answer.users { blocks.store(relation.blocked, for: "\(other)|\(userId)") }
+        return answer.users
+    }
+
+    /// Whether `blocker` blocked `blocked` (cached for ``blockCacheLifetime``).
+    func hasBlocked(_ blocker: String, _ blocked: String) async throws -> Bool {
+        if let cached = blocks.value(for: "\(blocker)|\(blocked)") { return cached }
+        return try await relations(of: blocked, to: [blocker])[blocker]?.blocked ?? false
+    }
+
+    private struct UsernamesRequest: Encodable { let ids: [String] }
+    private struct Usernames: Decodable { let usernames: [String: String] }
+    private struct Watchers: Decodable { let userIds: [String] }
 
     /// The users among `userIds` whose username appears as `@username` in `body` (case-insensitive).
     func mentioned(in body: String, among userIds: [String]) async throws -> [String] {
         let names = Self.mentionedNames(in: body)
         guard !names.isEmpty, !userIds.isEmpty else { return [] }
-        let rows = try await postgres.query("""
-            SELECT id FROM users WHERE id = ANY($1::text[]) AND username_lower = ANY($2::text[])
-            """, [Self.textArray(userIds), Self.textArray(Array(names))])
-        return rows.compactMap { $0["id"] }
+        var known: [String: String] = [:]
+        var unknown: [String] = []
+        for id in userIds {
+            if let name = usernames.value(for: id) { known[id] = name } else { unknown.append(id) }
+        }
+        if !unknown.isEmpty {
+            for (id, name) in try await users.post("/internal/v1/usernames", UsernamesRequest(ids: unknown), as: Usernames.self).usernames {
+                usernames.store(name, for: id)
+                known[id] = name
+            }
+        }
+        return userIds.filter { known[$0].map { names.contains($0.lowercased()) } ?? false }
     }
 
     /// Users who have `userId` among their contacts.
     func watchers(of userId: String) async throws -> [String] {
-        try await postgres.query("SELECT owner_id FROM contacts WHERE contact_id = $1 LIMIT 10000", [userId]).compactMap { $0["owner_id"] }
+        try await users.get("/internal/v1/users/\(userId)/watchers", as: Watchers.self).userIds
     }
 
     /// `@name` tokens of a body, lowercased (usernames are 3–32 of `[a-z0-9_.]`).
@@ -65,6 +93,4 @@ final class IdentityDirectory: Sendable {
         }
         return names
     }
-
-    private static func textArray(_ values: [String]) -> String { ConversationStore.textArray(values) }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Kafka
 import ServiceKit
 
 /// A message as stored in DocumentDB. Times are milliseconds since 1970 and reactions a list of `emoji␟userId`

@@ -82,8 +82,7 @@ struct MessageRoutes {
 
     @Sendable func edit(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try context.requireIdentity().userId
-        let body = try await request.decodeJSON(as: EditRequest.self, context: context).body.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...Messaging.maxBodyLength).contains(body.count) else { throw APIError.invalidRequest("body must be 1–\(Messaging.maxBodyLength) characters") }
+        let body = try Messaging.messageBody(try await request.decodeJSON(as: EditRequest.self, context: context).body, allowEmpty: false)
         let view = try await messaging.update(try context.parameters.require("id"), seq: try seq(context), by: caller) { document, _ in
             guard document.senderId == caller else { throw APIError.forbidden("only the sender edits a message") }
             guard !document.deleted else { throw APIError.conflict("the message was deleted") }
@@ -96,8 +95,7 @@ struct MessageRoutes {
     @Sendable func delete(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try context.requireIdentity().userId
         _ = try await messaging.update(try context.parameters.require("id"), seq: try seq(context), by: caller) { document, conversation in
-            let role = conversation.member(caller)?.role
-            guard document.senderId == caller || role == "owner" || role == "admin" else {
+            guard document.senderId == caller || conversation.member(caller)?.role.manages == true else {
                 throw APIError.forbidden("only the sender, the owner or an admin deletes a message")
             }
             document.deleted = true
@@ -115,17 +113,31 @@ struct MessageRoutes {
         try await changeReaction(request, context: context, adding: false)
     }
 
+    /// The most distinct reactions a message holds, and the most of them one user may add to one message.
+    static let maximumDistinctReactions = 50
+    static let maximumReactionsPerUser = 20
+
     private func changeReaction(_ request: Request, context: ServiceRequestContext, adding: Bool) async throws -> Response {
         let caller = try context.requireIdentity().userId
         let emoji = try context.parameters.require("emoji").removingPercentEncoding ?? ""
-        guard (1...32).contains(emoji.count), !emoji.contains(MessageDocument.reactionSeparator) else {
-            throw APIError.invalidRequest("emoji must be 1–32 characters")
-        }
+        guard TextRules.isSingleEmoji(emoji) else { throw APIError.invalidRequest("a reaction is one emoji") }
         let entry = "\(emoji)\(MessageDocument.reactionSeparator)\(caller)"
         _ = try await messaging.update(try context.parameters.require("id"), seq: try seq(context), by: caller) { document, _ in
             guard !document.deleted else { throw APIError.conflict("the message was deleted") }
-            document.reactions.removeAll { $0 == entry }
-            if adding { document.reactions.append(entry) }
+            let alreadyThere = document.reactions.contains(entry)
+            if adding && !alreadyThere {
+                let distinct = Set(document.reactions.compactMap { $0.split(separator: MessageDocument.reactionSeparator).first })
+                guard distinct.contains(Substring(emoji)) || distinct.count < Self.maximumDistinctReactions else {
+                    throw APIError.invalidRequest("a message holds at most \(Self.maximumDistinctReactions) distinct reactions")
+                }
+                let suffix = "\(MessageDocument.reactionSeparator)\(caller)"
+                guard document.reactions.filter({ $0.hasSuffix(suffix) }).count < Self.maximumReactionsPerUser else {
+                    throw APIError.invalidRequest("a user adds at most \(Self.maximumReactionsPerUser) reactions to one message")
+                }
+                document.reactions.append(entry)
+            } else if !adding {
+                document.reactions.removeAll { $0 == entry }
+            }
         }
         return Response(status: .noContent)
     }

@@ -1,3 +1,4 @@
+import ChatEvents
 import Foundation
 import Kafka
 import Logging
@@ -128,13 +129,7 @@ final class MessageWriter: Service, Sendable {
     /// Stores `batch` and enqueues its events; returns the work that awaits their acknowledgement and answers the
     /// senders, or nil when the batch failed (its senders are answered with 503).
     private func process(_ batch: [Pending]) async -> (@Sendable () async -> Void)? {
-        // A retry that arrives while its original is in the same batch waits for the original's answer.
-        var firsts: [Pending] = []
-        var followers: [String: [Pending]] = [:]
-        var seen: Set<String> = []
-        for pending in batch {
-            if seen.insert(pending.message.dedupeKey).inserted { firsts.append(pending) } else { followers[pending.message.dedupeKey, default: []].append(pending) }
-        }
+        let (firsts, followers) = WriteBatch.splitRetries(batch)
         let results: [StoredMessage]
         let deliveries: KafkaDeliveries
         do {
@@ -196,20 +191,9 @@ final class MessageWriter: Service, Sendable {
     /// Stores `messages` (distinct dedupe keys), in order, created at `now` (milliseconds since 1970); returns the
     /// results and each conversation's published watermark at allocation.
     private func store(_ messages: [NewMessage], at now: Int64) async throws -> (results: [StoredMessage], watermarks: [String: Int64]) {
-        var counts: [String: Int] = [:]
-        for message in messages { counts[message.conversationId, default: 0] += 1 }
-        let allocations = try await sequences.allocate(counts.map { ($0.key, $0.value) })
+        let allocations = try await sequences.allocate(WriteBatch.seqCounts(messages))
         let watermarks = allocations.mapValues(\.watermark)
-        var next = allocations.mapValues(\.seqs.lowerBound)
-        let documents = messages.map { message in
-            let seq = next[message.conversationId]!
-            next[message.conversationId] = seq + 1
-            return MessageDocument(
-                _id: "\(message.conversationId):\(seq)", conversationId: message.conversationId, seq: seq,
-                senderId: message.senderId, clientMessageId: message.clientMessageId, body: message.body,
-                attachments: message.attachments, replyToSeq: message.replyToSeq, createdAtMs: now, editedAtMs: nil,
-                deleted: false, reactions: [])
-        }
+        let documents = try WriteBatch.documents(messages, seqs: allocations.mapValues(\.seqs), createdAtMs: now)
         if try await store.insert(documents) { return (documents.map { .created($0.view) }, watermarks) }
         // Some hit a unique index: a retried clientMessageId, or a seq the counter handed out twice.
         var results: [StoredMessage] = []
@@ -256,9 +240,59 @@ final class MessageWriter: Service, Sendable {
                 attachments: view.attachments,
                 replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds.compactMap(UUID.init(uuidString:)),
                 mentionedUserIds: message.mentionedUserIds.compactMap(UUID.init(uuidString:)))).record()
-            record.headers += FanoutDelivery(
+            record.headers += try FanoutDelivery(
                 message: view, recipientIds: message.recipientIds, watermark: watermarks[view.conversationId] ?? 0).headers
             return record
+        }
+    }
+}
+
+/// The pure steps of storing one batch, apart from the I/O around them.
+enum WriteBatch {
+    /// The batch split into the first message of each dedupe key, in queue order, and the later copies of a key (a
+    /// retry queued while its original is in the same batch), which get the first's answer.
+    static func splitRetries(_ batch: [MessageWriter.Pending]) -> (firsts: [MessageWriter.Pending], followers: [String: [MessageWriter.Pending]]) {
+        var firsts: [MessageWriter.Pending] = []
+        var followers: [String: [MessageWriter.Pending]] = [:]
+        var seen: Set<String> = []
+        for pending in batch {
+            if seen.insert(pending.message.dedupeKey).inserted {
+                firsts.append(pending)
+            } else {
+                followers[pending.message.dedupeKey, default: []].append(pending)
+            }
+        }
+        return (firsts, followers)
+    }
+
+    /// How many seqs each conversation of `messages` needs, in the order conversations first appear.
+    static func seqCounts(_ messages: [NewMessage]) -> [(conversationId: String, count: Int)] {
+        var counts: [(conversationId: String, count: Int)] = []
+        var index: [String: Int] = [:]
+        for message in messages {
+            if let position = index[message.conversationId] {
+                counts[position].count += 1
+            } else {
+                index[message.conversationId] = counts.count
+                counts.append((message.conversationId, 1))
+            }
+        }
+        return counts
+    }
+
+    /// The documents of `messages`: each conversation's messages take its allocated `seqs` in queue order.
+    static func documents(_ messages: [NewMessage], seqs: [String: ClosedRange<Int64>], createdAtMs: Int64) throws -> [MessageDocument] {
+        var next = seqs.mapValues(\.lowerBound)
+        return try messages.map { message in
+            guard let seq = next[message.conversationId], seq <= seqs[message.conversationId]?.upperBound ?? 0 else {
+                throw APIError.unavailable("no seq was allocated for conversation \(message.conversationId)")
+            }
+            next[message.conversationId] = seq + 1
+            return MessageDocument(
+                _id: "\(message.conversationId):\(seq)", conversationId: message.conversationId, seq: seq,
+                senderId: message.senderId, clientMessageId: message.clientMessageId, body: message.body,
+                attachments: message.attachments, replyToSeq: message.replyToSeq, createdAtMs: createdAtMs, editedAtMs: nil,
+                deleted: false, reactions: [])
         }
     }
 }

@@ -21,16 +21,27 @@ final class WriteTicket: Sendable {
         waiter?.resume(with: result)
     }
 
-    /// The stored message, once the writer answered.
+    /// The stored message, once the writer answered. A waiter whose task is cancelled stops waiting with
+    /// `CancellationError` (the message may still be stored: a retry with the same clientMessageId finds it).
     func value() async throws -> StoredMessage {
-        try await withCheckedThrowingContinuation { continuation in
-            let answered = state.withLock { state -> Result<StoredMessage, any Error>? in
-                switch state {
-                case .answered(let result): return result
-                case .waiting: state = .waiting(continuation); return nil
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let answered = state.withLock { state -> Result<StoredMessage, any Error>? in
+                    switch state {
+                    case .answered(let result): return result
+                    case .waiting where Task.isCancelled: return .failure(CancellationError())
+                    case .waiting: state = .waiting(continuation); return nil
+                    }
                 }
+                if let answered { continuation.resume(with: answered) }
             }
-            if let answered { continuation.resume(with: answered) }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<StoredMessage, any Error>? in
+                guard case .waiting(let waiter) = state else { return nil }
+                state = .waiting(nil)
+                return waiter
+            }
+            waiter?.resume(throwing: CancellationError())
         }
     }
 }

@@ -31,7 +31,7 @@ struct ClientSession {
             let (userId, connectionId, presence) = (identity.userId, connectionId, presence)
             Task { await presence.disconnected(userId: userId, connectionId: connectionId) }
         }
-        try await outbound.write(.text(ServerFrame.text(ServerFrame.Hello(
+        try await outbound.write(.text(try ServerFrame.text(ServerFrame.Hello(
             connectionId: connectionId, userId: identity.userId, heartbeatSeconds: Self.heartbeatSeconds))))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await Self.pump(outbox, to: outbound) }
@@ -41,7 +41,7 @@ struct ClientSession {
                     var unfinishedAcks = 0
                     for try await message in inbound.messages(maxSize: 1 << 16) {
                         guard case .text(let text) = message else {
-                            try await outbound.write(.text(Self.error(nil, "invalid_request", "frames are JSON text")))
+                            try await outbound.write(.text(try Self.error(nil, "invalid_request", "frames are JSON text")))
                             continue
                         }
                         guard let ack = try await handle(text, outbound: outbound, limiter: &limiter) else { continue }
@@ -92,7 +92,7 @@ struct ClientSession {
                 return nil
             }
             guard limiter.allowSend() else {
-                try await outbound.write(.text(Self.error(frame.ref, "rate_limited", "too many messages; slow down")))
+                try await outbound.write(.text(try Self.error(frame.ref, "rate_limited", "too many messages; slow down")))
                 return nil
             }
             let ticket: WriteTicket
@@ -101,15 +101,15 @@ struct ClientSession {
                     from: identity.userId, to: frame.conversationId, clientMessageId: frame.clientMessageId, body: frame.body,
                     attachmentIds: frame.attachmentIds ?? [], replyToSeq: frame.replyToSeq))
             } catch let error as APIError {
-                try await outbound.write(.text(Self.error(frame.ref, error.code, error.message)))
+                try await outbound.write(.text(try Self.error(frame.ref, error.code, error.message)))
                 return nil
             }
             return {
                 do {
                     let message = try await ticket.value().view
-                    try await outbound.write(.text(ServerFrame.text(ServerFrame.Ack(ref: frame.ref, message: message))))
+                    try await outbound.write(.text(try ServerFrame.text(ServerFrame.Ack(ref: frame.ref, message: message))))
                 } catch let error as APIError {
-                    try await outbound.write(.text(Self.error(frame.ref, error.code, error.message)))
+                    try await outbound.write(.text(try Self.error(frame.ref, error.code, error.message)))
                 }
             }
         case "sync":
@@ -130,10 +130,10 @@ struct ClientSession {
                 let conversation = try await messaging.conversation(frame.conversationId, for: identity.userId)
                 try await messaging.signal(
                     ServerFrame.Typing(conversationId: conversation.id, userId: identity.userId, state: frame.state),
-                    conversationId: conversation.id, to: conversation.members.map(\.userId).filter { $0 != identity.userId },
+                    key: conversation.id, to: conversation.members.map(\.userId).filter { $0 != identity.userId },
                     droppable: true)
             } catch let error as APIError {
-                try await outbound.write(.text(Self.error(nil, error.code, error.message)))
+                try await outbound.write(.text(try Self.error(nil, error.code, error.message)))
             }
         case "read":
             guard let frame = decode(ReadFrame.self) else {
@@ -143,10 +143,10 @@ struct ClientSession {
             do {
                 try await messaging.markRead(frame.conversationId, seq: frame.seq, by: identity.userId)
             } catch let error as APIError {
-                try await outbound.write(.text(Self.error(nil, error.code, error.message)))
+                try await outbound.write(.text(try Self.error(nil, error.code, error.message)))
             }
         case "ping":
-            try await outbound.write(.text(ServerFrame.text(ServerFrame.Pong(ref: decode(PingFrame.self)?.ref))))
+            try await outbound.write(.text(try ServerFrame.text(ServerFrame.Pong(ref: decode(PingFrame.self)?.ref))))
         default:
             try await invalid(outbound, "unknown frame type \(type.prefix(40))")
         }
@@ -159,26 +159,26 @@ struct ClientSession {
         do {
             conversation = try await messaging.conversation(conversationId, for: identity.userId)
         } catch let error as APIError {
-            return try await outbound.write(.text(Self.error(nil, error.code, "\(error.message): \(conversationId.prefix(64))")))
+            return try await outbound.write(.text(try Self.error(nil, error.code, "\(error.message): \(conversationId.prefix(64))")))
         }
         var last = lastSeen
         while true {
             let page = try await messaging.messages.page(conversation.id, from: last, newestFirst: false, limit: 500)
             for document in page {
-                try await outbound.write(.text(ServerFrame.text(ServerFrame.Message(type: "message", message: document.view))))
+                try await outbound.write(.text(try ServerFrame.text(ServerFrame.Message(type: "message", message: document.view))))
                 last = document.seq
             }
             if page.count < 500 { break }
         }
-        try await outbound.write(.text(ServerFrame.text(ServerFrame.Synced(conversationId: conversation.id, lastSeq: last))))
+        try await outbound.write(.text(try ServerFrame.text(ServerFrame.Synced(conversationId: conversation.id, lastSeq: last))))
     }
 
     private func invalid(_ outbound: WebSocketOutboundWriter, _ message: String) async throws {
-        try await outbound.write(.text(Self.error(nil, "invalid_request", message)))
+        try await outbound.write(.text(try Self.error(nil, "invalid_request", message)))
     }
 
-    static func error(_ ref: String?, _ code: String, _ message: String) -> String {
-        ServerFrame.text(ServerFrame.Failure(ref: ref, code: code, message: message))
+    static func error(_ ref: String?, _ code: String, _ message: String) throws -> String {
+        try ServerFrame.text(ServerFrame.Failure(ref: ref, code: code, message: message))
     }
 }
 

@@ -1,3 +1,4 @@
+import ChatEvents
 import Foundation
 import Kafka
 import Logging
@@ -29,16 +30,24 @@ final class FanoutConsumer: Service, Sendable {
 
     private struct TypeHeader: Decodable { let type: String }
 
+    /// Delivers records until graceful shutdown (the consumer itself is a service of its own, added before this one
+    /// and so stopped after it).
     func run() async throws {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await self.consumer.run() }
-            group.addTask {
-                while (try? await Task.sleep(for: Self.releaseInterval)) != nil {
-                    self.send(self.reorderer.withLock { $0.release(now: .now) })
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: Self.releaseInterval)
+                            self.send(self.reorderer.withLock { $0.release(now: .now) })
+                        }
+                    }
+                    for await record in self.consumer { self.deliver(record) }
+                    group.cancelAll()
                 }
             }
-            for await record in self.consumer { self.deliver(record) }
-            group.cancelAll()
+        } catch is CancellationError {
+            // Graceful shutdown.
         }
     }
 
@@ -77,16 +86,12 @@ final class FanoutConsumer: Service, Sendable {
                     replyToSeq: message.replyToSeq, createdAt: RFC3339.string(from: message.createdAt), editedAt: nil,
                     deleted: false, reactions: [:])
                 deliverInOrder(
-                    FanoutDelivery(message: view, recipientIds: message.recipientIds.map { $0.uuidString.lowercased() }, watermark: nil),
+                    try FanoutDelivery(message: view, recipientIds: message.recipientIds.map { $0.uuidString.lowercased() }, watermark: nil),
                     conversationId: conversationId)
             case .notificationCreated(let event):
-                let notification = event.payload
-                let view = ServerFrame.NotificationView(
-                    id: notification.notificationId, type: notification.kind,
-                    conversationId: notification.conversationId.uuidString.lowercased(), seq: notification.seq,
-                    actorId: notification.actorId.uuidString.lowercased(), preview: notification.preview,
-                    createdAt: RFC3339.string(from: notification.createdAt), read: false)
-                registry.deliver(ServerFrame.text(ServerFrame.Notification(notification: view)), to: [notification.userId.uuidString.lowercased()])
+                registry.deliver(
+                    try ServerFrame.text(ServerFrame.Notification(notification: event.payload.notification)),
+                    to: [event.payload.userId.uuidString.lowercased()])
             default:
                 return  // conversation changes reach clients as signals; other events are not for clients
             }

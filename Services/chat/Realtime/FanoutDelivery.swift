@@ -19,11 +19,11 @@ struct FanoutDelivery: Sendable {
     let frame: String
 
     /// The `message` frame of `message` for its sender and `recipientIds`.
-    init(message: MessageView, recipientIds: [String], watermark: Int64?) {
+    init(message: MessageView, recipientIds: [String], watermark: Int64?) throws {
         seq = message.seq
         self.watermark = watermark
         audience = recipientIds + [message.senderId]
-        frame = ServerFrame.text(ServerFrame.Message(type: "message", message: message))
+        frame = try ServerFrame.text(ServerFrame.Message(type: "message", message: message))
     }
 
     /// The delivery in `record`'s headers; nil for a record written without them.

@@ -1,4 +1,6 @@
+import ChatEvents
 import Foundation
+import ServiceKit
 
 /// The first field of every client frame, to pick the decoder.
 struct ClientFrameType: Decodable {
@@ -90,7 +92,7 @@ enum ServerFrame {
     struct Presence: Encodable {
         let type = "presence"
         let userId: String
-        let status: String
+        let status: PresenceStatus
     }
 
     struct Conversation: Encodable {
@@ -100,18 +102,7 @@ enum ServerFrame {
 
     struct Notification: Encodable {
         let type = "notification"
-        let notification: NotificationView
-    }
-
-    struct NotificationView: Encodable {
-        let id: String
-        let type: String
-        let conversationId: String
-        let seq: Int64?
-        let actorId: String
-        let preview: String
-        let createdAt: String
-        let read: Bool
+        let notification: UserNotification
     }
 
     struct Pong: Encodable {
@@ -152,8 +143,8 @@ enum ServerFrame {
         return encoder
     }()
 
-    /// The frame's text.
-    static func text(_ frame: some Encodable) -> String {
-        (try? String(decoding: encoder.encode(frame), as: UTF8.self)) ?? #"{"type":"error","code":"internal","message":"unencodable frame"}"#
+    /// The frame's text; throws when it cannot be encoded (a programming error, never a silent empty frame).
+    static func text(_ frame: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(frame), as: UTF8.self)
     }
 }

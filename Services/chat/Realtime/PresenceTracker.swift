@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Postgres
 import ServiceKit
 import ServiceLifecycle
 
@@ -15,21 +14,19 @@ final class PresenceTracker: Service, Sendable {
     static let offlineGrace: Duration = .seconds(5)
     let store: PresenceStore
     let registry: ConnectionRegistry
-    let postgres: PostgresClient
     let messaging: Messaging
     let logger: Logger
 
-    init(store: PresenceStore, registry: ConnectionRegistry, postgres: PostgresClient, messaging: Messaging, logger: Logger) {
+    init(store: PresenceStore, registry: ConnectionRegistry, messaging: Messaging, logger: Logger) {
         self.store = store
         self.registry = registry
-        self.postgres = postgres
         self.messaging = messaging
         self.logger = logger
     }
 
     func connected(userId: String, connectionId: String) async {
         do {
-            if try await store.connected(userId: userId, connectionId: connectionId) { await announce(userId, status: "online") }
+            if try await store.connected(userId: userId, connectionId: connectionId) { await announce(userId, status: .online) }
         } catch {
             logger.warning("presence update failed", metadata: ["error": "\(error)"])
         }
@@ -39,7 +36,7 @@ final class PresenceTracker: Service, Sendable {
         do {
             guard try await store.disconnected(userId: userId, connectionId: connectionId) else { return }
             try await Task.sleep(for: Self.offlineGrace)
-            if try await store.presence(of: userId).status == "offline" { await announce(userId, status: "offline") }
+            if try await store.presence(of: userId).status == .offline { await announce(userId, status: .offline) }
         } catch {
             logger.warning("presence update failed", metadata: ["error": "\(error)"])
         }
@@ -47,27 +44,29 @@ final class PresenceTracker: Service, Sendable {
 
     /// Renews every local connection each heartbeat until shutdown.
     func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: Self.heartbeat)
-                for (userId, connectionId) in self.registry.connections() {
-                    _ = try? await self.store.connected(userId: userId, connectionId: connectionId)
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    try await Task.sleep(for: Self.heartbeat)
+                    var failures = 0
+                    for (userId, connectionId) in self.registry.connections() {
+                        do { try await self.store.connected(userId: userId, connectionId: connectionId) } catch { failures += 1 }
+                    }
+                    if failures > 0 { self.logger.warning("presence heartbeats failed", metadata: ["connections": "\(failures)"]) }
                 }
             }
+        } catch is CancellationError {
+            // Graceful shutdown.
         }
     }
 
-    /// Sends `presence` to everyone who shares a conversation with `userId`.
-    private func announce(_ userId: String, status: String) async {
+    /// Sends `presence` to everyone who shares a conversation with `userId` and to those who have them as a contact.
+    private func announce(_ userId: String, status: PresenceStatus) async {
         do {
-            let rows = try await postgres.query("""
-                SELECT DISTINCT other.user_id FROM members mine
-                JOIN members other ON other.conversation_id = mine.conversation_id AND other.user_id <> mine.user_id
-                WHERE mine.user_id = $1 LIMIT 10000
-                """, [userId])
-            let audience = Array(Set(rows.compactMap { $0["user_id"] } + (try await messaging.directory.watchers(of: userId))))
+            let members = try await messaging.conversations.coMembers(of: userId)
+            let audience = Array(Set(members + (try await messaging.directory.watchers(of: userId))))
             guard !audience.isEmpty else { return }
-            try await messaging.signal(ServerFrame.Presence(userId: userId, status: status), conversationId: userId, to: audience, droppable: true)
+            try await messaging.signal(ServerFrame.Presence(userId: userId, status: status), key: userId, to: audience, droppable: true)
         } catch {
             logger.warning("presence announcement failed", metadata: ["error": "\(error)"])
         }

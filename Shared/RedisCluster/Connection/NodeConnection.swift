@@ -35,7 +35,7 @@ final class NodeConnection: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            RESPChannelHandler(address: address, timeoutCheckInterval: checkInterval, onPush: onPush))
+                            try RESPChannelHandler(address: address, timeoutCheckInterval: checkInterval, onPush: onPush))
                     }
                 }
                 .connect(host: address.host, port: address.port).get()

@@ -26,7 +26,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     typealias OutboundIn = RESPRequest
     typealias OutboundOut = ByteBuffer
 
-    private let reader = RESPReplyReader()
+    private let reader: RESPReplyReader
     private var pending = CircularBuffer<PendingReplies>(initialCapacity: 16)
     private let address: NodeAddress
     private let timeoutCheckInterval: TimeAmount
@@ -34,7 +34,8 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     private var timeoutCheck: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
-    init(address: NodeAddress, timeoutCheckInterval: TimeAmount, onPush: (@Sendable (RESPValue) -> Void)?) {
+    init(address: NodeAddress, timeoutCheckInterval: TimeAmount, onPush: (@Sendable (RESPValue) -> Void)?) throws {
+        reader = try RESPReplyReader()
         self.address = address
         self.timeoutCheckInterval = timeoutCheckInterval
         self.onPush = onPush

@@ -1,10 +1,8 @@
-import CHiredis
 import NIOCore
 
 /// A command ready to send: its arguments as bytes, in one contiguous buffer.
 ///
-/// Arguments are kept concatenated with their lengths so that encoding through hiredis's formatter needs no
-/// per-argument allocation.
+/// Arguments are kept concatenated with their lengths, so that encoding needs no per-argument allocation.
 public struct RedisCommand: Sendable {
     private(set) var bytes: [UInt8] = []
     private(set) var lengths: [Int] = []
@@ -35,22 +33,30 @@ public struct RedisCommand: Sendable {
 }
 
 extension ByteBuffer {
-    /// Appends `command` in RESP, formatted by hiredis.
+    /// Appends `command` in RESP: `*<count>\r\n` and, per argument, `$<length>\r\n<bytes>\r\n`.
     mutating func writeRESP(_ command: RedisCommand) {
-        command.bytes.withUnsafeBufferPointer { bytes in
-            let base = UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!)
-            var offset = 0
-            var argv: [UnsafePointer<CChar>?] = command.lengths.map { length in
-                defer { offset += length }
-                return (base + offset).assumingMemoryBound(to: CChar.self)
+        writeInteger(UInt8(ascii: "*"))
+        writeDecimal(command.lengths.count)
+        writeStaticString("\r\n")
+        var offset = 0
+        command.bytes.withUnsafeBytes { bytes in
+            for length in command.lengths {
+                writeInteger(UInt8(ascii: "$"))
+                writeDecimal(length)
+                writeStaticString("\r\n")
+                writeBytes(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]))
+                writeStaticString("\r\n")
+                offset += length
             }
-            var formatted: UnsafeMutablePointer<CChar>?
-            let length = command.lengths.withUnsafeBufferPointer { lengths in
-                redisFormatCommandArgv(&formatted, Int32(command.lengths.count), &argv, lengths.baseAddress)
-            }
-            guard length > 0, let formatted else { preconditionFailure("hiredis could not format a command") }
-            writeBytes(UnsafeRawBufferPointer(start: formatted, count: Int(length)))
-            redisFreeCommand(formatted)
+        }
+    }
+
+    /// Appends `value`'s decimal digits.
+    private mutating func writeDecimal(_ value: Int) {
+        if value < 10 {
+            writeInteger(UInt8(ascii: "0") + UInt8(value))
+        } else {
+            writeString(String(value))
         }
     }
 }

@@ -4,8 +4,9 @@ import CHiredis
 final class RESPReplyReader {
     private let reader: UnsafeMutablePointer<redisReader>
 
-    init() {
-        guard let reader = redisReaderCreate() else { preconditionFailure("hiredis could not allocate a reader") }
+    /// Throws when hiredis cannot allocate a reader (out of memory).
+    init() throws {
+        guard let reader = redisReaderCreate() else { throw RedisError(kind: .protocolError, message: "hiredis could not allocate a reader") }
         self.reader = reader
     }
 

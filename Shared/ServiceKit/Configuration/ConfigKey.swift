@@ -23,9 +23,6 @@ public struct ConfigKey: Sendable, Hashable {
     public static let postgresURL = ConfigKey(
         "CHAT_POSTGRES_URL", "postgresql://chat:chat@127.0.0.1:55432/<service database>",
         "libpq connection URI of this service's database (`sslmode=verify-full&sslrootcert=...` on RDS).")
-    public static let identityPostgresURL = ConfigKey(
-        "CHAT_IDENTITY_POSTGRES_URL", "postgresql://chat:chat@127.0.0.1:55432/identity",
-        "chat: libpq URI of the identity database, read only (blocks, contacts, usernames for mentions); a role with SELECT on users, contacts and blocks is enough.")
     public static let postgresPoolSize = ConfigKey("CHAT_POSTGRES_POOL_SIZE", "10", "Maximum PostgreSQL connections per instance.")
     public static let postgresStatementTimeoutMilliseconds = ConfigKey(
         "CHAT_POSTGRES_STATEMENT_TIMEOUT_MS", "15000", "Longest a PostgreSQL statement may run before the server cancels it (0: no limit).")
@@ -51,8 +48,10 @@ public struct ConfigKey: Sendable, Hashable {
     public static let s3AccessKeyId = ConfigKey("CHAT_S3_ACCESS_KEY_ID", "test", "Access key id (the task role's credentials in production).")
     public static let s3SecretAccessKey = ConfigKey("CHAT_S3_SECRET_ACCESS_KEY", "test", "Secret access key.")
     public static let s3SessionToken = ConfigKey("CHAT_S3_SESSION_TOKEN", "", "Session token for temporary credentials.")
-    public static let upstreamAuth = ConfigKey("CHAT_UPSTREAM_AUTH", "http://127.0.0.1:8081", "api-gateway: auth instances, comma-separated base URLs.")
-    public static let upstreamUser = ConfigKey("CHAT_UPSTREAM_USER", "http://127.0.0.1:8082", "api-gateway: user instances.")
+    public static let upstreamAuth = ConfigKey(
+        "CHAT_UPSTREAM_AUTH", "http://127.0.0.1:8081", "api-gateway and chat: auth instances, comma-separated base URLs (chat loads the access-token keys there).")
+    public static let upstreamUser = ConfigKey(
+        "CHAT_UPSTREAM_USER", "http://127.0.0.1:8082", "api-gateway and chat: user instances (chat asks their internal API about users).")
     public static let upstreamChat = ConfigKey("CHAT_UPSTREAM_CHAT", "http://127.0.0.1:8083", "api-gateway: chat instances.")
     public static let upstreamNotification = ConfigKey(
         "CHAT_UPSTREAM_NOTIFICATION", "http://127.0.0.1:8084", "api-gateway: notification instances.")
@@ -71,7 +70,10 @@ public struct ConfigKey: Sendable, Hashable {
     public static let refreshTokenTTLDays = ConfigKey("CHAT_REFRESH_TOKEN_TTL_DAYS", "30", "auth: lifetime of a refresh token family.")
     public static let bcryptCost = ConfigKey("CHAT_BCRYPT_COST", "12", "auth: bcrypt cost of password hashes (at least 12 in production).")
     public static let loginFailureLimit = ConfigKey(
-        "CHAT_LOGIN_FAILURE_LIMIT", "10", "auth: failed logins allowed per username and per address in 15 minutes before 429.")
+        "CHAT_LOGIN_FAILURE_LIMIT", "10",
+        "auth: failed logins per username and address in 15 minutes before 429 for that pair; an address gets 5× across usernames; past 2× per username across addresses attempts are slowed, never refused.")
+    public static let registerLimitPerAddress = ConfigKey(
+        "CHAT_REGISTER_LIMIT_PER_ADDRESS", "20", "auth: registrations per hour per client address (per /64 for IPv6).")
     public static let rateLimitPerUser = ConfigKey(
         "CHAT_RATE_LIMIT_PER_USER", "600", "api-gateway: requests per minute per user (token bucket, bursts up to this many).")
     public static let rateLimitPerAddress = ConfigKey(
@@ -81,6 +83,12 @@ public struct ConfigKey: Sendable, Hashable {
         "CHAT_UPSTREAM_TIMEOUT_MS", "30000", "api-gateway: time an upstream may take to answer; then 504.")
     public static let corsOrigins = ConfigKey(
         "CHAT_CORS_ORIGINS", "", "api-gateway: origins allowed by CORS, comma-separated, `*` for any; empty: no CORS headers.")
+    public static let adminHost = ConfigKey(
+        "CHAT_ADMIN_HOST", "127.0.0.1", "api-gateway: address of the internal listener serving /metrics and /ready with details (0.0.0.0 in containers; never public).")
+    public static let adminPort = ConfigKey(
+        "CHAT_ADMIN_PORT", "9090", "api-gateway: port of that internal listener; the public listener keeps /health and a /ready without details.")
+    public static let webRoot = ConfigKey(
+        "CHAT_WEB_ROOT", "Services/api-gateway/Public", "api-gateway: folder of the web client, served at / (its openapi.json also at /v1/openapi.json).")
     public static let trustedProxyHops = ConfigKey(
         "CHAT_TRUSTED_PROXY_HOPS", "0", "api-gateway: load balancers in front that append to X-Forwarded-For (1 behind an ALB); 0 uses the socket address.")
 
@@ -102,14 +110,15 @@ public struct ConfigKey: Sendable, Hashable {
     /// Every variable of the product, in the order the README lists them.
     public static let all: [ConfigKey] = [
         httpHost, httpPort, logLevel, readyTimeoutMilliseconds,
-        postgresURL, identityPostgresURL, postgresPoolSize, postgresStatementTimeoutMilliseconds, migrateOnStart, mongoURI,
+        postgresURL, postgresPoolSize, postgresStatementTimeoutMilliseconds, migrateOnStart, mongoURI,
         kafkaBrokers, kafkaSecurityProtocol, kafkaSASLMechanism, kafkaSASLUsername, kafkaSASLPassword,
         redisNodes, redisUsername, redisPassword,
         s3Endpoint, s3Region, s3Bucket, s3PathStyle, s3AccessKeyId, s3SecretAccessKey, s3SessionToken,
         upstreamAuth, upstreamUser, upstreamChat, upstreamNotification,
         internalSecret, stateDirectory, jwtSigningKey, jwtSigningKeyFile, jwtRetiredPublicKeys, accessTokenTTLSeconds,
-        refreshTokenTTLDays, bcryptCost, loginFailureLimit,
+        refreshTokenTTLDays, bcryptCost, loginFailureLimit, registerLimitPerAddress,
         rateLimitPerUser, rateLimitPerAddress, maxBodyBytes, upstreamTimeoutMilliseconds, corsOrigins, trustedProxyHops,
+        adminHost, adminPort, webRoot,
         notificationConsumerGroup, notificationOffsetReset, pushMaxAttempts, pushRetryBaseMilliseconds,
         pushTimeoutMilliseconds, pushConcurrency, pushAllowPrivateTargets,
     ]

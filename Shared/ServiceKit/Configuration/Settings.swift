@@ -16,8 +16,6 @@ public struct Settings: Sendable {
     public var httpPort: Int
     public var logLevel: Logger.Level
     public var readyTimeout: Duration
-    public var postgresURL: String
-    public var postgresPoolSize: Int
     public var mongoURI: String
     public var kafkaBrokers: String
     /// librdkafka security properties (`security.protocol`, `sasl.*`) for MSK.
@@ -50,8 +48,6 @@ public struct Settings: Sendable {
         }
         self.logLevel = logLevel
         self.readyTimeout = .milliseconds(try reader.integer(.readyTimeoutMilliseconds, range: 50...60_000))
-        self.postgresURL = reader.string(.postgresURL, default: "postgresql://chat:chat@127.0.0.1:55432/\(service.databaseName)")
-        self.postgresPoolSize = try reader.integer(.postgresPoolSize, range: 1...500)
         self.mongoURI = reader.string(.mongoURI)
         self.kafkaBrokers = reader.string(.kafkaBrokers, default: "127.0.0.1:9092")
         var security = ["security.protocol": reader.string(.kafkaSecurityProtocol)]

@@ -32,9 +32,8 @@ public struct APIError: Error, Sendable {
         .init(.tooManyRequests, code: "rate_limited", message: "too many requests; retry later",
               headers: [.retryAfter: String(retryAfterSeconds)])
     }
-    public static func unavailable(_ message: String) -> APIError { .init(.serviceUnavailable, code: "unavailable", message: message) }
-    /// 503 `unavailable` with `Retry-After`: overload that passes.
-    public static func unavailable(_ message: String, retryAfterSeconds: Int) -> APIError {
+    /// 503 `unavailable` with `Retry-After` (1 s unless the cause knows better): something that passes.
+    public static func unavailable(_ message: String, retryAfterSeconds: Int = 1) -> APIError {
         .init(.serviceUnavailable, code: "unavailable", message: message, headers: [.retryAfter: String(retryAfterSeconds)])
     }
 

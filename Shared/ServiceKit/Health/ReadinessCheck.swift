@@ -34,7 +34,8 @@ public struct ReadinessReport: Sendable {
     }
 
     /// The probe's result, or a timeout message once `timeout` passed. The probe runs unstructured so that one
-    /// stuck in a blocking call on a worker thread cannot hold `/ready` past its deadline.
+    /// stuck in a blocking call on a worker thread cannot hold `/ready` past its deadline; the timer ends as soon as
+    /// the probe answers, so nothing outlives the request but a stuck probe.
     private static func outcome(of check: ReadinessCheck, timeout: Duration) async -> String {
         await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
             let answer = FirstAnswer(continuation)
@@ -46,25 +47,43 @@ public struct ReadinessReport: Sendable {
                     answer.give(String(describing: error))
                 }
             }
-            Task {
-                try? await Task.sleep(for: timeout)
+            answer.endWithFirstAnswer(Task {
+                try await Task.sleep(for: timeout)
                 answer.give("no answer within \(timeout)")
                 probe.cancel()
-            }
+            })
         }
     }
 }
 
-/// Resumes a continuation with the first answer given and ignores later ones.
+/// Resumes a continuation with the first answer given and ignores later ones; the first answer also cancels the
+/// timer bound to it.
 private final class FirstAnswer: Sendable {
-    private let continuation: Mutex<CheckedContinuation<String, Never>?>
+    private struct State {
+        var continuation: CheckedContinuation<String, Never>?
+        var timer: Task<Void, any Error>?
+    }
 
-    init(_ continuation: CheckedContinuation<String, Never>) { self.continuation = Mutex(continuation) }
+    private let state: Mutex<State>
+
+    init(_ continuation: CheckedContinuation<String, Never>) { state = Mutex(State(continuation: continuation)) }
 
     func give(_ answer: String) {
-        continuation.withLock { pending in
-            pending?.resume(returning: answer)
-            pending = nil
+        let (continuation, timer) = state.withLock { state in
+            defer { state = State() }
+            return (state.continuation, state.continuation == nil ? nil : state.timer)
         }
+        continuation?.resume(returning: answer)
+        timer?.cancel()
+    }
+
+    /// Cancels `timer` with the first answer (at once when it was given already).
+    func endWithFirstAnswer(_ timer: Task<Void, any Error>) {
+        let answered = state.withLock { state in
+            if state.continuation == nil { return true }
+            state.timer = timer
+            return false
+        }
+        if answered { timer.cancel() }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Kafka
 import RedisCluster
 
 /// Whether a user is connected, kept in the Redis Cluster by the chat instances that hold the user's WebSockets.
@@ -22,8 +21,7 @@ public struct PresenceStore: Sendable {
     /// A user's presence as the contract shows it.
     public struct Presence: Codable, Sendable, Equatable {
         public let userId: String
-        /// `online` or `offline`.
-        public let status: String
+        public let status: PresenceStatus
         /// When the user was last connected (RFC 3339), nil if never.
         public let lastSeenAt: String?
     }
@@ -63,7 +61,7 @@ public struct PresenceStore: Sendable {
         let online = values.first?.integer ?? 0 > 0
         let lastSeen = values.count > 1 ? values[1].integer : nil
         return Presence(
-            userId: userId, status: online ? "online" : "offline",
+            userId: userId, status: online ? .online : .offline,
             lastSeenAt: lastSeen.map { RFC3339.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) })
     }
 
@@ -87,4 +85,10 @@ public struct PresenceStore: Sendable {
         local seen = redis.call('GET', KEYS[2])
         if seen then return {live, tonumber(seen)} else return {live} end
         """)
+}
+
+/// Whether a user has a live connection.
+public enum PresenceStatus: String, Codable, Sendable {
+    case online
+    case offline
 }

@@ -1,5 +1,4 @@
 @_exported import ArgumentParser
-@_exported import struct Postgres.PostgresMigration
 
 /// Options every service executable accepts besides `--help` and `--version`.
 public struct ServiceOptions: ParsableArguments {
@@ -9,24 +8,21 @@ public struct ServiceOptions: ParsableArguments {
     public init() {}
 }
 
-/// The command-line entry point of a service: `--help`, `--version`, `--print-config-table`, the `migrate`
-/// subcommand, and without a subcommand, run the service.
+/// The command-line entry point of a service: `--help`, `--version`, `--print-config-table`, and without a
+/// subcommand, run the service.
 ///
-/// A service declares its name, summary and database migrations, and wires its routes and dependencies in
-/// ``assemble(_:)``.
+/// A service declares its name and summary, and composes its routes and components in ``assemble(_:)``.
 public protocol ServiceCommand: AsyncParsableCommand {
     static var service: ServiceName { get }
     static var summary: String { get }
-    /// The schema of the service's PostgreSQL database as versioned SQL, oldest first (`Migrations.swift` in the
-    /// service's folder). Applied by `<service> migrate`, and at start when ``ConfigKey/migrateOnStart`` is true.
-    static var migrations: [PostgresMigration] { get }
     var options: ServiceOptions { get }
-    /// Adds routes, dependencies and components to the service before it starts.
+    /// Adds routes, dependencies and components to the service before it starts, in the order they should start.
     func assemble(_ assembly: ServiceAssembly) async throws
 }
 
 extension ServiceCommand {
-    public static var configuration: CommandConfiguration {
+    /// The command's help, version and subcommands.
+    public static func commandConfiguration(subcommands: [any ParsableCommand.Type] = []) -> CommandConfiguration {
         CommandConfiguration(
             commandName: service.rawValue,
             abstract: summary,
@@ -36,11 +32,10 @@ extension ServiceCommand {
                 Serves GET /health, GET /ready and GET /metrics; stops gracefully on SIGTERM or SIGINT.
                 """,
             version: ProductVersion.current,
-            subcommands: [MigrateCommand<Self>.self])
+            subcommands: subcommands)
     }
 
-    /// No migrations: a service without a database of its own.
-    public static var migrations: [PostgresMigration] { [] }
+    public static var configuration: CommandConfiguration { commandConfiguration() }
 
     public func run() async throws {
         if options.printConfigTable {
@@ -48,26 +43,6 @@ extension ServiceCommand {
             return
         }
         let settings = try Settings(service: Self.service)
-        try await ServiceRuntime.run(Self.service, settings: settings, migrations: Self.migrations) { try await assemble($0) }
-    }
-}
-
-/// `<service> migrate`: applies the service's pending migrations to its database and exits.
-public struct MigrateCommand<Service: ServiceCommand>: AsyncParsableCommand {
-    public static var configuration: CommandConfiguration {
-        CommandConfiguration(
-            commandName: "migrate",
-            abstract: "Apply the pending PostgreSQL migrations of \(Service.service.rawValue) to its database, then exit.",
-            discussion: """
-                Each migration runs once, in its own transaction, under an advisory lock: instances migrating \
-                together apply it once. Reads CHAT_POSTGRES_URL like the service.
-                """)
-    }
-
-    public init() {}
-
-    public func run() async throws {
-        let settings = try Settings(service: Service.service)
-        try await ServiceRuntime.migrate(Service.service, settings: settings, migrations: Service.migrations)
+        try await ServiceRuntime.run(Self.service, settings: settings) { try await assemble($0) }
     }
 }

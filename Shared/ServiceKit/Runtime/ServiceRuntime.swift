@@ -1,7 +1,6 @@
 import Hummingbird
 import Logging
 import Metrics
-import Postgres
 import Prometheus
 import ServiceLifecycle
 
@@ -13,39 +12,42 @@ public enum ProductVersion {
 /// Starts one service: logging, metrics, the HTTP server with the operational routes, and every component of its
 /// ``ServiceAssembly``, all in one `ServiceGroup` that shuts down gracefully on SIGTERM or SIGINT.
 public enum ServiceRuntime {
-    /// Runs `service` until SIGTERM or SIGINT, applying its pending `migrations` in the background when
-    /// ``ConfigKey/migrateOnStart`` is true (readiness waits for them).
+    /// Runs `service` until SIGTERM or SIGINT with what `assemble` adds to it.
     public static func run(
-        _ service: ServiceName, settings: Settings, migrations: [PostgresMigration] = [],
-        assemble: (ServiceAssembly) async throws -> Void
+        _ service: ServiceName, settings: Settings, assemble: (ServiceAssembly) async throws -> Void
     ) async throws {
-        let postgresSettings = try PostgresRuntimeSettings()
         let logger = bootstrapLogging(service, settings: settings)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let assembly = ServiceAssembly(settings: settings, postgresSettings: postgresSettings, logger: logger)
-        if postgresSettings.migrateOnStart && !migrations.isEmpty {
-            let migrator = PostgresMigrator(client: assembly.postgres, scope: service.rawValue, migrations: migrations, logger: logger)
-            assembly.addStartupStep("migrations") { try await migrator.migrate() }
-        }
+        let assembly = ServiceAssembly(settings: settings, logger: logger)
         assembly.router.middlewares.add(RequestIdMiddleware())
         assembly.router.middlewares.add(MetricsMiddleware())
         try await assemble(assembly)
         let checks = assembly.readinessChecks
-        OperationalRoutes.add(to: assembly.router, checks: { checks }, readyTimeout: settings.readyTimeout, registry: registry)
+        var listeners: [any Service] = []
+        if let admin = assembly.adminListener {
+            OperationalRoutes.add(to: assembly.router, checks: { checks }, readyTimeout: settings.readyTimeout, registry: nil, detailed: false)
+            let router = Router(context: ServiceRequestContext.self)
+            router.middlewares.add(RequestIdMiddleware())
+            OperationalRoutes.add(to: router, checks: { checks }, readyTimeout: settings.readyTimeout, registry: registry)
+            listeners.append(Application(
+                router: router, configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: service.rawValue),
+                logger: logger))
+        } else {
+            OperationalRoutes.add(to: assembly.router, checks: { checks }, readyTimeout: settings.readyTimeout, registry: registry)
+        }
         Gauge(label: "chat_service_info", dimensions: [("service", service.rawValue), ("version", ProductVersion.current)])
             .record(1)
 
-        let application = Application(
+        listeners.append(Application(
             router: assembly.router,
             server: assembly.httpServer,
             configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort), serverName: service.rawValue),
-            logger: logger)
-        // The HTTP server is listed last so that it stops first: in-flight requests finish while clients still work.
+            logger: logger))
+        // The HTTP listeners are listed last so that they stop first: in-flight requests finish while clients still work.
         let group = ServiceGroup(configuration: .init(
-            services: assembly.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
-                + [.init(service: application)],
+            services: (assembly.services + listeners).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("starting", metadata: ["port": "\(settings.httpPort)", "version": "\(ProductVersion.current)"])
@@ -53,34 +55,8 @@ public enum ServiceRuntime {
         logger.info("stopped")
     }
 
-    /// Applies the pending `migrations` of `service` to its database, then returns (the `migrate` subcommand).
-    public static func migrate(_ service: ServiceName, settings: Settings, migrations: [PostgresMigration]) async throws {
-        let postgresSettings = try PostgresRuntimeSettings()
-        let logger = bootstrapLogging(service, settings: settings)
-        guard !migrations.isEmpty else {
-            logger.info("no migrations declared")
-            return
-        }
-        let client = PostgresClient(
-            configuration: .init(
-                url: settings.postgresURL, poolSize: 1, statementTimeoutMilliseconds: postgresSettings.statementTimeoutMilliseconds),
-            logger: logger.withLabel("postgres"))
-        do {
-            let applied = try await PostgresMigrator(
-                client: client, scope: service.rawValue, migrations: migrations, logger: logger).migrate()
-            logger.info("migrations up to date", metadata: [
-                "applied": "\(applied.map(String.init).joined(separator: ","))",
-                "latest": "\(migrations.last!.version)",
-            ])
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
-        try await client.shutdown()
-    }
-
     /// Sends every log line of the process as JSON to standard output; returns the service's logger.
-    private static func bootstrapLogging(_ service: ServiceName, settings: Settings) -> Logger {
+    public static func bootstrapLogging(_ service: ServiceName, settings: Settings) -> Logger {
         LoggingSystem.bootstrap { label in
             JSONLogHandler(label: label, service: service.rawValue, level: settings.logLevel)
         }

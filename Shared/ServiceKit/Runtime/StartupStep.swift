@@ -47,7 +47,7 @@ extension ServiceAssembly {
     /// Runs `work` in the background at start, retrying until it succeeds; `/ready` fails naming `name` until then.
     public func addStartupStep(_ name: String, _ work: @escaping @Sendable () async throws -> Void) {
         let step = StartupStep(name: name, logger: logger, work: work)
-        addService(step)
+        add(step)
         addReadinessCheck(name) { try step.check() }
     }
 }

@@ -1,0 +1,30 @@
+@testable import ChatService
+import Testing
+
+/// How the writer lays out one batch: retries wait for their original, seqs follow the queue per conversation.
+struct WriteBatchTests {
+    func message(_ conversation: String, _ clientId: String, from sender: String = "s") -> NewMessage {
+        NewMessage(conversationId: conversation, senderId: sender, clientMessageId: clientId, body: clientId, attachments: [],
+                   replyToSeq: nil, recipientIds: [], mentionedUserIds: [])
+    }
+
+    @Test func aRetryInTheSameBatchFollowsItsOriginal() {
+        let queued = [message("c", "1"), message("c", "2"), message("c", "1"), message("c", "1", from: "other")]
+            .map { MessageWriter.Pending(message: $0, reply: WriteTicket()) }
+        let (firsts, followers) = WriteBatch.splitRetries(queued)
+        #expect(firsts.map(\.message.clientMessageId) == ["1", "2", "1"])
+        #expect(firsts.map(\.message.senderId) == ["s", "s", "other"])
+        #expect(followers.count == 1 && followers["c|s|1"]?.count == 1)
+    }
+
+    @Test func eachConversationTakesItsSeqsInQueueOrder() throws {
+        let messages = [message("a", "1"), message("b", "2"), message("a", "3"), message("a", "4")]
+        #expect(WriteBatch.seqCounts(messages).map { "\($0.conversationId)×\($0.count)" } == ["a×3", "b×1"])
+        let documents = try WriteBatch.documents(messages, seqs: ["a": 10...12, "b": 7...7], createdAtMs: 42)
+        #expect(documents.map(\.seq) == [10, 7, 11, 12])
+        #expect(documents.map(\._id) == ["a:10", "b:7", "a:11", "a:12"])
+        #expect(documents.allSatisfy { $0.createdAtMs == 42 && !$0.deleted && $0.reactions.isEmpty })
+        // More messages than seqs allocated: refused, never a seq outside the range.
+        #expect(throws: (any Error).self) { try WriteBatch.documents(messages, seqs: ["a": 10...11, "b": 7...7], createdAtMs: 42) }
+    }
+}

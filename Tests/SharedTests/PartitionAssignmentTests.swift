@@ -1,0 +1,36 @@
+@testable import Kafka
+import Testing
+
+/// Which commits go through across rebalances: only for partitions still assigned in the generation their record
+/// was polled in.
+struct PartitionAssignmentTests {
+    typealias Key = PartitionAssignment.Key
+
+    @Test func aCommitGoesThroughOnlyWhileItsPartitionIsAssignedInItsGeneration() {
+        let assignment = PartitionAssignment()
+        let a = Key(topic: "t", partition: 0), b = Key(topic: "t", partition: 1)
+        assignment.assign([a, b], replacingAll: false)
+        let polledFromA = assignment.generation(topic: "t", partition: 0)
+        #expect(polledFromA != 0 && assignment.whileAssigned(topic: "t", partition: 0, generation: polledFromA) { true } == true)
+        // Revoked, then assigned again: a record polled before is never committed, one polled after is.
+        assignment.revoke([a])
+        #expect(assignment.generation(topic: "t", partition: 0) == 0)
+        #expect(assignment.whileAssigned(topic: "t", partition: 0, generation: polledFromA) { true } == nil)
+        assignment.assign([a], replacingAll: false)
+        let polledAgain = assignment.generation(topic: "t", partition: 0)
+        #expect(polledAgain != polledFromA)
+        #expect(assignment.whileAssigned(topic: "t", partition: 0, generation: polledFromA) { true } == nil)
+        #expect(assignment.whileAssigned(topic: "t", partition: 0, generation: polledAgain) { true } == true)
+        // Generation 0 (never assigned) matches nothing.
+        #expect(assignment.whileAssigned(topic: "t", partition: 9, generation: 0) { true } == nil)
+    }
+
+    @Test func theEagerProtocolReplacesAndARevocationOfAllEndsEverything() {
+        let assignment = PartitionAssignment()
+        assignment.assign([Key(topic: "t", partition: 0), Key(topic: "t", partition: 1)], replacingAll: false)
+        assignment.assign([Key(topic: "t", partition: 2)], replacingAll: true)
+        #expect(Set(assignment.partitions.map(\.partition)) == [2])
+        assignment.revokeAll()
+        #expect(assignment.partitions.isEmpty)
+    }
+}
