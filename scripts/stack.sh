@@ -255,9 +255,8 @@ CHAT_STATE_DIR=$STATE
 CHAT_STACK_PORT_OFFSET=$OFFSET
 CHAT_POSTGRES_ADMIN_URL=postgresql://chat:chat@127.0.0.1:$PG_PORT/postgres
 # Each service's CHAT_POSTGRES_URL is CHAT_POSTGRES_HOST_URL/<its database>: identity (auth, user), chat, notification,
-# gateway (api-gateway).
+# gateway (api-gateway); unset, the services assume port 55432.
 CHAT_POSTGRES_HOST_URL=postgresql://chat:chat@127.0.0.1:$PG_PORT
-CHAT_IDENTITY_POSTGRES_URL=postgresql://chat:chat@127.0.0.1:$PG_PORT/identity
 CHAT_MONGO_URI=mongodb://127.0.0.1:$MONGO_PORT/chat
 CHAT_KAFKA_BROKERS=$brokers
 CHAT_KAFKA_CONTROL=$STATE/kafka/control

@@ -30,6 +30,7 @@ struct FaultSuite: AsyncParsableCommand {
     @Option(help: "Seconds a Kafka broker stays down.") var kafkaDown = 10
     @Option(help: "Seconds notification stays down.") var notificationDown = 5
     @Option(help: "Concurrent logins of the login storm.") var stormLogins = 200
+    @Option(help: "Loopback addresses (127.0.0.1, .2, …) the storm's logins come from, as from many clients.") var stormAddresses = 25
     @Flag(help: "Write every WebSocket frame of every client to <output-dir>/frames.log (large: for small runs).") var traceFrames = false
     @Option(help: "Scenarios to run, comma-separated (default: all): redis-master, chat-instance, postgres-restart, documentdb-kill, kafka-broker, notification-kill, login-storm.")
     var only = ""
@@ -61,8 +62,10 @@ struct FaultSuite: AsyncParsableCommand {
             overrides: [
                 "CHAT_BCRYPT_COST": String(bcryptCost),
                 "CHAT_ACCESS_TOKEN_TTL_SECONDS": String(accessTokenTtl),
+                // The suite's users all come from one address: limits meant for the public stay out of its way.
                 "CHAT_RATE_LIMIT_PER_USER": "100000",
                 "CHAT_RATE_LIMIT_PER_ADDRESS": "1000000",
+                "CHAT_REGISTER_LIMIT_PER_ADDRESS": "100000",
             ],
             logDirectory: logs, pidFile: pidFile)
         let signals = Self.stopOnSignals(pidFile: pidFile)
@@ -107,7 +110,7 @@ struct FaultSuite: AsyncParsableCommand {
                 log("login storm: \(stormLogins) concurrent logins, the load running")
                 load.resume()
                 let storm = await LoginStorm(gateway: gateway, users: load.groups.flatMap { $0.clients.map(\.credentials) },
-                                             count: stormLogins).run()
+                                             count: stormLogins, addresses: stormAddresses).run()
                 load.pause()
                 log("login storm: \(storm.firstAnswers.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")); \(storm.succeeded) of \(storm.logins) succeeded in \(storm.seconds.formatted1) s")
                 report.loginStorm = storm

@@ -5,6 +5,7 @@ import NIOCore
 /// The outcome of the login storm.
 struct LoginStormResult: Codable, Sendable {
     var logins = 0
+    var addresses = 1
     /// First answers by status (`200`, `503`, anything else).
     var firstAnswers: [String: Int] = [:]
     /// Retries made after a 503's Retry-After, and the most any one login needed.
@@ -27,21 +28,27 @@ struct LoginStorm: Sendable {
     let gateway: String
     let users: [Credentials]
     let count: Int
+    /// Login `i` comes from 127.0.0.(1 + i mod addresses): the gateway sees that many clients (with one, every login
+    /// counts against one address's limits).
+    var addresses = 1
     var maxRetries = 5
 
     func run() async -> LoginStormResult {
-        // A client of its own whose pool does not queue: all `count` requests leave at once.
-        var configuration = HTTPClient.Configuration(
-            timeout: .init(connect: .seconds(10), read: .seconds(120)),
-            connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: count + 16))
-        configuration.httpVersion = .http1Only
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let result = await storm(API(base: gateway, http: http))
-        try? await http.shutdown()
+        // Clients of their own whose pools do not queue: all `count` requests leave at once.
+        let clients = (0..<max(1, addresses)).map { index in
+            var configuration = HTTPClient.Configuration(
+                timeout: .init(connect: .seconds(10), read: .seconds(120)),
+                connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: count + 16))
+            configuration.httpVersion = .http1Only
+            configuration.localAddress = "127.0.0.\(1 + index)"
+            return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        }
+        let result = await storm(clients.map { API(base: gateway, http: $0) })
+        for client in clients { try? await client.shutdown() }
         return result
     }
 
-    private func storm(_ api: API) async -> LoginStormResult {
+    private func storm(_ apis: [API]) async -> LoginStormResult {
         struct Outcome: Sendable {
             var first: String
             var firstSeconds: Double
@@ -54,6 +61,7 @@ struct LoginStorm: Sendable {
         let outcomes = await withTaskGroup(of: Outcome.self) { tasks in
             for index in 0..<count {
                 let user = users[index % users.count]
+                let api = apis[index % apis.count]
                 tasks.addTask {
                     var outcome = Outcome(first: "", firstSeconds: 0)
                     for attempt in 0...maxRetries {
@@ -95,7 +103,7 @@ struct LoginStorm: Sendable {
             return all
         }
 
-        var result = LoginStormResult(logins: count)
+        var result = LoginStormResult(logins: count, addresses: apis.count)
         result.seconds = (ContinuousClock.now - started).seconds
         for outcome in outcomes {
             result.firstAnswers[outcome.first, default: 0] += 1

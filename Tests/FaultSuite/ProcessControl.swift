@@ -94,7 +94,7 @@ final class PidFile: Sendable {
 }
 
 /// The whole product as the suite runs it: gateway, auth, user, two chat instances and notification, on ports
-/// `base`…`base + 5`, with the isolated stack's environment.
+/// `base`…`base + 5` (the gateway's internal listener on `base + 9`), with the isolated stack's environment.
 final class Product: Sendable {
     let gateway: ProductProcess
     let auth: ProductProcess
@@ -117,6 +117,11 @@ final class Product: Sendable {
             ?? (stack["CHAT_POSTGRES_ADMIN_URL"] ?? "postgresql://chat:chat@127.0.0.1:55432/postgres").replacingOccurrences(of: "/postgres", with: "")
         let ports = (gateway: basePort, auth: basePort + 1, user: basePort + 2, chatA: basePort + 3, chatB: basePort + 4,
                      notification: basePort + 5)
+        // Where each service finds the others (the gateway routes to them; chat asks user's internal API).
+        common["CHAT_UPSTREAM_AUTH"] = "http://127.0.0.1:\(ports.auth)"
+        common["CHAT_UPSTREAM_USER"] = "http://127.0.0.1:\(ports.user)"
+        common["CHAT_UPSTREAM_CHAT"] = "http://127.0.0.1:\(ports.chatA),http://127.0.0.1:\(ports.chatB)"
+        common["CHAT_UPSTREAM_NOTIFICATION"] = "http://127.0.0.1:\(ports.notification)"
         func process(_ name: String, _ executable: String, port: Int, database: String, extra: [String: String] = [:]) -> ProductProcess {
             var environment = common
             environment["CHAT_HTTP_PORT"] = String(port)
@@ -130,12 +135,9 @@ final class Product: Sendable {
         chatA = process("chat-a", "chat", port: ports.chatA, database: "chat")
         chatB = process("chat-b", "chat", port: ports.chatB, database: "chat")
         notification = process("notification", "notification", port: ports.notification, database: "notification")
-        gateway = process("api-gateway", "api-gateway", port: ports.gateway, database: "gateway", extra: [
-            "CHAT_UPSTREAM_AUTH": "http://127.0.0.1:\(ports.auth)",
-            "CHAT_UPSTREAM_USER": "http://127.0.0.1:\(ports.user)",
-            "CHAT_UPSTREAM_CHAT": "http://127.0.0.1:\(ports.chatA),http://127.0.0.1:\(ports.chatB)",
-            "CHAT_UPSTREAM_NOTIFICATION": "http://127.0.0.1:\(ports.notification)",
-        ])
+        // The gateway's internal listener (/metrics) on the last port of the suite's range.
+        gateway = process("api-gateway", "api-gateway", port: ports.gateway, database: "gateway",
+                          extra: ["CHAT_ADMIN_PORT": String(basePort + 9)])
     }
 
     /// Starts every service (auth first: the others need its JWKS only later) and waits until each is ready.

@@ -45,7 +45,7 @@ struct Report: Codable, Sendable {
             let answers = storm.firstAnswers.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
             let retryAfter = storm.retryAfterSeconds.isEmpty ? "—" : storm.retryAfterSeconds.map(String.init).joined(separator: ", ")
             let first = ["p50", "p99", "max"].map { (storm.firstAnswerSeconds[$0] ?? 0).formatted2 }.joined(separator: " / ")
-            lines.append("| \(storm.logins) concurrent logins | \(answers) | \(storm.retries) (\(storm.mostRetries)) | \(retryAfter) | \(storm.succeeded) of \(storm.logins) | \(storm.seconds.formatted1) s | \(first) s | \(storm.violations.isEmpty ? "ok" : "**\(storm.violations.count) violations**") |")
+            lines.append("| \(storm.logins) concurrent logins from \(storm.addresses) addresses | \(answers) | \(storm.retries) (\(storm.mostRetries)) | \(retryAfter) | \(storm.succeeded) of \(storm.logins) | \(storm.seconds.formatted1) s | \(first) s | \(storm.violations.isEmpty ? "ok" : "**\(storm.violations.count) violations**") |")
         }
         return lines.joined(separator: "\n")
     }

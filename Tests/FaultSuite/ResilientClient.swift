@@ -13,7 +13,8 @@ struct ClientSettings: Sendable {
     /// The client's own token bucket for `send` frames, retries included.
     var sendRate = 15.0
     var sendBurst = 40.0
-    /// A send without an ack for this long is written again (same clientMessageId).
+    /// A send without an ack for this long is written again (same clientMessageId); the wait doubles with each
+    /// timeout of the same message, up to 8×.
     var ackTimeout: Duration = .seconds(10)
     /// A `ping` frame after this long without one; the socket is given up after `deadAfter` without any frame.
     var heartbeat: Duration = .seconds(5)
@@ -63,6 +64,8 @@ final class ResilientClient: Sendable {
         let number: Int
         let body: String
         var retryAt: ContinuousClock.Instant?
+        /// Ack timeouts so far: each doubles the next wait, as a client must not flood a struggling server.
+        var timeouts = 0
     }
 
     private struct State {
@@ -98,6 +101,8 @@ final class ResilientClient: Sendable {
         // What the member has of its conversation.
         var received: Set<Int64> = []
         var maxSeq: Int64 = 0
+        /// The highest seq received live from another member, to tell out-of-order deliveries.
+        var maxLiveSeq: Int64 = 0
         var stopped = false
         // For diagnosing a member that lacks messages.
         var helloCount = 0
@@ -339,10 +344,13 @@ final class ResilientClient: Sendable {
         }
     }
 
-    /// Records that the member has `seq`; `live` frames below one already received count as out of order.
+    /// Records that the member has `seq`; a `live` frame below one already received live counts as out of order.
     private func keep(_ state: inout State, seq: Int64, live: Bool) {
         if state.received.insert(seq).inserted {
-            if live && seq < state.maxSeq { ledger.count { $0.outOfOrderDeliveries += 1 } }
+            if live {
+                if seq < state.maxLiveSeq { ledger.count { $0.outOfOrderDeliveries += 1 } }
+                state.maxLiveSeq = max(state.maxLiveSeq, seq)
+            }
             state.maxSeq = max(state.maxSeq, seq)
         } else if live {
             ledger.count { $0.duplicateDeliveries += 1 }
@@ -435,10 +443,16 @@ final class ResilientClient: Sendable {
         state.withLock { state in
             guard !state.stopped else { return }
             if state.hello, let outgoing = state.outgoing {
-                let late = state.inFlight.filter { now - $0.value > settings.ackTimeout }.map(\.key)
+                let late = state.inFlight.filter { id, writtenAt in
+                    now - writtenAt > settings.ackTimeout * (1 << min(state.pending[id]?.timeouts ?? 0, 3))
+                }.map(\.key)
                 if !late.isEmpty {
                     ledger.count { $0.failedAttempts["ack timeout", default: 0] += late.count }
-                    for id in late { state.inFlight[id] = nil; requeue(&state, id) }
+                    for id in late {
+                        state.inFlight[id] = nil
+                        state.pending[id]?.timeouts += 1
+                        requeue(&state, id)
+                    }
                 }
                 if now - state.lastInboundAt > settings.deadAfter {
                     drop = "no frame for \(settings.deadAfter)"

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What one verification checked and how long it took.
 struct VerificationResult: Codable, Sendable {
@@ -17,10 +18,20 @@ struct VerificationResult: Codable, Sendable {
 /// - every online member has every message of history (live, through `sync`, or as the ack of its own send);
 /// - the offline member has exactly one `message` notification per message of history, and no other for it;
 /// - with `everyMemberNotifications`, no user has two notifications of one type for one (conversation, seq).
+///
+/// A problem is reported once, by the first verification that finds it: a member that lacks seqs 5…9 after one fault
+/// and still lacks them after the next is a violation of the first.
 struct Verifier: Sendable {
     let api: API
     let driver: LoadDriver
     let ledger: Ledger
+    private let memory = VerificationMemory()
+
+    init(api: API, driver: LoadDriver, ledger: Ledger) {
+        self.api = api
+        self.driver = driver
+        self.ledger = ledger
+    }
     var drainTimeout: Duration = .seconds(90)
     var memberTimeout: Duration = .seconds(30)
     var notificationTimeout: Duration = .seconds(90)
@@ -28,7 +39,7 @@ struct Verifier: Sendable {
     func verify(everyMemberNotifications: Bool = false) async -> VerificationResult {
         let started = ContinuousClock.now
         var result = VerificationResult()
-        let unacknowledged = await driver.drain(timeout: drainTimeout)
+        let unacknowledged = memory.fresh("unacknowledged", await driver.drain(timeout: drainTimeout))
         if !unacknowledged.isEmpty {
             let examples = unacknowledged.prefix(5).map { id -> String in
                 guard let send = ledger.send(id) else { return id }
@@ -69,11 +80,11 @@ struct Verifier: Sendable {
         var previous: Int64 = 0
         for message in history {
             if message.seq <= previous {
-                result.violations.append("\(name): history has seq \(message.seq) after seq \(previous)")
+                report(&result, "\(name): history has seq \(message.seq) after seq \(previous)")
             }
             previous = max(previous, message.seq)
             if let other = clientIds[message.clientMessageId] {
-                result.violations.append("\(name): clientMessageId \(message.clientMessageId) stored twice, as seq \(other) and seq \(message.seq)")
+                report(&result, "\(name): clientMessageId \(message.clientMessageId) stored twice, as seq \(other) and seq \(message.seq)")
             }
             clientIds[message.clientMessageId] = message.seq
             seqs[message.seq] = message.clientMessageId
@@ -84,14 +95,15 @@ struct Verifier: Sendable {
         for (seq, id) in acked.sorted(by: { $0.key < $1.key }) {
             guard let stored = seqs[seq] else { lost.append(seq); continue }
             if stored != id {
-                result.violations.append("\(name): seq \(seq) was acknowledged for \(id) but history holds \(stored) there")
+                report(&result, "\(name): seq \(seq) was acknowledged for \(id) but history holds \(stored) there")
             }
         }
+        lost = memory.fresh("lost \(group.index)", lost)
         if !lost.isEmpty {
             result.violations.append("\(name): \(lost.count) acknowledged messages missing from history, seqs \(Self.list(lost))")
         }
         for message in history where ledger.send(message.clientMessageId) == nil {
-            result.violations.append("\(name): history holds seq \(message.seq) with a clientMessageId the suite never sent: \(message.clientMessageId)")
+            report(&result, "\(name): history holds seq \(message.seq) with a clientMessageId the suite never sent: \(message.clientMessageId)")
         }
 
         // Every online member has every message.
@@ -106,15 +118,17 @@ struct Verifier: Sendable {
             if missing.isEmpty { break }
             try? await Task.sleep(for: .milliseconds(200))
         } while ContinuousClock.now < deadline
-        for (client, lacks) in missing {
-            result.violations.append("\(name): member \(client.index) (\(client.isConnected ? "connected" : "not connected")) lacks \(lacks.count) messages \(memberTimeout) after the pause, seqs \(Self.list(lacks.sorted())) (\(client.diagnosis))")
+        for (client, allLacks) in missing {
+            let lacks = memory.fresh("member \(client.index)", allLacks.sorted())
+            if lacks.isEmpty { continue }
+            result.violations.append("\(name): member \(client.index) (\(client.isConnected ? "connected" : "not connected")) lacks \(lacks.count) messages \(memberTimeout) after the pause, seqs \(Self.list(lacks)) (\(client.diagnosis))")
         }
         result.membersChecked = group.clients.count
 
         // The offline member: one `message` notification per message.
         let (checked, problems) = await checkOfflineNotifications(group, expected: expected)
         result.notificationsChecked = checked
-        result.violations += problems.map { "\(name): \($0)" }
+        for problem in problems { report(&result, "\(name): \(problem)") }
 
         if everyMemberNotifications {
             for client in group.clients {
@@ -122,7 +136,7 @@ struct Verifier: Sendable {
                     let list = try await notifications(of: client.credentials)
                     let duplicates = Self.duplicates(list)
                     if !duplicates.isEmpty {
-                        result.violations.append("\(name): member \(client.index) has notifications twice: \(duplicates.prefix(5).joined(separator: ", "))")
+                        report(&result, "\(name): member \(client.index) has notifications twice: \(duplicates.prefix(5).joined(separator: ", "))")
                     }
                     result.notificationsChecked += list.count
                 } catch {
@@ -168,6 +182,11 @@ struct Verifier: Sendable {
             try? await Task.sleep(for: .milliseconds(500))
         } while ContinuousClock.now < deadline
         return (checked, problems)
+    }
+
+    /// Adds `violation` unless an earlier verification reported it.
+    private func report(_ result: inout VerificationResult, _ violation: String) {
+        if memory.fresh(violation) { result.violations.append(violation) }
     }
 
     // MARK: Reading through the API
@@ -232,4 +251,22 @@ struct Verifier: Sendable {
         let shown = ranges.prefix(8).map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0)…\($0.1)" }.joined(separator: ", ")
         return ranges.count > 8 ? shown + ", …" : shown
     }
+}
+
+/// What earlier verifications reported.
+final class VerificationMemory: Sendable {
+    private let reported = Mutex<[String: Set<String>]>([:])
+
+    /// The items of `list` not reported before under `key`; from now on they count as reported.
+    func fresh<Item: Hashable & CustomStringConvertible & Sendable>(_ key: String, _ list: [Item]) -> [Item] {
+        reported.withLock { reported in
+            var known = reported[key] ?? []
+            let new = list.filter { known.insert($0.description).inserted }
+            reported[key] = known
+            return new
+        }
+    }
+
+    /// Whether `text` was not reported before; from now on it counts as reported.
+    func fresh(_ text: String) -> Bool { !fresh("text", [text]).isEmpty }
 }
