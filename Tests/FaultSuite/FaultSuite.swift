@@ -118,6 +118,7 @@ struct FaultSuite: AsyncParsableCommand {
             log("final verification (also: no user has a notification twice)")
             let final = await verifier.verify(everyMemberNotifications: true)
             report.finalVerification = final
+            log("final verification: \(final.historyMessages) messages, \(final.notificationsChecked) notifications in \(final.seconds.formatted1) s, \(final.violations.count) violations")
             (report.issued, report.acked) = ledger.totals
             report.skippedSends = load.skippedSends
             report.violations = report.faults.flatMap { fault in fault.violations.map { "[\(fault.name)] \($0)" } }

@@ -131,16 +131,29 @@ struct Verifier: Sendable {
         for problem in problems { report(&result, "\(name): \(problem)") }
 
         if everyMemberNotifications {
-            for client in group.clients {
-                do {
-                    let list = try await notifications(of: client.credentials)
+            // Every member's list at once: the lists are independent and each takes a few requests.
+            let lists = await withTaskGroup(of: (Int, Result<[API.Notification], any Error>).self) { tasks in
+                for client in group.clients {
+                    tasks.addTask {
+                        do { return (client.index, .success(try await notifications(of: client.credentials))) } catch {
+                            return (client.index, .failure(error))
+                        }
+                    }
+                }
+                var all: [(Int, Result<[API.Notification], any Error>)] = []
+                for await one in tasks { all.append(one) }
+                return all.sorted { $0.0 < $1.0 }
+            }
+            for (member, list) in lists {
+                switch list {
+                case .success(let list):
                     let duplicates = Self.duplicates(list)
                     if !duplicates.isEmpty {
-                        report(&result, "\(name): member \(client.index) has notifications twice: \(duplicates.prefix(5).joined(separator: ", "))")
+                        report(&result, "\(name): member \(member) has notifications twice: \(duplicates.prefix(5).joined(separator: ", "))")
                     }
                     result.notificationsChecked += list.count
-                } catch {
-                    result.violations.append("\(name): member \(client.index)'s notifications could not be read: \(error)")
+                case .failure(let error):
+                    result.violations.append("\(name): member \(member)'s notifications could not be read: \(error)")
                 }
             }
         }
