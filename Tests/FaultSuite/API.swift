@@ -71,19 +71,16 @@ struct API: Sendable {
                       deadline: Duration = .seconds(90)) async throws -> HTTPAnswer {
         let end = ContinuousClock.now + deadline
         var delay = Duration.milliseconds(200)
-        var lastError: (any Error)?
         while true {
             do {
                 let answer = try await call(method, path, json: json, token: try await token())
                 if ![429, 502, 503, 504].contains(answer.status) || ContinuousClock.now > end { return answer }
                 if let seconds = answer.retryAfter { delay = .seconds(max(seconds, 1)) }
             } catch {
-                lastError = error
                 if ContinuousClock.now > end { throw SuiteError("\(method) \(path): \(error)") }
             }
             try await Task.sleep(for: delay + .milliseconds(Int.random(in: 0...200)))
             delay = min(delay * 2, .seconds(5))
-            _ = lastError
         }
     }
 

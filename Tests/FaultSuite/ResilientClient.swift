@@ -145,8 +145,8 @@ final class ResilientClient: Sendable {
         }
     }
 
-    /// The user makes a send (message number `number` of the run). False when the client already queues
-    /// `maxPending` sends (the driver then picks another user).
+    /// The user makes a send, with a clientMessageId of the run's own (`runId-user-number`). False when the client
+    /// already queues `maxPending` sends (the driver then picks another user).
     func submit(runId: String) -> Bool {
         state.withLock { state in
             guard state.pending.count < settings.maxPending, !state.stopped else { return false }
