@@ -47,6 +47,9 @@ struct FaultSuite: AsyncParsableCommand {
         let started = ContinuousClock.now
         let output = URL(filePath: outputDir)
         let logs = output.appending(path: "logs")
+        // This run's logs only (a service restarted during the run appends to its own).
+        try? FileManager.default.removeItem(at: logs)
+        try? FileManager.default.removeItem(at: output.appending(path: "frames.log"))
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         let log: @Sendable (String) -> Void = { line in
             print(String(format: "[%7.1f s] ", (ContinuousClock.now - started).seconds) + line)
