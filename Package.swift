@@ -111,6 +111,8 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ], path: "Shared/IdentityData"),
         .target(name: "WebSocketUpgrade", dependencies: [
+            "ServiceKit",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -132,7 +134,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], path: "Services/api-gateway", exclude: ["Public"]),
         .executableTarget(name: "AuthService", dependencies: [
-            "ServiceKit", "ServiceDatabase", "IdentityData", "Postgres", "RedisCluster",
+            "ServiceKit", "ServiceDatabase", "IdentityData", "ChatEvents", "Kafka", "Postgres", "RedisCluster",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -150,10 +152,13 @@ let package = Package(
         ], path: "Services/user"),
         .executableTarget(name: "ChatService", dependencies: [
             "ChatEvents", "DocumentStore", "Kafka", "Postgres", "RedisCluster", "S3", "ServiceDatabase", "ServiceKit",
+            "WebSocketUpgrade",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
-            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Services/chat"),
         .executableTarget(name: "NotificationService", dependencies: [
@@ -231,7 +236,10 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], path: "Tests/SharedTests"),
         // Unit tests of each executable's own logic, without servers.
-        .testTarget(name: "ChatServiceTests", dependencies: ["ChatService"], path: "Tests/ChatServiceTests"),
+        .testTarget(name: "ChatServiceTests", dependencies: [
+            "ChatService", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ], path: "Tests/ChatServiceTests"),
         .testTarget(name: "AuthUnitTests", dependencies: ["AuthService"], path: "Tests/AuthUnitTests"),
         .testTarget(name: "GatewayUnitTests", dependencies: [
             "APIGateway", "ServiceKit", .product(name: "NIOCore", package: "swift-nio"),
@@ -242,6 +250,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -196,8 +196,14 @@ start_kafka() {
         read -ra flags <<<"$(pkg-config --cflags --libs rdkafka)"
         cc -O2 -Wall -o "$binary" "$source" "${flags[@]}"
     fi
+    # A broker started with another topic list (an older checkout) is restarted with the current one.
+    if pid_alive "$RUN/kafka.pid" && [ "$(cat "$STATE/kafka/topics" 2>/dev/null)" != "$(kafka_topics)" ]; then
+        log "kafka: the topics changed; restarting the brokers"
+        stop_kafka
+    fi
     if ! pid_alive "$RUN/kafka.pid"; then
         rm -f "$STATE/kafka/bootstrap"
+        kafka_topics > "$STATE/kafka/topics"
         # shellcheck disable=SC2046
         daemon "$binary" 3 "$STATE/kafka/bootstrap" "$STATE/kafka/control" $(kafka_topics) >"$LOGS/kafka.log" 2>&1 &
         echo $! > "$RUN/kafka.pid"

@@ -10,7 +10,7 @@ struct GatewayCommand: ServiceCommand {
     static let summary = "Public entry point: verifies tokens, rate-limits and routes /v1 requests to the services."
     @OptionGroup var options: ServiceOptions
 
-    /// Start order: the HTTP client and Redis, then the HTTP server (which stops first).
+    /// Start order: the HTTP client, Redis and the token keys, then the HTTP server (which stops first).
     func assemble(_ assembly: ServiceAssembly) async throws {
         let settings = try GatewaySettings(assembly.settings)
         let client = assembly.addHTTPClient()
@@ -20,10 +20,12 @@ struct GatewayCommand: ServiceCommand {
         let redis = assembly.addRedis()
         let upstreams = Upstreams(assembly.settings)
         let signer = try IdentitySigner.configured(assembly.settings, logger: assembly.logger)
+        let verifier = AccessTokenVerifier(
+            authInstances: upstreams.auth.candidates, client: client, denylist: TokenDenylist(redis: redis),
+            logger: assembly.logger("tokens"))
+        assembly.add(verifier)
         let admission = GatewayAdmission(
-            verifier: AccessTokenVerifier(
-                authInstances: upstreams.auth.candidates, client: client, denylist: TokenDenylist(redis: redis),
-                logger: assembly.logger),
+            verifier: verifier,
             limiter: RateLimiter(redis: redis, prefix: "ratelimit:gateway"), settings: settings)
 
         if !settings.corsOrigins.isEmpty { assembly.router.middlewares.add(AllowListCORS(origins: settings.corsOrigins)) }

@@ -38,7 +38,7 @@ struct GatewayMiddleware: RouterMiddleware {
         var identityHeader: String?
         if route.requiresToken {
             let identity = try await admission.authenticate(try BearerToken.of(authorization: request.headers[.authorization]))
-            identityHeader = signer.sign(identity)
+            identityHeader = signer.sign(identity, method: request.method, path: request.uri.path)
         }
         if request.uri.path == WebSocketRelay.path {
             throw APIError.invalidRequest("\(WebSocketRelay.path) needs a WebSocket upgrade request")

@@ -22,12 +22,13 @@ struct AccessTokenIssuer: Sendable {
         let expiresIn: Int
     }
 
-    /// A fresh token for the user, with a random `jti`; `iat` and `exp` are whole seconds.
-    func issue(userId: String, username: String, now: Date = Date()) async throws -> Token {
+    /// A fresh token for the user in the refresh-token family `familyId`, with a random `jti`; `iat` and `exp` are
+    /// whole seconds.
+    func issue(userId: String, username: String, familyId: String, now: Date = Date()) async throws -> Token {
         let seconds = Int(lifetime.components.seconds)
         let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let claims = AccessTokenClaims(
-            userId: userId, username: username, tokenId: UUID().uuidString.lowercased(),
+            userId: userId, username: username, tokenId: UUID().uuidString.lowercased(), familyId: familyId,
             issuedAt: now, expiresAt: now.addingTimeInterval(Double(seconds)))
         let value = try await collection.sign(claims, kid: JWKIdentifier(string: keys.signingKid))
         return Token(value: value, expiresIn: seconds)

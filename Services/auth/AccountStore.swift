@@ -9,7 +9,7 @@ struct AccountStore: Sendable {
 
     /// Creates the user (profile and credentials) and its first refresh-token family in one transaction, so the
     /// profile is readable by the user service as soon as this returns. 409 when the username is taken in any case.
-    func register(username: String, displayName: String, passwordHash: String) async throws -> (user: UserRecord, refreshToken: String) {
+    func register(username: String, displayName: String, passwordHash: String) async throws -> (user: UserRecord, refresh: RefreshTokens.Started) {
         let id = UserIdentifier.make()
         do {
             return try await postgres.transaction { transaction in

@@ -14,6 +14,7 @@ struct AuthRoutes: Sendable {
     /// Sign-ups per client network (``ClientNetwork``) per hour, shared by every auth instance.
     let registrations: RegistrationLimit
     let denylist: TokenDenylist
+    let sessions: SessionRevocations
     let identitySigner: IdentitySigner
 
     /// What register, login and refresh answer: `{user, accessToken, refreshToken, expiresIn}`.
@@ -44,7 +45,7 @@ struct AuthRoutes: Sendable {
         try await registrations.take(for: request.clientAddress(context))
         let hash = try await hasher.hash(fields.password)
         let account = try await accounts.register(username: fields.username, displayName: fields.displayName, passwordHash: hash)
-        return try await session(for: account.user, refreshToken: account.refreshToken)
+        return try await session(for: account.user, refresh: account.refresh)
     }
 
     /// Wrong username and wrong password get the same answer after the same work (a bcrypt check either way).
@@ -72,35 +73,42 @@ struct AuthRoutes: Sendable {
             // The login stands; the attempt merely stays counted as a failure until the window ends.
             context.logger.warning("could not release a login attempt", metadata: ["error": "\(error)"])
         }
-        return try await session(for: account.user, refreshToken: try await refreshTokens.startFamily(userId: account.user.id))
+        return try await session(for: account.user, refresh: try await refreshTokens.startFamily(userId: account.user.id))
     }
 
     private func refresh(_ request: Request, _ context: ServiceRequestContext) async throws -> Session {
         let body = try await request.decode(as: RefreshTokenRequest.self, context: context)
         switch try await refreshTokens.rotate(body.refreshToken) {
-        case .rotated(let token, let user):
-            return try await session(for: user, refreshToken: token)
-        case .reused:
-            context.logger.warning("refresh token reused: family revoked")
+        case .rotated(let token, let family, let user):
+            return try await session(for: user, refresh: .init(token: token, family: family))
+        case .reused(let family, let userId):
+            context.logger.warning("refresh token reused: family revoked", metadata: ["family": "\(family)"])
+            try await sessions.end(family: family, of: userId, reason: .reuse)
             throw APIError.unauthorized("invalid refresh token")
         case .invalid:
             throw APIError.unauthorized("invalid refresh token")
         }
     }
 
-    /// Revokes the refresh family and denylists the access token that made the call until it expires.
+    /// Revokes the refresh family and every access token of it (the one that made the call included), and closes
+    /// the WebSockets opened with them on every chat instance.
     private func logout(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
         let body = try await request.decode(as: RefreshTokenRequest.self, context: context)
-        try await refreshTokens.revokeFamily(of: body.refreshToken, userId: identity.userId)
-        try await denylist.deny(
-            tokenId: identity.tokenId, expiresAt: identity.expiresAt, now: Int64(Date().timeIntervalSince1970))
+        try await denylist.deny(tokenId: identity.tokenId, expiresAt: identity.expiresAt, now: Int64(Date().timeIntervalSince1970))
+        if let family = try await refreshTokens.revokeFamily(of: body.refreshToken, userId: identity.userId) {
+            try await sessions.end(family: family, of: identity.userId, reason: .logout)
+        }
+        // The socket of the access token that called, when its family differs from the refresh token's.
+        if let family = identity.familyId {
+            try await sessions.end(family: family, of: identity.userId, reason: .logout)
+        }
         return Response(status: .noContent)
     }
 
-    private func session(for user: UserRecord, refreshToken: String) async throws -> Session {
-        let access = try await issuer.issue(userId: user.id, username: user.username)
-        return Session(user: user, accessToken: access.value, refreshToken: refreshToken, expiresIn: access.expiresIn)
+    private func session(for user: UserRecord, refresh: RefreshTokens.Started) async throws -> Session {
+        let access = try await issuer.issue(userId: user.id, username: user.username, familyId: refresh.family)
+        return Session(user: user, accessToken: access.value, refreshToken: refresh.token, expiresIn: access.expiresIn)
     }
 }
 

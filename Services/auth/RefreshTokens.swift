@@ -17,26 +17,32 @@ struct RefreshTokens: Sendable {
 
     /// What presenting a refresh token led to.
     enum Rotation: Sendable {
-        /// The successor token, for `user`.
-        case rotated(token: String, user: UserRecord)
+        /// The successor token of `family`, for `user`.
+        case rotated(token: String, family: String, user: UserRecord)
         /// Unknown, expired or of a revoked family.
         case invalid
-        /// Already used: the family is now revoked.
-        case reused
+        /// Already used: `family` of `userId` is now revoked.
+        case reused(family: String, userId: String)
+    }
+
+    /// A new refresh token and the family it starts.
+    struct Started: Sendable {
+        let token: String
+        let family: String
     }
 
     /// Starts a family for `userId` inside `transaction` (login, register); returns its first token.
-    func startFamily(userId: String, in transaction: PostgresTransaction) throws -> String {
+    func startFamily(userId: String, in transaction: PostgresTransaction) throws -> Started {
         let familyId = UUID().uuidString.lowercased()
         let seconds = String(lifetime.components.seconds)
         try transaction.query(
             "INSERT INTO refresh_token_families (id, user_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3::bigint))",
             [familyId, userId, seconds])
-        return try insertToken(familyId: familyId, userId: userId, in: transaction)
+        return Started(token: try insertToken(familyId: familyId, userId: userId, in: transaction), family: familyId)
     }
 
     /// Starts a family for `userId` in a transaction of its own.
-    func startFamily(userId: String) async throws -> String {
+    func startFamily(userId: String) async throws -> Started {
         try await postgres.transaction { try startFamily(userId: userId, in: $0) }
     }
 
@@ -54,9 +60,10 @@ struct RefreshTokens: Sendable {
                 """, [hash])
             guard let row = rows.first, try row.decode("active", as: Bool.self) else { return .invalid }
             let familyId: String = try row.decode("family_id")
+            let userId: String = try row.decode("id")
             if try row.decode("used", as: Bool.self) {
                 try revokeFamily(familyId, reason: "reuse", in: transaction)
-                return .reused
+                return .reused(family: familyId, userId: userId)
             }
             guard try row.decode("live", as: Bool.self) else { return .invalid }
             // A concurrent use of the same token that committed first leaves nothing to update: that is reuse too.
@@ -64,19 +71,22 @@ struct RefreshTokens: Sendable {
                 "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL RETURNING token_hash", [hash])
             guard !marked.isEmpty else {
                 try revokeFamily(familyId, reason: "reuse", in: transaction)
-                return .reused
+                return .reused(family: familyId, userId: userId)
             }
             let user = try UserRecord(row: row)
-            return .rotated(token: try insertToken(familyId: familyId, userId: user.id, in: transaction), user: user)
+            return .rotated(token: try insertToken(familyId: familyId, userId: user.id, in: transaction), family: familyId, user: user)
         }
     }
 
-    /// Revokes the family of `token` if it belongs to `userId` (logout); unknown tokens are ignored.
-    func revokeFamily(of token: String, userId: String) async throws {
-        try await postgres.query("""
-            UPDATE refresh_token_families SET revoked_at = now(), revoked_reason = 'logout'
-            WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND user_id = $2 AND revoked_at IS NULL
+    /// Revokes the family of `token` if it belongs to `userId` (logout); returns the family, nil for an unknown
+    /// token or one of someone else.
+    func revokeFamily(of token: String, userId: String) async throws -> String? {
+        let rows = try await postgres.query("""
+            UPDATE refresh_token_families SET revoked_at = coalesce(revoked_at, now()), revoked_reason = coalesce(revoked_reason, 'logout')
+            WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND user_id = $2
+            RETURNING id
             """, [Self.hash(token), userId])
+        return try rows.first?.decode("id")
     }
 
     private func revokeFamily(_ familyId: String, reason: String, in transaction: PostgresTransaction) throws {

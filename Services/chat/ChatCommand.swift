@@ -6,6 +6,7 @@ import Kafka
 import S3
 import ServiceDatabase
 import ServiceKit
+import WebSocketUpgrade
 
 /// The chat service: conversations, messages, attachments and the WebSocket protocol.
 @main
@@ -14,8 +15,9 @@ struct ChatCommand: DatabaseServiceCommand {
     static let summary = "Serves conversations, messages, attachments and WebSocket sessions, fanning out through Kafka."
     @OptionGroup var options: ServiceOptions
 
-    /// Start order: the clients (HTTP, PostgreSQL, Redis, DocumentDB, Kafka), the writer, presence, the fan-out
-    /// consumer and its delivery, then the HTTP server; on SIGTERM they stop in the reverse order.
+    /// Start order: the clients (HTTP, PostgreSQL, Redis, DocumentDB, Kafka), the writer, the token keys, presence,
+    /// the fan-out consumer and its delivery, the session sweeper, then the HTTP server; on SIGTERM they stop in the
+    /// reverse order.
     func assemble(_ assembly: ServiceAssembly) async throws {
         let settings = assembly.settings
         let http = assembly.addHTTPClient()
@@ -43,6 +45,10 @@ struct ChatCommand: DatabaseServiceCommand {
             conversations: conversations, messages: store, attachments: AttachmentStore(postgres: postgres, s3: s3),
             directory: IdentityDirectory(users: users), writer: writer, producer: producer, logger: assembly.logger)
         let registry = ConnectionRegistry()
+        let denylist = TokenDenylist(redis: redis)
+        let verifier = AccessTokenVerifier(
+            authInstances: UpstreamPool(service: .auth, instances: settings.upstreams[.auth] ?? []).candidates, client: http, denylist: denylist, logger: assembly.logger("tokens"))
+        assembly.add(verifier)
         let presence = PresenceTracker(store: PresenceStore(redis: redis), registry: registry, messaging: messaging, logger: assembly.logger)
         assembly.add(presence)
         // Every instance reads every record for its own connections: a group of its own, from the newest record.
@@ -50,7 +56,7 @@ struct ChatCommand: DatabaseServiceCommand {
             configuration: .init(
                 // Deliver as soon as records arrive: the broker answers a fetch at once instead of waiting to fill it.
                 settings.kafka(["fetch.wait.max.ms": "5"]), groupId: "chat-fanout-\(UUID().uuidString.lowercased())",
-                topics: [KafkaTopic.messages.name, KafkaTopic.events.name], autoOffsetReset: "latest"),
+                topics: [KafkaTopic.messages.name, KafkaTopic.events.name, KafkaTopic.identity.name], autoOffsetReset: "latest"),
             logger: assembly.logger("kafka-consumer"))
         // Ready only once the fan-out reads its partitions: a message sent before that would reach nobody live.
         assembly.add(consumer, readiness: "fanout") {
@@ -62,8 +68,13 @@ struct ChatCommand: DatabaseServiceCommand {
         ConversationRoutes(messaging: messaging).register(on: routes)
         MessageRoutes(messaging: messaging).register(on: routes)
         AttachmentRoutes(attachments: messaging.attachments, messaging: messaging).register(on: routes)
-        assembly.httpServer = ChatWebSocket.serverBuilder(
-            signer: signer, messaging: messaging, registry: registry, presence: presence, logger: assembly.logger)
+        assembly.add(SessionSweeper(registry: registry))
+        let context = SessionContext(
+            messaging: messaging, budget: try SendBudget(settings, limiter: RateLimiter(redis: redis, prefix: "ratelimit:chat-send")),
+            verifier: verifier, logger: assembly.logger)
+        assembly.httpServer = .http1(upgradingWebSocketsWith: RealtimeServer(
+            signer: signer, context: context, registry: registry, presence: presence, denylist: denylist,
+            socketsPerUser: try settings.reader.integer(.socketsPerUser, range: 1...10_000)))
     }
 }
 

@@ -52,7 +52,7 @@ struct NotificationPlan: Sendable {
             self.init(
                 conversationId: member.conversationId, seq: 0, actorId: member.addedBy, preview: "",
                 createdAt: envelope.occurredAt, recipients: [(Self.text(member.userId), .addedToConversation)])
-        case .conversationRenamed, .memberRemoved, .notificationCreated, .unsupported:
+        case .conversationRenamed, .memberRemoved, .notificationCreated, .sessionRevoked, .unsupported:
             return nil
         }
         if recipients.isEmpty { return nil }

@@ -8,6 +8,7 @@ public enum ChatEvent: Sendable, Equatable {
     case memberAdded(EventEnvelope<MemberAdded>)
     case memberRemoved(EventEnvelope<MemberRemoved>)
     case notificationCreated(EventEnvelope<NotificationCreated>)
+    case sessionRevoked(EventEnvelope<SessionRevoked>)
     /// A type this code does not know, or a newer version of one it does: skip it (and commit it).
     case unsupported(type: String, version: Int)
 
@@ -37,6 +38,8 @@ public enum ChatEvent: Sendable, Equatable {
             self = .memberRemoved(event)
         } else if let event = try decode(NotificationCreated.self) {
             self = .notificationCreated(event)
+        } else if let event = try decode(SessionRevoked.self) {
+            self = .sessionRevoked(event)
         } else {
             self = .unsupported(type: header.type, version: header.version)
         }

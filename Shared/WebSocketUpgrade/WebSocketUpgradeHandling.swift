@@ -2,6 +2,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
+import ServiceKit
 
 /// How a service answers WebSocket upgrade requests on its HTTP listener (see ``UpgradableHTTPChannel``).
 ///
@@ -43,5 +44,15 @@ public struct HTTPRefusal: Sendable {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+}
+
+extension HTTPRefusal {
+    /// `error` as the contract's JSON response, with the request's id.
+    public init(_ error: APIError, requestId: String) {
+        var headers = error.headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.requestId] = requestId
+        self.init(status: error.status, headers: headers, body: error.jsonBody(requestId: requestId))
     }
 }

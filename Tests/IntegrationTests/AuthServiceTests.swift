@@ -281,8 +281,8 @@ struct AuthServiceTests {
 
         let redis = RedisTestCluster.main.client()
         let denylist = TokenDenylist(redis: redis)
-        #expect(try await denylist.isDenied(tokenId: identity.tokenId))
-        #expect(try await !denylist.isDenied(tokenId: bystander.identity.tokenId))
+        #expect(try await denylist.isRevoked(identity))
+        #expect(try await !denylist.isRevoked(bystander.identity))
         await redis.close()
 
         let malformed = try await auth.send(.POST, "/v1/auth/logout", body: "{", identity: identity)
@@ -295,15 +295,22 @@ struct AuthServiceTests {
         let identity = try session.identity
         let body = #"{"refreshToken":"\#(session.refreshToken)"}"#
         let expired = VerifiedIdentity(userId: identity.userId, username: identity.username, tokenId: identity.tokenId,
-                                       expiresAt: Int64(Date().timeIntervalSince1970) - 1)
-        let valid = IdentityServices.signer.sign(identity)
+                                       expiresAt: Int64(Date().timeIntervalSince1970) - 1, familyId: identity.familyId)
+        let signer = IdentityServices.signer
+        let valid = signer.sign(identity, method: .post, path: "/v1/auth/logout")
         let parts = valid.split(separator: ".").map(String.init)
-        let otherPayload = IdentityServices.signer.sign(VerifiedIdentity(
-            userId: "someone-else", username: "someone", tokenId: "x", expiresAt: identity.expiresAt)).split(separator: ".")[1]
+        let otherPayload = signer.sign(
+            VerifiedIdentity(userId: "someone-else", username: "someone", tokenId: "x", expiresAt: identity.expiresAt, familyId: nil),
+            method: .post, path: "/v1/auth/logout").split(separator: ".")[1]
         let attempts: [(String, [(String, String)])] = [
             ("none", []),
-            ("another secret", [("X-Chat-Identity", try IdentitySigner(secret: String(repeating: "k", count: 40)).sign(identity))]),
-            ("expired", [("X-Chat-Identity", IdentityServices.signer.sign(expired))]),
+            ("another secret", [("X-Chat-Identity", try IdentitySigner(secret: String(repeating: "k", count: 40)).sign(
+                identity, method: .post, path: "/v1/auth/logout"))]),
+            ("expired", [("X-Chat-Identity", signer.sign(expired, method: .post, path: "/v1/auth/logout"))]),
+            ("signed for another path", [("X-Chat-Identity", signer.sign(identity, method: .post, path: "/v1/auth/refresh"))]),
+            ("signed for another method", [("X-Chat-Identity", signer.sign(identity, method: .get, path: "/v1/auth/logout"))]),
+            ("signed two minutes ago", [("X-Chat-Identity", signer.sign(
+                identity, method: .post, path: "/v1/auth/logout", now: Date().addingTimeInterval(-120)))]),
             ("unsigned", [("X-Chat-Identity", "v1.\(parts[1]).")]),
             ("tampered", [("X-Chat-Identity", "v1.\(otherPayload).\(parts[2])")]),
             ("garbage", [("X-Chat-Identity", "Bearer \(session.accessToken)")]),

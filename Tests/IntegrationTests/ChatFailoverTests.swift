@@ -19,10 +19,10 @@ struct ChatFailoverTests {
         // The sender on the instance that survives, the reader on the one that dies.
         let sending = try await WebSocketTestClient(
             url: "ws://127.0.0.1:\(FailoverStack.chatPorts[0])/v1/ws",
-            headers: [IdentitySigner.headerName: IdentityServices.signer.sign(try sender.identity)])
+            headers: [IdentitySigner.headerName: IdentityServices.signer.sign(try sender.identity, method: .get, path: "/v1/ws")])
         let reading = try await WebSocketTestClient(
             url: "ws://127.0.0.1:\(FailoverStack.chatPorts[1])/v1/ws",
-            headers: [IdentitySigner.headerName: IdentityServices.signer.sign(try reader.identity)])
+            headers: [IdentitySigner.headerName: IdentityServices.signer.sign(try reader.identity, method: .get, path: "/v1/ws")])
         _ = try await sending.next { $0["type"] as? String == "hello" }
         _ = try await reading.next { $0["type"] as? String == "hello" }
 
@@ -55,12 +55,12 @@ struct ChatFailoverTests {
         _ = try await again.close()
 
         // A graceful stop (what ECS and Kubernetes send before replacing a task): the survivor closes its WebSockets
-        // with a normal close, so clients reconnect at once, and exits cleanly.
+        // with 1001 "going away", so clients reconnect at once, and exits cleanly.
         let stopping = try IdentityServices.running.process("chat")  // the first instance, on chatPorts[0]
         let started = ContinuousClock.now
         #expect(try await stopping.terminate(timeout: .seconds(10)) == 0)
         let elapsed = ContinuousClock.now - started
-        #expect(try await sending.closed()?.closeCode == .normalClosure)
+        #expect(try await sending.closed()?.closeCode == .goingAway)
         print("chat stopped \(elapsed) after SIGTERM with a client connected")
     }
 }

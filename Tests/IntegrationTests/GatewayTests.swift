@@ -46,7 +46,7 @@ import Testing
         let keys = JWTKeyCollection()
         await keys.add(eddsa: key ?? self.key, kid: JWKIdentifier(string: kid))
         let claims = AccessTokenClaims(
-            userId: user, username: "u\(user.prefix(6).lowercased())", tokenId: UUID().uuidString,
+            userId: user, username: "u\(user.prefix(6).lowercased())", tokenId: UUID().uuidString, familyId: nil,
             issuedAt: Date(), expiresAt: Date().addingTimeInterval(expiresIn))
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }
@@ -74,11 +74,17 @@ import Testing
         #expect(answer.headers["X-Seen-Request-Id"].first == "req-42")
         #expect(answer.headers["X-Seen-Path"].first == "/v1/users/me?x=1")
         #expect(answer.headers["X-Seen-Forwarded-For"].first == "127.0.0.1")
-        let identity = try #require(answer.headers["X-Seen-Identity"].first.flatMap { signer.verify($0) })
+        let identity = try #require(answer.headers["X-Seen-Identity"].first.flatMap { signer.verify($0, method: .get, path: "/v1/users/me") })
         #expect(identity.userId == user)
+        // The identity is bound to its request: it opens no other path or method.
+        let seen = try #require(answer.headers["X-Seen-Identity"].first)
+        #expect(signer.verify(seen, method: .get, path: "/v1/users/someone") == nil)
+        #expect(signer.verify(seen, method: .delete, path: "/v1/users/me") == nil)
 
         // A client's own X-Chat-Identity never reaches a service, not even on public routes.
-        let forged = signer.sign(VerifiedIdentity(userId: "admin", username: "admin", tokenId: "x", expiresAt: Int64.max))
+        let forged = signer.sign(
+            VerifiedIdentity(userId: "admin", username: "admin", tokenId: "x", expiresAt: Int64.max, familyId: nil),
+            method: .post, path: "/v1/auth/register")
         let publicCall = try await call(.POST, "/v1/auth/register", headers: [("X-Chat-Identity", forged)], body: .bytes(ByteBuffer(string: "{}")))
         #expect(publicCall.status == 200)
         #expect(publicCall.headers["X-Seen-Identity"].first == "none")
@@ -252,7 +258,7 @@ import Testing
         #expect(received.count == 2 && received.first == "hello" && received.last == String(repeating: "z", count: 60_000), "\(received.map(\.count))")
         #expect(closed?.closeCode == .init(codeNumber: 4001))
         #expect(closed?.reason == "bye")
-        let identity = try #require(upstream.seenWebSocketIdentity.withLock { $0 }.flatMap { signer.verify($0) })
+        let identity = try #require(upstream.seenWebSocketIdentity.withLock { $0 }.flatMap { signer.verify($0, method: .get, path: "/v1/ws") })
         #expect(identity.userId == user)
 
         // A client that closes makes the gateway close the chat side.

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import IdentityData
 import NIOCore
 import NIOHTTP1
@@ -125,7 +126,12 @@ struct IdentityHTTP: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        if let identity { request.headers.add(name: "X-Chat-Identity", value: signer.sign(identity)) }
+        if let identity {
+            let signedPath = String(path.split(separator: "?", maxSplits: 1).first ?? "")
+            request.headers.add(
+                name: "X-Chat-Identity",
+                value: signer.sign(identity, method: try #require(HTTPRequest.Method(method.rawValue)), path: signedPath))
+        }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let collected = try await response.body.collect(upTo: 1 << 22)
@@ -156,7 +162,9 @@ struct SessionBody: Decodable, Sendable {
             let parts = accessToken.split(separator: ".")
             let payload = try #require(parts.count == 3 ? Base64URL.decode(String(parts[1])) : nil)
             let claims = try JSONDecoder().decode(Claims.self, from: Data(payload))
-            return VerifiedIdentity(userId: claims.sub, username: claims.username, tokenId: claims.jti, expiresAt: Int64(claims.exp))
+            return VerifiedIdentity(
+                userId: claims.sub, username: claims.username, tokenId: claims.jti, expiresAt: Int64(claims.exp),
+                familyId: claims.fid)
         }
     }
 
@@ -164,6 +172,7 @@ struct SessionBody: Decodable, Sendable {
         let sub: String
         let username: String
         let jti: String
+        let fid: String?
         let exp: Double
     }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import ChatEvents
 import Foundation
+import HTTPTypes
 import Kafka
 import NIOCore
 import NIOHTTP1
@@ -125,8 +126,12 @@ final class NotificationInstance: @unchecked Sendable {
         if let userId {
             let identity = VerifiedIdentity(
                 userId: userId.uuidString.lowercased(), username: "user", tokenId: UUID().uuidString,
-                expiresAt: Int64(Date().timeIntervalSince1970) + 600)
-            request.headers.add(name: "X-Chat-Identity", value: IdentityServices.signer.sign(identity))
+                expiresAt: Int64(Date().timeIntervalSince1970) + 600, familyId: nil)
+            request.headers.add(
+                name: "X-Chat-Identity",
+                value: IdentityServices.signer.sign(
+                    identity, method: try #require(HTTPRequest.Method(method.rawValue)),
+                    path: String(path.split(separator: "?").first ?? "")))
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let collected = try await response.body.collect(upTo: 1 << 22)

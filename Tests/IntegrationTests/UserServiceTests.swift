@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import IdentityData
 import NIOHTTP1
 import ServiceKit
@@ -185,30 +186,34 @@ struct UserServiceTests {
     @Test func everyRouteRequiresAVerifiedIdentity() async throws {
         let session = try await auth.register("guarded")
         let identity = try session.identity
-        let valid = IdentityServices.signer.sign(identity)
-        let parts = valid.split(separator: ".").map(String.init)
+        let signer = IdentityServices.signer
         let expired = VerifiedIdentity(userId: identity.userId, username: identity.username, tokenId: identity.tokenId,
-                                       expiresAt: Int64(Date().timeIntervalSince1970) - 1)
-        let otherPayload = IdentityServices.signer.sign(VerifiedIdentity(
-            userId: "someone-else", username: "someone", tokenId: "x", expiresAt: identity.expiresAt)).split(separator: ".")[1]
-        let refused: [(String, [(String, String)])] = [
-            ("none", []),
-            ("another secret", [("X-Chat-Identity", try IdentitySigner(secret: String(repeating: "z", count: 48)).sign(identity))]),
-            ("expired", [("X-Chat-Identity", IdentityServices.signer.sign(expired))]),
-            ("unsigned", [("X-Chat-Identity", "v1.\(parts[1]).")]),
-            ("tampered", [("X-Chat-Identity", "v1.\(otherPayload).\(parts[2])")]),
-            ("bearer token instead", [("Authorization", "Bearer \(session.accessToken)")]),
-        ]
+                                       expiresAt: Int64(Date().timeIntervalSince1970) - 1, familyId: nil)
+        let someoneElse = VerifiedIdentity(userId: "someone-else", username: "someone", tokenId: "x", expiresAt: identity.expiresAt, familyId: nil)
         let routes: [(HTTPMethod, String)] = [
             (.GET, "/v1/users/me"), (.PATCH, "/v1/users/me"), (.GET, "/v1/users?query=a"), (.GET, "/v1/users/\(identity.userId)"),
             (.GET, "/v1/users/\(identity.userId)/presence"), (.GET, "/v1/users/me/contacts"), (.PUT, "/v1/users/me/blocks/x"),
         ]
-        for (name, headers) in refused {
-            for (method, path) in routes {
+        for (method, path) in routes {
+            let signedMethod = try #require(HTTPRequest.Method(method.rawValue))
+            let signedPath = String(path.split(separator: "?").first ?? "")
+            let parts = signer.sign(identity, method: signedMethod, path: signedPath).split(separator: ".").map(String.init)
+            let otherPayload = signer.sign(someoneElse, method: signedMethod, path: signedPath).split(separator: ".")[1]
+            let refused: [(String, [(String, String)])] = [
+                ("none", []),
+                ("another secret", [("X-Chat-Identity", try IdentitySigner(secret: String(repeating: "z", count: 48)).sign(
+                    identity, method: signedMethod, path: signedPath))]),
+                ("expired", [("X-Chat-Identity", signer.sign(expired, method: signedMethod, path: signedPath))]),
+                ("unsigned", [("X-Chat-Identity", "v1.\(parts[1]).")]),
+                ("tampered", [("X-Chat-Identity", "v1.\(otherPayload).\(parts[2])")]),
+                ("another route's", [("X-Chat-Identity", signer.sign(identity, method: signedMethod, path: "/v1/users/elsewhere"))]),
+                ("bearer token instead", [("Authorization", "Bearer \(session.accessToken)")]),
+            ]
+            for (name, headers) in refused {
                 let reply = try await user.send(method, path, body: method == .PATCH ? "{}" : nil, headers: headers)
                 #expect(reply.status == 401 && reply.errorCode == "unauthorized", "\(name): \(method) \(path)")
             }
         }
-        #expect(try await user.send(.GET, "/v1/users/me", headers: [("X-Chat-Identity", valid)]).status == 200)
+        #expect(try await user.send(.GET, "/v1/users/me", identity: identity).status == 200)
     }
 }

@@ -55,7 +55,8 @@ final class WebSocketTestClient: Sendable {
 
     /// The next frame whose JSON matches `predicate`, skipping others; fails after `timeout`.
     func next(
-        timeout: Duration = .seconds(10), where predicate: @escaping @Sendable ([String: Any]) -> Bool = { _ in true }
+        timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
+        where predicate: @escaping @Sendable ([String: Any]) -> Bool = { _ in true }
     ) async throws -> [String: Any] {
         let text = try await withThrowingTaskGroup(of: String?.self) { group in
             group.addTask { [frames] in
@@ -72,7 +73,7 @@ final class WebSocketTestClient: Sendable {
             }
             let first = try await group.next()!
             group.cancelAll()
-            return try #require(first, "no matching frame within \(timeout)")
+            return try #require(first, "no matching frame within \(timeout)", sourceLocation: sourceLocation)
         }
         return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
@@ -93,4 +94,23 @@ final class WebSocketTestClient: Sendable {
 
     /// Waits for the server to close the socket and returns its close frame.
     func closed() async throws -> WebSocketCloseFrame? { try await task.value }
+
+    /// Waits at most `timeout` for the server to close the socket and returns its close frame; fails (and drops the
+    /// connection) when it stays open.
+    func closed(within timeout: Duration, sourceLocation: SourceLocation = #_sourceLocation) async throws -> WebSocketCloseFrame? {
+        let task = task
+        let outcome = try await withThrowingTaskGroup(of: WebSocketCloseFrame??.self) { group in
+            group.addTask {
+                try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return .none
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first
+        }
+        return try #require(outcome, "the socket stayed open for \(timeout)", sourceLocation: sourceLocation)
+    }
 }

@@ -20,6 +20,7 @@ import Testing
             .notificationCreated(EventEnvelope(NotificationCreated(
                 conversationId: conversation, userId: other, notificationId: "n-1", kind: "mention", seq: 7, actorId: user,
                 preview: "hi @other", createdAt: at), occurredAt: at)),
+            .sessionRevoked(EventEnvelope(SessionRevoked(userId: user, familyId: "f-1", reason: .reuse), occurredAt: at)),
         ]
         for event in events {
             let value: [UInt8] = switch event {
@@ -29,6 +30,7 @@ import Testing
             case .memberAdded(let envelope): try envelope.encoded()
             case .memberRemoved(let envelope): try envelope.encoded()
             case .notificationCreated(let envelope): try envelope.encoded()
+            case .sessionRevoked(let envelope): try envelope.encoded()
             case .unsupported: []
             }
             #expect(try ChatEvent(from: value) == event)

@@ -8,11 +8,15 @@
 # The executable product (Package.swift) and its default HTTP port (ServiceName.swift).
 ARG SERVICE=api-gateway
 ARG SERVICE_PORT=8080
+# Where the base images come from: Docker Hub by default. CodeBuild passes its ECR pull-through
+# cache of ECR Public's copies of the same official images (buildspec.yml,
+# PULL_THROUGH_CACHE_PREFIX), which Docker Hub's anonymous pull limit does not reach.
+ARG BASE_REGISTRY=docker.io/library
 
 # ---------------------------------------------------------------------------------------------
 # Build stage: the Swift toolchain plus the -dev packages of the C libraries the services link.
 # ---------------------------------------------------------------------------------------------
-FROM swift:6.3.1-bookworm AS builder
+FROM ${BASE_REGISTRY}/swift:6.3.1-bookworm AS builder
 ARG SERVICE
 
 # Pinning Debian package versions (DL3008) breaks the build each time debian-security replaces
@@ -54,7 +58,7 @@ RUN --mount=type=cache,id=chat-backend-swiftpm,target=/src/.build,sharing=locked
 # Runtime stage: Debian slim plus only the shared libraries the binary loads. The list is
 # checked by scripts/checks/containers.sh (ldd of the release binaries, mapped to packages).
 # ---------------------------------------------------------------------------------------------
-FROM debian:bookworm-slim AS runtime
+FROM ${BASE_REGISTRY}/debian:bookworm-slim AS runtime
 ARG SERVICE
 ARG SERVICE_PORT
 # Set by the build (buildspec.yml) for the OCI labels; empty for a local build.
@@ -101,6 +105,16 @@ ENV CHAT_HTTP_HOST=0.0.0.0 \
     CHAT_HTTP_PORT=${SERVICE_PORT} \
     MONGOC_DISABLE_SHM=1
 EXPOSE ${SERVICE_PORT}
+
+# api-gateway only: the web client (Services/api-gateway/Public: index.html, JS modules, CSS,
+# openapi.json), served at / from CHAT_WEB_ROOT, and the admin listener (/metrics and the
+# detailed /ready on CHAT_ADMIN_PORT, which only the VPC reaches; the public port keeps /health
+# and a bare /ready). The files stay root's and read-only.
+COPY Services/api-gateway/Public/ /srv/chat/public/
+ENV CHAT_WEB_ROOT=/srv/chat/public \
+    CHAT_ADMIN_HOST=0.0.0.0 \
+    CHAT_ADMIN_PORT=9090
+EXPOSE 9090
 
 # Liveness probe on GET /health. The image has no curl or wget (each would add a dozen
 # libraries and a TLS stack to every image for one local request); bash, which debian-slim

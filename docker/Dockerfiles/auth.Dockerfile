@@ -8,11 +8,15 @@
 # The executable product (Package.swift) and its default HTTP port (ServiceName.swift).
 ARG SERVICE=auth
 ARG SERVICE_PORT=8081
+# Where the base images come from: Docker Hub by default. CodeBuild passes its ECR pull-through
+# cache of ECR Public's copies of the same official images (buildspec.yml,
+# PULL_THROUGH_CACHE_PREFIX), which Docker Hub's anonymous pull limit does not reach.
+ARG BASE_REGISTRY=docker.io/library
 
 # ---------------------------------------------------------------------------------------------
 # Build stage: the Swift toolchain plus the -dev packages of the C libraries the services link.
 # ---------------------------------------------------------------------------------------------
-FROM swift:6.3.1-bookworm AS builder
+FROM ${BASE_REGISTRY}/swift:6.3.1-bookworm AS builder
 ARG SERVICE
 
 # Pinning Debian package versions (DL3008) breaks the build each time debian-security replaces
@@ -54,7 +58,7 @@ RUN --mount=type=cache,id=chat-backend-swiftpm,target=/src/.build,sharing=locked
 # Runtime stage: Debian slim plus only the shared libraries the binary loads. The list is
 # checked by scripts/checks/containers.sh (ldd of the release binaries, mapped to packages).
 # ---------------------------------------------------------------------------------------------
-FROM debian:bookworm-slim AS runtime
+FROM ${BASE_REGISTRY}/debian:bookworm-slim AS runtime
 ARG SERVICE
 ARG SERVICE_PORT
 # Set by the build (buildspec.yml) for the OCI labels; empty for a local build.

@@ -6,7 +6,8 @@
 #       --build-arg SERVICE=chat --build-arg SERVICE_PORT=8083 -t chat .
 #
 # docker/Dockerfiles/<service>.Dockerfile are copies of this file with the two ARG defaults
-# below set to that service, so that `docker build -f docker/Dockerfiles/chat.Dockerfile .`
+# below set to that service (and, where dockerfiles.py lists some, that service's own lines at
+# the SERVICE-SPECIFIC mark), so that `docker build -f docker/Dockerfiles/chat.Dockerfile .`
 # needs no build arguments. They are generated, never edited by hand:
 #
 #   python3 scripts/checks/containers/dockerfiles.py --write
@@ -16,11 +17,15 @@
 # The executable product (Package.swift) and its default HTTP port (ServiceName.swift).
 ARG SERVICE=api-gateway
 ARG SERVICE_PORT=8080
+# Where the base images come from: Docker Hub by default. CodeBuild passes its ECR pull-through
+# cache of ECR Public's copies of the same official images (buildspec.yml,
+# PULL_THROUGH_CACHE_PREFIX), which Docker Hub's anonymous pull limit does not reach.
+ARG BASE_REGISTRY=docker.io/library
 
 # ---------------------------------------------------------------------------------------------
 # Build stage: the Swift toolchain plus the -dev packages of the C libraries the services link.
 # ---------------------------------------------------------------------------------------------
-FROM swift:6.3.1-bookworm AS builder
+FROM ${BASE_REGISTRY}/swift:6.3.1-bookworm AS builder
 ARG SERVICE
 
 # Pinning Debian package versions (DL3008) breaks the build each time debian-security replaces
@@ -62,7 +67,7 @@ RUN --mount=type=cache,id=chat-backend-swiftpm,target=/src/.build,sharing=locked
 # Runtime stage: Debian slim plus only the shared libraries the binary loads. The list is
 # checked by scripts/checks/containers.sh (ldd of the release binaries, mapped to packages).
 # ---------------------------------------------------------------------------------------------
-FROM debian:bookworm-slim AS runtime
+FROM ${BASE_REGISTRY}/debian:bookworm-slim AS runtime
 ARG SERVICE
 ARG SERVICE_PORT
 # Set by the build (buildspec.yml) for the OCI labels; empty for a local build.
@@ -109,6 +114,8 @@ ENV CHAT_HTTP_HOST=0.0.0.0 \
     CHAT_HTTP_PORT=${SERVICE_PORT} \
     MONGOC_DISABLE_SHM=1
 EXPOSE ${SERVICE_PORT}
+
+# SERVICE-SPECIFIC: dockerfiles.py puts what only this service's image carries here (nothing in the template).
 
 # Liveness probe on GET /health. The image has no curl or wget (each would add a dozen
 # libraries and a TLS stack to every image for one local request); bash, which debian-slim

@@ -14,6 +14,8 @@
 #   REDIS_BACKUP_NODE_NAME   name of this machine in snapshot paths (default: hostname)
 #   REDIS_BACKUP_ROLES       replica (default: only replicas snapshot, sparing the masters the fork) or all
 #   REDIS_AUTH_FILE          file holding the Redis password (optional)
+#   REDIS_TLS_CA_FILE        CA of the nodes' certificates: set when the nodes serve TLS only (redis-node-init.sh's
+#                            REDIS_TLS=1); redis-cli then connects with --tls and verifies them
 #   REDIS_BACKUP_KEEP_DAILY / _WEEKLY / _MONTHLY   7, 4, 3
 #
 # Snapshot names look like redis-<node>-<port>-YYYYMMDDTHHMMSSZ.rdb; names without such a timestamp are never
@@ -32,6 +34,7 @@ REDIS_DATA_DIR=${REDIS_DATA_DIR:-/var/lib/redis-cluster}
 REDIS_BACKUP_NODE_NAME=${REDIS_BACKUP_NODE_NAME:-$(hostname)}
 REDIS_BACKUP_ROLES=${REDIS_BACKUP_ROLES:-replica}
 REDIS_AUTH_FILE=${REDIS_AUTH_FILE:-}
+REDIS_TLS_CA_FILE=${REDIS_TLS_CA_FILE:-}
 KEEP_DAILY=${REDIS_BACKUP_KEEP_DAILY:-7}
 KEEP_WEEKLY=${REDIS_BACKUP_KEEP_WEEKLY:-4}
 KEEP_MONTHLY=${REDIS_BACKUP_KEEP_MONTHLY:-3}
@@ -126,10 +129,12 @@ rotate() {
 }
 
 rcli() {
+  local -a tls=()
+  [[ -n $REDIS_TLS_CA_FILE ]] && tls=(--tls --cacert "$REDIS_TLS_CA_FILE")
   if [[ -n $REDIS_AUTH_FILE && -s $REDIS_AUTH_FILE ]]; then
-    REDISCLI_AUTH=$(<"$REDIS_AUTH_FILE") redis-cli "$@"
+    REDISCLI_AUTH=$(<"$REDIS_AUTH_FILE") redis-cli "${tls[@]}" "$@"
   else
-    redis-cli "$@"
+    redis-cli "${tls[@]}" "$@"
   fi
 }
 

@@ -37,6 +37,17 @@
 #   REDIS_BACKUP_DEST             s3://bucket/prefix for snapshots: installs a daily backup timer (systemd mode only).
 #   REDIS_CLOUDWATCH_NAMESPACE    namespace of the Redis metrics pushed through the CloudWatch agent (default Chat/Redis).
 #   REDIS_CLUSTER_NAME            dimension value identifying this cluster in CloudWatch (default chat).
+#
+# Encryption in transit (the services connect with CHAT_REDIS_TLS=true and the CA of CHAT_REDIS_TLS_CA_FILE):
+#   REDIS_TLS                     1: each node serves TLS on its port (tls-port), the cluster bus and replication use
+#                                 TLS too (tls-cluster, tls-replication), and the plaintext port is closed (port 0)
+#                                 unless REDIS_PLAINTEXT_PORT is set. Default 0 (plaintext, the local stack's case).
+#   REDIS_TLS_DIR                 where the certificate files are written or expected (default /etc/redis/tls with
+#                                 systemd, $REDIS_DATA_DIR/tls otherwise): node.crt, node.key, ca.crt.
+#   REDIS_TLS_SECRET_ID           Secrets Manager secret holding them as JSON {"certificate", "private_key",
+#                                 "ca_certificate"} (PEM); read when the files are not there yet.
+#   REDIS_PLAINTEXT_PORT          a plaintext port kept open beside the TLS port, only while clients move to TLS
+#                                 (infrastructure/README.md, "Redis in transit"); default none.
 set -euo pipefail
 
 REDIS_PORTS=${REDIS_PORTS:-6379}
@@ -63,6 +74,14 @@ REDIS_WAIT_SECONDS=${REDIS_WAIT_SECONDS:-900}
 REDIS_BACKUP_DEST=${REDIS_BACKUP_DEST:-}
 REDIS_CLOUDWATCH_NAMESPACE=${REDIS_CLOUDWATCH_NAMESPACE:-Chat/Redis}
 REDIS_CLUSTER_NAME=${REDIS_CLUSTER_NAME:-chat}
+REDIS_TLS=${REDIS_TLS:-0}
+if [[ $REDIS_SERVICE_MANAGER == systemd ]]; then
+  REDIS_TLS_DIR=${REDIS_TLS_DIR:-/etc/redis/tls}
+else
+  REDIS_TLS_DIR=${REDIS_TLS_DIR:-$REDIS_DATA_DIR/tls}
+fi
+REDIS_TLS_SECRET_ID=${REDIS_TLS_SECRET_ID:-}
+REDIS_PLAINTEXT_PORT=${REDIS_PLAINTEXT_PORT:-}
 REDIS_SERVER_BIN=${REDIS_SERVER_BIN:-redis-server}
 REDIS_CLI_BIN=${REDIS_CLI_BIN:-redis-cli}
 
@@ -74,12 +93,15 @@ die() {
   exit 1
 }
 
-# redis-cli reads the password from REDISCLI_AUTH, which keeps it off the command line (and out of `ps`).
+# redis-cli reads the password from REDISCLI_AUTH, which keeps it off the command line (and out of `ps`). With TLS
+# it verifies the nodes' certificates against the cluster's CA, as the services do.
 rcli() {
+  local -a tls=()
+  [[ $REDIS_TLS == 1 ]] && tls=(--tls --cacert "$REDIS_TLS_DIR/ca.crt")
   if [[ -n $REDIS_PASSWORD ]]; then
-    REDISCLI_AUTH=$REDIS_PASSWORD "$REDIS_CLI_BIN" "$@"
+    REDISCLI_AUTH=$REDIS_PASSWORD "$REDIS_CLI_BIN" "${tls[@]}" "$@"
   else
-    "$REDIS_CLI_BIN" "$@"
+    "$REDIS_CLI_BIN" "${tls[@]}" "$@"
   fi
 }
 rcli_at() {
@@ -126,6 +148,30 @@ resolve_password() {
   REDIS_PASSWORD=$value
 }
 
+# The node certificate (its SANs name the node's address), its key and the CA, from Secrets Manager unless the files
+# exist already (a local run, or a rerun). Readable by root and the redis group only.
+install_tls_files() {
+  [[ $REDIS_TLS == 1 ]] || return 0
+  mkdir -p "$REDIS_TLS_DIR"
+  if [[ ! -s $REDIS_TLS_DIR/node.crt || ! -s $REDIS_TLS_DIR/node.key || ! -s $REDIS_TLS_DIR/ca.crt ]]; then
+    [[ -n $REDIS_TLS_SECRET_ID ]] || die "REDIS_TLS=1 needs $REDIS_TLS_DIR/{node.crt,node.key,ca.crt} or REDIS_TLS_SECRET_ID"
+    log "reading the TLS certificate from Secrets Manager ($REDIS_TLS_SECRET_ID)"
+    local value
+    value=$(aws secretsmanager get-secret-value --secret-id "$REDIS_TLS_SECRET_ID" --query SecretString --output text)
+    (
+      umask 027
+      jq -er .certificate <<<"$value" >"$REDIS_TLS_DIR/node.crt"
+      jq -er .private_key <<<"$value" >"$REDIS_TLS_DIR/node.key"
+      jq -er .ca_certificate <<<"$value" >"$REDIS_TLS_DIR/ca.crt"
+    ) || die "secret $REDIS_TLS_SECRET_ID lacks certificate, private_key or ca_certificate"
+  fi
+  if [[ $REDIS_SERVICE_MANAGER == systemd ]] && id redis >/dev/null 2>&1; then
+    chown root:redis "$REDIS_TLS_DIR" "$REDIS_TLS_DIR"/node.crt "$REDIS_TLS_DIR"/node.key "$REDIS_TLS_DIR"/ca.crt
+    chmod 0750 "$REDIS_TLS_DIR"
+    chmod 0640 "$REDIS_TLS_DIR"/node.key
+  fi
+}
+
 tune_kernel() {
   [[ $REDIS_SERVICE_MANAGER == systemd ]] || return 0
   # Background saves fork: without overcommit a large dataset can fail BGSAVE; THP makes forks slow.
@@ -144,7 +190,22 @@ write_node_config() {
   mkdir -p "$dir" "$REDIS_CONF_DIR"
   {
     echo "# Written by redis-node-init.sh; rerunning the script rewrites it."
-    echo "port $port"
+    if [[ $REDIS_TLS == 1 ]]; then
+      # Clients, the cluster bus (port + 10000) and replication all speak TLS; the plaintext port is closed unless a
+      # migration keeps one open. Nodes present their certificate to each other; clients authenticate with the
+      # password, so a client certificate is verified when sent but not required.
+      echo "port ${REDIS_PLAINTEXT_PORT:-0}"
+      echo "tls-port $port"
+      echo "tls-cluster yes"
+      echo "tls-replication yes"
+      echo "tls-cert-file $REDIS_TLS_DIR/node.crt"
+      echo "tls-key-file $REDIS_TLS_DIR/node.key"
+      echo "tls-ca-cert-file $REDIS_TLS_DIR/ca.crt"
+      echo "tls-auth-clients optional"
+      echo "tls-protocols \"TLSv1.2 TLSv1.3\""
+    else
+      echo "port $port"
+    fi
     echo "bind $REDIS_BIND"
     echo "dir $dir"
     echo "cluster-enabled yes"
@@ -356,9 +417,11 @@ install_metrics_timer() {
 #!/usr/bin/env bash
 set -euo pipefail
 export REDISCLI_AUTH=\$(cat /etc/redis/cluster/.auth 2>/dev/null || true)
+tls=()
+[[ $REDIS_TLS == 1 ]] && tls=(--tls --cacert "$REDIS_TLS_DIR/ca.crt")
 for port in $REDIS_PORTS; do
-  info=\$(redis-cli -p "\$port" info 2>/dev/null | tr -d '\r') || continue
-  cluster=\$(redis-cli -p "\$port" cluster info 2>/dev/null | tr -d '\r') || continue
+  info=\$(redis-cli "\${tls[@]}" -p "\$port" info 2>/dev/null | tr -d '\r') || continue
+  cluster=\$(redis-cli "\${tls[@]}" -p "\$port" cluster info 2>/dev/null | tr -d '\r') || continue
   get() { awk -F: -v k="\$1" '\$1 == k { print \$2 }' <<<"\$2"; }
   role=\$(get role "\$info")
   link_up=1
@@ -413,6 +476,7 @@ REDIS_BACKUP_DEST=$REDIS_BACKUP_DEST
 REDIS_PORTS="$REDIS_PORTS"
 REDIS_DATA_DIR=$REDIS_DATA_DIR
 REDIS_BACKUP_NODE_NAME=${REDIS_ANNOUNCE_IP:-$(hostname)}
+REDIS_TLS_CA_FILE=$([[ $REDIS_TLS == 1 ]] && echo "$REDIS_TLS_DIR/ca.crt")
 EOF
   cat >/etc/systemd/system/redis-backup.service <<'EOF'
 [Unit]
@@ -451,6 +515,7 @@ main() {
     REDIS_ANNOUNCE_IP=$(imds meta-data/local-ipv4)
   fi
   resolve_password
+  install_tls_files
   tune_kernel
   [[ $REDIS_SERVICE_MANAGER == systemd ]] && write_systemd_unit
 

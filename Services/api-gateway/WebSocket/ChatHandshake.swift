@@ -29,12 +29,18 @@ enum ChatHandshake {
 
         /// Replaces the HTTP handlers with `glue`; the bytes chat sent after its 101 go through it. Runs on the
         /// channel's event loop.
+        ///
+        /// The decoder leaves the pipeline a moment later (NIO removes a decoder on a later turn of the loop), and
+        /// only then forwards what it held, often the `hello` that came in the same read as the 101; that read is over,
+        /// so the partner is flushed here instead of at the end of a read.
         func splice(with glue: GlueHandler) throws {
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(glue)
             pipeline.removeHandler(handlers.reader, promise: nil)
             pipeline.removeHandler(handlers.encoder, promise: nil)
-            pipeline.removeHandler(handlers.decoder, promise: nil)
+            let decoderRemoved = channel.eventLoop.makePromise(of: Void.self)
+            pipeline.removeHandler(handlers.decoder, promise: decoderRemoved)
+            decoderRemoved.futureResult.assumeIsolated().whenComplete { _ in glue.flushPartner() }
         }
     }
 

@@ -24,6 +24,9 @@ final class GlueHandler {
     private func partnerClose() { context?.close(promise: nil) }
     private var partnerWritable: Bool { context?.channel.isWritable ?? false }
 
+    /// Flushes what this end wrote to the partner's channel outside a read (see ``ChatHandshake/Switched/splice(with:)``).
+    func flushPartner() { partner?.partnerFlush() }
+
     private func partnerBecameWritable() {
         guard pendingRead else { return }
         pendingRead = false

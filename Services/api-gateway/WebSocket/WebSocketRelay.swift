@@ -33,7 +33,7 @@ struct WebSocketRelay: WebSocketUpgradeHandling {
         logger[metadataKey: "request_id"] = .string(requestId)
         let target = URI(request.uri)
         guard request.method == .GET, target.path == Self.path else {
-            return .refuse(Self.refusal(APIError.notFound("no such endpoint"), requestId: requestId))
+            return .refuse(HTTPRefusal(APIError.notFound("no such endpoint"), requestId: requestId))
         }
         let address = ClientAddress.of(
             forwardedFor: request.headers["X-Forwarded-For"], peer: channel.remoteAddress,
@@ -46,12 +46,13 @@ struct WebSocketRelay: WebSocketUpgradeHandling {
                 accessTokenParameter: target.queryParameters.get("access_token")))
         } catch let error as APIError {
             logger.info("WebSocket upgrade refused", metadata: ["status": "\(error.status.code)", "reason": "\(error.message)"])
-            return .refuse(Self.refusal(error, requestId: requestId))
+            return .refuse(HTTPRefusal(error, requestId: requestId))
         } catch {
             logger.warning("WebSocket upgrade failed", metadata: ["error": "\(error)"])
-            return .refuse(Self.refusal(APIError.unavailable("the WebSocket could not be admitted; retry"), requestId: requestId))
+            return .refuse(HTTPRefusal(APIError.unavailable("the WebSocket could not be admitted; retry"), requestId: requestId))
         }
-        let upstreamHead = Self.upstreamRequest(request, identity: signer.sign(identity), address: address, requestId: requestId)
+        let upstreamHead = Self.upstreamRequest(
+            request, identity: signer.sign(identity, method: .get, path: Self.path), address: address, requestId: requestId)
         for instance in chat.candidates() {
             guard let endpoint = UpstreamPool.Endpoint(instance) else { continue }
             do {
@@ -71,7 +72,7 @@ struct WebSocketRelay: WebSocketUpgradeHandling {
                 logger.warning("chat WebSocket handshake failed", metadata: ["instance": "\(instance)", "error": "\(error)"])
             }
         }
-        return .refuse(Self.refusal(APIError.unavailable("no chat instance is reachable"), requestId: requestId))
+        return .refuse(HTTPRefusal(APIError.unavailable("no chat instance is reachable"), requestId: requestId))
     }
 
     func configure(_ connection: Connection, channel: any Channel) throws {
@@ -106,12 +107,4 @@ struct WebSocketRelay: WebSocketUpgradeHandling {
         "connection", "keep-alive", "proxy-authorization", "te", "trailer", "transfer-encoding", "authorization",
         "cookie", IdentitySigner.headerName.canonicalName, "x-forwarded-for", "x-request-id",
     ]
-
-    /// `error` as the contract's JSON response.
-    static func refusal(_ error: APIError, requestId: String) -> HTTPRefusal {
-        var headers = error.headers
-        headers[.contentType] = "application/json; charset=utf-8"
-        headers[.requestId] = requestId
-        return HTTPRefusal(status: error.status, headers: headers, body: error.jsonBody(requestId: requestId))
-    }
 }

@@ -1,214 +1,243 @@
+import ChatEvents
 import Foundation
-import HummingbirdWebSocket
 import Logging
+import NIOCore
 import ServiceKit
+import Synchronization
 
-/// One client's WebSocket: the `hello`, then frames in and out until either side closes.
-///
-/// Inbound frames are handled in order; malformed or unknown ones get an `error` frame and the socket stays open.
-/// A `send` is checked, queued for storing and its `ack` awaited aside (at most ``maximumSendsInFlight`` at a time),
-/// so a client may send its next message before the previous one is acknowledged and its messages keep their
-/// order. Outbound live frames go through the connection's ``Outbox``; `sync` answers are written directly, so a
-/// long catch-up waits for the client instead of filling memory.
-struct ClientSession {
-    static let heartbeatSeconds = 15
-    /// Sends awaiting their `ack` on one connection before the session stops reading frames.
-    static let maximumSendsInFlight = 64
-    let identity: VerifiedIdentity
-    let connectionId: String
+/// What every session of this instance works with.
+struct SessionContext: Sendable {
     let messaging: Messaging
-    let registry: ConnectionRegistry
-    let presence: PresenceTracker
+    let budget: SendBudget
+    /// Verifies the fresh access token of an `auth` frame.
+    let verifier: AccessTokenVerifier
     let logger: Logger
-
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let outbox = Outbox()
-        registry.add(userId: identity.userId, connectionId: connectionId, outbox: outbox)
-        await presence.connected(userId: identity.userId, connectionId: connectionId)
-        defer {
-            outbox.close()
-            registry.remove(userId: identity.userId, connectionId: connectionId)
-            let (userId, connectionId, presence) = (identity.userId, connectionId, presence)
-            Task { await presence.disconnected(userId: userId, connectionId: connectionId) }
-        }
-        try await outbound.write(.text(try ServerFrame.text(ServerFrame.Hello(
-            connectionId: connectionId, userId: identity.userId, heartbeatSeconds: Self.heartbeatSeconds))))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await Self.pump(outbox, to: outbound) }
-            group.addTask {
-                try await withThrowingTaskGroup(of: Void.self) { acks in
-                    var limiter = SessionRateLimiter()
-                    var unfinishedAcks = 0
-                    for try await message in inbound.messages(maxSize: 1 << 16) {
-                        guard case .text(let text) = message else {
-                            try await outbound.write(.text(try Self.error(nil, "invalid_request", "frames are JSON text")))
-                            continue
-                        }
-                        guard let ack = try await handle(text, outbound: outbound, limiter: &limiter) else { continue }
-                        if unfinishedAcks == Self.maximumSendsInFlight {
-                            try await acks.next()
-                            unfinishedAcks -= 1
-                        }
-                        acks.addTask(operation: ack)
-                        unfinishedAcks += 1
-                    }
-                    // The client left: acks still pending have no one to go to.
-                    acks.cancelAll()
-                }
-            }
-            // Either the client left, or the outbox overflowed and the connection must close.
-            try await group.next()
-            group.cancelAll()
-        }
-    }
-
-    /// Writes queued frames until the outbox closes or overflows.
-    private static func pump(_ outbox: Outbox, to outbound: WebSocketOutboundWriter) async throws {
-        for await _ in outbox.signals {
-            let (frames, overflowed) = outbox.drain()
-            for frame in frames { try await outbound.write(.text(frame)) }
-            if overflowed {
-                try await outbound.close(.init(codeNumber: Int(Outbox.overflowCloseCode)), reason: "too slow: reconnect and sync")
-                return
-            }
-        }
-    }
-
-    /// Handles one frame; for a queued `send`, returns the work that awaits and writes its `ack`.
-    private func handle(
-        _ text: String, outbound: WebSocketOutboundWriter, limiter: inout SessionRateLimiter
-    ) async throws -> (@Sendable () async throws -> Void)? {
-        let data = Data(text.utf8)
-        let decoder = JSONDecoder()
-        guard let type = try? decoder.decode(ClientFrameType.self, from: data).type else {
-            try await invalid(outbound, "a frame is one JSON object with a type")
-            return nil
-        }
-        func decode<T: Decodable>(_: T.Type) -> T? { try? decoder.decode(T.self, from: data) }
-        switch type {
-        case "send":
-            guard let frame = decode(SendFrame.self) else {
-                try await invalid(outbound, "send needs conversationId, clientMessageId and body")
-                return nil
-            }
-            guard limiter.allowSend() else {
-                try await outbound.write(.text(try Self.error(frame.ref, "rate_limited", "too many messages; slow down")))
-                return nil
-            }
-            let ticket: WriteTicket
-            do {
-                ticket = messaging.writer.enqueue(try await messaging.prepare(
-                    from: identity.userId, to: frame.conversationId, clientMessageId: frame.clientMessageId, body: frame.body,
-                    attachmentIds: frame.attachmentIds ?? [], replyToSeq: frame.replyToSeq))
-            } catch let error as APIError {
-                try await outbound.write(.text(try Self.error(frame.ref, error.code, error.message)))
-                return nil
-            }
-            return {
-                do {
-                    let message = try await ticket.value().view
-                    try await outbound.write(.text(try ServerFrame.text(ServerFrame.Ack(ref: frame.ref, message: message))))
-                } catch let error as APIError {
-                    try await outbound.write(.text(try Self.error(frame.ref, error.code, error.message)))
-                }
-            }
-        case "sync":
-            guard let frame = decode(SyncFrame.self), frame.conversations.count <= 1000 else {
-                try await invalid(outbound, "sync needs conversations: {id: lastSeenSeq}")
-                return nil
-            }
-            for (conversationId, lastSeen) in frame.conversations.sorted(by: { $0.key < $1.key }) {
-                try await sync(conversationId, after: max(0, lastSeen), outbound: outbound)
-            }
-        case "typing":
-            guard let frame = decode(TypingFrame.self), ["start", "stop"].contains(frame.state) else {
-                try await invalid(outbound, "typing needs conversationId and state start|stop")
-                return nil
-            }
-            guard limiter.allowTyping() else { return nil }
-            do {
-                let conversation = try await messaging.conversation(frame.conversationId, for: identity.userId)
-                try await messaging.signal(
-                    ServerFrame.Typing(conversationId: conversation.id, userId: identity.userId, state: frame.state),
-                    key: conversation.id, to: conversation.members.map(\.userId).filter { $0 != identity.userId },
-                    droppable: true)
-            } catch let error as APIError {
-                try await outbound.write(.text(try Self.error(nil, error.code, error.message)))
-            }
-        case "read":
-            guard let frame = decode(ReadFrame.self) else {
-                try await invalid(outbound, "read needs conversationId and seq")
-                return nil
-            }
-            do {
-                try await messaging.markRead(frame.conversationId, seq: frame.seq, by: identity.userId)
-            } catch let error as APIError {
-                try await outbound.write(.text(try Self.error(nil, error.code, error.message)))
-            }
-        case "ping":
-            try await outbound.write(.text(try ServerFrame.text(ServerFrame.Pong(ref: decode(PingFrame.self)?.ref))))
-        default:
-            try await invalid(outbound, "unknown frame type \(type.prefix(40))")
-        }
-        return nil
-    }
-
-    /// Sends every message after `lastSeen`, in order, then `synced`.
-    private func sync(_ conversationId: String, after lastSeen: Int64, outbound: WebSocketOutboundWriter) async throws {
-        let conversation: ConversationStore.Conversation
-        do {
-            conversation = try await messaging.conversation(conversationId, for: identity.userId)
-        } catch let error as APIError {
-            return try await outbound.write(.text(try Self.error(nil, error.code, "\(error.message): \(conversationId.prefix(64))")))
-        }
-        var last = lastSeen
-        while true {
-            let page = try await messaging.messages.page(conversation.id, from: last, newestFirst: false, limit: 500)
-            for document in page {
-                try await outbound.write(.text(try ServerFrame.text(ServerFrame.Message(type: "message", message: document.view))))
-                last = document.seq
-            }
-            if page.count < 500 { break }
-        }
-        try await outbound.write(.text(try ServerFrame.text(ServerFrame.Synced(conversationId: conversation.id, lastSeq: last))))
-    }
-
-    private func invalid(_ outbound: WebSocketOutboundWriter, _ message: String) async throws {
-        try await outbound.write(.text(try Self.error(nil, "invalid_request", message)))
-    }
-
-    static func error(_ ref: String?, _ code: String, _ message: String) throws -> String {
-        try ServerFrame.text(ServerFrame.Failure(ref: ref, code: code, message: message))
-    }
 }
 
-/// Per-connection limits on sends and typing (token buckets in memory: the connection lives on one instance).
-struct SessionRateLimiter {
-    private var sendTokens = 200.0
-    private var typingTokens = 10.0
-    private var last = ContinuousClock.now
+/// One client's WebSocket on this instance: its identity, its outbound frames (``ConnectionOutbox``) and the handling
+/// of what the client sends.
+///
+/// Frames arrive on the connection's event loop (``received(_:)``) and are handled one at a time, in order, by a task
+/// that runs while there are some; when ``maximumQueuedFrames`` wait, the connection stops reading until the session
+/// caught up. A `send` is checked against the user's budget and the conversation, queued for storing, and its `ack`
+/// written when the writer answers, without waiting: the next frame is handled meanwhile, and messages keep the order
+/// they came in. Bad frames get an `error` frame and the socket stays open.
+final class ClientSession: Sendable {
+    static let heartbeatSeconds = 30
+    /// Frames received and not yet handled before the connection stops reading.
+    static let maximumQueuedFrames = 256
+    let userId: String
+    let connectionId: String
+    let outbox: ConnectionOutbox
+    private let channel: any Channel
+    private let context: SessionContext
+    private let logger: Logger
+    private let state: Mutex<State>
 
-    /// 100 messages a second, bursts of 200.
-    mutating func allowSend() -> Bool {
-        refill()
-        guard sendTokens >= 1 else { return false }
-        sendTokens -= 1
-        return true
+    private struct State {
+        /// Replaced by an `auth` frame with a fresh token of the same user.
+        var identity: VerifiedIdentity
+        var inbound = CircularBuffer<ByteBuffer>()
+        var handling = false
+        var readingPaused = false
+        var limits = SessionLimits()
+        var lastHeard = ContinuousClock.now
     }
 
-    /// 2 typing frames a second, bursts of 10.
-    mutating func allowTyping() -> Bool {
-        refill()
-        guard typingTokens >= 1 else { return false }
-        typingTokens -= 1
-        return true
+    init(identity: VerifiedIdentity, connectionId: String, channel: any Channel, context: SessionContext) {
+        self.userId = identity.userId
+        self.connectionId = connectionId
+        self.channel = channel
+        self.outbox = ConnectionOutbox(channel: channel)
+        self.context = context
+        var logger = context.logger
+        logger[metadataKey: "connection"] = .string(connectionId)
+        self.logger = logger
+        self.state = Mutex(State(identity: identity))
     }
 
-    private mutating func refill() {
-        let now = ContinuousClock.now
-        let elapsed = (now - last) / .seconds(1)
-        last = now
-        sendTokens = min(200, sendTokens + elapsed * 100)
-        typingTokens = min(10, typingTokens + elapsed * 2)
+    /// The identity the socket currently holds (the latest `auth` frame's).
+    var identity: VerifiedIdentity { state.withLock { $0.identity } }
+
+    /// When the client was last heard from (any frame, pongs included).
+    var lastHeard: ContinuousClock.Instant { state.withLock { $0.lastHeard } }
+
+    /// Sends `hello`, the session's first frame.
+    func greet() {
+        offer(ServerFrame.Hello(connectionId: connectionId, userId: userId, heartbeatSeconds: Self.heartbeatSeconds))
+    }
+
+    /// Closes the socket with `code` after what is queued (4001 at expiry or revocation, 1001 at shutdown …).
+    func close(code: UInt16, reason: String) {
+        outbox.close(code: code, reason: reason)
+    }
+
+    /// The client sent a control frame: it is alive.
+    func heard() {
+        state.withLock { $0.lastHeard = .now }
+    }
+
+    /// A text frame arrived (on the event loop): queued for handling in order.
+    func received(_ text: ByteBuffer) {
+        let (start, pause) = state.withLock { state -> (Bool, Bool) in
+            state.lastHeard = .now
+            state.inbound.append(text)
+            var pause = false
+            if state.inbound.count >= Self.maximumQueuedFrames, !state.readingPaused {
+                state.readingPaused = true
+                pause = true
+            }
+            guard !state.handling else { return (false, pause) }
+            state.handling = true
+            return (true, pause)
+        }
+        if pause { channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
+        if start { Task { await self.handleQueued() } }
+    }
+
+    /// Handles queued frames until none is left.
+    private func handleQueued() async {
+        while true {
+            let (next, resume) = state.withLock { state -> (ByteBuffer?, Bool) in
+                guard let frame = state.inbound.popFirst() else {
+                    state.handling = false
+                    return (nil, false)
+                }
+                guard state.readingPaused, state.inbound.count < Self.maximumQueuedFrames / 4 else { return (frame, false) }
+                state.readingPaused = false
+                return (frame, true)
+            }
+            if resume { channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in } }
+            guard let next else { return }
+            await handle(next)
+        }
+    }
+
+    private static let decoder = JSONDecoder()
+
+    private func handle(_ text: ByteBuffer) async {
+        guard let frame = try? Self.decoder.decode(ClientFrame.self, from: Data(text.readableBytesView)) else {
+            return fail(APIError.invalidRequest("a frame is one JSON object with a string type"), ref: nil)
+        }
+        do {
+            switch frame.type {
+            case "send": try await send(frame)
+            case "sync": try await sync(frame)
+            case "typing": try await typing(frame)
+            case "read": try await read(frame)
+            case "auth": try await authenticate(frame)
+            case "ping": offer(ServerFrame.Pong(ref: frame.ref))
+            default: throw APIError.invalidRequest("unknown frame type \(frame.type.prefix(40))")
+            }
+        } catch let error as APIError {
+            fail(error, ref: frame.ref)
+        } catch is ConnectionOutbox.Closed {
+            return
+        } catch {
+            logger.warning("frame failed", metadata: ["type": "\(frame.type.prefix(40))", "error": "\(error)"])
+            fail(APIError.unavailable("could not handle the frame; retry"), ref: frame.ref)
+        }
+    }
+
+    private func send(_ frame: ClientFrame) async throws {
+        guard let conversationId = frame.conversationId, let clientMessageId = frame.clientMessageId, let body = frame.body else {
+            throw APIError.invalidRequest("send needs conversationId, clientMessageId and body")
+        }
+        guard try await context.budget.take(for: userId) else {
+            throw APIError(
+                .tooManyRequests, code: "rate_limited",
+                message: "at most \(context.budget.perSecond) messages a second (bursts of \(context.budget.burst)); slow down")
+        }
+        let ticket = context.messaging.writer.enqueue(try await context.messaging.prepare(
+            from: userId, to: conversationId, clientMessageId: clientMessageId, body: body,
+            attachmentIds: frame.attachmentIds ?? [], replyToSeq: frame.replyToSeq))
+        let (ref, logger) = (frame.ref, logger)
+        ticket.whenAnswered { [self] outcome in
+            switch outcome {
+            case .success(let stored):
+                offer(ServerFrame.Ack(ref: ref, message: stored.view))
+            case .failure(let error as APIError):
+                fail(error, ref: ref)
+            case .failure(let error):
+                logger.warning("send failed", metadata: ["error": "\(error)"])
+                fail(APIError.unavailable("the message could not be stored; retry with the same clientMessageId"), ref: ref)
+            }
+        }
+    }
+
+    /// Sends every message after each conversation's last seen seq, in order, then its `synced`, at the pace the
+    /// client reads.
+    private func sync(_ frame: ClientFrame) async throws {
+        guard let conversations = frame.conversations, conversations.count <= SessionLimits.maximumSyncConversations else {
+            throw APIError.invalidRequest(
+                "sync needs conversations: {id: lastSeenSeq}, at most \(SessionLimits.maximumSyncConversations) of them")
+        }
+        guard state.withLock({ $0.limits.sync.take() }) else {
+            throw APIError(
+                .tooManyRequests, code: "rate_limited", message: "at most \(SessionLimits.syncPerWindow) sync frames per 10 seconds")
+        }
+        for (conversationId, lastSeen) in conversations.sorted(by: { $0.key < $1.key }) {
+            do {
+                try await catchUp(conversationId, after: max(0, lastSeen))
+            } catch let error as APIError {
+                fail(APIError(error.status, code: error.code, message: "\(error.message): \(conversationId.prefix(64))"), ref: frame.ref)
+            }
+        }
+    }
+
+    private func catchUp(_ conversationId: String, after lastSeen: Int64) async throws {
+        let conversation = try await context.messaging.conversation(conversationId, for: userId)
+        var last = lastSeen
+        while true {
+            let page = try await context.messaging.messages.page(conversation.id, from: last, newestFirst: false, limit: 500)
+            try await outbox.offerPaced(try page.map { try ServerFrame.buffer(ServerFrame.Message(type: "message", message: $0.view)) })
+            last = page.last?.seq ?? last
+            if page.count < 500 { break }
+        }
+        offer(ServerFrame.Synced(conversationId: conversation.id, lastSeq: last))
+    }
+
+    private func typing(_ frame: ClientFrame) async throws {
+        guard let conversationId = frame.conversationId, let typingState = frame.state, ["start", "stop"].contains(typingState) else {
+            throw APIError.invalidRequest("typing needs conversationId and state start|stop")
+        }
+        // Typing beyond the limit is dropped without an answer: the next one says the same.
+        guard state.withLock({ $0.limits.typing.take() }) else { return }
+        let conversation = try await context.messaging.conversation(conversationId, for: userId)
+        try await context.messaging.signal(
+            ServerFrame.Typing(conversationId: conversation.id, userId: userId, state: typingState),
+            key: conversation.id, to: conversation.members.map(\.userId).filter { $0 != userId }, droppable: true)
+    }
+
+    private func read(_ frame: ClientFrame) async throws {
+        guard let conversationId = frame.conversationId, let seq = frame.seq else {
+            throw APIError.invalidRequest("read needs conversationId and seq")
+        }
+        guard state.withLock({ $0.limits.read.take() }) else {
+            throw APIError(.tooManyRequests, code: "rate_limited", message: "at most 10 read frames a second")
+        }
+        try await context.messaging.markRead(conversationId, seq: seq, by: userId)
+    }
+
+    /// Takes a fresh access token of the same user: the socket now lives until that token expires.
+    private func authenticate(_ frame: ClientFrame) async throws {
+        guard let token = frame.accessToken else { throw APIError.invalidRequest("auth needs accessToken") }
+        let fresh = try await context.verifier.verify(token)
+        guard fresh.userId == userId else { throw APIError.unauthorized("the token is another user's") }
+        state.withLock { $0.identity = fresh }
+        offer(ServerFrame.Authenticated(
+            ref: frame.ref, expiresAt: RFC3339.string(from: Date(timeIntervalSince1970: TimeInterval(fresh.expiresAt)))))
+    }
+
+    private func offer(_ frame: some Encodable) {
+        do {
+            outbox.offer(try ServerFrame.buffer(frame))
+        } catch {
+            logger.error("a frame could not be encoded", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func fail(_ error: APIError, ref: String?) {
+        offer(ServerFrame.Failure(ref: ref, code: error.code, message: error.message))
     }
 }

@@ -1,42 +1,39 @@
+import NIOCore
 import Synchronization
 
-/// The WebSocket connections this instance holds, by user.
+/// The WebSocket sessions this instance holds, by user.
 final class ConnectionRegistry: Sendable {
-    private let byUser = Mutex<[String: [String: Outbox]]>([:])
+    private let byUser = Mutex<[String: [String: ClientSession]]>([:])
 
-    /// Adds a connection; returns how many the user now has here.
-    @discardableResult
-    func add(userId: String, connectionId: String, outbox: Outbox) -> Int {
+    /// Adds a session.
+    func add(_ session: ClientSession) {
+        byUser.withLock { $0[session.userId, default: [:]][session.connectionId] = session }
+    }
+
+    /// Removes a session.
+    func remove(_ session: ClientSession) {
         byUser.withLock { users in
-            users[userId, default: [:]][connectionId] = outbox
-            return users[userId]!.count
+            users[session.userId]?[session.connectionId] = nil
+            if users[session.userId]?.isEmpty == true { users[session.userId] = nil }
         }
     }
 
-    /// Removes a connection; returns how many the user still has here.
-    @discardableResult
-    func remove(userId: String, connectionId: String) -> Int {
-        byUser.withLock { users in
-            users[userId]?[connectionId] = nil
-            let left = users[userId]?.count ?? 0
-            if left == 0 { users[userId] = nil }
-            return left
-        }
+    /// Queues `frame` for every local session of `userIds`; the one buffer is shared by all of them.
+    func deliver(_ frame: ByteBuffer, to userIds: some Sequence<String>, droppable: Bool = false) {
+        let sessions = byUser.withLock { users in userIds.flatMap { users[$0].map { Array($0.values) } ?? [] } }
+        for session in sessions { session.outbox.offer(frame, droppable: droppable) }
     }
 
-    /// Sends `frame` to every local connection of `userIds`.
-    func deliver(_ frame: String, to userIds: some Sequence<String>, droppable: Bool = false) {
-        let outboxes = byUser.withLock { users in userIds.flatMap { users[$0].map { Array($0.values) } ?? [] } }
-        for outbox in outboxes { outbox.offer(frame, droppable: droppable) }
+    /// The local sessions of `userId`.
+    func sessions(of userId: String) -> [ClientSession] {
+        byUser.withLock { Array(($0[userId] ?? [:]).values) }
     }
 
-    /// Users with at least one connection here, and their connection ids (for presence heartbeats).
-    func connections() -> [(userId: String, connectionId: String)] {
-        byUser.withLock { users in users.flatMap { user in user.value.keys.map { (user.key, $0) } } }
+    /// Every local session.
+    func all() -> [ClientSession] {
+        byUser.withLock { users in users.values.flatMap(\.values) }
     }
 
-    /// Whether any of `userIds` is connected here.
-    func hasAny(of userIds: some Sequence<String>) -> Bool {
-        byUser.withLock { users in userIds.contains { users[$0] != nil } }
-    }
+    /// How many sessions are held.
+    var count: Int { byUser.withLock { users in users.values.reduce(0) { $0 + $1.count } } }
 }

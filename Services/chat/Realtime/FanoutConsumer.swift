@@ -2,13 +2,15 @@ import ChatEvents
 import Foundation
 import Kafka
 import Logging
+import NIOCore
 import ServiceKit
 import ServiceLifecycle
 import Synchronization
 
-/// Delivers what happens in conversations to the WebSockets this instance holds.
+/// Delivers what happens in conversations to the WebSockets this instance holds, and closes the sockets of ended
+/// sign-ins.
 ///
-/// Each chat instance reads `chat.messages` and `chat.events` in a consumer group of its own (every instance sees
+/// Each chat instance reads `chat.messages`, `chat.events` and `identity.events` in a consumer group of its own (every instance sees
 /// every record, from the newest on) and sends each record's frame to its local connections of the record's
 /// recipients. A client that was away catches up with `sync`, so nothing is committed. Kafka keeps one
 /// conversation's records in the order they were published on one partition; a ``SequenceReorderer`` puts back in
@@ -39,7 +41,7 @@ final class FanoutConsumer: Service, Sendable {
                     group.addTask {
                         while true {
                             try await Task.sleep(for: Self.releaseInterval)
-                            self.send(self.reorderer.withLock { $0.release(now: .now) })
+                            self.reorderer.withLock { self.send($0.release(now: .now)) }
                         }
                     }
                     for await record in self.consumer { self.deliver(record) }
@@ -51,6 +53,8 @@ final class FanoutConsumer: Service, Sendable {
         }
     }
 
+    /// Queues `deliveries` for their local recipients. Called with the reorderer locked, so that what the release
+    /// timer and the consumer let through reaches the outboxes in the order the reorderer let it through.
     private func send(_ deliveries: [FanoutDelivery]) {
         for delivery in deliveries { registry.deliver(delivery.frame, to: delivery.audience) }
     }
@@ -58,9 +62,9 @@ final class FanoutConsumer: Service, Sendable {
     /// Passes a message through the reorderer. The order is kept for every conversation, also without local
     /// members, so that a member who connects finds it current.
     private func deliverInOrder(_ delivery: FanoutDelivery, conversationId: String) {
-        send(reorderer.withLock {
-            $0.accept(delivery, conversation: conversationId, seq: delivery.seq, watermark: delivery.watermark, now: .now)
-        })
+        reorderer.withLock {
+            send($0.accept(delivery, conversation: conversationId, seq: delivery.seq, watermark: delivery.watermark, now: .now))
+        }
     }
 
     private func deliver(_ record: KafkaRecord) {
@@ -71,7 +75,8 @@ final class FanoutConsumer: Service, Sendable {
             }
             if type == RealtimeSignal.eventType {
                 let signal = try EventEnvelope<RealtimeSignal>(decoding: record.value)
-                registry.deliver(signal.payload.frame, to: signal.payload.audience, droppable: signal.payload.droppable)
+                registry.deliver(
+                    ByteBuffer(string: signal.payload.frame), to: signal.payload.audience, droppable: signal.payload.droppable)
                 return
             }
             switch try ChatEvent(from: record.value) {
@@ -90,8 +95,14 @@ final class FanoutConsumer: Service, Sendable {
                     conversationId: conversationId)
             case .notificationCreated(let event):
                 registry.deliver(
-                    try ServerFrame.text(ServerFrame.Notification(notification: event.payload.notification)),
+                    try ServerFrame.buffer(ServerFrame.Notification(notification: event.payload.notification)),
                     to: [event.payload.userId.uuidString.lowercased()])
+            case .sessionRevoked(let event):
+                let revoked = event.payload
+                for session in registry.sessions(of: revoked.userId.uuidString.lowercased())
+                where session.identity.familyId == revoked.familyId {
+                    session.close(code: 4001, reason: "session revoked")
+                }
             default:
                 return  // conversation changes reach clients as signals; other events are not for clients
             }

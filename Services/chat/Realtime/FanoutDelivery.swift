@@ -1,4 +1,5 @@
 import Kafka
+import NIOCore
 
 /// What chat's fan-out needs of a `message.created` record, carried in its headers so that every chat instance can
 /// deliver it without decoding the event: the seq, the conversation's published watermark at the seq's allocation
@@ -16,25 +17,26 @@ struct FanoutDelivery: Sendable {
     let watermark: Int64?
     /// User ids, the sender's other connections included.
     let audience: [String]
-    let frame: String
+    /// The `message` frame, one buffer shared by every local recipient.
+    let frame: ByteBuffer
 
     /// The `message` frame of `message` for its sender and `recipientIds`.
     init(message: MessageView, recipientIds: [String], watermark: Int64?) throws {
         seq = message.seq
         self.watermark = watermark
         audience = recipientIds + [message.senderId]
-        frame = try ServerFrame.text(ServerFrame.Message(type: "message", message: message))
+        frame = try ServerFrame.buffer(ServerFrame.Message(type: "message", message: message))
     }
 
     /// The delivery in `record`'s headers; nil for a record written without them.
     init?(_ record: KafkaRecord) {
-        var seq: Int64?, watermark: Int64?, audience: [String]?, frame: String?
+        var seq: Int64?, watermark: Int64?, audience: [String]?, frame: ByteBuffer?
         for header in record.headers {
             switch header.name {
             case Self.seqHeader: seq = Int64(String(decoding: header.value, as: UTF8.self))
             case Self.watermarkHeader: watermark = Int64(String(decoding: header.value, as: UTF8.self))
             case Self.audienceHeader: audience = String(decoding: header.value, as: UTF8.self).split(separator: ",").map(String.init)
-            case Self.frameHeader: frame = String(decoding: header.value, as: UTF8.self)
+            case Self.frameHeader: frame = ByteBuffer(bytes: header.value)
             default: continue
             }
         }
@@ -45,6 +47,6 @@ struct FanoutDelivery: Sendable {
     var headers: [(name: String, value: [UInt8])] {
         [(Self.seqHeader, Array(String(seq).utf8))]
             + (watermark.map { [(Self.watermarkHeader, Array(String($0).utf8))] } ?? [])
-            + [(Self.audienceHeader, Array(audience.joined(separator: ",").utf8)), (Self.frameHeader, Array(frame.utf8))]
+            + [(Self.audienceHeader, Array(audience.joined(separator: ",").utf8)), (Self.frameHeader, Array(frame.readableBytesView))]
     }
 }

@@ -1,42 +1,26 @@
 import ChatEvents
 import Foundation
+import NIOCore
 import ServiceKit
 
-/// The first field of every client frame, to pick the decoder.
-struct ClientFrameType: Decodable {
+/// A client frame: its `type` and the fields the types use, decoded in one pass; each handler checks that the
+/// fields of its type are there (`send`, `sync`, `typing`, `read`, `auth`, `ping`).
+struct ClientFrame: Decodable {
     let type: String
-}
-
-/// `{"type":"send","ref","conversationId","clientMessageId","body","attachmentIds"?,"replyToSeq"?}`.
-struct SendFrame: Decodable {
     let ref: String?
-    let conversationId: String
-    let clientMessageId: String
-    let body: String
+    let conversationId: String?
+    let clientMessageId: String?
+    let body: String?
     let attachmentIds: [String]?
     let replyToSeq: Int64?
-}
-
-/// `{"type":"sync","conversations":{"<id>": lastSeenSeq}}`.
-struct SyncFrame: Decodable {
-    let conversations: [String: Int64]
-}
-
-/// `{"type":"typing","conversationId","state"}`.
-struct TypingFrame: Decodable {
-    let conversationId: String
-    let state: String
-}
-
-/// `{"type":"read","conversationId","seq"}`.
-struct ReadFrame: Decodable {
-    let conversationId: String
-    let seq: Int64
-}
-
-/// `{"type":"ping","ref"}`.
-struct PingFrame: Decodable {
-    let ref: String?
+    /// `sync`: conversation id → last seen seq.
+    let conversations: [String: Int64]?
+    /// `typing`: start or stop.
+    let state: String?
+    /// `read`: the seq read up to.
+    let seq: Int64?
+    /// `auth`: the fresh access token.
+    let accessToken: String?
 }
 
 /// Frames the server sends, encoded once per event and shared by every recipient.
@@ -105,6 +89,22 @@ enum ServerFrame {
         let notification: UserNotification
     }
 
+    struct Authenticated: Encodable {
+        let type = "authenticated"
+        let ref: String?
+        let expiresAt: String
+
+        private enum CodingKeys: String, CodingKey { case type, ref, expiresAt }
+
+        /// `ref` is `null` when the `auth` frame had none.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(type, forKey: .type)
+            try container.encode(ref, forKey: .ref)
+            try container.encode(expiresAt, forKey: .expiresAt)
+        }
+    }
+
     struct Pong: Encodable {
         let type = "pong"
         let ref: String?
@@ -146,5 +146,10 @@ enum ServerFrame {
     /// The frame's text; throws when it cannot be encoded (a programming error, never a silent empty frame).
     static func text(_ frame: some Encodable) throws -> String {
         String(decoding: try encoder.encode(frame), as: UTF8.self)
+    }
+
+    /// The frame's text as the bytes a connection writes.
+    static func buffer(_ frame: some Encodable) throws -> ByteBuffer {
+        ByteBuffer(bytes: try encoder.encode(frame))
     }
 }

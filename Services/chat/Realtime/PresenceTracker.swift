@@ -24,21 +24,26 @@ final class PresenceTracker: Service, Sendable {
         self.logger = logger
     }
 
-    func connected(userId: String, connectionId: String) async {
-        do {
-            if try await store.connected(userId: userId, connectionId: connectionId) { await announce(userId, status: .online) }
-        } catch {
-            logger.warning("presence update failed", metadata: ["error": "\(error)"])
-        }
+    /// Tells those who care that `userId` came online (their first socket opened, see ``PresenceStore/open``).
+    func announceOnline(_ userId: String) {
+        Task { await announce(userId, status: .online) }
     }
 
+    /// Records that a socket closed; when it was the user's last, announces them offline unless they are back
+    /// within ``offlineGrace``.
     func disconnected(userId: String, connectionId: String) async {
         do {
             guard try await store.disconnected(userId: userId, connectionId: connectionId) else { return }
-            try await Task.sleep(for: Self.offlineGrace)
-            if try await store.presence(of: userId).status == .offline { await announce(userId, status: .offline) }
         } catch {
-            logger.warning("presence update failed", metadata: ["error": "\(error)"])
+            return logger.warning("presence update failed", metadata: ["error": "\(error)"])
+        }
+        Task {
+            do {
+                try await Task.sleep(for: Self.offlineGrace)
+                if try await store.presence(of: userId).status == .offline { await announce(userId, status: .offline) }
+            } catch {
+                logger.warning("presence update failed", metadata: ["error": "\(error)"])
+            }
         }
     }
 
@@ -49,8 +54,12 @@ final class PresenceTracker: Service, Sendable {
                 while true {
                     try await Task.sleep(for: Self.heartbeat)
                     var failures = 0
-                    for (userId, connectionId) in self.registry.connections() {
-                        do { try await self.store.connected(userId: userId, connectionId: connectionId) } catch { failures += 1 }
+                    for session in self.registry.all() {
+                        do {
+                            try await self.store.connected(userId: session.userId, connectionId: session.connectionId)
+                        } catch {
+                            failures += 1
+                        }
                     }
                     if failures > 0 { self.logger.warning("presence heartbeats failed", metadata: ["connections": "\(failures)"]) }
                 }

@@ -92,6 +92,13 @@ public struct ConfigKey: Sendable, Hashable {
     public static let trustedProxyHops = ConfigKey(
         "CHAT_TRUSTED_PROXY_HOPS", "0", "api-gateway: load balancers in front that append to X-Forwarded-For (1 behind an ALB); 0 uses the socket address.")
 
+    public static let sendBudgetPerSecond = ConfigKey(
+        "CHAT_SEND_BUDGET_PER_SECOND", "20", "chat: messages a second a user may send over WebSockets, across all their sockets; past the budget a send gets `error` rate_limited.")
+    public static let sendBudgetBurst = ConfigKey(
+        "CHAT_SEND_BUDGET_BURST", "100", "chat: how many messages above that rate a user may send at once (the budget's bucket).")
+    public static let socketsPerUser = ConfigKey(
+        "CHAT_SOCKETS_PER_USER", "20", "chat: WebSockets a user may hold at once across instances; one more upgrade → 429.")
+
     public static let notificationConsumerGroup = ConfigKey(
         "CHAT_NOTIFICATION_CONSUMER_GROUP", "notification", "notification: Kafka consumer group reading chat.messages and chat.events (every instance joins the same one).")
     public static let notificationOffsetReset = ConfigKey(
@@ -118,7 +125,7 @@ public struct ConfigKey: Sendable, Hashable {
         internalSecret, stateDirectory, jwtSigningKey, jwtSigningKeyFile, jwtRetiredPublicKeys, accessTokenTTLSeconds,
         refreshTokenTTLDays, bcryptCost, loginFailureLimit, registerLimitPerAddress,
         rateLimitPerUser, rateLimitPerAddress, maxBodyBytes, upstreamTimeoutMilliseconds, corsOrigins, trustedProxyHops,
-        adminHost, adminPort, webRoot,
+        adminHost, adminPort, webRoot, sendBudgetPerSecond, sendBudgetBurst, socketsPerUser,
         notificationConsumerGroup, notificationOffsetReset, pushMaxAttempts, pushRetryBaseMilliseconds,
         pushTimeoutMilliseconds, pushConcurrency, pushAllowPrivateTargets,
     ]

@@ -11,15 +11,19 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     public var username: String
     /// Unique per token: logout puts it on the denylist (``TokenDenylist``).
     public var jti: IDClaim
+    /// The refresh-token family (the sign-in) the token was issued in; optional so that tokens issued before it
+    /// existed still verify until they expire.
+    public var fid: String?
     public var iat: IssuedAtClaim
     public var exp: ExpirationClaim
     public var iss: IssuerClaim
     public var aud: AudienceClaim
 
-    public init(userId: String, username: String, tokenId: String, issuedAt: Date, expiresAt: Date) {
+    public init(userId: String, username: String, tokenId: String, familyId: String?, issuedAt: Date, expiresAt: Date) {
         sub = SubjectClaim(value: userId)
         self.username = username
         jti = IDClaim(value: tokenId)
+        fid = familyId
         iat = IssuedAtClaim(value: issuedAt)
         exp = ExpirationClaim(value: expiresAt)
         iss = IssuerClaim(value: Self.issuer)
@@ -35,6 +39,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
 
     /// The identity this token proves.
     public var identity: VerifiedIdentity {
-        VerifiedIdentity(userId: sub.value, username: username, tokenId: jti.value, expiresAt: Int64(exp.value.timeIntervalSince1970))
+        VerifiedIdentity(
+            userId: sub.value, username: username, tokenId: jti.value, expiresAt: Int64(exp.value.timeIntervalSince1970), familyId: fid)
     }
 }

@@ -12,7 +12,9 @@ public struct IdentityMiddleware: RouterMiddleware {
         _ request: Request, context: ServiceRequestContext,
         next: (Request, ServiceRequestContext) async throws -> Response
     ) async throws -> Response {
-        guard let value = request.headers[IdentitySigner.headerName], let identity = signer.verify(value) else {
+        guard let value = request.headers[IdentitySigner.headerName],
+              let identity = signer.verify(value, method: request.method, path: request.uri.path)
+        else {
             throw APIError.unauthorized()
         }
         var context = context

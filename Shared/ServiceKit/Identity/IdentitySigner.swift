@@ -5,12 +5,16 @@ import Logging
 
 /// Signs and verifies the `X-Chat-Identity` header with which the gateway tells a service who the caller is.
 ///
-/// The value is `v1.<base64url JSON of VerifiedIdentity>.<base64url HMAC-SHA256>` under the secret shared by the
-/// gateway and the services (`CHAT_INTERNAL_SECRET`). The gateway drops any such header a client sends, and a
-/// service accepts only a value whose MAC verifies and whose token has not expired, so a client that reaches a
-/// service directly cannot claim to be anyone.
+/// The value is `v1.<base64url JSON>.<base64url HMAC-SHA256>` under the secret shared by the gateway and the services
+/// (`CHAT_INTERNAL_SECRET`). The JSON holds the ``VerifiedIdentity`` and what binds it to one request: its method, its
+/// path and when the gateway signed it. A service accepts a value only when the MAC verifies, the request is the one
+/// it was signed for, it was signed within ``lifetime`` of now and its token has not expired: a header captured from
+/// one request opens no other path and is stale within a minute. The gateway drops any such header a client sends,
+/// so a client that reaches a service directly cannot claim to be anyone.
 public struct IdentitySigner: Sendable {
     public static let headerName = HTTPField.Name("X-Chat-Identity")!
+    /// How far from now a header may have been signed.
+    public static let lifetime: Int64 = 60
     let key: SymmetricKey
 
     /// A signer for `secret`, which must be at least 32 bytes.
@@ -28,25 +32,46 @@ public struct IdentitySigner: Sendable {
 
     private init(key: SymmetricKey) { self.key = key }
 
-    /// The header value for `identity` (its JSON written by hand: the gateway signs every request).
-    public func sign(_ identity: VerifiedIdentity) -> String {
-        let json = #"{"expiresAt":"# + String(identity.expiresAt) + #","tokenId":"# + JSONText.quoted(identity.tokenId)
+    /// What the header carries.
+    private struct Signed: Codable {
+        let userId: String
+        let username: String
+        let tokenId: String
+        let expiresAt: Int64
+        let familyId: String?
+        let method: String
+        let path: String
+        let issuedAt: Int64
+    }
+
+    /// The header value for `identity` on the request `method path` (the path without its query), signed at `now`.
+    /// Its JSON is written by hand: the gateway signs every request.
+    public func sign(_ identity: VerifiedIdentity, method: HTTPRequest.Method, path: String, now: Date = Date()) -> String {
+        var json = #"{"expiresAt":"# + String(identity.expiresAt)
+        if let familyId = identity.familyId { json += #","familyId":"# + JSONText.quoted(familyId) }
+        json += #","issuedAt":"# + String(Int64(now.timeIntervalSince1970)) + #","method":"# + JSONText.quoted(method.rawValue)
+            + #","path":"# + JSONText.quoted(path) + #","tokenId":"# + JSONText.quoted(identity.tokenId)
             + #","userId":"# + JSONText.quoted(identity.userId) + #","username":"# + JSONText.quoted(identity.username) + "}"
         let payload = Base64URL.encode(Array(json.utf8))
         return "v1.\(payload).\(mac(of: "v1.\(payload)"))"
     }
 
-    /// The identity in `value`, or nil when it is malformed, forged or expired at `now`.
-    public func verify(_ value: String, now: Date = Date()) -> VerifiedIdentity? {
+    /// The identity in `value` for the request `method path`, or nil when it is malformed, forged, for another
+    /// request, stale, or its token expired at `now`.
+    public func verify(_ value: String, method: HTTPRequest.Method, path: String, now: Date = Date()) -> VerifiedIdentity? {
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
+        let seconds = Int64(now.timeIntervalSince1970)
         guard parts.count == 3, parts[0] == "v1",
               let givenMAC = Base64URL.decode(String(parts[2])),
               HMAC<SHA256>.isValidAuthenticationCode(givenMAC, authenticating: Array("v1.\(parts[1])".utf8), using: key),
               let json = Base64URL.decode(String(parts[1])),
-              let identity = try? JSONDecoder().decode(VerifiedIdentity.self, from: Data(json)),
-              identity.expiresAt > Int64(now.timeIntervalSince1970)
+              let signed = try? JSONDecoder().decode(Signed.self, from: Data(json)),
+              signed.method == method.rawValue, signed.path == path, abs(signed.issuedAt - seconds) <= Self.lifetime,
+              signed.expiresAt > seconds
         else { return nil }
-        return identity
+        return VerifiedIdentity(
+            userId: signed.userId, username: signed.username, tokenId: signed.tokenId, expiresAt: signed.expiresAt,
+            familyId: signed.familyId)
     }
 
     private func mac(of text: String) -> String {

@@ -42,6 +42,30 @@ public struct PresenceStore: Sendable {
         return reply.integer == 1
     }
 
+    /// What ``open(userId:connectionId:limit:now:)`` decided.
+    public enum Opening: Sendable, Equatable {
+        /// The connection counts; `wentOnline` when it made the user go from offline to online.
+        case opened(wentOnline: Bool)
+        /// The user already holds `limit` live connections: this one is refused and not recorded.
+        case full
+    }
+
+    /// Records a new connection `connectionId` of `userId` unless the user already holds `limit` live ones (on any
+    /// instance: the check and the record are one script).
+    public func open(userId: String, connectionId: String, limit: Int, now: Date = Date()) async throws -> Opening {
+        let nowMs = Int(now.timeIntervalSince1970 * 1000)
+        let reply = try await redis.evaluate(
+            Self.open, keys: [Self.connectionsKey(userId), Self.lastSeenKey(userId)],
+            arguments: [
+                connectionId, String(nowMs), String(nowMs + Self.ttlMilliseconds), String(Self.ttlMilliseconds), String(limit),
+            ])
+        switch reply.integer {
+        case -1: return .full
+        case 1: return .opened(wentOnline: true)
+        default: return .opened(wentOnline: false)
+        }
+    }
+
     /// Records that `connectionId` closed. Returns true when it was the user's last live connection.
     @discardableResult
     public func disconnected(userId: String, connectionId: String, now: Date = Date()) async throws -> Bool {
@@ -69,6 +93,15 @@ public struct PresenceStore: Sendable {
     private static let touch = RedisScript("""
         redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
         local before = redis.call('ZCARD', KEYS[1])
+        redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+        redis.call('PEXPIRE', KEYS[1], ARGV[4])
+        redis.call('SET', KEYS[2], ARGV[2])
+        if before == 0 then return 1 else return 0 end
+        """)
+    private static let open = RedisScript("""
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+        local before = redis.call('ZCARD', KEYS[1])
+        if before >= tonumber(ARGV[5]) then return -1 end
         redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
         redis.call('PEXPIRE', KEYS[1], ARGV[4])
         redis.call('SET', KEYS[2], ARGV[2])

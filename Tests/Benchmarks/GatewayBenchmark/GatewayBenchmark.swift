@@ -34,7 +34,7 @@ struct GatewayBenchmark: AsyncParsableCommand {
         let keys = JWTKeyCollection()
         await keys.add(eddsa: try EdDSA.PrivateKey(), kid: "bench")
         let token = try await keys.sign(AccessTokenClaims(
-            userId: UUID().uuidString, username: "bench", tokenId: UUID().uuidString, issuedAt: Date(),
+            userId: UUID().uuidString, username: "bench", tokenId: UUID().uuidString, familyId: nil, issuedAt: Date(),
             expiresAt: Date().addingTimeInterval(900)), kid: "bench")
         let started = ContinuousClock.now
         for _ in 0..<verifications { _ = try await keys.verify(token, as: AccessTokenClaims.self) }
@@ -56,13 +56,15 @@ struct GatewayBenchmark: AsyncParsableCommand {
         guard response.status == .created, let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
               let token = json["accessToken"] as? String, let user = json["user"] as? [String: Any], let userId = user["id"] as? String
         else { throw ValidationError("register through the gateway failed: \(response.status) \(String(buffer: body))") }
-        let identity = signer.sign(VerifiedIdentity(userId: userId, username: username, tokenId: UUID().uuidString, expiresAt: Int64(Date().timeIntervalSince1970) + 900))
+        let identity = VerifiedIdentity(
+            userId: userId, username: username, tokenId: UUID().uuidString, expiresAt: Int64(Date().timeIntervalSince1970) + 900,
+            familyId: nil)
 
         var viaGateway: [Double] = [], direct: [Double] = []
         for index in 0..<(requests * 2) {
             let throughGateway = index % 2 == 0
             var request = HTTPClientRequest(url: (throughGateway ? gateway : self.user) + "/v1/users/me")
-            if throughGateway { request.headers.add(name: "Authorization", value: "Bearer \(token)") } else { request.headers.add(name: "X-Chat-Identity", value: identity) }
+            if throughGateway { request.headers.add(name: "Authorization", value: "Bearer \(token)") } else { request.headers.add(name: "X-Chat-Identity", value: signer.sign(identity, method: .get, path: "/v1/users/me")) }
             let started = ContinuousClock.now
             let answer = try await http.execute(request, timeout: .seconds(10))
             _ = try await answer.body.collect(upTo: 1 << 20)

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import ChatEvents
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Kafka
 import Logging
@@ -93,16 +94,19 @@ struct NotificationBenchmark: AsyncParsableCommand {
         return values
     }
 
-    static func identity(_ user: UUID, signer: IdentitySigner) -> String {
-        signer.sign(VerifiedIdentity(
-            userId: user.uuidString.lowercased(), username: "bench", tokenId: UUID().uuidString, expiresAt: Int64(Date().timeIntervalSince1970) + 3600))
+    static func identity(_ user: UUID, signer: IdentitySigner, method: HTTPRequest.Method, path: String) -> String {
+        signer.sign(
+            VerifiedIdentity(
+                userId: user.uuidString.lowercased(), username: "bench", tokenId: UUID().uuidString,
+                expiresAt: Int64(Date().timeIntervalSince1970) + 3600, familyId: nil),
+            method: method, path: path)
     }
 
     static func addTarget(for user: UUID, url: String, at base: String, signer: IdentitySigner) async throws {
         var request = HTTPClientRequest(url: base + "/v1/notifications/push-targets")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: IdentitySigner.headerName.rawName, value: identity(user, signer: signer))
+        request.headers.add(name: IdentitySigner.headerName.rawName, value: identity(user, signer: signer, method: .post, path: "/v1/notifications/push-targets"))
         request.body = .bytes(ByteBuffer(string: #"{"url":"\#(url)","secret":"benchmark-secret-0123456789"}"#))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         guard response.status == .created else {
@@ -112,13 +116,15 @@ struct NotificationBenchmark: AsyncParsableCommand {
 
     static func removeTargets(of user: UUID, at base: String, signer: IdentitySigner) async throws {
         var list = HTTPClientRequest(url: base + "/v1/notifications/push-targets")
-        list.headers.add(name: IdentitySigner.headerName.rawName, value: identity(user, signer: signer))
+        list.headers.add(name: IdentitySigner.headerName.rawName, value: identity(user, signer: signer, method: .get, path: "/v1/notifications/push-targets"))
         let body = try await HTTPClient.shared.execute(list, timeout: .seconds(10)).body.collect(upTo: 1 << 20)
         struct Targets: Decodable { struct Target: Decodable { let id: String }; let items: [Target] }
         for target in try JSONDecoder().decode(Targets.self, from: body).items {
             var delete = HTTPClientRequest(url: base + "/v1/notifications/push-targets/\(target.id)")
             delete.method = .DELETE
-            delete.headers.add(name: IdentitySigner.headerName.rawName, value: identity(user, signer: signer))
+            delete.headers.add(
+                name: IdentitySigner.headerName.rawName,
+                value: identity(user, signer: signer, method: .delete, path: "/v1/notifications/push-targets/\(target.id)"))
             _ = try await HTTPClient.shared.execute(delete, timeout: .seconds(10))
         }
     }

@@ -2,8 +2,9 @@
 """Generates docker/Dockerfiles/<service>.Dockerfile from docker/Dockerfiles/service.Dockerfile.
 
 Each per-service file is the template with the defaults of `ARG SERVICE` and `ARG SERVICE_PORT`
-set to that service, and a header naming the template. Nothing else may differ, so the build
-steps exist once.
+set to that service, a header naming the template, and at the template's SERVICE-SPECIFIC mark the
+lines of ADDITIONS for that service (none for most). Nothing else may differ, so the build steps
+exist once.
 
     dockerfiles.py --write   regenerate the five files
     dockerfiles.py --check   exit 1 (naming the files) when one is missing or differs
@@ -29,6 +30,24 @@ SERVICES: dict[str, int] = {
     "notification": 8084,
 }
 
+# The template's line that a service's own additions replace (and that the others drop).
+MARK = "# SERVICE-SPECIFIC: dockerfiles.py puts what only this service's image carries here (nothing in the template).\n"
+
+# Lines only one image carries, with the reason beside them.
+ADDITIONS: dict[str, str] = {
+    "api-gateway": """\
+# api-gateway only: the web client (Services/api-gateway/Public: index.html, JS modules, CSS,
+# openapi.json), served at / from CHAT_WEB_ROOT, and the admin listener (/metrics and the
+# detailed /ready on CHAT_ADMIN_PORT, which only the VPC reaches; the public port keeps /health
+# and a bare /ready). The files stay root's and read-only.
+COPY Services/api-gateway/Public/ /srv/chat/public/
+ENV CHAT_WEB_ROOT=/srv/chat/public \\
+    CHAT_ADMIN_HOST=0.0.0.0 \\
+    CHAT_ADMIN_PORT=9090
+EXPOSE 9090
+""",
+}
+
 HEADER = """\
 # syntax=docker/dockerfile:1
 #
@@ -47,6 +66,10 @@ def render(template: str, service: str, port: int) -> str:
     body, n_port = re.subn(r"^ARG SERVICE_PORT=.*$", f"ARG SERVICE_PORT={port}", body, count=1, flags=re.M)
     if n_service != 1 or n_port != 1:
         raise SystemExit(f"{TEMPLATE}: expected one `ARG SERVICE=` and one `ARG SERVICE_PORT=` line")
+    if body.count(MARK) != 1:
+        raise SystemExit(f"{TEMPLATE}: expected the SERVICE-SPECIFIC mark once")
+    addition = ADDITIONS.get(service)
+    body = body.replace(MARK, addition) if addition else body.replace(MARK + "\n", "")
     return HEADER.format(service=service) + "\n" + body
 
 

@@ -8,13 +8,17 @@
                   from its Dockerfile
     config-names  the CHAT_ variables that the Dockerfiles, the compose file, the ECS stack and
                   taskdef.json set are those of ConfigKey.swift; every service gets each one it
-                  reads and none that only another service reads (GATEWAY_ONLY, AUTH_ONLY,
-                  CHAT_ONLY, NOTIFICATION_ONLY) or
+                  reads and none that only other services read (READERS: GATEWAY_ONLY, AUTH_ONLY,
+                  CHAT_ONLY, NOTIFICATION_ONLY, SHARED_BY) or
                   that only the local stack uses (LOCAL_ONLY); local-use switches (LOCAL_USE_FALSE)
                   are "false" on ECS; ECS takes the secret ones from
                   Secrets Manager; docs/operations.md describes all of them
     healthcheck   one health-check command everywhere (Dockerfiles, compose, ECS), and it passes
                   against a server answering 200 on /health, fails on 503 and on a closed port
+    sidecars      every ECS task definition runs its service first, then the HELPERS (redis-ca, which
+                  writes the Redis CA file the service waits for, and the OpenTelemetry collector,
+                  which scrapes the service's metrics port), none of them essential; the stack's
+                  collector configuration is infrastructure/observability/otel-collector.yaml
     hadolint-ignores  every `# hadolint ignore=` in the Dockerfiles follows a comment saying why
 
 Each prints what is wrong and exits 1, or prints a one-line summary and exits 0.
@@ -44,25 +48,45 @@ STACK = ROOT / "infrastructure" / "ecs-task-definitions.yaml"
 TASKDEF = ROOT / "infrastructure" / "codedeploy" / "taskdef.json"
 DOCKERFILES = sorted((ROOT / "docker" / "Dockerfiles").glob("*.Dockerfile"))
 OPERATIONS = ROOT / "docs" / "operations.md"
+COLLECTOR_CONFIG = ROOT / "infrastructure" / "observability" / "otel-collector.yaml"
 SERVICES = ["api-gateway", "auth", "user", "chat", "notification"]
 
-# Variables only the api-gateway reads.
+# Variables only the api-gateway reads: its upstreams and edge settings, its web client, its admin listener.
 GATEWAY_ONLY = {
-    "CHAT_UPSTREAM_AUTH", "CHAT_UPSTREAM_USER", "CHAT_UPSTREAM_CHAT", "CHAT_UPSTREAM_NOTIFICATION",
+    "CHAT_UPSTREAM_CHAT", "CHAT_UPSTREAM_NOTIFICATION",
     "CHAT_RATE_LIMIT_PER_USER", "CHAT_RATE_LIMIT_PER_ADDRESS", "CHAT_MAX_BODY_BYTES", "CHAT_UPSTREAM_TIMEOUT_MS",
     "CHAT_CORS_ORIGINS", "CHAT_TRUSTED_PROXY_HOPS",
+    # The static web client it serves at / (the image's copy of Services/api-gateway/Public).
+    "CHAT_WEB_ROOT",
+    # /metrics and the detailed /ready on an internal listener (port 9090), off the public port.
+    "CHAT_ADMIN_HOST", "CHAT_ADMIN_PORT",
 }
 # Variables only auth reads.
 AUTH_ONLY = {
     "CHAT_JWT_SIGNING_KEY", "CHAT_JWT_SIGNING_KEY_FILE", "CHAT_JWT_RETIRED_PUBLIC_KEYS", "CHAT_ACCESS_TOKEN_TTL_SECONDS",
-    "CHAT_REFRESH_TOKEN_TTL_DAYS", "CHAT_BCRYPT_COST", "CHAT_LOGIN_FAILURE_LIMIT",
+    "CHAT_REFRESH_TOKEN_TTL_DAYS", "CHAT_BCRYPT_COST", "CHAT_LOGIN_FAILURE_LIMIT", "CHAT_REGISTER_LIMIT_PER_ADDRESS",
 }
-# Variables only chat reads: identity's users, contacts and blocks, read-only (blocks, @mentions, presence).
-CHAT_ONLY = {"CHAT_IDENTITY_POSTGRES_URL"}
+# Variables only chat reads (none at the moment: chat asks user's internal API for identity data instead of reading
+# the identity database).
+CHAT_ONLY: set[str] = set()
 # Variables only notification reads (its Kafka consumer and push delivery).
 NOTIFICATION_ONLY = {
     "CHAT_NOTIFICATION_CONSUMER_GROUP", "CHAT_NOTIFICATION_OFFSET_RESET", "CHAT_PUSH_MAX_ATTEMPTS",
     "CHAT_PUSH_RETRY_BASE_MS", "CHAT_PUSH_TIMEOUT_MS", "CHAT_PUSH_CONCURRENCY", "CHAT_PUSH_ALLOW_PRIVATE_TARGETS",
+}
+# Variables that more than one but not every service reads, with their readers: chat calls user's internal API and
+# auth's JWKS at the same addresses as the gateway does.
+SHARED_BY = {
+    "CHAT_UPSTREAM_AUTH": {"api-gateway", "chat"},
+    "CHAT_UPSTREAM_USER": {"api-gateway", "chat"},
+}
+# Every variable that not all services read, with the services that do.
+READERS: dict[str, set[str]] = {
+    **{name: {"api-gateway"} for name in GATEWAY_ONLY},
+    **{name: {"auth"} for name in AUTH_ONLY},
+    **{name: {"chat"} for name in CHAT_ONLY},
+    **{name: {"notification"} for name in NOTIFICATION_ONLY},
+    **SHARED_BY,
 }
 # Switches for local use only: every production manifest (ECS stack, Terraform, Kubernetes) sets them to "false";
 # only the compose file may turn them on.
@@ -83,22 +107,13 @@ UNSET_ON_ECS = {
 SECRET = {
     "CHAT_POSTGRES_URL", "CHAT_MONGO_URI", "CHAT_KAFKA_SASL_USERNAME", "CHAT_KAFKA_SASL_PASSWORD",
     "CHAT_REDIS_USERNAME", "CHAT_REDIS_PASSWORD", "CHAT_S3_ACCESS_KEY_ID", "CHAT_S3_SECRET_ACCESS_KEY",
-    "CHAT_INTERNAL_SECRET", "CHAT_JWT_SIGNING_KEY", "CHAT_IDENTITY_POSTGRES_URL",
+    "CHAT_INTERNAL_SECRET", "CHAT_JWT_SIGNING_KEY",
 }
 
 
 def variables_for(service: str, known: set[str]) -> set[str]:
     """The variables `service` reads, of those in ConfigKey.swift."""
-    names = known - set(LOCAL_ONLY)
-    if service != "api-gateway":
-        names -= GATEWAY_ONLY
-    if service != "auth":
-        names -= AUTH_ONLY
-    if service != "chat":
-        names -= CHAT_ONLY
-    if service != "notification":
-        names -= NOTIFICATION_ONLY
-    return names
+    return {name for name in known - set(LOCAL_ONLY) if service in READERS.get(name, {service})}
 
 
 def compose_variables(service: dict) -> set[str]:
@@ -136,13 +151,27 @@ def resolved_compose() -> dict:
     return json.loads(result.stdout)
 
 
+# Containers beside each service in every ECS task definition, in this order after the service's own.
+HELPERS = {
+    "redis-ca": "writes the Redis CA from Secrets Manager to the task volume of CHAT_REDIS_TLS_CA_FILE (a task "
+                "definition cannot mount a secret as a file), then exits; the service starts on its success",
+    "aws-otel-collector": "receives the service's traces (OTLP/HTTP on localhost:4318) for X-Ray and scrapes its "
+                          "/metrics into CloudWatch; not essential, so a failing collector never stops the service",
+}
+# The service's metrics port when it is not its HTTP port: the gateway's admin listener.
+METRICS_PORTS = {"api-gateway": 9090}
+SERVICE_PORTS = {"api-gateway": 8080, "auth": 8081, "user": 8082, "chat": 8083, "notification": 8084}
+REDIS_CA_FILE = "/run/chat/redis-ca/ca.pem"
+
+
 def task_definitions(stack: dict) -> dict[str, dict]:
-    """Container name -> container definition, for every task definition of the stack."""
+    """Service name -> its container definition, for every task definition of the stack (helpers left out)."""
     result = {}
     for resource in stack["Resources"].values():
         if resource["Type"] == "AWS::ECS::TaskDefinition":
             for container in resource["Properties"]["ContainerDefinitions"]:
-                result[container["Name"]] = container
+                if container["Name"] not in HELPERS:
+                    result[container["Name"]] = container
     return result
 
 
@@ -214,9 +243,7 @@ def check_config_names() -> list[str]:
         for unknown in sorted(variables - known):
             problems.append(f"{where}: sets {unknown}, which is not in ConfigKey.swift")
         for extra in sorted((variables & known) - expected - set(unset)):
-            owner = ("api-gateway" if extra in GATEWAY_ONLY else "auth" if extra in AUTH_ONLY
-                     else "chat" if extra in CHAT_ONLY else "notification")
-            reason = LOCAL_ONLY.get(extra) or f"only {owner} reads it"
+            reason = LOCAL_ONLY.get(extra) or f"only {' and '.join(sorted(READERS[extra]))} read it"
             problems.append(f"{where}: sets {extra}, which it should not ({reason})")
 
     compose = resolved_compose()
@@ -249,8 +276,12 @@ def check_config_names() -> list[str]:
         names = set(re.findall(r"\b(CHAT_[A-Z0-9_]+)=", dockerfile.read_text()))
         for unknown in sorted(names - known):
             problems.append(f"{dockerfile.relative_to(ROOT)}: sets {unknown}, which is not in ConfigKey.swift")
-        # One template for every image: no per-service, local-only or secret value belongs in it.
-        for misplaced in sorted(names & (GATEWAY_ONLY | AUTH_ONLY | CHAT_ONLY | NOTIFICATION_ONLY | set(LOCAL_ONLY) | SECRET)):
+        # The template serves every image: no per-service value belongs in it. A per-service rendering may add what
+        # only its own service reads (dockerfiles.py's per-service additions); no image carries a local-only or a
+        # secret value.
+        service = dockerfile.name.removesuffix(".Dockerfile")
+        own = {name for name, readers in READERS.items() if readers == {service}}
+        for misplaced in sorted(names & ((set(READERS) - own) | set(LOCAL_ONLY) | SECRET)):
             problems.append(f"{dockerfile.relative_to(ROOT)}: sets {misplaced}, which the image must not carry")
 
     documented = OPERATIONS.read_text() if OPERATIONS.exists() else ""
@@ -338,6 +369,56 @@ def check_healthcheck() -> list[str]:
     return problems
 
 
+def check_sidecars() -> list[str]:
+    problems = []
+    stack = cfn_yaml.load(STACK)
+    definitions = [(name, resource["Properties"]["ContainerDefinitions"])
+                   for name, resource in stack["Resources"].items() if resource["Type"] == "AWS::ECS::TaskDefinition"]
+    taskdef = json.loads(TASKDEF.read_text())
+    # taskdef.json in the stack's spelling (taskdef.py checks that the two agree in every field).
+    definitions.append(("codedeploy/taskdef.json", [
+        {"Name": c["name"], "Essential": c.get("essential"), "Image": c["image"],
+         "DependsOn": [{"ContainerName": d["containerName"], "Condition": d["condition"]} for d in c.get("dependsOn", [])],
+         "MountPoints": [{"SourceVolume": m["sourceVolume"], "ContainerPath": m["containerPath"], "ReadOnly": m.get("readOnly")}
+                         for m in c.get("mountPoints", [])],
+         "Environment": [{"Name": e["name"], "Value": e["value"]} for e in c.get("environment", [])]}
+        for c in taskdef["containerDefinitions"]]))
+    for where, containers in definitions:
+        names = [c["Name"] for c in containers]
+        service = names[0] if names else None
+        if service not in SERVICES or names[1:] != list(HELPERS):
+            problems.append(f"{where}: containers {names}, expected a service, then {list(HELPERS)}")
+            continue
+        main, helpers = containers[0], {c["Name"]: c for c in containers[1:]}
+        for name, helper in helpers.items():
+            if helper.get("Essential") is not False:
+                problems.append(f"{where}: {name} is essential ({HELPERS[name]})")
+        wanted = [{"ContainerName": "redis-ca", "Condition": "SUCCESS"}, {"ContainerName": "aws-otel-collector", "Condition": "START"}]
+        if main.get("DependsOn") != wanted:
+            problems.append(f"{where}: {service} does not wait for redis-ca (SUCCESS) and the collector (START)")
+        env = {e["Name"]: e.get("Value") for e in main.get("Environment", [])}
+        if env.get("CHAT_REDIS_TLS_CA_FILE") != REDIS_CA_FILE:
+            problems.append(f"{where}: {service}'s CHAT_REDIS_TLS_CA_FILE is not {REDIS_CA_FILE}")
+        mounts = {m["ContainerPath"]: m for m in main.get("MountPoints", [])}
+        ca_dir = REDIS_CA_FILE.rsplit("/", 1)[0]
+        if mounts.get(ca_dir, {}).get("ReadOnly") is not True:
+            problems.append(f"{where}: {service} does not mount {ca_dir} read-only")
+        if helpers["redis-ca"].get("Image") != main.get("Image"):
+            problems.append(f"{where}: redis-ca does not run {service}'s own image")
+        collector_env = {e["Name"]: e.get("Value") for e in helpers["aws-otel-collector"].get("Environment", [])}
+        port = str(METRICS_PORTS.get(service, SERVICE_PORTS[service]))
+        if collector_env.get("SERVICE_NAME") != service or collector_env.get("METRICS_PORT") != port:
+            problems.append(f"{where}: the collector scrapes {collector_env.get('SERVICE_NAME')}:{collector_env.get('METRICS_PORT')}, not {service}:{port}")
+        if service in METRICS_PORTS and env.get("CHAT_ADMIN_PORT") != port:
+            problems.append(f"{where}: {service}'s CHAT_ADMIN_PORT is not {port}, where its collector scrapes")
+    value = stack["Resources"].get("CollectorConfig", {}).get("Properties", {}).get("Value")
+    if value != COLLECTOR_CONFIG.read_text():
+        problems.append(f"ecs-task-definitions.yaml: CollectorConfig differs from {COLLECTOR_CONFIG.relative_to(ROOT)}")
+    if not problems:
+        print(f"{len(definitions)} task definitions run their service, then {', '.join(HELPERS)}; the collector configuration is the shared one")
+    return problems
+
+
 def check_hadolint_ignores() -> list[str]:
     problems = []
     count = 0
@@ -359,6 +440,7 @@ CHECKS = {
     "compose": check_compose,
     "config-names": check_config_names,
     "healthcheck": check_healthcheck,
+    "sidecars": check_sidecars,
     "hadolint-ignores": check_hadolint_ignores,
 }
 

@@ -3,7 +3,7 @@
 infrastructure/ecs-task-definitions.yaml.
 
 taskdef.json is that definition in the form `aws ecs register-task-definition` takes, with
-`<IMAGE1_NAME>` for the image and `{{OutputKey}}` wherever the template uses a parameter or a
+`<IMAGE1_NAME>` for the service's image (wherever a container runs it) and `{{OutputKey}}` wherever the template uses a parameter or a
 resource: buildspec.yml fills those from the stack's outputs. Every reference must therefore be
 an output of the stack.
 
@@ -52,8 +52,13 @@ def build(template: dict) -> dict:
             raise Unresolved(f"{json.dumps(expression)} is not an output of the stack")
         return "{{" + key + "}}"
 
+    properties = template["Resources"][RESOURCE]["Properties"]
+    # The service's image: its own container (the first) and any other container running the same image (the
+    # redis-ca helper) get the image of the release.
+    service_image = json.dumps(properties["ContainerDefinitions"][0]["Image"], sort_keys=True)
+
     def value(node, path: str):
-        if path.endswith("ContainerDefinitions[0].Image"):
+        if path.endswith(".Image") and json.dumps(node, sort_keys=True) == service_image:
             return "<IMAGE1_NAME>"
         if isinstance(node, dict) and len(node) == 1 and next(iter(node)) in ("Ref", "Fn::GetAtt", "Fn::Sub"):
             key = by_value.get(json.dumps(node, sort_keys=True))
@@ -74,7 +79,6 @@ def build(template: dict) -> dict:
             return [value(v, f"{path}[{i}]") for i, v in enumerate(node)]
         return node
 
-    properties = template["Resources"][RESOURCE]["Properties"]
     return value(properties, RESOURCE)
 
 

@@ -2,11 +2,13 @@
 """Keeps the infrastructure in step with the code and with itself.
 
 - Every CHAT_ variable of Shared/ServiceKit/Configuration/ConfigKey.swift is provided on Kubernetes (ConfigMap,
-  Deployment env or ExternalSecret) and on ECS (the Terraform platform module's task variables and secrets, or the ecs
+  Deployment env or ExternalSecret, in the build of each overlay: staging and production) and on ECS (the Terraform platform module's task variables and secrets, or the ecs
   module's per-service ones), except those each platform leaves unset on purpose (below); nothing provides a CHAT_
   variable that the code does not read.
-- Each Kubernetes Deployment gets exactly the variables its service reads: the per-service sets (api-gateway only,
-  auth only, chat only, notification only, local stack only) are those of scripts/checks/containers/static_checks.py.
+- Each Kubernetes Deployment's service container (the gateway's canary track included: the service is the pods'
+  app.kubernetes.io/name) gets exactly the variables its service reads: the per-service sets (api-gateway only,
+  auth only, chat only, notification only, shared by some, local stack only) are those of
+  scripts/checks/containers/static_checks.py (READERS, LOCAL_ONLY).
   The same sets hold for the platform module's shared and per-service task variables. Local-use switches
   (LOCAL_USE_FALSE, e.g. CHAT_PUSH_ALLOW_PRIVATE_TARGETS) are "false" on Kubernetes and ECS.
 - Secret variables come from secret stores: on Kubernetes from an ExternalSecret, never a ConfigMap or a plain env
@@ -15,9 +17,10 @@
 - The databases and Kafka topics of the catalogue are the ones the platform is specified with.
 - Only the api-gateway is public: it is the one public service of the catalogue (the ALB's only target group, every
   path its listeners' default action, no path rules to other services), the Ingress's only backend (every path,
-  WebSocket upgrades included), and both load balancers keep idle connections (WebSockets) at least 300 s. The other
-  services are ClusterIP Services whose NetworkPolicies admit neither the whole VPC nor the ALB's public subnets, and
-  the gateway reaches them by internal names (Cloud Map on ECS, the Services' cluster DNS names on Kubernetes).
+  WebSocket upgrades included; through the weighted action, every target Service selects gateway pods), and both load
+  balancers keep idle connections (WebSockets) at least 300 s. The other services are ClusterIP Services whose
+  NetworkPolicies admit neither the whole VPC nor the ALB's public subnets (of each overlay's VPC), and the gateway
+  reaches them by internal names (Cloud Map on ECS, the Services' cluster DNS names on Kubernetes).
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ K8S = ROOT / "infrastructure" / "k8s"
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 sys.path.insert(0, str(ROOT / "scripts" / "checks" / "containers"))
 import render_k8s  # noqa: E402
-from static_checks import (AUTH_ONLY, CHAT_ONLY, GATEWAY_ONLY, LOCAL_ONLY, LOCAL_USE_FALSE,  # noqa: E402
-                           NOTIFICATION_ONLY, SECRET, variables_for)
+import validate_k8s  # noqa: E402
+from static_checks import LOCAL_ONLY, LOCAL_USE_FALSE, READERS, SECRET, variables_for  # noqa: E402
 
 # auth and user share identity (ServiceName.databaseName); scripts/stack.sh creates the same four.
 DATABASES = {"identity", "chat", "notification", "gateway"}
@@ -49,7 +52,7 @@ UNSET_ON_KUBERNETES = {
 UNSET_ON_ECS = {
     "CHAT_JWT_SIGNING_KEY_FILE": "ECS injects the key from Secrets Manager as CHAT_JWT_SIGNING_KEY",
 }
-TOPICS = {"chat.messages", "chat.events", "notification.dead-letter"}
+TOPICS = {"chat.messages", "chat.events", "notification.dead-letter", "identity.events"}
 PUBLIC_SERVICE = "api-gateway"
 MIN_IDLE_TIMEOUT_SECONDS = 300  # WebSocket connections pass the load balancer
 UPSTREAMS = {"CHAT_UPSTREAM_AUTH": "auth", "CHAT_UPSTREAM_USER": "user", "CHAT_UPSTREAM_CHAT": "chat",
@@ -66,7 +69,7 @@ def unwrap(value):
     return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
-def public_entry(catalogue: dict, platform: dict, docs: list[dict]) -> list[str]:
+def public_entry(catalogue: dict, platform: dict, overlays: dict[str, list[dict]]) -> list[str]:
     """Only the gateway is public, on ECS (Terraform) and on Kubernetes; the others are reached by internal names."""
     errors = []
     public = sorted(name for name, svc in catalogue.items() if unwrap(svc.get("public")) is True)
@@ -86,34 +89,49 @@ def public_entry(catalogue: dict, platform: dict, docs: list[dict]) -> list[str]
         errors.append(f"the ALB's idle timeout defaults to {idle}, below {MIN_IDLE_TIMEOUT_SECONDS} s (WebSockets)")
 
     gateway_env = unwrap(platform["service_environment"]).get(PUBLIC_SERVICE, {})
+    # The gateway's upstreams are Cloud Map names: of this region's namespace, or (the second region) the writer
+    # region's, reached over the peering; nothing else.
+    namespace = re.sub(r"\s+", "", str(unwrap(platform.get("upstream_namespace", ""))))
+    if namespace not in ("${local.namespace}", "${local.writes?local.namespace:var.writer.service_discovery_namespace}"):
+        errors.append(f"ECS (Terraform): upstream_namespace is {namespace!r}, not this region's or the writer region's Cloud Map namespace")
     for variable, service in UPSTREAMS.items():
         # python-hcl2 keeps an interpolated string as ${"..."}.
         url = re.sub(r'^\$\{"(.*)"\}$', r"\1", str(gateway_env.get(variable, "")))
-        if not url.startswith(f"http://{service}.${{local.namespace}}:"):
+        if not url.startswith(f"http://{service}.${{local.upstream_namespace}}:"):
             errors.append(f"ECS (Terraform): the gateway's {variable} is {url!r}, not {service}'s Cloud Map name")
         k8s_url = render_k8s.SERVICE_ENV[PUBLIC_SERVICE].get(variable, "")
         if not k8s_url.startswith(f"http://{service}:") and not k8s_url.startswith(f"http://{service}.chat.svc"):
             errors.append(f"Kubernetes: the gateway's {variable} is {k8s_url!r}, not {service}'s Service")
 
+    for overlay, docs in overlays.items():
+        errors += [f"overlays/{overlay}: {e}" for e in public_entry_k8s(overlay, docs)]
+    return errors
+
+
+def public_entry_k8s(overlay: str, docs: list[dict]) -> list[str]:
+    errors = []
+    services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
     ingresses = [d for d in docs if d["kind"] == "Ingress"]
     if len(ingresses) != 1:
         errors.append(f"{len(ingresses)} Ingresses; expected one, in front of the gateway")
     for ingress in ingresses:
-        spec = ingress["spec"]
-        backends = [p for rule in spec.get("rules", []) for p in rule["http"]["paths"]]
-        if "defaultBackend" in spec:
-            backends.append({"path": "(default)", "pathType": "Prefix", "backend": spec["defaultBackend"]})
-        names = {p["backend"]["service"]["name"] for p in backends}
-        if names != {PUBLIC_SERVICE}:
-            errors.append(f"the Ingress routes to {sorted(names)}; only {PUBLIC_SERVICE} may be its backend")
-        if not any(p["path"] == "/" and p.get("pathType") == "Prefix" for p in backends):
+        if "defaultBackend" in ingress["spec"]:
+            errors.append("the Ingress has a default backend; every path must name the gateway")
+        backends = validate_k8s.ingress_backends(ingress)
+        # A backend is the gateway when its Service selects gateway pods (its stable and canary tracks).
+        for backend in backends:
+            selector = services.get(backend["name"], {}).get("spec", {}).get("selector", {})
+            if selector.get("app.kubernetes.io/name") != PUBLIC_SERVICE:
+                errors.append(f"the Ingress routes to {backend['name']}; only {PUBLIC_SERVICE}'s pods may be its backend")
+        if not any(b["path"] == "/" and b.get("pathType") == "Prefix" for b in backends):
             errors.append("the Ingress has no Prefix path / to the gateway (every path, /v1/ws included)")
         attributes = ingress["metadata"].get("annotations", {}).get("alb.ingress.kubernetes.io/load-balancer-attributes", "")
         match = re.search(r"idle_timeout\.timeout_seconds=(\d+)", attributes)
         if not match or int(match.group(1)) < MIN_IDLE_TIMEOUT_SECONDS:
             errors.append(f"the Ingress's ALB idle timeout is not set to at least {MIN_IDLE_TIMEOUT_SECONDS} s (WebSockets)")
 
-    vpc = ipaddress.ip_network(render_k8s.VPC_CIDR)
+    environment = yaml.safe_load((K8S / "overlays" / overlay / "environment.yaml").read_text())["data"]
+    vpc = ipaddress.ip_network(environment["vpc_cidr"])
     # The ALB's public subnets: the first three /24 of the VPC (terraform/modules/vpc, cidrsubnet(vpc, 8, 0..2)).
     public_subnets = list(vpc.subnets(new_prefix=24))[:3]
     for doc in docs:
@@ -140,8 +158,23 @@ def main() -> int:
     if not keys:
         errors.append("no ConfigKey found in ConfigKey.swift")
 
-    # Kubernetes: what each Deployment gets through envFrom (the ConfigMap, Secrets made by ExternalSecrets) and env.
-    docs = [doc for path in K8S.rglob("*.yaml") for doc in yaml.safe_load_all(path.read_text()) if doc]
+    # Kubernetes: what each Deployment gets through envFrom (the ConfigMap, Secrets made by ExternalSecrets) and env,
+    # in the build of each overlay.
+    overlays = {}
+    for overlay in validate_k8s.OVERLAYS:
+        built, output = validate_k8s.build(overlay)
+        if not built:
+            errors.append(f"kubectl kustomize overlays/{overlay} failed: {output}")
+        overlays[overlay] = built
+    k8s_names: set[str] = set()
+    for overlay, docs in overlays.items():
+        k8s_names |= kubernetes_variables(overlay, docs, keys, errors)
+
+    ecs_names = ecs_variables(keys, errors)
+    return finish(keys, k8s_names, ecs_names, overlays, errors)
+
+
+def kubernetes_variables(overlay: str, docs: list[dict], keys: set[str], errors: list[str]) -> set[str]:
     config_maps = {d["metadata"]["name"]: set(d.get("data", {})) for d in docs if d["kind"] == "ConfigMap"}
     secrets = {d["spec"]["target"]["name"]: {item["secretKey"] for item in d["spec"]["data"]}
                for d in docs if d["kind"] == "ExternalSecret"}
@@ -149,7 +182,10 @@ def main() -> int:
     for doc in docs:
         if doc["kind"] != "Deployment":
             continue
+        service = doc["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]
         for container in doc["spec"]["template"]["spec"]["containers"]:
+            if container["name"] != service:
+                continue  # the collector beside it reads no CHAT_ variable
             from_config = set().union(*[config_maps.get(s["configMapRef"]["name"], set())
                                         for s in container.get("envFrom", []) if "configMapRef" in s])
             from_secrets = set().union(*[secrets.get(s["secretRef"]["name"], set())
@@ -158,8 +194,8 @@ def main() -> int:
             from_env = {env["name"] for env in container.get("env", [])}
             names = {n for n in from_config | from_secrets | from_env if n.startswith("CHAT_")}
             k8s_names |= names
-            where = f"Kubernetes Deployment {doc['metadata']['name']}"
-            expected = variables_for(doc["metadata"]["name"], keys) - set(UNSET_ON_KUBERNETES)
+            where = f"Kubernetes (overlays/{overlay}) Deployment {doc['metadata']['name']}"
+            expected = variables_for(service, keys) - set(UNSET_ON_KUBERNETES)
             for missing in sorted(expected - names):
                 errors.append(f"{where} does not get {missing}")
             for extra in sorted((names & keys) - expected):
@@ -169,7 +205,10 @@ def main() -> int:
                     errors.append(f"{where} sets {env['name']} to {env.get('value')!r}: local use only, must be \"false\"")
             for exposed in sorted((from_config | plain) & SECRET):
                 errors.append(f"{where} gets the secret {exposed} from a ConfigMap or a plain value, not an ExternalSecret")
+    return k8s_names
 
+
+def ecs_variables(keys: set[str], errors: list[str]) -> set[str]:
     # ECS through Terraform: the platform's task variables and secrets, and what the ecs module adds.
     ecs_names: set[str] = set()
     for path in [TF / "platform" / "main.tf", TF / "modules" / "ecs" / "services.tf"]:
@@ -187,11 +226,18 @@ def main() -> int:
     for name in sorted(shared & LOCAL_USE_FALSE):
         if str(unwrap(platform["environment_variables"])[name]).lower() != "false":
             errors.append(f"ECS (Terraform): {name} must be \"false\" (local use only)")
-    for name in sorted(shared & (GATEWAY_ONLY | AUTH_ONLY | CHAT_ONLY | NOTIFICATION_ONLY | set(LOCAL_ONLY))):
+    for name in sorted(shared & (set(READERS) | set(LOCAL_ONLY))):
         errors.append(f"ECS (Terraform): {name} is among every task's variables, but not every service reads it")
     for service, names in per_service.items():
         for name in sorted(names - variables_for(service, keys)):
             errors.append(f"ECS (Terraform): {service} gets {name}, which it does not read")
+    return ecs_names
+
+
+def finish(keys: set[str], k8s_names: set[str], ecs_names: set[str], overlays: dict[str, list[dict]],
+           errors: list[str]) -> int:
+    with (TF / "platform" / "main.tf").open() as handle:
+        platform = unwrap(hcl2.load(handle)["locals"])
 
     for where, names, unset in (("Kubernetes", k8s_names, UNSET_ON_KUBERNETES), ("ECS (Terraform)", ecs_names, UNSET_ON_ECS)):
         for key in sorted(keys - names - set(LOCAL_ONLY) - set(unset)):
@@ -222,7 +268,7 @@ def main() -> int:
     if topics != TOPICS:
         errors.append(f"topics {sorted(topics)} differ from {sorted(TOPICS)}")
 
-    errors += public_entry(catalogue, platform, docs)
+    errors += public_entry(catalogue, platform, overlays)
 
     print(f"{len(keys)} CHAT_ variables, {len(tf_ports)} services, one public entry point ({PUBLIC_SERVICE})")
     for error in errors:

@@ -3,9 +3,14 @@
 # 7200-7205 (cluster bus 17200-17205) and checks the cluster it forms: 3 masters, 3 replicas, every replica in
 # another "zone" than its master (zone = node index mod 3, as on EC2), cluster_state:ok everywhere, keys written and
 # read through `redis-cli -c`, password required, persistence files present, a second run leaving the cluster alone, and a snapshot
-# shipped by redis-backup.sh (local directory mode). The six servers are stopped by PID and the directory removed
-# on every exit. Ports 7000-7005 and 7100-7105 belong to the local stack (scripts/stack.sh: its cluster and its
-# failover-test cluster) and are never touched.
+# shipped by redis-backup.sh (local directory mode).
+#
+# Then the same script with REDIS_TLS=1 on ports 7210-7215 (bus 17210-17215), with a CA and a node certificate that
+# openssl makes here: no plaintext port, cluster bus and replication over TLS (replicas connected, cluster_state ok),
+# keys through `redis-cli --tls -c`, a client trusting another CA refused, snapshots shipped over TLS.
+#
+# The twelve servers are stopped by PID and the directory removed on every exit. Ports 7000-7005 and 7100-7105 belong
+# to the local stack (scripts/stack.sh: its cluster and its failover-test cluster) and are never touched.
 set -euo pipefail
 
 # The caller's REDIS_* settings (a password, a backup destination, ...) must not change what is tested.
@@ -18,6 +23,10 @@ BASE=7200
 PORTS=(7200 7201 7202 7203 7204 7205)
 NODES=$(printf '127.0.0.1:%s,' "${PORTS[@]}")
 NODES=${NODES%,}
+TLS_BASE=7210
+TLS_PORTS=(7210 7211 7212 7213 7214 7215)
+TLS_NODES=$(printf '127.0.0.1:%s,' "${TLS_PORTS[@]}")
+TLS_NODES=${TLS_NODES%,}
 # Production nodes require a password (requirepass + masterauth); so does this cluster. The test's own redis-cli
 # calls read it from REDISCLI_AUTH.
 PASSWORD="infra-check-$RANDOM-$RANDOM"
@@ -28,7 +37,7 @@ fail() {
   exit 1
 }
 
-for port in "${PORTS[@]}"; do
+for port in "${PORTS[@]}" "${TLS_PORTS[@]}"; do
   for p in "$port" "$((port + 10000))"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       fail "port $p is already in use; refusing to touch whatever listens there"
@@ -39,7 +48,7 @@ done
 WORK=$(mktemp -d)
 cleanup() {
   local port pid pids=()
-  for port in "${PORTS[@]}"; do
+  for port in "${PORTS[@]}" "${TLS_PORTS[@]}"; do
     [[ -f $WORK/$port/redis.pid ]] || continue
     pid=$(<"$WORK/$port/redis.pid")
     # Only a redis-server of ours: the pid file could be stale and the number reused.
@@ -118,4 +127,54 @@ REDIS_AUTH_FILE=$WORK/auth REDIS_BACKUP_DEST=$WORK/backups REDIS_PORTS="${PORTS[
 shipped=$(find "$WORK/backups" -name 'redis-local-*.rdb' -size +0 | wc -l)
 ((shipped == 3)) || fail "expected 3 replica snapshots, found $shipped"
 
-echo "cluster of 3 masters + 3 replicas on 7200-7205: state ok, replicas in other zones, 20 keys through -c, idempotent re-run, 3 snapshots shipped"
+# ---------------------------------------------------------------------------------------------------------------
+# The same cluster with TLS, as on EC2 (REDIS_TLS=1): a CA and one node certificate for 127.0.0.1, made here.
+# ---------------------------------------------------------------------------------------------------------------
+TLS=$WORK/tls
+mkdir -p "$TLS" "$WORK/other-ca"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=infra-check Redis CA" \
+  -keyout "$WORK/ca.key" -out "$TLS/ca.crt" >/dev/null 2>&1 || fail "openssl could not make the CA"
+openssl req -newkey rsa:2048 -nodes -subj "/CN=redis-node" -keyout "$TLS/node.key" -out "$WORK/node.csr" \
+  >/dev/null 2>&1 || fail "openssl could not make the node key"
+printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >"$WORK/node.ext"
+openssl x509 -req -days 1 -in "$WORK/node.csr" -CA "$TLS/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial \
+  -extfile "$WORK/node.ext" -out "$TLS/node.crt" >/dev/null 2>&1 || fail "openssl could not sign the node certificate"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=another CA" \
+  -keyout "$WORK/other-ca/ca.key" -out "$WORK/other-ca/ca.crt" >/dev/null 2>&1 || fail "openssl could not make a second CA"
+
+REDIS_TLS=1 REDIS_TLS_DIR=$TLS REDIS_PASSWORD=$PASSWORD REDIS_DATA_DIR=$WORK REDIS_PORTS="${TLS_PORTS[*]}" \
+  REDIS_BIND=127.0.0.1 REDIS_CLUSTER_NODES=$TLS_NODES REDIS_FORM_CLUSTER=1 REDIS_SERVICE_MANAGER=daemon \
+  REDIS_INSTALL_PACKAGES=0 REDIS_INSTALL_CLOUDWATCH_AGENT=0 REDIS_NODE_TIMEOUT_MS=2000 REDIS_WAIT_SECONDS=30 \
+  timeout 120 "$INIT" >"$WORK/init-tls.log" 2>&1 || {
+  cat "$WORK/init-tls.log" >&2
+  fail "redis-node-init.sh with REDIS_TLS=1 failed"
+}
+tcli() { redis-cli --tls --cacert "$TLS/ca.crt" "$@"; }
+
+for port in "${TLS_PORTS[@]}"; do
+  [[ $(redis-cli -p "$port" ping 2>&1) != PONG ]] || fail "TLS node $port answers in plaintext"
+  [[ $(redis-cli --tls --cacert "$WORK/other-ca/ca.crt" -p "$port" ping 2>&1) != PONG ]] ||
+    fail "TLS node $port was accepted with a certificate of another CA"
+  state=$(tcli -p "$port" cluster info | tr -d '\r' | awk -F: '$1 == "cluster_state" { print $2 }')
+  [[ $state == ok ]] || fail "TLS node $port: cluster_state:$state"
+  grep -q '^tls-cluster yes' "$WORK/conf/$port.conf" || fail "TLS node $port: cluster bus not over TLS"
+done
+# Replicas connected: replication (tls-replication) works over TLS.
+linked=$(tcli -p "$TLS_BASE" cluster nodes | tr -d '\r' | awk '$3 ~ /slave/ && $8 == "connected"' | wc -l)
+((linked == 3)) || fail "expected 3 connected replicas over TLS, got $linked"
+for i in $(seq 1 20); do
+  tcli -c -p "$TLS_BASE" set "infra-check-tls:$i" "value-$i" >/dev/null
+done
+for i in $(seq 1 20); do
+  value=$(tcli -c -p "$((TLS_BASE + 4))" get "infra-check-tls:$i")
+  [[ $value == "value-$i" ]] || fail "GET infra-check-tls:$i over TLS through $((TLS_BASE + 4)) returned '$value'"
+done
+REDIS_TLS_CA_FILE=$TLS/ca.crt REDIS_AUTH_FILE=$WORK/auth REDIS_BACKUP_DEST=$WORK/backups-tls REDIS_PORTS="${TLS_PORTS[*]}" \
+  REDIS_DATA_DIR=$WORK REDIS_BACKUP_NODE_NAME=local timeout 60 "$BACKUP" backup >"$WORK/backup-tls.log" 2>&1 || {
+  cat "$WORK/backup-tls.log" >&2
+  fail "redis-backup.sh backup over TLS failed"
+}
+shipped=$(find "$WORK/backups-tls" -name 'redis-local-*.rdb' -size +0 | wc -l)
+((shipped == 3)) || fail "expected 3 replica snapshots over TLS, found $shipped"
+
+echo "clusters of 3 masters + 3 replicas on 7200-7205 and over TLS on 7210-7215: state ok, replicas in other zones, 20 keys through -c, idempotent re-run, 3 snapshots shipped; TLS: no plaintext port, another CA refused, bus and replication over TLS"

@@ -2,7 +2,8 @@
 """Static checks of infrastructure/terraform that `terraform validate` would otherwise need providers for.
 
 modules/<name> are the building blocks, platform/ composes them into the backend of one environment, and
-environments/{staging,production} are thin root modules around the platform.
+environments/{staging,production} are thin root modules around the platform; an environment's second region is one
+more, environments/<environment>-<name_suffix> (e.g. production-r2), held to the same rules.
 
 - Every module (each building block and the platform) has main.tf, variables.tf, outputs.tf and versions.tf; every
   variable has a description and a type, every output a description.
@@ -14,10 +15,14 @@ environments/{staging,production} are thin root modules around the platform.
   only in the platform. The environment outputs are the platform's outputs under the same names; moved blocks lead
   from module.<name> to module.platform.module.<name> of a module the platform calls.
 - Each terraform.tfvars sets only declared variables and every variable that has no default, and names its own
-  environment; each backend.hcl keeps the state under a key of its own environment.
+  environment; each backend.hcl keeps the state under a key of its own directory. A second region's directory is
+  <environment>-<suffix> of an existing environment: its tfvars say region_role = "secondary" and name_suffix =
+  <suffix> (so that its global names differ), and the environment's own directory is its primary.
 - The provider-free services module passes `terraform validate` (run on a temporary copy).
 - The module reference in infrastructure/README.md is what render_readme.py renders.
 - The Redis nodes' user data (both scripts embedded, gzipped as the module does) fits EC2's 16 KB limit.
+- Every module and environment requires Terraform 1.10 or newer (the S3 backend's use_lockfile), and every
+  backend.hcl locks with use_lockfile = true.
 """
 
 from __future__ import annotations
@@ -193,8 +198,14 @@ def check_environment(env: str, path: pathlib.Path, platform: dict, errors: list
     for name, body in variables.items():
         if "default" not in body and name not in tfvars:
             errors.append(f"{where}/terraform.tfvars does not set required variable {name}")
-    if unwrap(tfvars.get("environment")) != env:
-        errors.append(f"{where}/terraform.tfvars sets environment = {unwrap(tfvars.get('environment'))!r}, not {env!r}")
+    base, _, suffix = env.partition("-")
+    if unwrap(tfvars.get("environment")) != base:
+        errors.append(f"{where}/terraform.tfvars sets environment = {unwrap(tfvars.get('environment'))!r}, not {base!r}")
+    role, name_suffix = unwrap(tfvars.get("region_role", "primary")), unwrap(tfvars.get("name_suffix", ""))
+    if suffix and (role != "secondary" or name_suffix != suffix):
+        errors.append(f"{where}/terraform.tfvars: a second region sets region_role = \"secondary\" and name_suffix = {suffix!r}")
+    if not suffix and (role != "primary" or name_suffix):
+        errors.append(f"{where}/terraform.tfvars: the environment's own directory is its primary region, without name_suffix")
     with (path / "backend.hcl").open() as handle:
         key = str(unwrap(hcl2.load(handle).get("key", "")))
     if f"/{env}/" not in f"/{key}":
@@ -212,8 +223,12 @@ def main() -> int:
     check_calls("platform", PLATFORM, platform, declared, errors)
 
     environments = {p.name: p for p in (TF / "environments").iterdir() if p.is_dir()}
-    if set(environments) != {"staging", "production"}:
-        errors.append(f"expected environments staging and production, found {sorted(environments)}")
+    primaries = {name for name in environments if "-" not in name}
+    if primaries != {"staging", "production"}:
+        errors.append(f"expected environments staging and production, found {sorted(primaries)}")
+    for name in sorted(set(environments) - primaries):
+        if name.partition("-")[0] not in primaries or not re.fullmatch(r"[a-z]+-[a-z0-9]+", name):
+            errors.append(f"environments/{name}: a second region is <environment>-<suffix> of staging or production")
     for env, path in sorted(environments.items()):
         check_calls(f"environments/{env}", path, load_dir(path), declared, errors)
         check_environment(env, path, platform, errors)
@@ -238,6 +253,21 @@ def main() -> int:
     )
     if len(gzip.compress(user_data, compresslevel=6)) > 16 * 1024 - 1024:  # 1 KB left for the rendered values
         errors.append("the Redis user data (init and backup scripts, gzipped) no longer fits EC2's 16 KB")
+
+    # use_lockfile (backend.hcl) exists from Terraform 1.10 on: an older CLI would ignore it and run unlocked.
+    for path in sorted(TF.rglob("*.tf")):
+        if ".terraform" in path.parts:
+            continue
+        with path.open() as handle:
+            for block in hcl2.load(handle).get("terraform", []):
+                constraint = str(unwrap(block.get("required_version", "")))
+                match = re.fullmatch(r">=\s*(\d+)\.(\d+)(?:\.\d+)?", constraint.strip())
+                if not match or (int(match.group(1)), int(match.group(2))) < (1, 10):
+                    errors.append(f"{path.relative_to(TF)}: required_version {constraint!r} must be >= 1.10 (use_lockfile)")
+    for backend in sorted((TF / "environments").glob("*/backend.hcl")):
+        with backend.open() as handle:
+            if unwrap(hcl2.load(handle).get("use_lockfile")) is not True:
+                errors.append(f"{backend.relative_to(TF)}: use_lockfile = true is missing (state locking)")
 
     if render_readme.current() != render_readme.render():
         errors.append("the module reference in infrastructure/README.md is out of date (run render_readme.py --write)")

@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """Validates infrastructure/k8s offline.
 
-1. The per-service manifests are what render_k8s.py renders (no hand edits drifting from the template).
-2. Every manifest file is listed in kustomization.yaml, and `kubectl kustomize` builds the whole set.
+1. The generated manifests are what render_k8s.py renders (no hand edits drifting from the template).
+2. Every YAML file under infrastructure/k8s is used by a kustomization (a resource, a patch or a component) and every
+   file a kustomization names exists; `kubectl kustomize` builds each overlay (staging, production), and no
+   placeholder of the base (OVERLAY_...) is left in either build.
 3. Each built resource validates against the Kubernetes OpenAPI schemas shipped by kubernetes-validate (strict:
    unknown fields are errors); the External Secrets resources against the subset of their v1 CRD schema used here.
-4. References hold: Deployments' ConfigMap, Secrets (made by an ExternalSecret; read or mounted), ServiceAccount and
-   SecretStore exist; HPAs target Deployments; PDB and Service selectors match pods; Ingress backends name existing
-   Service ports.
+4. References hold in each build: the ConfigMaps, Secrets (made by an ExternalSecret; read or mounted) and
+   ServiceAccounts of Deployments and Jobs exist, and so do the SecretStores; HPAs target Deployments; PDB and Service
+   selectors match pods; every Deployment has its Service, HPA, PDB and NetworkPolicy; the service containers probe
+   /health and /ready; Ingress backends name existing Service ports, directly or through the AWS Load Balancer
+   Controller's weighted forward action (port use-annotation).
 """
 
 from __future__ import annotations
 
+import json
 import pathlib
 import subprocess
 import sys
@@ -22,6 +27,7 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 K8S = ROOT / "infrastructure" / "k8s"
+OVERLAYS = ["staging", "production"]
 KUBERNETES_VERSION = "1.31.0"  # the oldest EKS version in standard support that these manifests target
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
@@ -149,33 +155,28 @@ def fail(errors: list[str], message: str) -> None:
     errors.append(message)
 
 
-def main() -> int:
-    errors: list[str] = []
+def kustomization_files() -> tuple[set[pathlib.Path], list[str]]:
+    """Every file the kustomizations under infrastructure/k8s name, and the names that do not exist."""
+    named, missing = set(), []
+    for kustomization in sorted(K8S.rglob("kustomization.yaml")):
+        spec = yaml.safe_load(kustomization.read_text())
+        entries = list(spec.get("resources", [])) + [p["path"] for p in spec.get("patches", []) if "path" in p]
+        entries += list(spec.get("components", []))
+        for entry in entries:
+            path = (kustomization.parent / entry).resolve()
+            if path.is_dir():
+                continue  # another kustomization (base, a component): its own files are checked with it
+            if not path.exists():
+                missing.append(f"{kustomization.relative_to(ROOT)} names {entry}, which does not exist")
+            named.add(path)
+    return named, missing
 
-    # 1. Generated manifests are fresh.
-    for name, svc in render_k8s.SERVICES.items():
-        path = render_k8s.OUT / f"{name}.yaml"
-        if not path.exists() or path.read_text() != render_k8s.render(name, svc):
-            fail(errors, f"{path.relative_to(ROOT)} differs from render_k8s.py (run it with --write)")
 
-    # 2. Every manifest is part of the kustomization, and it builds.
-    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
-    listed = {str((K8S / r).resolve()) for r in kustomization.get("resources", [])}
-    on_disk = {str(p.resolve()) for p in K8S.rglob("*.yaml") if p.name != "kustomization.yaml"}
-    for orphan in sorted(on_disk - listed):
-        fail(errors, f"{pathlib.Path(orphan).relative_to(ROOT)} is not listed in kustomization.yaml")
-    for missing in sorted(listed - on_disk):
-        fail(errors, f"kustomization.yaml lists {missing}, which does not exist")
-    build = subprocess.run(["kubectl", "kustomize", str(K8S)], capture_output=True, text=True)
-    if build.returncode != 0:
-        fail(errors, f"kubectl kustomize failed: {build.stderr.strip()}")
-        print("\n".join(errors))
-        return 1
-    docs = [d for d in yaml.safe_load_all(build.stdout) if d]
-
-    # 3. Schemas.
+def check_build(overlay: str, docs: list[dict], errors: list[str]) -> None:
+    """Schemas and references of one overlay's build."""
+    where = f"overlays/{overlay}"
     for doc in docs:
-        ident = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
+        ident = f"{where}: {doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
         if doc.get("kind") in ESO_SCHEMAS:
             try:
                 jsonschema.validate(doc, ESO_SCHEMAS[doc["kind"]])
@@ -189,39 +190,47 @@ def main() -> int:
         except kubernetes_validate.SchemaNotFoundError:
             fail(errors, f"{ident}: no schema for {doc.get('apiVersion')} {doc.get('kind')} in Kubernetes {KUBERNETES_VERSION}")
 
-    # 4. References.
     by_kind: dict[str, dict[str, dict]] = {}
     for doc in docs:
         by_kind.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
         if doc["kind"] != "Namespace" and doc["metadata"].get("namespace") != "chat":
-            fail(errors, f"{doc['kind']}/{doc['metadata']['name']} is not in namespace chat")
+            fail(errors, f"{where}: {doc['kind']}/{doc['metadata']['name']} is not in namespace chat")
     secrets_made = {es["spec"]["target"]["name"] for es in by_kind.get("ExternalSecret", {}).values()}
     for es in by_kind.get("ExternalSecret", {}).values():
         if es["spec"]["secretStoreRef"]["name"] not in by_kind.get("SecretStore", {}):
-            fail(errors, f"ExternalSecret/{es['metadata']['name']} names a missing SecretStore")
+            fail(errors, f"{where}: ExternalSecret/{es['metadata']['name']} names a missing SecretStore")
     for store in by_kind.get("SecretStore", {}).values():
         account = store["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]["name"]
         if account not in by_kind.get("ServiceAccount", {}):
-            fail(errors, f"SecretStore/{store['metadata']['name']} uses missing ServiceAccount {account}")
+            fail(errors, f"{where}: SecretStore/{store['metadata']['name']} uses missing ServiceAccount {account}")
 
     pod_labels = {}
-    for name, dep in by_kind.get("Deployment", {}).items():
-        spec = dep["spec"]["template"]["spec"]
-        pod_labels[name] = dep["spec"]["template"]["metadata"]["labels"]
+    workloads = [(f"Deployment/{n}", d) for n, d in by_kind.get("Deployment", {}).items()]
+    workloads += [(f"Job/{n}", d) for n, d in by_kind.get("Job", {}).items()]
+    for ident, workload in workloads:
+        spec = workload["spec"]["template"]["spec"]
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        if ident.startswith("Deployment/"):
+            pod_labels[ident] = labels
         if spec.get("serviceAccountName") not in by_kind.get("ServiceAccount", {}):
-            fail(errors, f"Deployment/{name} uses a missing ServiceAccount")
-        for container in spec["containers"]:
+            fail(errors, f"{where}: {ident} uses a missing ServiceAccount")
+        for volume in spec.get("volumes", []):
+            if "secret" in volume and volume["secret"]["secretName"] not in secrets_made:
+                fail(errors, f"{where}: {ident} mounts Secret {volume['secret']['secretName']}, which no ExternalSecret makes")
+            if "configMap" in volume and volume["configMap"]["name"] not in by_kind.get("ConfigMap", {}):
+                fail(errors, f"{where}: {ident} mounts a missing ConfigMap {volume['configMap']['name']}")
+        for container in spec.get("initContainers", []) + spec["containers"]:
             for source in container.get("envFrom", []):
                 if "configMapRef" in source and source["configMapRef"]["name"] not in by_kind.get("ConfigMap", {}):
-                    fail(errors, f"Deployment/{name} reads a missing ConfigMap")
+                    fail(errors, f"{where}: {ident} reads a missing ConfigMap")
                 if "secretRef" in source and source["secretRef"]["name"] not in secrets_made:
-                    fail(errors, f"Deployment/{name} reads Secret {source['secretRef']['name']}, which no ExternalSecret makes")
-            for volume in spec.get("volumes", []):
-                if "secret" in volume and volume["secret"]["secretName"] not in secrets_made:
-                    fail(errors, f"Deployment/{name} mounts Secret {volume['secret']['secretName']}, which no ExternalSecret makes")
-            probes = {p: container.get(p, {}).get("httpGet", {}).get("path") for p in ("livenessProbe", "readinessProbe")}
-            if probes != {"livenessProbe": "/health", "readinessProbe": "/ready"}:
-                fail(errors, f"Deployment/{name}: probes must be /health (liveness) and /ready (readiness), got {probes}")
+                    fail(errors, f"{where}: {ident} reads Secret {source['secretRef']['name']}, which no ExternalSecret makes")
+            # The service's own container (named after it) probes /health and /ready; the collector beside it has
+            # its own health check.
+            if ident.startswith("Deployment/") and container["name"] == labels.get("app.kubernetes.io/name"):
+                probes = {p: container.get(p, {}).get("httpGet", {}).get("path") for p in ("livenessProbe", "readinessProbe")}
+                if probes != {"livenessProbe": "/health", "readinessProbe": "/ready"}:
+                    fail(errors, f"{where}: {ident}: probes must be /health (liveness) and /ready (readiness), got {probes}")
 
     def matches(selector: dict) -> bool:
         return any(all(labels.get(k) == v for k, v in selector.items()) for labels in pod_labels.values())
@@ -230,25 +239,83 @@ def main() -> int:
         for name, doc in by_kind.get(kind, {}).items():
             selector = doc["spec"].get("selector", doc["spec"].get("podSelector", {}))
             selector = selector.get("matchLabels", selector) if kind != "Service" else selector
-            if selector and not matches(selector):
-                fail(errors, f"{kind}/{name} selects no pod")
+            if selector and not matches(selector) and name != "chat-migrations":
+                fail(errors, f"{where}: {kind}/{name} selects no pod")
     for name, hpa in by_kind.get("HorizontalPodAutoscaler", {}).items():
         if hpa["spec"]["scaleTargetRef"]["name"] not in by_kind.get("Deployment", {}):
-            fail(errors, f"HorizontalPodAutoscaler/{name} targets a missing Deployment")
+            fail(errors, f"{where}: HorizontalPodAutoscaler/{name} targets a missing Deployment")
     for deployment in by_kind.get("Deployment", {}):
         for kind in ("Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"):
             if deployment not in by_kind.get(kind, {}):
-                fail(errors, f"Deployment/{deployment} has no {kind}")
-    for ingress in by_kind.get("Ingress", {}).values():
-        for rule in ingress["spec"]["rules"]:
-            for path in rule["http"]["paths"]:
-                backend = path["backend"]["service"]
-                service = by_kind.get("Service", {}).get(backend["name"])
-                ports = [p["port"] for p in service["spec"]["ports"]] if service else []
-                if backend["port"]["number"] not in ports:
-                    fail(errors, f"Ingress path {path['path']} points at {backend['name']}:{backend['port']['number']}, which does not exist")
+                fail(errors, f"{where}: Deployment/{deployment} has no {kind}")
 
-    print(f"{len(docs)} resources built by kustomize, validated against Kubernetes {KUBERNETES_VERSION}")
+    def service_port(name: str, port) -> bool:
+        service = by_kind.get("Service", {}).get(name)
+        return bool(service) and any(p["port"] == int(port) or p.get("name") == port for p in service["spec"]["ports"])
+
+    for ingress in by_kind.get("Ingress", {}).values():
+        for backend in ingress_backends(ingress):
+            if not service_port(backend["name"], backend["port"]):
+                fail(errors, f"{where}: Ingress path {backend['path']} points at {backend['name']}:{backend['port']}, which does not exist")
+
+
+def ingress_backends(ingress: dict) -> list[dict]:
+    """(path, Service, port, weight) of every backend, resolving the AWS Load Balancer Controller's actions: a backend
+    with port name use-annotation stands for the target groups of annotation alb.ingress.kubernetes.io/actions.<name>."""
+    result = []
+    annotations = ingress["metadata"].get("annotations", {})
+    for rule in ingress["spec"].get("rules", []):
+        for path in rule["http"]["paths"]:
+            backend = path["backend"]["service"]
+            if backend["port"].get("name") == "use-annotation":
+                action = json.loads(annotations.get(f"alb.ingress.kubernetes.io/actions.{backend['name']}", "{}"))
+                for group in action.get("forwardConfig", {}).get("targetGroups", []):
+                    result.append({"path": path["path"], "pathType": path.get("pathType"), "name": group["serviceName"],
+                                   "port": group["servicePort"], "weight": group.get("weight")})
+                if not action.get("forwardConfig", {}).get("targetGroups"):
+                    result.append({"path": path["path"], "pathType": path.get("pathType"), "name": f"(action {backend['name']})",
+                                   "port": "?", "weight": None})
+            else:
+                result.append({"path": path["path"], "pathType": path.get("pathType"), "name": backend["name"],
+                               "port": backend["port"].get("number", backend["port"].get("name")), "weight": None})
+    return result
+
+
+def build(overlay: str) -> tuple[list[dict], str]:
+    result = subprocess.run(["kubectl", "kustomize", str(K8S / "overlays" / overlay)], capture_output=True, text=True)
+    if result.returncode != 0:
+        return [], result.stderr.strip()
+    return [d for d in yaml.safe_load_all(result.stdout) if d], result.stdout
+
+
+def main() -> int:
+    errors: list[str] = []
+
+    # 1. Generated manifests are fresh.
+    for path, text in render_k8s.outputs().items():
+        if not path.exists() or path.read_text() != text:
+            fail(errors, f"{path.relative_to(ROOT)} differs from render_k8s.py (run it with --write)")
+
+    # 2. Every file belongs to a kustomization; each overlay builds without placeholders left.
+    named, missing = kustomization_files()
+    for problem in missing:
+        fail(errors, problem)
+    for path in sorted(K8S.rglob("*.yaml")):
+        if path.name != "kustomization.yaml" and path.resolve() not in named:
+            fail(errors, f"{path.relative_to(ROOT)} is not used by any kustomization")
+    counts = []
+    for overlay in OVERLAYS:
+        docs, output = build(overlay)
+        if not docs:
+            fail(errors, f"kubectl kustomize overlays/{overlay} failed: {output}")
+            continue
+        if render_k8s.PLACEHOLDER.format("") in output:
+            left = sorted(set(w for w in output.split() if render_k8s.PLACEHOLDER.format("") in w))
+            fail(errors, f"overlays/{overlay} leaves placeholders of the base: {left}")
+        check_build(overlay, docs, errors)
+        counts.append(f"{overlay} {len(docs)}")
+
+    print(f"overlays built by kustomize ({', '.join(counts)} resources), validated against Kubernetes {KUBERNETES_VERSION}")
     for error in errors:
         print(f"  {error}")
     return 1 if errors else 0

@@ -75,3 +75,144 @@ variable "eks_oidc_provider_arn" {
   type    = string
   default = null
 }
+
+variable "redis_tls" {
+  type    = bool
+  default = null
+}
+
+variable "otel_sample_ratio" {
+  type    = string
+  default = null
+}
+
+variable "off_hours" {
+  type = object({
+    enabled  = bool
+    start    = string
+    end      = string
+    timezone = string
+    count    = number
+  })
+  default = null
+}
+
+variable "pagerduty_integration_urls" {
+  type    = list(string)
+  default = null
+}
+
+variable "slack_team_id" {
+  type    = string
+  default = null
+}
+
+variable "slack_channel_id" {
+  type    = string
+  default = null
+}
+
+variable "monthly_budget_usd" {
+  type    = number
+  default = null
+}
+
+variable "pipeline" {
+  type = object({
+    enabled        = bool
+    connection_arn = string
+    repository_id  = string
+    branch         = string
+    targets = list(object({
+      name              = string
+      approval_before   = bool
+      deployer_role_arn = string
+      region            = string
+      ecs_cluster       = string
+      codedeploy_app    = string
+      smoke_gateway_url = string
+      static_assets     = string
+      web_distribution  = string
+    }))
+  })
+  default = null
+}
+
+variable "deployer_trusted_role_arns" {
+  type    = list(string)
+  default = null
+}
+
+variable "ecr_replication_destinations" {
+  type = list(object({
+    region      = string
+    registry_id = string
+  }))
+  default = null
+}
+
+variable "ecr_replication_source_accounts" {
+  type    = list(string)
+  default = null
+}
+
+variable "region_role" {
+  type    = string
+  default = null
+}
+
+variable "name_suffix" {
+  type    = string
+  default = null
+}
+
+variable "writer" {
+  type = object({
+    region                      = string
+    service_discovery_namespace = string
+    redis_nodes                 = string
+    rds_instance_arn            = string
+  })
+  default = null
+}
+
+variable "peer_cidr_blocks" {
+  type    = list(string)
+  default = null
+}
+
+variable "peering_connection_id" {
+  type    = string
+  default = null
+}
+
+variable "documentdb_global_cluster_id" {
+  type    = string
+  default = null
+}
+
+variable "attachments_replica" {
+  type = object({
+    bucket_arn  = string
+    kms_key_arn = string
+  })
+  default = null
+}
+
+variable "api_dns" {
+  type = object({
+    zone_id              = string
+    record_name          = string
+    regional_record_name = string
+  })
+  default = null
+}
+
+variable "peer" {
+  type = object({
+    region                    = string
+    vpc_id                    = string
+    service_discovery_zone_id = string
+  })
+  default = null
+}

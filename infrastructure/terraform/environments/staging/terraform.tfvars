@@ -43,3 +43,21 @@ deployment_config_name = "CodeDeployDefault.ECSAllAtOnce"
 deletion_protection = true
 log_retention_days  = 365
 alarm_emails        = ["staging-alerts@chat.example.com"]
+
+# Out of working hours staging stops: every service scales to zero tasks at 20:00 and back at 07:00 (Dublin time,
+# weekdays; weekends stay off). Data stores keep running, so nothing is lost overnight.
+off_hours = {
+  enabled  = true
+  start    = "cron(0 20 ? * MON-FRI *)"
+  end      = "cron(0 7 ? * MON-FRI *)"
+  timezone = "Europe/Dublin"
+  count    = 0
+}
+
+# Placeholder amount: set it from the first full month's bill. Notices at 80 % forecast and 100 % actual.
+monthly_budget_usd = 4000
+
+# Releases come from the pipeline in production's account: its images are replicated here, and its deploy role
+# deploys through this environment's deployer role.
+deployer_trusted_role_arns      = ["arn:aws:iam::111111111111:role/chat-production-pipeline-deploy"]
+ecr_replication_source_accounts = ["111111111111"]

@@ -1,5 +1,21 @@
 # DocumentDB holds the messages. TLS is mandatory (cluster parameter `tls = enabled`): clients connect with
 # tls=true&tlsCAFile=global-bundle.pem&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false.
+#
+# Two regions: with global_role = "primary" this cluster becomes the primary of a global cluster
+# (global_cluster_identifier), whose storage-level replication keeps a "secondary" cluster in the second region
+# typically under a second behind; the secondary takes no writes until a failover makes it the primary.
+
+locals {
+  secondary = var.global_role == "secondary"
+}
+
+resource "aws_docdb_global_cluster" "this" {
+  count = var.global_role == "primary" ? 1 : 0
+
+  global_cluster_identifier    = var.global_cluster_identifier
+  source_db_cluster_identifier = aws_docdb_cluster.this.arn
+  deletion_protection          = var.deletion_protection
+}
 
 resource "aws_docdb_subnet_group" "this" {
   name       = "${var.name}-docdb"
@@ -64,9 +80,11 @@ resource "aws_docdb_cluster" "this" {
   engine             = "docdb"
   engine_version     = var.engine_version
 
-  master_username = "chat_admin"
+  # A secondary of a global cluster has the primary's users, and joins it at creation.
+  global_cluster_identifier = local.secondary ? var.global_cluster_identifier : null
+  master_username           = local.secondary ? null : "chat_admin"
   # DocumentDB keeps the generated master password in Secrets Manager; it never enters the state.
-  manage_master_user_password = true
+  manage_master_user_password = local.secondary ? null : true
 
   db_subnet_group_name            = aws_docdb_subnet_group.this.name
   vpc_security_group_ids          = [aws_security_group.this.id]
@@ -84,6 +102,11 @@ resource "aws_docdb_cluster" "this" {
   enabled_cloudwatch_logs_exports = ["audit", "profiler"]
 
   tags = var.tags
+
+  # Joining or leaving the global cluster happens through it (and the failover procedure), not here.
+  lifecycle {
+    ignore_changes = [global_cluster_identifier]
+  }
 
   depends_on = [aws_cloudwatch_log_group.docdb]
 }

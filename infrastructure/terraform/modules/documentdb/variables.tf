@@ -36,9 +36,31 @@ variable "engine_version" {
 }
 
 variable "backup_retention_days" {
-  description = "Days of continuous backup."
+  description = "Days of continuous backup (30-35: the restore window the runbooks promise; 35 is DocumentDB's maximum)."
   type        = number
-  default     = 14
+  default     = 35
+
+  validation {
+    condition     = var.backup_retention_days >= 30 && var.backup_retention_days <= 35
+    error_message = "Keep 30 to 35 days of backups (docs/operations.md, RPO and RTO)."
+  }
+}
+
+variable "global_role" {
+  description = "none (one region), primary (this cluster founds the global cluster) or secondary (it joins the global cluster as a read-only copy)."
+  type        = string
+  default     = "none"
+
+  validation {
+    condition     = contains(["none", "primary", "secondary"], var.global_role)
+    error_message = "global_role is none, primary or secondary."
+  }
+}
+
+variable "global_cluster_identifier" {
+  description = "Name of the global cluster (both regions use the same)."
+  type        = string
+  default     = ""
 }
 
 variable "deletion_protection" {

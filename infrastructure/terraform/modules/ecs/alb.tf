@@ -5,9 +5,12 @@
 #   :8443  test listener, reachable only from test_listener_cidrs (by default the NAT gateways, i.e. test hooks
 #          running in the VPC): during a blue/green deployment it serves the gateway's replacement tasks before
 #          production traffic moves.
-# The gateway has two target groups (blue, green); CodeDeploy swaps them in the listeners' default actions. The
-# other services have no target group and no route: they deploy rolling (services.tf). There is no port 80: clients
-# are configured with https:// URLs, and a plain-HTTP listener would only invite credentials in clear.
+#   :80    redirects to https:// (301) and serves nothing itself: a client typing the bare host name lands on TLS
+#          before it sends a token.
+# The gateway has two target groups (blue, green); CodeDeploy swaps them in the listeners' default actions. Their
+# health check is GET /ready on the public port, which answers only 200 or 503 (the detailed /ready and /metrics are
+# on the gateway's admin port, 9090, which no load balancer reaches). The other services have no target group and no
+# route: they deploy rolling (services.tf).
 # WebSockets need no stickiness (one upgrade, then one long-lived connection); idle_timeout_seconds (>= 300) keeps
 # quiet connections open between the clients' pings.
 
@@ -35,6 +38,16 @@ resource "aws_vpc_security_group_ingress_rule" "alb_https" {
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "alb_http" {
+  #checkov:skip=CKV_AWS_260:Port 80's only listener answers a 301 redirect to HTTPS (aws_lb_listener.http); no request is forwarded to a target in clear.
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTP from the internet, redirected to HTTPS"
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
   cidr_ipv4         = "0.0.0.0/0"
 }
 
@@ -91,8 +104,10 @@ resource "aws_lb_target_group" "this" {
   vpc_id               = var.vpc_id
   deregistration_delay = 30
 
+  # /ready, not /health: a task whose dependencies do not answer gets no traffic; the container's health check
+  # (/health) decides restarts.
   health_check {
-    path                = "/health"
+    path                = "/ready"
     matcher             = "200"
     interval            = 15
     timeout             = 5
@@ -127,6 +142,24 @@ resource "aws_lb_listener" "https" {
     precondition {
       condition     = length(local.public_services) == 1
       error_message = "Exactly one service of the catalogue (the api-gateway) must be public."
+    }
+  }
+
+  tags = var.tags
+}
+
+# Port 80 only redirects (checkov CKV_AWS_2/CKV_AWS_103 accept a redirect to HTTPS): no request is forwarded in clear.
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.this.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type = "redirect"
+    redirect {
+      protocol    = "HTTPS"
+      port        = "443"
+      status_code = "HTTP_301"
     }
   }
 

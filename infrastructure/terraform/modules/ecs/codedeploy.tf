@@ -1,5 +1,7 @@
 # Blue/green deployments of the public service (the api-gateway): CodeDeploy starts the new task set behind the idle
-# target group, exposes it on the test listener, shifts production traffic (canary by default) and rolls back on a
+# target group and exposes it on the test listener, where it waits (smoke_test_wait_minutes) for the release's smoke
+# test to continue it (infrastructure/codebuild/deploy-stack.sh: `aws deploy continue-deployment`); nothing
+# continuing it stops it, with rollback. Then it shifts production traffic (canary by default) and rolls back on a
 # failed deployment or when one of the gateway's rollback alarms (monitoring module) fires. The appspec of a release
 # is infrastructure/codedeploy/appspec.yml (container api-gateway, port 8080). The other services have no load
 # balancer and deploy rolling (services.tf).
@@ -46,7 +48,8 @@ resource "aws_codedeploy_deployment_group" "this" {
 
   blue_green_deployment_config {
     deployment_ready_option {
-      action_on_timeout = "CONTINUE_DEPLOYMENT"
+      action_on_timeout    = "STOP_DEPLOYMENT"
+      wait_time_in_minutes = var.smoke_test_wait_minutes
     }
     terminate_blue_instances_on_deployment_success {
       action                           = "TERMINATE"

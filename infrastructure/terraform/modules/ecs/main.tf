@@ -1,5 +1,5 @@
-# The Fargate cluster, service discovery, image repositories and log groups. ALB in alb.tf, the services and
-# their autoscaling in services.tf, blue/green deployments in codedeploy.tf, the WAF in waf.tf.
+# The Fargate cluster, service discovery, image repositories, log groups and the collectors' configuration. ALB in
+# alb.tf, the services and their autoscaling in services.tf, blue/green deployments in codedeploy.tf, the WAF in waf.tf.
 
 data "aws_region" "current" {}
 
@@ -119,4 +119,71 @@ resource "aws_ecr_lifecycle_policy" "this" {
       action = { type = "expire" }
     }]
   })
+}
+
+# The collectors' embedded-metric-format records, from which CloudWatch makes the Chat/Services metrics (the same group
+# serves the EKS collectors). The records only carry the metrics, which CloudWatch keeps for 15 months.
+resource "aws_cloudwatch_log_group" "metrics" {
+  #checkov:skip=CKV_AWS_338:These records only carry the Chat/Services metrics, which CloudWatch keeps 15 months on its own; a year of raw records would double what the metrics cost.
+  name              = "/chat/${var.name}/metrics"
+  retention_in_days = var.metrics_log_retention_days
+  kms_key_id        = var.logs_kms_key_arn
+  tags              = var.tags
+}
+
+# infrastructure/observability/otel-collector.yaml, shared with the CloudFormation stack and the EKS sidecars; the
+# collectors read it as AOT_CONFIG_CONTENT (SERVICE_NAME, METRICS_PORT and METRICS_LOG_GROUP come from their env).
+resource "aws_ssm_parameter" "collector" {
+  name        = "/chat/${var.name}/otel-collector-config"
+  description = "AWS Distro for OpenTelemetry collector configuration of every task"
+  type        = "SecureString"
+  key_id      = var.logs_kms_key_arn
+  tier        = "Advanced"
+  value       = file(coalesce(var.collector_config_path, "${path.module}/../../../observability/otel-collector.yaml"))
+  tags        = var.tags
+}
+
+# Images are built once, in the account and region of the release pipeline, and replicated to the other registries
+# that run them (staging's account, the second region); their repositories above exist there already (same names).
+resource "aws_ecr_replication_configuration" "this" {
+  count = length(var.ecr_replication_destinations) > 0 ? 1 : 0
+
+  replication_configuration {
+    rule {
+      dynamic "destination" {
+        for_each = var.ecr_replication_destinations
+        content {
+          region      = destination.value.region
+          registry_id = destination.value.registry_id
+        }
+      }
+      repository_filter {
+        filter      = var.ecr_repository_prefix
+        filter_type = "PREFIX_MATCH"
+      }
+    }
+  }
+}
+
+data "aws_caller_identity" "current" {}
+
+# The receiving side: the building account may replicate into this registry's <prefix>/ repositories.
+data "aws_iam_policy_document" "replication" {
+  count = length(var.ecr_replication_source_accounts) > 0 ? 1 : 0
+
+  statement {
+    sid       = "ReplicationFromTheBuildingAccount"
+    actions   = ["ecr:CreateRepository", "ecr:ReplicateImage"]
+    resources = ["arn:aws:ecr:${local.region}:${data.aws_caller_identity.current.account_id}:repository/${var.ecr_repository_prefix}/*"]
+    principals {
+      type        = "AWS"
+      identifiers = [for account in var.ecr_replication_source_accounts : "arn:aws:iam::${account}:root"]
+    }
+  }
+}
+
+resource "aws_ecr_registry_policy" "replication" {
+  count = length(var.ecr_replication_source_accounts) > 0 ? 1 : 0
+
+  policy = data.aws_iam_policy_document.replication[0].json
 }

@@ -75,3 +75,18 @@ output "waf_web_acl_arn" {
   description = "ARN of the ALB's web ACL."
   value       = aws_wafv2_web_acl.this.arn
 }
+
+output "metrics_log_group_name" {
+  description = "Log group of the collectors' embedded-metric-format records (ECS and EKS), from which the Chat/Services metrics come."
+  value       = aws_cloudwatch_log_group.metrics.name
+}
+
+output "collector_config_parameter" {
+  description = "SSM parameter holding the collector configuration (AOT_CONFIG_CONTENT)."
+  value       = aws_ssm_parameter.collector.name
+}
+
+output "service_discovery_zone_id" {
+  description = "Private hosted zone of the Cloud Map namespace: the second region associates it with its VPC to resolve this region's service names."
+  value       = aws_service_discovery_private_dns_namespace.this.hosted_zone
+}

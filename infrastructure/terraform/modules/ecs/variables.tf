@@ -57,6 +57,64 @@ variable "cpu_target_percent" {
   default     = 70
 }
 
+variable "memory_target_percent" {
+  description = "Average memory utilisation the autoscaling keeps each service at (chat's grows with its WebSockets)."
+  type        = number
+  default     = 75
+}
+
+variable "off_hours" {
+  description = "Scheduled scaling out of hours (staging): at start (an Application Auto Scaling cron expression) every service goes to count tasks, at end back to its min_count/max_count; null for none (production)."
+  type = object({
+    start    = string
+    end      = string
+    timezone = string
+    count    = number
+  })
+  default = null
+}
+
+variable "admin_ports" {
+  description = "Map of service to its admin listener's port (the api-gateway's 9090: /metrics and the detailed /ready), reachable from other tasks only; the collector scrapes it instead of the service port."
+  type        = map(number)
+  default     = {}
+}
+
+variable "redis_ca_secret_arn" {
+  description = "Secret with JSON key ca_pem, the CA of the Redis nodes' certificates (iam module); each task's redis-ca container writes it to redis_ca_directory/ca.pem."
+  type        = string
+}
+
+variable "redis_ca_directory" {
+  description = "Folder of the Redis CA file in every service container (CHAT_REDIS_TLS_CA_FILE is <this>/ca.pem)."
+  type        = string
+  default     = "/run/chat/redis-ca"
+}
+
+variable "collector_image" {
+  description = "AWS Distro for OpenTelemetry collector image beside every service; a pinned tag, upgraded deliberately."
+  type        = string
+  default     = "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0"
+}
+
+variable "collector_config_path" {
+  description = "The collector configuration; null for infrastructure/observability/otel-collector.yaml."
+  type        = string
+  default     = null
+}
+
+variable "metrics_log_retention_days" {
+  description = "Days the collectors' embedded-metric-format records stay (the metrics themselves stay 15 months)."
+  type        = number
+  default     = 7
+}
+
+variable "peer_cidr_blocks" {
+  description = "VPC CIDRs of the peered region (two regions): admitted to the service ports, and reachable on the data stores' and services' ports."
+  type        = list(string)
+  default     = []
+}
+
 variable "certificate_arn" {
   description = "ACM certificate of the public API host name, used by the HTTPS listeners."
   type        = string
@@ -112,6 +170,21 @@ variable "ecr_repository_prefix" {
   type        = string
 }
 
+variable "ecr_replication_destinations" {
+  description = "Registries (account id and region) every image pushed here is copied to: set where the release pipeline builds."
+  type = list(object({
+    region      = string
+    registry_id = string
+  }))
+  default = []
+}
+
+variable "ecr_replication_source_accounts" {
+  description = "Accounts whose registries may replicate images into this one (the release pipeline's account), when it is another."
+  type        = list(string)
+  default     = []
+}
+
 variable "image_tag" {
   description = "Image tag of the first task definitions; later releases register their own revisions through CodeDeploy."
   type        = string
@@ -159,6 +232,12 @@ variable "deployment_config_name" {
   description = "CodeDeploy traffic shifting, e.g. CodeDeployDefault.ECSCanary10Percent5Minutes or CodeDeployDefault.ECSAllAtOnce."
   type        = string
   default     = "CodeDeployDefault.ECSCanary10Percent5Minutes"
+}
+
+variable "smoke_test_wait_minutes" {
+  description = "How long a gateway deployment waits on the test listener for the smoke test to continue it; then it stops and rolls back."
+  type        = number
+  default     = 60
 }
 
 variable "rollback_alarm_names" {

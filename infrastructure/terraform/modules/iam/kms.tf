@@ -101,10 +101,10 @@ resource "aws_kms_key" "logs" {
         }
       },
       {
-        # CloudWatch alarms publish to the encrypted SNS topic.
+        # CloudWatch alarms and AWS Budgets publish to the encrypted alarm topics.
         Sid       = "CloudWatchAlarmsPublish"
         Effect    = "Allow"
-        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Principal = { Service = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"] }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         Resource  = "*"
         Condition = {

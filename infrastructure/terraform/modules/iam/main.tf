@@ -3,14 +3,18 @@
 #   execution role  what ECS needs to start the task: pull the service's image, write its log group, read its
 #                   own secrets and the shared internal secret to inject them as environment variables
 #   task role       what the running code may do: objects below its own prefixes in the attachments bucket,
-#                   Kafka topics it produces to or consumes from (when clients authenticate to MSK with IAM)
+#                   Kafka topics it produces to or consumes from (when clients authenticate to MSK with IAM); and
+#                   what the OpenTelemetry collector beside it does with the same role: traces to X-Ray (exactly
+#                   the five actions its exporter and sampler use), metrics to the /chat/<name>/metrics log group
 # Names of buckets, clusters, repositories and log groups are derived, not read from other modules, so this
 # module is applied first and the data stores can use its keys.
 
 locals {
-  attachments_arn = "arn:${local.partition}:s3:::${var.attachments_bucket_name}"
-  kafka_base      = "arn:${local.partition}:kafka:${local.region}:${local.account_id}"
-  oidc_issuer     = var.eks_oidc_provider_arn == "" ? "" : element(split("oidc-provider/", var.eks_oidc_provider_arn), 1)
+  attachments_arn   = "arn:${local.partition}:s3:::${var.attachments_bucket_name}"
+  metrics_log_group = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/chat/${var.name}/metrics"
+  collector_config  = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/chat/${var.name}/otel-collector-config"
+  kafka_base        = "arn:${local.partition}:kafka:${local.region}:${local.account_id}"
+  oidc_issuer       = var.eks_oidc_provider_arn == "" ? "" : element(split("oidc-provider/", var.eks_oidc_provider_arn), 1)
 }
 
 data "aws_iam_policy_document" "ecs_tasks_assume" {
@@ -100,6 +104,8 @@ data "aws_iam_policy_document" "execution" {
       aws_secretsmanager_secret.service[each.key].arn,
       aws_secretsmanager_secret.kafka[each.key].arn,
       aws_secretsmanager_secret.internal.arn,
+      # The Redis CA, written to a file by the task's redis-ca init container (CHAT_REDIS_TLS_CA_FILE).
+      aws_secretsmanager_secret.redis_ca.arn,
     ]
   }
 
@@ -111,6 +117,24 @@ data "aws_iam_policy_document" "execution" {
       test     = "StringEquals"
       variable = "kms:ViaService"
       values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
+  }
+
+  # The collector's configuration (AOT_CONFIG_CONTENT), a SecureString under the logs key (ecs module).
+  statement {
+    sid       = "ReadCollectorConfig"
+    actions   = ["ssm:GetParameters"]
+    resources = [local.collector_config]
+  }
+
+  statement {
+    sid       = "DecryptCollectorConfig"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.logs.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["ssm.${local.region}.amazonaws.com"]
     }
   }
 }
@@ -148,6 +172,7 @@ data "aws_iam_policy_document" "task" {
       aws_secretsmanager_secret.service[each.key].arn,
       aws_secretsmanager_secret.kafka[each.key].arn,
       aws_secretsmanager_secret.internal.arn,
+      aws_secretsmanager_secret.redis_ca.arn,
     ]
   }
 
@@ -160,6 +185,26 @@ data "aws_iam_policy_document" "task" {
       variable = "kms:ViaService"
       values   = ["secretsmanager.${local.region}.amazonaws.com"]
     }
+  }
+
+  # X-Ray's actions have no resource-level permissions ("*" is the only resource they accept); these five are what the
+  # collector's awsxray exporter and a sampler need, nothing more.
+  statement {
+    sid = "SendTraces"
+    actions = [
+      "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+      "xray:GetSamplingRules",
+      "xray:GetSamplingTargets",
+      "xray:GetSamplingStatisticSummaries",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "WriteMetrics"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = [local.metrics_log_group, "${local.metrics_log_group}:*"]
   }
 
   dynamic "statement" {

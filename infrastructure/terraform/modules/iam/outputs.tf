@@ -38,6 +38,16 @@ output "redis_secret_arn" {
   value       = aws_secretsmanager_secret.redis.arn
 }
 
+output "redis_tls_secret_arn" {
+  description = "ARN of the Redis nodes' TLS secret (JSON certificate, private_key, ca_certificate), read by the Redis instances."
+  value       = aws_secretsmanager_secret.redis_tls.arn
+}
+
+output "redis_ca_secret_arn" {
+  description = "ARN of the chat/<environment>/redis-ca secret (JSON key ca_pem): the CA every service trusts for Redis TLS."
+  value       = aws_secretsmanager_secret.redis_ca.arn
+}
+
 output "s3_user_names" {
   description = "Map of service to the IAM user whose access key belongs in its secret (empty when s3_static_credentials is false)."
   value       = { for name, user in aws_iam_user.s3 : name => user.name }

@@ -1,7 +1,9 @@
-# Three dashboards:
-#   <name>-services    service health, API latency, error rates (ALB per target group, ECS tasks)
-#   <name>-datastores  PostgreSQL (RDS), DocumentDB, Redis memory and replication
-#   <name>-messaging   MSK broker throughput and consumer lag
+# Four dashboards:
+#   <name>-services     service health, API latency, error rates (ALB per target group, ECS tasks)
+#   <name>-application  what the services export themselves (dashboard-application.tf): requests, the chat hot path,
+#                       fan-out, Redis client, pushes, hashing, rate limits; the same signals as the Grafana dashboard
+#   <name>-datastores   PostgreSQL (RDS), DocumentDB, Redis memory and replication
+#   <name>-messaging    MSK broker throughput and consumer lag
 # Widgets use SEARCH expressions where series come and go (blue/green target groups, brokers, consumer groups).
 
 data "aws_region" "current" {}
@@ -49,9 +51,9 @@ locals {
     {
       type = "metric", x = 0, y = 6, width = 12, height = 6
       properties = merge(local.widget_defaults, {
-        title       = "API latency: p99 target response time (s)"
-        metrics     = [[{ expression = "SEARCH('${local.tg_search} MetricName=\"TargetResponseTime\"', 'p99', 60)", id = "p99", label = "" }]]
-        annotations = { horizontal = [{ label = "rollback threshold", value = var.latency_p99_seconds }] }
+        title       = "API latency: p95 target response time (s); target 0.05"
+        metrics     = [[{ expression = "SEARCH('${local.tg_search} MetricName=\"TargetResponseTime\"', 'p95', 60)", id = "p95", label = "" }]]
+        annotations = { horizontal = [{ label = "page and roll back", value = var.latency_p95_seconds }, { label = "target", value = 0.05 }] }
       })
     },
     {
@@ -84,10 +86,12 @@ locals {
     {
       type = "metric", x = 0, y = 18, width = 12, height = 6
       properties = merge(local.widget_defaults, {
-        title = "Tasks: CPU utilisation % (autoscaling target 70 %)"
-        metrics = [for svc in var.services : [
-          "AWS/ECS", "CPUUtilization", "ClusterName", var.ecs_cluster_name, "ServiceName", svc, { label = svc }
-        ]]
+        title = "Tasks: CPU and memory utilisation % (autoscaling targets 70 % and 75 %)"
+        metrics = concat(
+          [for svc in var.services : ["AWS/ECS", "CPUUtilization", "ClusterName", var.ecs_cluster_name, "ServiceName", svc, { label = "${svc} CPU" }]],
+          [for svc in var.services : ["AWS/ECS", "MemoryUtilization", "ClusterName", var.ecs_cluster_name, "ServiceName", svc, { label = "${svc} memory" }]],
+        )
+        annotations = { horizontal = [{ label = "warning", value = var.ecs_utilisation_percent }] }
       })
     },
     {

@@ -14,15 +14,16 @@ output "rollback_alarm_names" {
   )
 }
 
-output "alarm_topic_arn" {
-  description = "SNS topic every alarm notifies (subscribe the on-call tooling to it)."
-  value       = aws_sns_topic.alarms.arn
+output "alarm_topic_arns" {
+  description = "Map of priority (critical, warning) to the SNS topic its alarms notify."
+  value       = local.topics
 }
 
 output "dashboard_names" {
   description = "The CloudWatch dashboards."
   value = [
     aws_cloudwatch_dashboard.services.dashboard_name,
+    aws_cloudwatch_dashboard.application.dashboard_name,
     aws_cloudwatch_dashboard.datastores.dashboard_name,
     aws_cloudwatch_dashboard.messaging.dashboard_name,
   ]

@@ -73,7 +73,7 @@ variable "redis_namespace" {
 variable "error_rate_percent" {
   description = "Share of 5xx answers (percent of requests, per minute) that fails a deployment and pages."
   type        = number
-  default     = 2
+  default     = 1
 }
 
 variable "min_requests_per_minute" {
@@ -82,14 +82,50 @@ variable "min_requests_per_minute" {
   default     = 20
 }
 
-variable "latency_p99_seconds" {
-  description = "p99 target response time above which a deployment fails and the on-call is paged."
+variable "latency_p95_seconds" {
+  description = "p95 target response time above which a deployment fails and the on-call is paged (the target is 50 ms)."
   type        = number
-  default     = 1.5
+  default     = 0.5
+}
+
+variable "ecs_utilisation_percent" {
+  description = "Average CPU or memory of a service (15 minutes) that raises a warning: autoscaling aims lower."
+  type        = number
+  default     = 85
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the services' own metrics (the collectors' EMF, dimension Service)."
+  type        = string
+  default     = "Chat/Services"
+}
+
+variable "lag_services" {
+  description = "Services whose Kafka consumers report kafka_consumer_lag_records (chat's fan-out, notification)."
+  type        = list(string)
+  default     = ["chat", "notification"]
+}
+
+variable "consumer_lag_records" {
+  description = "Records a service's consumer may lag behind on its worst partition for ten minutes before it pages."
+  type        = number
+  default     = 10000
+}
+
+variable "dead_letters_per_5_minutes" {
+  description = "Pushes dead-lettered within five minutes that raise a warning."
+  type        = number
+  default     = 20
+}
+
+variable "delivery_lag_seconds" {
+  description = "Average Kafka-to-WebSocket delivery time (chat_delivery_lag_seconds) that raises a warning."
+  type        = number
+  default     = 2
 }
 
 variable "consumer_lag_messages" {
-  description = "Summed offset lag of a consumer group on a topic that raises an alarm."
+  description = "Summed offset lag (MSK's SumOffsetLag) of a fixed consumer group on a topic that pages."
   type        = number
   default     = 10000
 }
@@ -101,9 +137,27 @@ variable "redis_memory_percent" {
 }
 
 variable "alarm_emails" {
-  description = "Addresses subscribed to the alarm topic (each confirms by mail)."
+  description = "Addresses subscribed to the critical topic (each confirms by mail)."
   type        = list(string)
   default     = []
+}
+
+variable "pagerduty_integration_urls" {
+  description = "PagerDuty Amazon CloudWatch integration URLs (https://events.pagerduty.com/integration/<key>/enqueue) subscribed to the critical topic."
+  type        = list(string)
+  default     = []
+}
+
+variable "slack_team_id" {
+  description = "Slack workspace (team) id authorised in AWS Chatbot; with slack_channel_id, both topics post to that channel. Empty for none."
+  type        = string
+  default     = ""
+}
+
+variable "slack_channel_id" {
+  description = "Slack channel id of the alarms (both priorities)."
+  type        = string
+  default     = ""
 }
 
 variable "logs_kms_key_arn" {

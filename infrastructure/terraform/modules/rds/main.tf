@@ -1,12 +1,14 @@
 # One PostgreSQL 15 instance (Multi-AZ) holding the services' databases: identity (auth and user share it), chat,
 # notification, gateway. Each database has one login role, which owns it and nothing else (see the bootstrap_sql
-# output); auth and user log in with identity's. chat also reads three of identity's tables (blocks, @mentions,
-# contacts for presence) as chat_identity_reader, a login role with SELECT on those tables only (identity_reader_sql).
+# output); auth and user log in with identity's. No service reads another's database: chat asks user's internal API
+# for identity data (blocks, @mentions, contacts).
+#
+# In the second region (replicate_source_db set) the instance is a cross-region read replica of the primary region's:
+# asynchronous, typically seconds behind; promoted to a writable instance of its own during a failover
+# (docs/operations.md). It has no master user or databases of its own: it copies the primary's.
 
 locals {
-  identity_database      = "identity"
-  identity_reader        = "chat_identity_reader"
-  identity_reader_tables = ["users", "contacts", "blocks"]
+  replica = var.replicate_source_db != ""
 }
 
 resource "aws_db_subnet_group" "this" {
@@ -129,11 +131,13 @@ resource "aws_db_instance" "this" {
   storage_encrypted     = true
   kms_key_id            = var.kms_key_arn
 
-  db_name  = "postgres"
-  username = "chat_admin"
+  # A replica copies the primary's databases and users (and must not name them).
+  replicate_source_db = local.replica ? var.replicate_source_db : null
+  db_name             = local.replica ? null : "postgres"
+  username            = local.replica ? null : "chat_admin"
   # RDS generates the master password and keeps it (and rotates it) in Secrets Manager: it never enters the state.
-  manage_master_user_password   = true
-  master_user_secret_kms_key_id = var.kms_key_arn
+  manage_master_user_password   = local.replica ? null : true
+  master_user_secret_kms_key_id = local.replica ? null : var.kms_key_arn
 
   multi_az               = var.multi_az
   db_subnet_group_name   = aws_db_subnet_group.this.name

@@ -48,9 +48,20 @@ variable "multi_az" {
 }
 
 variable "backup_retention_days" {
-  description = "Days of automated backups and point-in-time recovery."
+  description = "Days of automated backups and point-in-time recovery (30-35: the restore window the runbooks promise; 35 is RDS's maximum)."
   type        = number
-  default     = 14
+  default     = 35
+
+  validation {
+    condition     = var.backup_retention_days >= 30 && var.backup_retention_days <= 35
+    error_message = "Keep 30 to 35 days of backups (docs/operations.md, RPO and RTO)."
+  }
+}
+
+variable "replicate_source_db" {
+  description = "ARN of the primary region's instance, which this one replicates (the second region); empty for a primary instance."
+  type        = string
+  default     = ""
 }
 
 variable "deletion_protection" {

@@ -4,6 +4,8 @@
 # (redis-node-init.sh pairs them). Node 0 forms the cluster, once.
 #
 # No SSH: operators use SSM Session Manager. Snapshots go to the backups bucket (redis-backup.sh, daily timer).
+# Encryption in transit: with tls_enabled every node serves TLS only (clients, cluster bus, replication), with the
+# certificate of redis_tls_secret_arn, whose SANs must name the six fixed addresses (output node_addresses).
 
 data "aws_region" "current" {}
 
@@ -29,6 +31,13 @@ resource "aws_security_group" "this" {
   description = "Redis Cluster: 6379 (clients) and 16379 (cluster bus) from the VPC only"
   vpc_id      = var.vpc_id
   tags        = merge(var.tags, { Name = "${var.name}-redis" })
+
+  lifecycle {
+    precondition {
+      condition     = !var.tls_enabled || var.redis_tls_secret_arn != ""
+      error_message = "tls_enabled needs redis_tls_secret_arn (the nodes' certificate, key and CA)."
+    }
+  }
 }
 
 resource "aws_vpc_security_group_ingress_rule" "redis" {
@@ -40,6 +49,18 @@ resource "aws_vpc_security_group_ingress_rule" "redis" {
   from_port         = each.value
   to_port           = each.value
   cidr_ipv4         = var.vpc_cidr_block
+}
+
+# Clients in peered VPCs (the other region's gateways, infrastructure/README.md "Two regions"): the client port only.
+resource "aws_vpc_security_group_ingress_rule" "peer_clients" {
+  for_each = toset(var.peer_client_cidr_blocks)
+
+  security_group_id = aws_security_group.this.id
+  description       = "Redis clients from the peered network ${each.value}"
+  ip_protocol       = "tcp"
+  from_port         = 6379
+  to_port           = 6379
+  cidr_ipv4         = each.value
 }
 
 resource "aws_vpc_security_group_egress_rule" "redis_peers" {
@@ -106,9 +127,9 @@ resource "aws_iam_role_policy_attachment" "managed" {
 
 data "aws_iam_policy_document" "node" {
   statement {
-    sid       = "ReadPassword"
+    sid       = "ReadPasswordAndCertificate"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.redis_secret_arn]
+    resources = compact([var.redis_secret_arn, var.tls_enabled ? var.redis_tls_secret_arn : ""])
   }
 
   statement {
@@ -218,6 +239,8 @@ resource "aws_instance" "node" {
     nodes           = local.node_list
     form_cluster    = count.index == 0 ? "1" : "0"
     secret_arn      = var.redis_secret_arn
+    tls             = var.tls_enabled ? "1" : "0"
+    tls_secret_arn  = var.tls_enabled ? var.redis_tls_secret_arn : ""
     maxmemory       = var.maxmemory
     node_timeout_ms = var.node_timeout_ms
     backups_bucket  = var.backups_bucket_name

@@ -72,6 +72,24 @@ variable "redis_secret_arn" {
   type        = string
 }
 
+variable "tls_enabled" {
+  description = "Serve TLS only (clients on 6379, cluster bus, replication), with the certificate of redis_tls_secret_arn; the services then set CHAT_REDIS_TLS=true."
+  type        = bool
+  default     = true
+}
+
+variable "redis_tls_secret_arn" {
+  description = "Secret holding the nodes' TLS material as JSON {certificate, private_key, ca_certificate} (PEM; iam module). The certificate's SANs name the six node addresses."
+  type        = string
+  default     = ""
+}
+
+variable "peer_client_cidr_blocks" {
+  description = "Networks of peered VPCs whose clients may reach 6379 (the other region's gateways when this region writes)."
+  type        = list(string)
+  default     = []
+}
+
 variable "secrets_kms_key_arn" {
   description = "KMS key of the secret (iam module's secrets key)."
   type        = string

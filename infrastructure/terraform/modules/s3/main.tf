@@ -24,7 +24,7 @@ locals {
 # ---------------------------------------------------------------------------------------------------------------
 
 resource "aws_s3_bucket" "data" {
-  #checkov:skip=CKV_AWS_144:Single-region deployment: versioning plus S3's multi-AZ durability cover these buckets; a second region is not part of this design.
+  #checkov:skip=CKV_AWS_144:Attachments replicate to the second region's bucket (replication.tf) once it exists; the web client is rebuilt from the repository, and Redis snapshots belong to their own region's cluster (each region has its own).
   for_each = local.data_buckets
 
   bucket        = each.value.name

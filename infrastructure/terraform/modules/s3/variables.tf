@@ -58,6 +58,18 @@ variable "log_retention_days" {
   default     = 365
 }
 
+variable "attachments_replica_bucket_arn" {
+  description = "Attachments bucket of the second region, which this region's attachments replicate to (replication.tf); empty for none."
+  type        = string
+  default     = ""
+}
+
+variable "attachments_replica_kms_key_arn" {
+  description = "KMS key (in the second region) the replicas are encrypted with: that region's iam module s3 key."
+  type        = string
+  default     = ""
+}
+
 variable "force_destroy" {
   description = "Allow destroying non-empty buckets (never in production)."
   type        = bool

@@ -6,8 +6,11 @@
 # The ALB sends every path to it (/v1/ws WebSocket upgrades included); the others are reachable only inside the VPC,
 # through their Cloud Map names (the gateway's CHAT_UPSTREAM_*).
 #
-# Kafka topics: the Shared code will define the final list; these three names scope the IAM policies meanwhile.
-# Consumer groups are named after the consuming service (the iam module grants `group/<service>*`).
+# Kafka topics (Shared/Kafka/KafkaTopic.swift defines them and their partitions): chat.messages (12), chat.events (6),
+# notification.dead-letter (3) and identity.events (3: auth's session revocations on logout, read by every chat
+# instance so that it closes that session's WebSockets). Consumer groups start with the consuming service's name
+# (the iam module grants `group/<service>*`): notification's instances share the group `notification`; each chat
+# instance reads every record in a group of its own, `chat-fanout-<instance>`.
 
 locals {
   catalogue = {
@@ -24,8 +27,9 @@ locals {
       port = 8081
       # auth and user share the identity database (ServiceName.databaseName): auth writes the account and its
       # profile row in one transaction; user owns the profile fields, contacts and blocks.
-      database      = "identity"
-      kafka_produce = []
+      database = "identity"
+      # Session revocations (logout), so that every chat instance closes the session's WebSockets.
+      kafka_produce = ["identity.events"]
       kafka_consume = []
       s3_prefixes   = []
       public        = false
@@ -42,7 +46,8 @@ locals {
       port          = 8083
       database      = "chat"
       kafka_produce = ["chat.messages", "chat.events"]
-      kafka_consume = ["chat.events"]
+      # Fan-out to its own WebSockets (messages and events) and session revocations from auth.
+      kafka_consume = ["chat.messages", "chat.events", "identity.events"]
       s3_prefixes   = ["attachments/"]
       public        = false
     }

@@ -1,0 +1,169 @@
+import NIOCore
+import NIOWebSocket
+import Synchronization
+
+/// The frames waiting to go out on one WebSocket, bounded; a slow client never slows anyone else.
+///
+/// Frames are offered from any thread without waiting. They are written on the connection's event loop in bursts:
+/// everything queued is written while the channel can take more and flushed once (one `writev` per connection per
+/// burst, not one per frame). When the client reads too slowly the channel stops being writable and frames wait
+/// here; when ``capacity`` of them wait, `typing` and `presence` frames are dropped and any other frame marks the
+/// connection as overflowed: what is queued still goes out, then the socket closes with ``overflowCloseCode`` and the
+/// client reconnects and catches up with `sync`, which it would need anyway after missing a message.
+final class ConnectionOutbox: Sendable {
+    /// Close code (application range) telling the client it fell behind and must reconnect and sync.
+    static let overflowCloseCode: UInt16 = 4008
+    let capacity: Int
+    private let channel: any Channel
+    private let state = Mutex(State())
+
+    private struct State {
+        var frames = CircularBuffer<WebSocketFrame>(initialCapacity: 4)
+        var scheduled = false
+        var overflowed = false
+        /// Set once a close frame was queued: nothing more is accepted.
+        var closing = false
+        /// Writers of a catch-up waiting for room (see ``offerPaced(_:)``).
+        var roomWaiters: [CheckedContinuation<Void, Never>] = []
+
+    }
+
+    /// Thrown to a paced writer when the connection closed.
+    struct Closed: Error {}
+
+    /// Queues `texts` in order, waiting before each while more than half the capacity is queued, so that a long
+    /// catch-up (`sync`) goes at the client's pace instead of filling memory or overflowing. Throws ``Closed`` once the
+    /// connection is closing.
+    func offerPaced(_ texts: [ByteBuffer]) async throws {
+        for text in texts {
+            while true {
+                let ready = state.withLock { state -> Bool? in
+                    if state.closing || state.overflowed { return nil }
+                    return state.frames.count < capacity / 2
+                }
+                guard let ready else { throw Closed() }
+                if ready { break }
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { state -> Bool in
+                        if state.closing || state.frames.count < capacity / 2 { return true }
+                        state.roomWaiters.append(continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+            offer(text)
+        }
+    }
+
+    init(channel: any Channel, capacity: Int = 1024) {
+        self.channel = channel
+        self.capacity = capacity
+    }
+
+    /// Queues a text frame; `droppable` frames are discarded when the queue is full.
+    func offer(_ text: ByteBuffer, droppable: Bool = false) {
+        enqueue(WebSocketFrame(fin: true, opcode: .text, data: text), droppable: droppable)
+    }
+
+    /// Queues a close frame with `code` and `reason` after what is queued; the channel closes once it is written.
+    func close(code: UInt16, reason: String) {
+        var data = channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+        data.writeInteger(code)
+        data.writeString(reason)
+        let schedule = state.withLock { state -> Bool in
+            guard !state.closing else { return false }
+            state.closing = true
+            state.frames.append(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
+            return Self.claimDrain(&state)
+        }
+        if schedule { scheduleDrain() }
+        wakeRoomWaiters()
+    }
+
+    /// Queues a control frame (ping or pong) ahead of nothing: it keeps its place among the text frames.
+    func control(_ opcode: WebSocketOpcode, data: ByteBuffer = ByteBuffer()) {
+        enqueue(WebSocketFrame(fin: true, opcode: opcode, data: data), droppable: true)
+    }
+
+    /// The connection closed: what waits is dropped and paced writers stop.
+    func connectionClosed() {
+        state.withLock { state in
+            state.closing = true
+            state.frames.removeAll()
+        }
+        wakeRoomWaiters()
+    }
+
+    /// Writes what waits, now that the channel can take more (from `channelWritabilityChanged`, on the event loop).
+    func channelBecameWritable() { drain() }
+
+    private func enqueue(_ frame: WebSocketFrame, droppable: Bool) {
+        let outcome = state.withLock { state -> (schedule: Bool, overflowed: Bool) in
+            guard !state.closing, !state.overflowed else { return (false, false) }
+            guard state.frames.count < capacity else {
+                if droppable { return (false, false) }
+                state.overflowed = true
+                return (false, true)
+            }
+            state.frames.append(frame)
+            return (Self.claimDrain(&state), false)
+        }
+        if outcome.overflowed {
+            close(code: Self.overflowCloseCode, reason: "too slow: reconnect and sync")
+        } else if outcome.schedule {
+            scheduleDrain()
+        }
+    }
+
+    /// Resumes paced writers when there is room again (or the connection is closing).
+    private func wakeRoomWaiters() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard !state.roomWaiters.isEmpty, state.closing || state.frames.count < capacity / 2 else { return [] }
+            defer { state.roomWaiters.removeAll() }
+            return state.roomWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Marks a drain as scheduled; true when the caller must schedule it.
+    private static func claimDrain(_ state: inout State) -> Bool {
+        guard !state.scheduled else { return false }
+        state.scheduled = true
+        return true
+    }
+
+    private func scheduleDrain() {
+        if channel.eventLoop.inEventLoop {
+            drain()
+        } else {
+            channel.eventLoop.execute { self.drain() }
+        }
+    }
+
+    /// On the event loop: writes queued frames while the channel is writable, flushes once, and closes the channel
+    /// after a close frame. Frames left while the channel is not writable wait for ``channelBecameWritable()``.
+    private func drain() {
+        var wrote = false
+        while true {
+            let next = state.withLock { state -> WebSocketFrame? in
+                guard channel.isWritable, let frame = state.frames.popFirst() else {
+                    state.scheduled = !state.frames.isEmpty
+                    return nil
+                }
+                return frame
+            }
+            guard let frame = next else { break }
+            wrote = true
+            if frame.opcode == .connectionClose {
+                channel.writeAndFlush(frame).whenComplete { [channel] _ in channel.close(promise: nil) }
+                state.withLock { $0.frames.removeAll() }
+                wakeRoomWaiters()
+                return
+            }
+            channel.write(frame, promise: nil)
+        }
+        if wrote { channel.flush() }
+        wakeRoomWaiters()
+    }
+}
