@@ -68,6 +68,8 @@ struct ChatCommand: DatabaseServiceCommand {
         ConversationRoutes(messaging: messaging).register(on: routes)
         MessageRoutes(messaging: messaging).register(on: routes)
         AttachmentRoutes(attachments: messaging.attachments, messaging: messaging).register(on: routes)
+        InternalAttachmentRoutes(attachments: messaging.attachments)
+            .add(to: assembly.router, credential: ServiceCredential(signer: signer))
         assembly.add(SessionSweeper(registry: registry))
         let context = SessionContext(
             messaging: messaging, budget: try SendBudget(settings, limiter: RateLimiter(redis: redis, prefix: "ratelimit:chat-send")),

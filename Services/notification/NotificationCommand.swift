@@ -21,12 +21,10 @@ struct NotificationCommand: DatabaseServiceCommand {
         let notifications = NotificationStore(postgres: postgres)
         let doorbell = Doorbell()
 
-        // Webhooks get a client of their own that never follows redirects (a redirect could lead a push to an address
-        // the URL check refused).
-        let webhooks = HTTPClient(
-            eventLoopGroupProvider: .singleton,
-            configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5))))
-        assembly.add(HTTPClientService(client: webhooks))
+        // Webhooks get clients of their own that connect only to addresses checked at each push and never follow
+        // redirects (a redirect could lead a push to an address the check refused).
+        let webhooks = WebhookClients(allowPrivateTargets: settings.allowPrivateTargets)
+        assembly.add(webhooks)
 
         // The broker answers a fetch as soon as records arrive; the mock cluster of the local stack holds it for
         // fetch.wait.max.ms instead (500 ms by default), which bounds the latency this adds there.
@@ -41,7 +39,7 @@ struct NotificationCommand: DatabaseServiceCommand {
             consumer: consumer, notifications: notifications, presence: presence, producer: producer, doorbell: doorbell,
             logger: assembly.logger))
         assembly.add(PushDispatcher(
-            outbox: PushOutbox(postgres: postgres), client: webhooks, producer: producer, settings: settings,
+            outbox: PushOutbox(postgres: postgres), clients: webhooks, producer: producer, settings: settings,
             doorbell: doorbell, logger: assembly.logger))
 
         NotificationRoutes(

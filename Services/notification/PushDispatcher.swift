@@ -16,10 +16,11 @@ import Synchronization
 /// finished) or the poll interval passed (retries that came due, pushes stored by other instances). Outcomes:
 /// 2xx → done; 410 → the target is deleted with its pending pushes; network error, timeout, 429 or 5xx → retried
 /// after ``PushSettings/backoff(after:)`` until ``PushSettings/maxAttempts``, then dead-lettered; any other status →
-/// dead-lettered at once (retrying would not help). Redirects are not followed.
+/// dead-lettered at once (retrying would not help), as is a target whose name now resolves to an address that is not
+/// public (``WebhookClients``). Redirects are not followed.
 struct PushDispatcher: Service {
     let outbox: PushOutbox
-    let client: HTTPClient
+    let clients: WebhookClients
     let producer: KafkaProducer
     let settings: PushSettings
     let doorbell: Doorbell
@@ -92,6 +93,9 @@ struct PushDispatcher: Service {
                 failure = "HTTP \(status)"
                 retryable = false
             }
+        } catch let refused as WebhookClients.Refused {
+            failure = refused.description
+            retryable = refused.retryable
         } catch let error as HTTPClientError where error == .deadlineExceeded {
             failure = "timeout after \(settings.timeout)"
         } catch {
@@ -123,7 +127,7 @@ struct PushDispatcher: Service {
         request.headers.add(name: PushMessage.signatureHeader.rawName, value: message.signature)
         request.headers.add(name: PushMessage.deliveryIdHeader.rawName, value: message.deliveryId)
         request.body = .bytes(ByteBuffer(data: message.body))
-        let response = try await client.execute(request, timeout: .milliseconds(settings.timeout.milliseconds))
+        let response = try await clients.route(for: push.url).client.execute(request, timeout: .milliseconds(settings.timeout.milliseconds))
         // Read (and drop) a bounded amount of the answer so the connection can be reused.
         _ = try? await response.body.collect(upTo: 64 * 1024)
         return Int(response.status.code)

@@ -8,7 +8,8 @@ import ServiceKit
 /// (local use only), the host must not be `localhost` and neither the host itself (an IP literal) nor any address it
 /// resolves to may be loopback, unspecified, link-local, private (RFC 1918, unique local), shared (100.64/10),
 /// multicast or reserved. Pushes never follow redirects, so an accepted URL cannot bounce a push elsewhere.
-/// A name may still resolve differently later (DNS rebinding): production egress should also be limited by the network.
+/// A name may resolve differently later (DNS rebinding): ``WebhookClients`` checks it again at every push and connects
+/// to the address it checked.
 enum PushTargetURL {
     static let maximumLength = 2048
 
@@ -98,6 +99,14 @@ struct IPAddress: Sendable, Equatable {
         default:
             return nil
         }
+    }
+
+    /// The address as text (`203.0.113.7`, `2001:db8::1`), as a connection target.
+    var text: String {
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let family = bytes.count == 4 ? AF_INET : AF_INET6
+        _ = bytes.withUnsafeBytes { raw in inet_ntop(family, raw.baseAddress, &buffer, socklen_t(buffer.count)) }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Whether the address is globally routable: not loopback, unspecified, link-local, private, shared, multicast,

@@ -8,6 +8,7 @@ struct UserRoutes: Sendable {
     let profiles: ProfileStore
     let relations: ContactsAndBlocks
     let presence: PresenceStore
+    let avatars: AvatarUploads
     let identitySigner: IdentitySigner
 
     /// `GET /v1/users/{id}`: the user plus `presence`.
@@ -44,7 +45,9 @@ struct UserRoutes: Sendable {
         users.get("me") { _, context in try await existing(try context.requireIdentity().userId) }
         users.patch("me") { request, context in
             let patch = try await request.decode(as: ProfilePatch.self, context: context).validated()
-            guard let user = try await profiles.update(id: try context.requireIdentity().userId, with: patch) else {
+            let userId = try context.requireIdentity().userId
+            if case .set(let attachmentId) = patch.avatarAttachmentId { try await avatars.requireOwnImage(attachmentId, of: userId) }
+            guard let user = try await profiles.update(id: userId, with: patch) else {
                 throw APIError.notFound("no such user")
             }
             return user

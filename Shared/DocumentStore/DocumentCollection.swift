@@ -36,11 +36,34 @@ public struct DocumentCollection<Document: Codable & Sendable>: Sendable {
     /// document that can be inserted is. Returns how many were inserted.
     @discardableResult
     public func insert(_ documents: [Document], ordered: Bool = true) async throws -> Int {
-        guard !documents.isEmpty else { return 0 }
+        let outcome = try await insertMany(documents, ordered: ordered)
+        if let failure = outcome.failure { throw failure }
+        return documents.count
+    }
+
+    /// Inserts every document that can be inserted, in one round trip, and returns the indices of those a unique
+    /// index refused (already there); any other failure throws.
+    public func insertAll(_ documents: [Document]) async throws -> Set<Int> {
+        let outcome = try await insertMany(documents, ordered: false)
+        guard let failure = outcome.failure else { return [] }
+        guard !outcome.duplicates.isEmpty, outcome.duplicates.count == outcome.writeErrors else { throw failure }
+        return outcome.duplicates
+    }
+
+    private struct InsertOutcome {
+        /// The failure of the whole call, nil when every document was inserted.
+        var failure: DocumentStoreError?
+        /// The indices of documents refused as duplicates, and how many documents were refused for any reason.
+        var duplicates: Set<Int> = []
+        var writeErrors = 0
+    }
+
+    private func insertMany(_ documents: [Document], ordered: Bool) async throws -> InsertOutcome {
+        guard !documents.isEmpty else { return InsertOutcome() }
         let encoder = BSONEncoder()
         let encoded = try documents.map { try encoder.encode($0) }
         let options: BSONDocument = ["ordered": .bool(ordered)]
-        let reply = try await client.withCollection(name) { handle in
+        return try await client.withCollection(name) { handle in
             var natives: [OpaquePointer?] = encoded.map { LibBSON.makeBSON($0) }
             defer { natives.forEach { bson_destroy($0) } }
             return try LibBSON.withBSON(options) { nativeOptions in
@@ -50,11 +73,22 @@ public struct DocumentCollection<Document: Codable & Sendable>: Sendable {
                         mongoc_collection_insert_many(handle, buffer.baseAddress, buffer.count, nativeOptions, reply, &error)
                     }
                 }
-                guard succeeded else { throw DocumentStoreError(error) }
-                return reply
+                guard !succeeded else { return InsertOutcome() }
+                var outcome = InsertOutcome(failure: DocumentStoreError(error))
+                let concernErrors: Int = switch reply["writeConcernErrors"] {
+                case nil: 0
+                case .array(let errors)?: errors.count
+                default: 1
+                }
+                if case .array(let writeErrors)? = reply["writeErrors"], concernErrors == 0 {
+                    outcome.writeErrors = writeErrors.count
+                    for case .document(let writeError) in writeErrors where writeError["code"]?.integerValue == 11000 {
+                        if let index = writeError["index"]?.integerValue { outcome.duplicates.insert(Int(index)) }
+                    }
+                }
+                return outcome
             }
         }
-        return Int(reply["insertedCount"]?.integerValue ?? 0)
     }
 
     /// The documents matching `filter`, whole, read in batches of `batchSize` with range pagination on `rangeField`.

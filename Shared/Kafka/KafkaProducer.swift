@@ -189,45 +189,47 @@ private final class PendingDelivery {
 
 /// The acknowledgements of the records of one ``KafkaProducer/enqueue(_:)``, awaited once.
 public final class KafkaDeliveries: Sendable {
+    public typealias Outcome = Result<KafkaDeliveryReport, KafkaError>
     private struct State {
-        var reports: [KafkaDeliveryReport?]
+        var outcomes: [Outcome?]
         var remaining: Int
-        var failure: KafkaError?
-        var waiter: CheckedContinuation<[KafkaDeliveryReport], Error>?
-        var outcome: Result<[KafkaDeliveryReport], KafkaError>? {
-            guard remaining == 0 else { return nil }
-            if let failure { return .failure(failure) }
-            return .success(reports.compactMap { $0 })
-        }
+        var waiter: CheckedContinuation<[Outcome], Never>?
     }
     private let state: Mutex<State>
 
     init(count: Int) {
-        state = Mutex(State(reports: Array(repeating: nil, count: count), remaining: count))
+        state = Mutex(State(outcomes: Array(repeating: nil, count: count), remaining: count))
+    }
+
+    /// The outcome of every record, in the order they were enqueued, once the brokers answered for all of them.
+    public func outcomes() async -> [Outcome] {
+        await withCheckedContinuation { continuation in
+            let outcomes = state.withLock { state -> [Outcome]? in
+                guard state.remaining == 0 else {
+                    state.waiter = continuation
+                    return nil
+                }
+                return state.outcomes.compactMap { $0 }
+            }
+            if let outcomes { continuation.resume(returning: outcomes) }
+        }
     }
 
     /// The report of every record, in the order they were enqueued, once the brokers acknowledged all of them;
     /// throws the first failure.
     public func reports() async throws -> [KafkaDeliveryReport] {
-        try await withCheckedThrowingContinuation { continuation in
-            let outcome = state.withLock { state in
-                if state.outcome == nil { state.waiter = continuation }
-                return state.outcome
-            }
-            if let outcome { continuation.resume(with: outcome) }
-        }
+        try await outcomes().map { try $0.get() }
     }
 
-    func complete(_ index: Int, _ result: Result<KafkaDeliveryReport, KafkaError>) {
-        let (waiter, outcome) = state.withLock { state in
-            switch result {
-            case .success(let report): state.reports[index] = report
-            case .failure(let error): state.failure = state.failure ?? error
-            }
+    func complete(_ index: Int, _ result: Outcome) {
+        let (waiter, outcomes) = state.withLock { state -> (CheckedContinuation<[Outcome], Never>?, [Outcome]) in
+            state.outcomes[index] = result
             state.remaining -= 1
-            return (state.waiter, state.outcome)
+            guard state.remaining == 0, let waiter = state.waiter else { return (nil, []) }
+            state.waiter = nil
+            return (waiter, state.outcomes.compactMap { $0 })
         }
-        if let waiter, let outcome { waiter.resume(with: outcome) }
+        waiter?.resume(returning: outcomes)
     }
 }
 

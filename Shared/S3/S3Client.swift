@@ -51,11 +51,21 @@ public struct S3Client: Sendable {
         return "\(target.scheme)://\(target.host)\(target.path)?\(query)"
     }
 
-    /// `HEAD` on the object; returns its size, or `nil` when it does not exist.
-    public func headObject(key: String) async throws -> Int? {
+    /// What S3 says of a stored object.
+    public struct ObjectInfo: Sendable, Equatable {
+        public let size: Int
+        /// The `Content-Type` it was stored with, lowercased.
+        public let contentType: String?
+    }
+
+    /// `HEAD` on the object; returns its size and type, or `nil` when it does not exist.
+    public func headObject(key: String) async throws -> ObjectInfo? {
         let response = try await signedRequest(method: .HEAD, path: location(of: key))
         switch response.status.code {
-        case 200: return response.headers.first(name: "content-length").flatMap(Int.init) ?? 0
+        case 200:
+            return ObjectInfo(
+                size: response.headers.first(name: "content-length").flatMap(Int.init) ?? 0,
+                contentType: response.headers.first(name: "content-type")?.lowercased())
         case 404: return nil
         default: throw S3Error(status: Int(response.status.code), message: "HEAD \(key) failed")
         }

@@ -27,4 +27,16 @@ struct WriteBatchTests {
         // More messages than seqs allocated: refused, never a seq outside the range.
         #expect(throws: (any Error).self) { try WriteBatch.documents(messages, seqs: ["a": 10...11, "b": 7...7], createdAtMs: 42) }
     }
+
+    @Test func aRefusedRecordHoldsItsConversationsWatermarkBelowItself() throws {
+        let messages = [message("a", "1"), message("a", "2"), message("a", "3"), message("b", "4")]
+        let results = try WriteBatch.documents(messages, seqs: ["a": 5...7, "b": 1...1], createdAtMs: 0).map { StoredMessage.created($0.view) }
+        func watermarks(_ refused: Set<Int>) -> [String: Int64] {
+            Dictionary(uniqueKeysWithValues: WriteBatch.publishedSeqs(results, refused: refused).map { ($0.conversationId, $0.seq) })
+        }
+        #expect(watermarks([]) == ["a": 7, "b": 1])
+        // Seq 6 was refused: a's watermark stays at 5 although 7 was published; b is not held back.
+        #expect(watermarks([1]) == ["a": 5, "b": 1])
+        #expect(watermarks([0, 3]) == [:])
+    }
 }

@@ -369,7 +369,7 @@ enum EndToEndStack {
     static let processes: [(name: String, port: Int, environment: [String: String])] = [
         // Every failed login here comes from 127.0.0.1 through the gateway: keep the per-address throttle out of the way.
         ("auth", 18501, ["CHAT_STATE_DIR": stateDirectory.path, "CHAT_LOGIN_FAILURE_LIMIT": "1000"]),
-        ("user", 18502, [:]),
+        ("user", 18502, ["CHAT_UPSTREAM_CHAT": chatPorts.map { "http://127.0.0.1:\($0)" }.joined(separator: ",")]),
         ("chat", chatPorts[0], chatEnvironment),
         ("chat", chatPorts[1], chatEnvironment),
         ("api-gateway", gatewayPort, [

@@ -127,6 +127,12 @@ func collect<Sequence: AsyncSequence>(_ sequence: Sequence) async throws -> [Seq
             }
             #expect(try await collection.count(try .equal("conversation", "c")) == 3)
             #expect(try await collection.findOne(try .equal("seq", 1))?.body == "first")
+            // insertAll names the refused documents by their index and stores the others.
+            let next = [Message(conversation: "c", seq: 4, body: "4"), Message(conversation: "c", seq: 2, body: "dup"),
+                        Message(conversation: "c", seq: 5, body: "5"), Message(conversation: "c", seq: 3, body: "dup")]
+            #expect(try await collection.insertAll(next) == [1, 3])
+            #expect(try await collection.count(try .equal("conversation", "c")) == 5)
+            #expect(try await collection.insertAll([Message(conversation: "c", seq: 6, body: "6")]).isEmpty)
         }
     }
 

@@ -7,7 +7,9 @@ import Testing
 
 /// The real `user` executable (with `auth` to register users) against the local stack, called directly with the
 /// identity the gateway would sign.
-@Suite(.timeLimit(.minutes(5)), IdentityServices.Scope(specifications: [("auth", 18186, [:]), ("user", 18182, [:])]))
+@Suite(.timeLimit(.minutes(5)), IdentityServices.Scope(specifications: [
+    ("auth", 18186, [:]), ("user", 18182, ["CHAT_UPSTREAM_CHAT": "http://127.0.0.1:1"]),
+]))
 struct UserServiceTests {
     let auth: IdentityHTTP
     let user: IdentityHTTP
@@ -39,8 +41,10 @@ struct UserServiceTests {
         #expect(record.displayName == "New Name" && record.bio == "hello there" && record.username == session.user.username)
 
         #expect(try await patch("{}").decode(UserRecord.self) == record)
-        record = try await patch(#"{"avatarAttachmentId":"att_0123-abc"}"#).decode(UserRecord.self)
-        #expect(record.bio == "hello there" && record.avatarUrl == nil)
+        // An avatar must be an image the user uploaded, which only chat can say: without chat, 503 and nothing changes.
+        let withoutChat = try await patch(#"{"bio":"changed","avatarAttachmentId":"0b7c2f1e-0000-4000-8000-000000000000"}"#)
+        #expect(withoutChat.status == 503 && withoutChat.errorCode == "unavailable", "\(withoutChat.body)")
+        #expect(try await user.send(.GET, "/v1/users/me", identity: identity).decode(UserRecord.self).bio == "hello there")
         record = try await patch(#"{"bio":null,"avatarAttachmentId":null}"#).decode(UserRecord.self)
         #expect(record.bio == nil && record.displayName == "New Name")
         record = try await patch(#"{"bio":"   "}"#).decode(UserRecord.self)

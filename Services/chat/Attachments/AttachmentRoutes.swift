@@ -44,7 +44,7 @@ struct AttachmentRoutes {
 
     @Sendable func get(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try context.requireIdentity().userId
-        guard let (view, key, _) = try await attachments.find(try context.parameters.require("id")) else {
+        guard let (view, key, _, _) = try await attachments.find(try context.parameters.require("id")) else {
             throw APIError.notFound("no such attachment")
         }
         _ = try await messaging.conversation(view.conversationId, for: caller)  // 404 for non-members

@@ -13,7 +13,6 @@ struct AttachmentStore: Sendable {
     let postgres: PostgresClient
     let s3: S3Client
     static let maxSize: Int64 = 25 * 1024 * 1024
-    static let uploadExpiry = 900
     static let downloadExpiry = 300
     static let allowedTypes: Set<String> = [
         "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "video/mp4", "video/quicktime",
@@ -40,25 +39,34 @@ struct AttachmentStore: Sendable {
             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at
             """, [id, conversationId, uploader, name, type, String(size), key])
         let createdAt = try rows.first?.decode("created_at", as: Date.self) ?? Date()
-        let headers = [("content-type", type), ("content-length", String(size))]
-        let url = s3.presignedURL(method: "PUT", key: key, expires: Self.uploadExpiry, headers: headers)
+        // The signature covers type, length and `If-None-Match: *`: the URL uploads exactly the announced file, once,
+        // and can never overwrite it (S3 refuses the PUT when the object exists).
+        let headers = [("content-type", type), ("content-length", String(size)), ("if-none-match", "*")]
+        let expiry = Self.uploadExpiry(size: size)
+        let url = s3.presignedURL(method: "PUT", key: key, expires: expiry, headers: headers)
         let view = AttachmentView(id: id, conversationId: conversationId, fileName: name, contentType: type, size: size, createdAt: RFC3339.string(from: createdAt))
-        return (view, url, ["Content-Type": type, "Content-Length": String(size)],
-                RFC3339.string(from: Date().addingTimeInterval(TimeInterval(Self.uploadExpiry))))
+        return (view, url, ["Content-Type": type, "Content-Length": String(size), "If-None-Match": "*"],
+                RFC3339.string(from: Date().addingTimeInterval(TimeInterval(expiry))))
     }
 
-    /// The attachment `id`, with its object key and whether its upload was confirmed.
-    func find(_ id: String) async throws -> (AttachmentView, key: String, uploaded: Bool)? {
+    /// Seconds an upload URL stays valid: a minute, plus the file at 50 kB/s (at most 10 minutes).
+    static func uploadExpiry(size: Int64) -> Int {
+        Int(min(600, 60 + size / 50_000))
+    }
+
+    /// The attachment `id`, with its object key, its uploader and whether its upload was confirmed.
+    func find(_ id: String) async throws -> (AttachmentView, key: String, uploader: String, uploaded: Bool)? {
         guard UUID(uuidString: id) != nil else { return nil }
         let rows = try await postgres.query("""
-            SELECT id, conversation_id, file_name, content_type, size, object_key, uploaded, created_at FROM attachments WHERE id = $1
+            SELECT id, conversation_id, uploader_id, file_name, content_type, size, object_key, uploaded, created_at
+            FROM attachments WHERE id = $1
             """, [id.lowercased()])
         guard let row = rows.first else { return nil }
         let view = AttachmentView(
             id: row["id"] ?? id, conversationId: row["conversation_id"] ?? "", fileName: row["file_name"] ?? "",
             contentType: row["content_type"] ?? "", size: try row.decode("size", as: Int64.self),
             createdAt: RFC3339.string(from: try row.decode("created_at", as: Date.self)))
-        return (view, row["object_key"] ?? "", try row.decode("uploaded", as: Bool.self))
+        return (view, row["object_key"] ?? "", row["uploader_id"] ?? "", try row.decode("uploaded", as: Bool.self))
     }
 
     /// A presigned GET for the attachment, valid ``downloadExpiry`` seconds.
@@ -67,19 +75,28 @@ struct AttachmentStore: Sendable {
          RFC3339.string(from: Date().addingTimeInterval(TimeInterval(Self.downloadExpiry))))
     }
 
-    /// The attachments a message may carry: of `conversationId`, and uploaded (checked with HEAD once, then
-    /// remembered). 400 otherwise.
-    func verifiedForMessage(_ ids: [String], conversationId: String) async throws -> [AttachmentView] {
+    /// The attachment `id` and its uploader once its upload is confirmed: stored with the announced size and type
+    /// (checked with HEAD once, then remembered). Nil when there is no such attachment or it was not uploaded as
+    /// announced.
+    func uploaded(_ id: String) async throws -> (view: AttachmentView, uploader: String)? {
+        guard let (view, key, uploader, uploaded) = try await find(id) else { return nil }
+        if !uploaded {
+            guard let stored = try await s3.headObject(key: key), Int64(stored.size) == view.size,
+                  stored.contentType == view.contentType
+            else { return nil }
+            try await postgres.query("UPDATE attachments SET uploaded = true WHERE id = $1", [view.id])
+        }
+        return (view, uploader)
+    }
+
+    /// The attachments a message from `sender` may carry: of `conversationId`, uploaded by the sender as announced.
+    /// 400 otherwise.
+    func verifiedForMessage(_ ids: [String], conversationId: String, sender: String) async throws -> [AttachmentView] {
         var views: [AttachmentView] = []
         for id in ids {
-            guard let (view, key, uploaded) = try await find(id), view.conversationId == conversationId else {
-                throw APIError.invalidRequest("attachment \(id.prefix(64)) does not belong to this conversation")
-            }
-            if !uploaded {
-                guard let size = try await s3.headObject(key: key), Int64(size) == view.size else {
-                    throw APIError.invalidRequest("attachment \(id) has not been uploaded")
-                }
-                try await postgres.query("UPDATE attachments SET uploaded = true WHERE id = $1", [view.id])
+            guard let (view, uploader) = try await uploaded(id), view.conversationId == conversationId, uploader == sender else {
+                throw APIError.invalidRequest(
+                    "attachment \(id.prefix(64)) is not a finished upload of yours to this conversation (its size and type as announced)")
             }
             views.append(view)
         }

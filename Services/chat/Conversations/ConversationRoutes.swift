@@ -24,9 +24,7 @@ struct ConversationRoutes {
         case "direct":
             let other = try ConversationLimits.userId(input.memberId ?? "")
             guard other != caller else { throw APIError.invalidRequest("a direct conversation needs another user") }
-            if try await messaging.directory.hasBlocked(other, caller) {
-                throw APIError.forbidden("you cannot open a conversation with this user")
-            }
+            try await messaging.directory.requireAddable([other], by: caller)
             let (conversation, created) = try await messaging.conversations.openDirect(between: caller, and: other)
             if created {
                 await messaging.announce(conversation)
@@ -37,6 +35,7 @@ struct ConversationRoutes {
             let title = try ConversationLimits.title(input.title)
             let members = try (input.memberIds ?? []).map(ConversationLimits.userId)
             guard members.count < ConversationLimits.maxGroupSize else { throw APIError.invalidRequest("too many members") }
+            try await messaging.directory.requireAddable(members.filter { $0 != caller }, by: caller)
             let conversation = try await messaging.conversations.createGroup(owner: caller, title: title, memberIds: members)
             await messaging.announce(conversation)
             try await publishCreated(conversation, by: caller)
@@ -92,6 +91,7 @@ struct ConversationRoutes {
         guard !userIds.isEmpty, conversation.members.count + userIds.count <= ConversationLimits.maxGroupSize else {
             throw APIError.invalidRequest("userIds must name 1 or more users, within the group size limit")
         }
+        try await messaging.directory.requireAddable(userIds.filter { $0 != caller }, by: caller)
         let added = try await messaging.conversations.addMembers(conversation.id, userIds)
         let updated = try await messaging.conversation(conversation.id, for: caller, fresh: true)
         await messaging.announce(updated)

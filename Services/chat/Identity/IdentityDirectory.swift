@@ -40,6 +40,16 @@ final class IdentityDirectory: Sendable {
         return answer.users
     }
 
+    /// Refuses to put `others` into a conversation by `adder` unless every one of them exists (404 otherwise) and none
+    /// has blocked the adder (403), asked now; nobody is added when one is refused.
+    func requireAddable(_ others: [String], by adder: String) async throws {
+        let relations = try await relations(of: adder, to: Array(Set(others)))
+        for other in others {
+            guard let relation = relations[other], relation.exists else { throw APIError.notFound("no such user: \(other)") }
+            if relation.blocked { throw APIError.forbidden("\(other) does not accept conversations with you") }
+        }
+    }
+
     /// Whether `blocker` blocked `blocked` (cached for ``blockCacheLifetime``).
     func hasBlocked(_ blocker: String, _ blocked: String) async throws -> Bool {
         if let cached = blocks.value(for: "\(blocker)|\(blocked)") { return cached }

@@ -16,13 +16,9 @@ struct MessageStore: Sendable {
 
     func createIndexes() async throws { try await collection.createIndexes() }
 
-    /// Inserts `documents` in one round trip; returns whether all went in (false: some hit a unique index).
-    func insert(_ documents: [MessageDocument]) async throws -> Bool {
-        do {
-            return try await collection.insert(documents, ordered: false) == documents.count
-        } catch let error as DocumentStoreError where error.kind == .duplicateKey {
-            return false
-        }
+    /// Inserts `documents` in one round trip; returns the indices of those a unique index refused.
+    func insert(_ documents: [MessageDocument]) async throws -> Set<Int> {
+        try await collection.insertAll(documents)
     }
 
     /// Inserts one document; false when a unique index refused it.

@@ -127,17 +127,20 @@ final class MessageWriter: Service, Sendable {
     }
 
     /// Stores `batch` and enqueues its events; returns the work that awaits their acknowledgement and answers the
-    /// senders, or nil when the batch failed (its senders are answered with 503).
+    /// senders, or nil when the batch failed (its senders are answered with 503). A record Kafka refuses (say, one
+    /// too large) fails its own message, not the others of the batch.
     private func process(_ batch: [Pending]) async -> (@Sendable () async -> Void)? {
         let (firsts, followers) = WriteBatch.splitRetries(batch)
         let results: [StoredMessage]
+        let events: [(index: Int, record: KafkaOutgoingRecord)]
         let deliveries: KafkaDeliveries
         do {
             let now = Date().milliseconds
             let stored = try await store(firsts.map(\.message), at: now)
             results = stored.results
-            deliveries = producer.enqueue(try Self.events(
-                zip(firsts.map(\.message), results), watermarks: stored.watermarks, createdAt: Date(milliseconds: now)))
+            events = try Self.events(
+                Array(zip(firsts.map(\.message), results)), watermarks: stored.watermarks, createdAt: Date(milliseconds: now))
+            deliveries = producer.enqueue(events.map(\.record))
         } catch {
             fail(batch, error)
             return nil
@@ -150,25 +153,30 @@ final class MessageWriter: Service, Sendable {
                     logger.warning("could not record the last seq", metadata: ["error": "\(error)"])
                 }
             }()
-            do {
-                _ = try await deliveries.reports()
-                async let published: Void = {
-                    do { try await sequences.recordPublished(Self.latestSeqs(results)) } catch {
-                        logger.warning("could not record the published watermark", metadata: ["error": "\(error)"])
-                    }
-                }()
-                await recorded
-                for (pending, result) in zip(firsts, results) {
-                    pending.reply.answer(.success(result))
-                    for follower in followers[pending.message.dedupeKey] ?? [] {
-                        if case .created(let view) = result { follower.reply.answer(.success(.existing(view))) } else { follower.reply.answer(.success(result)) }
-                    }
-                }
-                await published
-            } catch {
-                await recorded
-                self.fail(batch, error)
+            var refused: [Int: KafkaError] = [:]
+            for (event, outcome) in zip(events, await deliveries.outcomes()) {
+                if case .failure(let error) = outcome { refused[event.index] = error }
             }
+            let publishedSeqs = WriteBatch.publishedSeqs(results, refused: Set(refused.keys))
+            async let published: Void = {
+                do { try await sequences.recordPublished(publishedSeqs) } catch {
+                    logger.warning("could not record the published watermark", metadata: ["error": "\(error)"])
+                }
+            }()
+            await recorded
+            if !refused.isEmpty {
+                logger.error("Kafka refused messages", metadata: ["messages": "\(refused.count)", "error": "\(refused.values.first.map { "\($0)" } ?? "")"])
+            }
+            for (index, (pending, result)) in zip(firsts, results).enumerated() {
+                let answer: WriteTicket.Outcome = refused[index] == nil
+                    ? .success(result)
+                    : .failure(APIError.unavailable("the message could not be published; retry with the same clientMessageId"))
+                pending.reply.answer(answer)
+                for follower in followers[pending.message.dedupeKey] ?? [] {
+                    if case .success(.created(let view)) = answer { follower.reply.answer(.success(.existing(view))) } else { follower.reply.answer(answer) }
+                }
+            }
+            await published
         }
     }
 
@@ -178,27 +186,18 @@ final class MessageWriter: Service, Sendable {
         for pending in batch { pending.reply.answer(.failure(failure)) }
     }
 
-    /// The highest seq of each conversation among `results`.
-    static func latestSeqs(_ results: [StoredMessage]) -> [(conversationId: String, seq: Int64)] {
-        var latest: [String: Int64] = [:]
-        for result in results {
-            let view = result.view
-            latest[view.conversationId] = max(latest[view.conversationId] ?? 0, view.seq)
-        }
-        return latest.map { ($0.key, $0.value) }
-    }
-
     /// Stores `messages` (distinct dedupe keys), in order, created at `now` (milliseconds since 1970); returns the
     /// results and each conversation's published watermark at allocation.
     private func store(_ messages: [NewMessage], at now: Int64) async throws -> (results: [StoredMessage], watermarks: [String: Int64]) {
         let allocations = try await sequences.allocate(WriteBatch.seqCounts(messages))
         let watermarks = allocations.mapValues(\.watermark)
         let documents = try WriteBatch.documents(messages, seqs: allocations.mapValues(\.seqs), createdAtMs: now)
-        if try await store.insert(documents) { return (documents.map { .created($0.view) }, watermarks) }
-        // Some hit a unique index: a retried clientMessageId, or a seq the counter handed out twice.
+        let refused = try await store.insert(documents)
+        // Those a unique index refused (a retried clientMessageId, or a seq the counter handed out twice) take the
+        // slow path, one at a time; the rest of the batch is stored.
         var results: [StoredMessage] = []
-        for (message, document) in zip(messages, documents) {
-            results.append(try await storeSlowly(message, document))
+        for (index, (message, document)) in zip(messages, documents).enumerated() {
+            results.append(refused.contains(index) ? try await storeSlowly(message, document) : .created(document.view))
         }
         return (results, watermarks)
     }
@@ -227,12 +226,13 @@ final class MessageWriter: Service, Sendable {
     }
 
     /// A `message.created` record for every result, in seq order (originals again too: a retry may follow a
-    /// failed publish; consumers drop duplicates by seq), each with the ready `message` frame for chat's fan-out.
+    /// failed publish; consumers drop duplicates by seq), each with the ready `message` frame for chat's fan-out and
+    /// the index of its message in `items`.
     private static func events(
-        _ items: some Sequence<(NewMessage, StoredMessage)>, watermarks: [String: Int64], createdAt: Date
-    ) throws -> [KafkaOutgoingRecord] {
-        let ordered = items.map { message, result in (message, result.view) }.sorted { $0.1.seq < $1.1.seq }
-        return try ordered.compactMap { message, view -> KafkaOutgoingRecord? in
+        _ items: [(NewMessage, StoredMessage)], watermarks: [String: Int64], createdAt: Date
+    ) throws -> [(index: Int, record: KafkaOutgoingRecord)] {
+        let ordered = items.enumerated().map { index, item in (index, item.0, item.1.view) }.sorted { $0.2.seq < $1.2.seq }
+        return try ordered.compactMap { index, message, view -> (index: Int, record: KafkaOutgoingRecord)? in
             guard let conversation = UUID(uuidString: view.conversationId), let sender = UUID(uuidString: view.senderId) else { return nil }
             var record = try EventEnvelope(MessageCreated(
                 conversationId: conversation, messageId: view.id, seq: view.seq, senderId: sender,
@@ -242,13 +242,30 @@ final class MessageWriter: Service, Sendable {
                 mentionedUserIds: message.mentionedUserIds.compactMap(UUID.init(uuidString:)))).record()
             record.headers += try FanoutDelivery(
                 message: view, recipientIds: message.recipientIds, watermark: watermarks[view.conversationId] ?? 0).headers
-            return record
+            return (index, record)
         }
     }
 }
 
 /// The pure steps of storing one batch, apart from the I/O around them.
 enum WriteBatch {
+    /// Each conversation's highest seq among `results` that was published with every seq of the batch below it: a
+    /// message Kafka refused (index in `refused`) holds its conversation's watermark below itself.
+    static func publishedSeqs(_ results: [StoredMessage], refused: Set<Int>) -> [(conversationId: String, seq: Int64)] {
+        var lowestRefused: [String: Int64] = [:]
+        for index in refused where results.indices.contains(index) {
+            let view = results[index].view
+            lowestRefused[view.conversationId] = min(lowestRefused[view.conversationId] ?? .max, view.seq)
+        }
+        var latest: [String: Int64] = [:]
+        for (index, result) in results.enumerated() where !refused.contains(index) {
+            let view = result.view
+            guard view.seq < lowestRefused[view.conversationId] ?? .max else { continue }
+            latest[view.conversationId] = max(latest[view.conversationId] ?? 0, view.seq)
+        }
+        return latest.map { ($0.key, $0.value) }
+    }
+
     /// The batch split into the first message of each dedupe key, in queue order, and the later copies of a key (a
     /// retry queued while its original is in the same batch), which get the first's answer.
     static func splitRetries(_ batch: [MessageWriter.Pending]) -> (firsts: [MessageWriter.Pending], followers: [String: [MessageWriter.Pending]]) {
