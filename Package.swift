@@ -217,6 +217,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Tests/Benchmarks/ChatLoad"),
+        // The fault suite (scripts/faults.sh): the product under load while its backing servers fail.
+        .executableTarget(name: "FaultSuite", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Tests/FaultSuite"),
 
         // MARK: Tests
         .testTarget(name: "SharedTests", dependencies: [

@@ -10,18 +10,47 @@
 # repeated start restarts its killed nodes and waits until the cluster is ok again),
 # kafka (librdkafka's mock cluster, 3 brokers, random ports), mongo (nx-27017 on 27117), s3 (moto on 5055).
 # Writes .local/stack.env, which the services (scripts/run.sh) and the tests read.
+#
+# A second stack can run beside the first: CHAT_STATE_DIR names its own state directory and CHAT_STACK_PORT_OFFSET
+# (default 0) is added to every port above (Redis cluster buses, at port + 10000, move with them). A state directory
+# remembers the offset it was started with (Redis nodes keep their ports in nodes.conf), so later commands on it need
+# only CHAT_STATE_DIR; naming another offset for it is an error. A server is never started on a port that something
+# else already answers on (a Redis node of another stack would otherwise be taken for one of ours).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STATE="${CHAT_STATE_DIR:-$ROOT/.local}"
 RUN="$STATE/run"
 LOGS="$STATE/logs"
 ENV_FILE="$STATE/stack.env"
+OFFSET_FILE="$STATE/port-offset"
 PG_BIN="$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)"
-PG_PORT=55432
-REDIS_PORTS=(7000 7001 7002 7003 7004 7005)
-REDIS_FAULT_PORTS=(7100 7101 7102 7103 7104 7105)
-MONGO_PORT=27117
-S3_PORT=5055
+
+# The offset this state directory was started with: recorded for a non-zero offset, 0 for state made without one,
+# empty for a state directory that holds no server state yet.
+recorded_offset() {
+    if [ -f "$OFFSET_FILE" ]; then cat "$OFFSET_FILE"
+    elif [ -d "$STATE/redis" ] || [ -d "$STATE/postgres" ] || [ -d "$STATE/mongo" ]; then echo 0
+    fi
+}
+OFFSET=${CHAT_STACK_PORT_OFFSET:-$(recorded_offset)}
+OFFSET=${OFFSET:-0}
+if ! [[ "$OFFSET" =~ ^[0-9]+$ ]] || [ "$OFFSET" -gt 10000 ]; then
+    echo "stack: CHAT_STACK_PORT_OFFSET=$OFFSET: expected an integer from 0 to 10000" >&2
+    exit 2
+fi
+if [ -n "$(recorded_offset)" ] && [ "$(recorded_offset)" != "$OFFSET" ]; then
+    echo "stack: $STATE was started with port offset $(recorded_offset), not $OFFSET; use another CHAT_STATE_DIR" >&2
+    exit 2
+fi
+PG_PORT=$((55432 + OFFSET))
+REDIS_PORTS=()
+REDIS_FAULT_PORTS=()
+for i in 0 1 2 3 4 5; do
+    REDIS_PORTS+=($((7000 + OFFSET + i)))
+    REDIS_FAULT_PORTS+=($((7100 + OFFSET + i)))
+done
+MONGO_PORT=$((27117 + OFFSET))
+S3_PORT=$((5055 + OFFSET))
 S3_BUCKET=chat-attachments
 DATABASES=(identity chat notification gateway)
 ALL=(postgres redis redis-faults kafka mongo s3)
@@ -35,6 +64,14 @@ log() { echo "stack: $*"; }
 # since a background job of a script does not lead a process group.
 daemon() { exec setsid nohup "$@" </dev/null; }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Fails when something already listens on 127.0.0.1:$1 (called only before starting a server of ours there).
+port_free() {
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+        log "port $1 is taken by another process (another stack? set CHAT_STACK_PORT_OFFSET)"
+        return 1
+    fi
+}
 
 # Stops the process whose PID is in $1 (TERM, then KILL after 5 s) and removes the file.
 stop_pid() {
@@ -73,6 +110,7 @@ start_postgres() {
             --pwfile="$STATE/postgres/pwfile" -E UTF8 --locale=C.UTF-8 >/dev/null
     fi
     if ! runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+        port_free "$PG_PORT"
         runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -l "$STATE/postgres/server.log" -w -t 30 start \
             -o "-p $PG_PORT -k '' -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
     fi
@@ -109,6 +147,8 @@ start_redis_cluster() {
         mkdir -p "$dir"
         [ -f "$dir/nodes.conf" ] || fresh=1
         if ! pid_alive "$RUN/redis-$port.pid"; then
+            port_free "$port"
+            port_free $((port + 10000))
             redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --cluster-enabled yes \
                 --cluster-config-file nodes.conf --cluster-node-timeout 2000 --appendonly no --save "" \
                 --daemonize yes --pidfile "$RUN/redis-$port.pid" --logfile "$LOGS/redis-$port.log"
@@ -180,6 +220,7 @@ stop_kafka() { stop_pid "$RUN/kafka.pid"; }
 start_mongo() {
     mkdir -p "$STATE/mongo"
     if ! pid_alive "$RUN/mongo.pid"; then
+        port_free "$MONGO_PORT"
         daemon nx-27017 --data-dir "$STATE/mongo" --host 127.0.0.1 -p "$MONGO_PORT" \
             --log-file "$LOGS/mongo.log" --pid-file "$STATE/mongo/nx.pid" >"$LOGS/mongo.out" 2>&1 &
         echo $! > "$RUN/mongo.pid"
@@ -192,6 +233,7 @@ stop_mongo() { stop_pid "$RUN/mongo.pid"; }
 
 start_s3() {
     if ! pid_alive "$RUN/s3.pid"; then
+        port_free "$S3_PORT"
         daemon moto_server -H 127.0.0.1 -p "$S3_PORT" >"$LOGS/s3.log" 2>&1 &
         echo $! > "$RUN/s3.pid"
     fi
@@ -216,12 +258,16 @@ write_env() {
     cat > "$ENV_FILE.tmp" <<ENV
 # Written by scripts/stack.sh: where the local backing servers listen.
 CHAT_STATE_DIR=$STATE
+CHAT_STACK_PORT_OFFSET=$OFFSET
 CHAT_POSTGRES_ADMIN_URL=postgresql://chat:chat@127.0.0.1:$PG_PORT/postgres
+# Each service's CHAT_POSTGRES_URL is CHAT_POSTGRES_HOST_URL/<its database>: identity (auth, user), chat, notification,
+# gateway (api-gateway); unset, the services assume port 55432.
+CHAT_POSTGRES_HOST_URL=postgresql://chat:chat@127.0.0.1:$PG_PORT
 CHAT_MONGO_URI=mongodb://127.0.0.1:$MONGO_PORT/chat
 CHAT_KAFKA_BROKERS=$brokers
 CHAT_KAFKA_CONTROL=$STATE/kafka/control
-CHAT_REDIS_NODES=127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002
-CHAT_REDIS_FAULTS_NODES=127.0.0.1:7100,127.0.0.1:7101,127.0.0.1:7102
+CHAT_REDIS_NODES=127.0.0.1:${REDIS_PORTS[0]},127.0.0.1:${REDIS_PORTS[1]},127.0.0.1:${REDIS_PORTS[2]}
+CHAT_REDIS_FAULTS_NODES=127.0.0.1:${REDIS_FAULT_PORTS[0]},127.0.0.1:${REDIS_FAULT_PORTS[1]},127.0.0.1:${REDIS_FAULT_PORTS[2]}
 CHAT_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 CHAT_S3_BUCKET=$S3_BUCKET
 CHAT_INTERNAL_SECRET=$(internal_secret)
@@ -239,6 +285,7 @@ mkdir -p "$RUN" "$LOGS"
 case "$command" in
     start)
         started=$(date +%s%N)
+        if [ "$OFFSET" != 0 ]; then echo "$OFFSET" > "$OFFSET_FILE"; fi
         for component in $(components "$@"); do "start_$component"; done
         write_env
         elapsed=$((($(date +%s%N) - started) / 1000000))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on this machine: installs what is missing, starts the local stack of real servers,
-# builds, runs every Swift test (unit and integration), then the static checks in scripts/checks/, and stops the
-# stack again. Exits non-zero if anything fails. Set CHAT_KEEP_STACK=1 to leave the stack running afterwards.
+# builds, runs every Swift test (unit and integration), then the static checks in scripts/checks/ and the fault suite
+# (scripts/faults.sh, on a stack of its own), and stops the stack again. Exits non-zero if anything fails. Set
+# CHAT_KEEP_STACK=1 to leave the stack running afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -29,5 +30,9 @@ for check in scripts/checks/*.sh; do
     echo "test: running $check"
     bash "$check" || { echo "test: $check failed"; status=1; }
 done
+# The fault suite runs on a stack of its own and reuses the release build the container checks made.
+echo "test: running scripts/faults.sh"
+./scripts/faults.sh || { echo "test: scripts/faults.sh failed"; status=1; }
+echo "test: fault suite finished after $(elapsed)"
 echo "test: finished after $(elapsed) with status $status"
 exit $status
