@@ -5,7 +5,7 @@
 #   1. starts an isolated stack (state in .local/faults/stack, ports moved by CHAT_FAULTS_PORT_OFFSET, default 300);
 #   2. builds the release binaries, or finds them built: the same command as scripts/checks/containers.sh in the same
 #      scratch folder (CHAT_SCRATCH_PATH, default .build-release), so nothing is built twice;
-#   3. runs FaultSuite, which starts the five services (two chat instances) on ports 19080-19085 and prints the
+#   3. runs FaultSuite, which starts the five services (two chat instances) on ports 20080-20085 and prints the
 #      results table; the report goes to .local/faults/fault-suite.json;
 #   4. stops the isolated stack and any service process the suite left behind.
 # Arguments are passed to FaultSuite (e.g. --rate 500, --only chat-instance,login-storm; --help lists them).

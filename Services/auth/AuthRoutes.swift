@@ -66,7 +66,12 @@ struct AuthRoutes: Sendable {
             }
             throw error
         }
-        guard matches, let account else { throw APIError.unauthorized("invalid username or password") }
+        guard matches, let account else {
+            do { try await throttle.failed(attempt) } catch {
+                context.logger.warning("could not count a failed login against its address", metadata: ["error": "\(error)"])
+            }
+            throw APIError.unauthorized("invalid username or password")
+        }
         do {
             try await throttle.release(attempt)
         } catch {

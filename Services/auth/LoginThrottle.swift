@@ -11,41 +11,48 @@ import ServiceKit
 /// - per username, across addresses: past a soft limit every attempt is slowed, more the more failures there were,
 ///   but never refused, so the owner still signs in from their own address while a distributed guesser gains little.
 ///
-/// Each attempt reserves a failure on every counter before the password is checked and gives it back when the login
-/// succeeds (or could not be checked), so concurrent guesses cannot overrun a limit and successful logins (many users
-/// behind one address) never count.
+/// An attempt reserves a failure on the per-user counters before the password is checked and gives it back when the
+/// login succeeds (or could not be checked), so concurrent guesses at one user cannot overrun its limits. The address
+/// counter is only read before the check and counts the failures themselves: many people behind one address signing
+/// in at once (after an outage, every client does) never count, and concurrent guesses from one address overrun its
+/// limit by at most the hashing queue's length.
 struct LoginThrottle: Sendable {
     static let window: Duration = .seconds(15 * 60)
     let redis: RedisClusterClient
     let policy: LoginPolicy
 
-    /// The failure counters one login attempt reserved, and how long it must wait before its password is checked.
+    /// The failure counters one login attempt reserved, the address counter a failure adds to, and how long the
+    /// attempt must wait before its password is checked.
     struct Attempt: Sendable {
         fileprivate let keys: [String]
+        fileprivate let addressKey: String
         let delay: Duration
     }
 
-    /// Reserves a failure on the counters of `address` and, when given, `username` (lowercased); throws 429 when the
-    /// pair or the address is at its limit.
+    /// Reserves a failure on the counters of `username` (lowercased) when given and reads the failures of `address`;
+    /// throws 429 when the pair or the address is at its limit.
     func begin(username: String?, address: String) async throws -> Attempt {
         let addressKey = Self.key("addr", address)
         let pairKey = username.map { Self.key("pair", "\($0)|\(address)") }
         let usernameKey = username.map { Self.key("user", $0) }
-        let keys = [addressKey] + [pairKey, usernameKey].compactMap { $0 }
+        let keys = [pairKey, usernameKey].compactMap { $0 }
         var counts: [String: Int] = [:]
         for key in keys {
             let reply = try await redis.evaluate(Self.reserve, keys: [key], arguments: [String(Self.window.components.seconds * 1000)])
             counts[key] = Int(reply.integer ?? 0)
         }
+        let addressFailures = try await redis.evaluate(Self.count, keys: [addressKey]).integer ?? 0
+        let attempt = Attempt(keys: keys, addressKey: addressKey, delay: .zero)
         let decision = policy.decide(
-            address: counts[addressKey] ?? 0, pair: pairKey.flatMap { counts[$0] } ?? 0, username: usernameKey.flatMap { counts[$0] } ?? 0)
+            address: Int(addressFailures) + 1, pair: pairKey.flatMap { counts[$0] } ?? 0,
+            username: usernameKey.flatMap { counts[$0] } ?? 0)
         switch decision {
         case .refuse(let subject):
             let left = try await redis.evaluate(Self.timeLeft, keys: [subject == .pair ? pairKey ?? addressKey : addressKey])
-            try await release(Attempt(keys: keys, delay: .zero))
+            try await release(attempt)
             throw APIError.rateLimited(retryAfterSeconds: max(1, Int(((left.integer ?? 1000) + 999) / 1000)))
         case .proceed(let delay):
-            return Attempt(keys: keys, delay: delay)
+            return Attempt(keys: keys, addressKey: addressKey, delay: delay)
         }
     }
 
@@ -54,6 +61,11 @@ struct LoginThrottle: Sendable {
         for key in attempt.keys {
             _ = try await redis.evaluate(Self.refund, keys: [key])
         }
+    }
+
+    /// Counts `attempt`'s wrong password against its address (its per-user reservations stay counted).
+    func failed(_ attempt: Attempt) async throws {
+        _ = try await redis.evaluate(Self.reserve, keys: [attempt.addressKey], arguments: [String(Self.window.components.seconds * 1000)])
     }
 
     /// The counter of one subject; the hash tag keeps each on one slot.
@@ -65,6 +77,8 @@ struct LoginThrottle: Sendable {
         if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
         return count
         """)
+    /// A counter's failures.
+    private static let count = RedisScript("return tonumber(redis.call('GET', KEYS[1]) or '0')")
     /// The milliseconds left in a counter's window.
     private static let timeLeft = RedisScript("""
         local left = redis.call('PTTL', KEYS[1])

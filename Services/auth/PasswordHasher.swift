@@ -14,16 +14,17 @@ import Synchronization
 /// bcrypt reads at most 72 bytes and stops at a NUL byte, so the password is first reduced to the base64 of its
 /// SHA-256 (44 ASCII characters): every character of a 128-character password counts.
 ///
-/// At most ``maxPendingPerThread`` checks per thread wait or run at once; beyond that a request gets 503 at once
-/// with `Retry-After` (the time the queue takes to drain, from the measured hashing time) instead of queueing for
-/// ever behind a burst of logins: after an outage every client logs in at once, and each should be told when to
-/// come back rather than time out.
+/// A check waits at most about ``maximumWait`` for its turn: when the queue ahead of it would take longer (from the
+/// measured hashing time, so a box under load queues fewer), the request gets 503 at once with `Retry-After` instead
+/// of queueing behind a burst of logins until the gateway gives up: after an outage every client logs in at once, and
+/// each should be told when to come back rather than time out. `Retry-After` is spread between one and two drain
+/// times of the queue, so that the refused clients do not all come back in the same second.
 final class PasswordHasher: Service, Sendable {
-    static let maxPendingPerThread = 16
+    /// The longest a check should wait for a thread.
+    static let maximumWait: Duration = .seconds(5)
     let cost: Int
     private let threadPool: NIOThreadPool
     private let threads: Int
-    private let maxPending: Int
     private let pending = Atomic<Int>(0)
     /// How long one hash took lately, in microseconds (a moving average).
     private let hashMicroseconds: Atomic<Int>
@@ -39,7 +40,6 @@ final class PasswordHasher: Service, Sendable {
         threadPool = NIOThreadPool(numberOfThreads: threads)
         threadPool.start()
         self.threads = threads
-        maxPending = threads * Self.maxPendingPerThread
         let random = Base64URL.encode((0..<32).map { _ in UInt8.random(in: .min ... .max) })
         let started = ContinuousClock.now
         dummyHash = try await threadPool.runIfActive { Bcrypt.hash(Self.prepared(random), cost: UInt8(cost)) }
@@ -67,7 +67,7 @@ final class PasswordHasher: Service, Sendable {
         defer { queueDepth.record(pending.subtract(1, ordering: .relaxed).newValue) }
         guard now <= maxPending else {
             refusals.increment()
-            throw APIError.unavailable("too many password checks in progress; retry later", retryAfterSeconds: retryAfterSeconds)
+            throw APIError.unavailable("too many password checks in progress; retry later", retryAfterSeconds: retryAfterSeconds())
         }
         return try await threadPool.runIfActive { [self] in
             let started = ContinuousClock.now
@@ -79,10 +79,17 @@ final class PasswordHasher: Service, Sendable {
         }
     }
 
-    /// Seconds until a full queue has drained, at least 1.
-    var retryAfterSeconds: Int {
+    /// How many checks may wait or run at once: as many as the threads finish within ``maximumWait`` at the recent
+    /// hashing time, and at least one per thread.
+    var maxPending: Int {
+        let perThread = Int(Self.maximumWait.components.seconds) * 1_000_000 / max(1, hashMicroseconds.load(ordering: .relaxed))
+        return threads * max(1, perThread)
+    }
+
+    /// A random time between one and two drains of a full queue, in whole seconds, at least 1.
+    func retryAfterSeconds() -> Int {
         let drain = maxPending * hashMicroseconds.load(ordering: .relaxed) / max(1, threads)
-        return max(1, (drain + 999_999) / 1_000_000)
+        return max(1, (Int.random(in: drain...(2 * drain)) + 999_999) / 1_000_000)
     }
 
     private static func microseconds(_ duration: Duration) -> Int {

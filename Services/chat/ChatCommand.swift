@@ -61,9 +61,11 @@ struct ChatCommand: DatabaseServiceCommand {
                 topics: [KafkaTopic.messages.name, KafkaTopic.events.name, KafkaTopic.identity.name], autoOffsetReset: "latest",
                 commits: .everyRecordPolled),
             logger: assembly.logger("kafka-consumer"))
-        // Ready only once the fan-out reads its partitions: a message sent before that would reach nobody live.
+        // Ready, and admitting WebSockets, only once the fan-out knows where it reads each partition: a message
+        // published before that would reach no socket of this instance live.
+        let fanout = FanoutPosition(consumer: consumer)
         assembly.add(consumer, readiness: "fanout") {
-            guard !consumer.assignedPartitions().isEmpty else { throw APIError.unavailable("the fan-out consumer has no partitions yet") }
+            guard fanout.isPositioned() else { throw APIError.unavailable("the fan-out consumer is not reading its partitions yet") }
         }
         assembly.add(FanoutConsumer(consumer: consumer, registry: registry, logger: assembly.logger))
 
@@ -78,7 +80,7 @@ struct ChatCommand: DatabaseServiceCommand {
             messaging: messaging, budget: try SendBudget(settings, limiter: RateLimiter(redis: redis, prefix: "ratelimit:chat-send")),
             verifier: verifier, logger: assembly.logger)
         assembly.httpServer = .http1(upgradingWebSocketsWith: RealtimeServer(
-            signer: signer, context: context, registry: registry, presence: presence, denylist: denylist,
+            signer: signer, context: context, registry: registry, presence: presence, denylist: denylist, fanout: fanout,
             socketsPerUser: try settings.reader.integer(.socketsPerUser, range: 1...10_000)))
     }
 }

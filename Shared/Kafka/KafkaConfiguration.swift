@@ -84,6 +84,8 @@ public struct KafkaConsumerConfiguration: Sendable {
         properties["enable.auto.offset.store"] = commits == .everyRecordPolled ? "true" : "false"
         properties["auto.commit.interval.ms"] = String(commitIntervalMilliseconds)
         properties["auto.offset.reset"] = autoOffsetReset
+        // The end of a partition is reported, which tells that the consumer reads it (KafkaConsumer.isPositioned).
+        properties["enable.partition.eof"] = "true"
         properties["partition.assignment.strategy"] = "cooperative-sticky"
         properties["session.timeout.ms"] = String(sessionTimeoutMilliseconds)
         properties["heartbeat.interval.ms"] = String(max(sessionTimeoutMilliseconds / 10, 100))

@@ -95,6 +95,12 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
         assignment.committedOffset(topic: topic, partition: partition)
     }
 
+    /// Whether this member has partitions and has fetched from each of them since it was assigned (a record or the
+    /// partition's end): from then on every record published reaches it.
+    public func isPositioned() -> Bool {
+        assignment.isPositioned
+    }
+
     /// The partitions assigned to this member of the group now, as the rebalance callback recorded them (no blocking
     /// call into librdkafka: readiness probes may ask as often as they like).
     public func assignedPartitions() -> [(topic: String, partition: Int32)] {
@@ -128,7 +134,9 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
             let native = message.pointee
             guard native.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 credits.give()
-                if native.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                if native.err == RD_KAFKA_RESP_ERR__PARTITION_EOF, let topic = native.rkt {
+                    assignment.fetched(topic: String(cString: rd_kafka_topic_name(topic)), partition: native.partition)
+                } else {
                     logger.warning("kafka consumer error", metadata: ["error": "\(KafkaError(native.err))"])
                 }
                 continue
@@ -163,7 +171,7 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
             key: native.key.map { bytes($0, native.key_len) },
             value: bytes(native.payload, native.len),
             headers: headers,
-            assignmentGeneration: assignment.generation(topic: topic, partition: native.partition)
+            assignmentGeneration: assignment.fetched(topic: topic, partition: native.partition)
         )
     }
 }

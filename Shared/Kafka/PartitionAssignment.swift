@@ -17,6 +17,8 @@ final class PartitionAssignment: Sendable {
         var generations: [Key: UInt64] = [:]
         var lastGeneration: UInt64 = 0
         var committed: [Key: Int64] = [:]
+        /// Assigned partitions fetched from (a record or their end) since they were assigned.
+        var fetched: Set<Key> = []
     }
 
     private let state = Mutex(State())
@@ -24,9 +26,21 @@ final class PartitionAssignment: Sendable {
     /// The partitions assigned now.
     var partitions: [Key] { state.withLock { Array($0.generations.keys) } }
 
-    /// The generation in which `topic`/`partition` was assigned, or 0 when it is not assigned (0 never matches).
-    func generation(topic: String, partition: Int32) -> UInt64 {
-        state.withLock { $0.generations[Key(topic: topic, partition: partition)] ?? 0 }
+    /// Whether partitions are assigned and each was fetched from since.
+    var isPositioned: Bool {
+        state.withLock { !$0.generations.isEmpty && $0.generations.keys.allSatisfy($0.fetched.contains) }
+    }
+
+    /// Records that `topic`/`partition` was fetched from (a record or its end, on the polling thread) and returns the
+    /// generation in which it was assigned, or 0 when it is not assigned (0 never matches).
+    @discardableResult
+    func fetched(topic: String, partition: Int32) -> UInt64 {
+        let key = Key(topic: topic, partition: partition)
+        return state.withLock { state in
+            guard let generation = state.generations[key] else { return 0 }
+            state.fetched.insert(key)
+            return generation
+        }
     }
 
     /// Runs `commit` while `topic`/`partition` is still assigned in `generation`, excluding a concurrent revocation;
@@ -66,17 +80,26 @@ final class PartitionAssignment: Sendable {
     /// Records that `keys` were assigned, each in a new generation (the eager protocol first drops every partition).
     func assign(_ keys: [Key], replacingAll: Bool) {
         state.withLock { state in
-            if replacingAll { state.generations.removeAll() }
+            if replacingAll {
+                state.generations.removeAll()
+                state.fetched.removeAll()
+            }
             for key in keys {
                 state.lastGeneration += 1
                 state.generations[key] = state.lastGeneration
+                state.fetched.remove(key)
             }
         }
     }
 
     /// Records that `keys` were revoked: no commit of a record polled from them goes through any more.
     func revoke(_ keys: [Key]) {
-        state.withLock { state in for key in keys { state.generations[key] = nil } }
+        state.withLock { state in
+            for key in keys {
+                state.generations[key] = nil
+                state.fetched.remove(key)
+            }
+        }
     }
 
     /// Records the offsets of a successful commit (librdkafka's offset-commit callback, on the polling thread).
@@ -94,6 +117,9 @@ final class PartitionAssignment: Sendable {
 
     /// Records that every partition was revoked.
     func revokeAll() {
-        state.withLock { $0.generations.removeAll() }
+        state.withLock { state in
+            state.generations.removeAll()
+            state.fetched.removeAll()
+        }
     }
 }

@@ -18,7 +18,7 @@ struct FaultSuite: AsyncParsableCommand {
     @Option(help: "The isolated stack's environment file (scripts/stack.sh writes it).") var stackEnv = ".local/faults/stack/stack.env"
     @Option(help: "The stack script, to restart what the suite kills.") var stackScript = "scripts/stack.sh"
     @Option(help: "Where the report, the services' logs and the PID file go.") var outputDir = ".local/faults"
-    @Option(help: "First of six ports: gateway, auth, user, chat a, chat b, notification.") var basePort = 19080
+    @Option(help: "First of six ports: gateway, auth, user, chat a, chat b, notification.") var basePort = 20080
     @Option(help: "Messages per second, all users together.") var rate = 300
     @Option(help: "Group conversations.") var groups = 10
     @Option(help: "Members per group (one of them never connects).") var groupSize = 10

@@ -205,6 +205,21 @@ struct AuthServiceTests {
         #expect(try await Self.login(auth, session.user.username, "correct horse battery", from: busy).status == 200)
     }
 
+    @Test func manyPeopleBehindOneAddressSignInAtOnce() async throws {
+        let auth = try IdentityServices.running.client("auth")
+        var usernames: [String] = []
+        for index in 0..<30 { usernames.append(try await auth.register("crowd\(index)").user.username) }
+        // Thirty correct logins at once from one address, twice the address's failure limit (15): none is a failure.
+        let office = Self.freshAddress()
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for username in usernames {
+                group.addTask { try await Self.login(auth, username, "correct horse battery", from: office).status }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 200, count: 30))
+    }
+
     @Test func signUpsAreLimitedPerAddressAndPerIPv6Network() async throws {
         let auth = try IdentityServices.running.client("auth@18188")
         func register(from address: String) async throws -> Int {

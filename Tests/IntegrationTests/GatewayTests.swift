@@ -15,6 +15,8 @@ import Testing
 @Suite(.timeLimit(.minutes(5)), .serialized) final class GatewayTests {
     let upstream = TestUpstream()
     var gateways: [ServiceProcess] = []
+    /// The ``upstream``'s base URL.
+    var upstreamBase = ""
     let key = try! EdDSA.PrivateKey()
     let signer = try! IdentitySigner(secret: TestStack["CHAT_INTERNAL_SECRET"])
     static let ports = [18280, 18281]
@@ -23,6 +25,7 @@ import Testing
         upstream.signingKeys.withLock { $0 = [("key-1", key)] }
         let port = try await upstream.start()
         let base = "http://127.0.0.1:\(port)"
+        upstreamBase = base
         gateways = try Self.ports.map { gatewayPort in
             try ServiceProcess("api-gateway", port: gatewayPort, environment: [
                 "CHAT_UPSTREAM_AUTH": base, "CHAT_UPSTREAM_USER": "http://127.0.0.1:1,\(base)", "CHAT_UPSTREAM_CHAT": base,
@@ -290,6 +293,33 @@ import Testing
         }
         let refused = try await call(.GET, "/v1/ws", headers: [("Authorization", "Bearer nope")])
         #expect(refused.status == 401)
+    }
+
+    @Test func anUpgradeAChatInstanceRefusesFor503GoesToTheNext() async throws {
+        let starting = TestUpstream(refusesWebSockets: true)
+        defer { starting.stop() }
+        let startingBase = "http://127.0.0.1:\(try await starting.start())"
+        let ready = upstreamBase
+        func gateway(port: Int, chat: String) async throws -> ServiceProcess {
+            let process = try ServiceProcess("api-gateway", port: port, environment: [
+                "CHAT_UPSTREAM_AUTH": ready, "CHAT_UPSTREAM_USER": ready, "CHAT_UPSTREAM_CHAT": chat,
+                "CHAT_UPSTREAM_NOTIFICATION": ready, "CHAT_RATE_LIMIT_PER_USER": "100",
+            ])
+            try await process.waitFor("/health", status: 200)
+            return process
+        }
+        // One instance starting, one ready: every upgrade reaches the ready one, whichever is asked first.
+        let both = try await gateway(port: 18282, chat: "\(startingBase),\(ready)")
+        for _ in 0..<4 {
+            let reply = try await RawHTTP.upgrade(port: 18282, path: "/v1/ws", headers: [("Authorization", "Bearer \(try await token())")])
+            #expect(reply.status == 101, "\(reply)")
+        }
+        #expect(try await both.terminate() == 0)
+        // Only the starting one: its 503 reaches the client, Retry-After included.
+        let alone = try await gateway(port: 18283, chat: startingBase)
+        let refused = try await RawHTTP.upgrade(port: 18283, path: "/v1/ws", headers: [("Authorization", "Bearer \(try await token())")])
+        #expect(refused.status == 503 && refused.headers["retry-after"] == "1" && refused.body.contains("starting"), "\(refused)")
+        #expect(try await alone.terminate() == 0)
     }
 
     @Test func aRefusedUpgradeIsTheContractsErrorNotAnEmpty400() async throws {

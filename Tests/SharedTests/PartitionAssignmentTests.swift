@@ -1,8 +1,8 @@
 @testable import Kafka
 import Testing
 
-/// Which commits go through across rebalances: only for partitions still assigned in the generation their record
-/// was polled in.
+/// Which commits go through across rebalances (only for partitions still assigned in the generation their record
+/// was polled in), and when a consumer reads every partition it owns.
 struct PartitionAssignmentTests {
     typealias Key = PartitionAssignment.Key
 
@@ -10,14 +10,14 @@ struct PartitionAssignmentTests {
         let assignment = PartitionAssignment()
         let a = Key(topic: "t", partition: 0), b = Key(topic: "t", partition: 1)
         assignment.assign([a, b], replacingAll: false)
-        let polledFromA = assignment.generation(topic: "t", partition: 0)
+        let polledFromA = assignment.fetched(topic: "t", partition: 0)
         #expect(polledFromA != 0 && assignment.whileAssigned(topic: "t", partition: 0, generation: polledFromA) { true } == true)
         // Revoked, then assigned again: a record polled before is never committed, one polled after is.
         assignment.revoke([a])
-        #expect(assignment.generation(topic: "t", partition: 0) == 0)
+        #expect(assignment.fetched(topic: "t", partition: 0) == 0)
         #expect(assignment.whileAssigned(topic: "t", partition: 0, generation: polledFromA) { true } == nil)
         assignment.assign([a], replacingAll: false)
-        let polledAgain = assignment.generation(topic: "t", partition: 0)
+        let polledAgain = assignment.fetched(topic: "t", partition: 0)
         #expect(polledAgain != polledFromA)
         #expect(assignment.whileAssigned(topic: "t", partition: 0, generation: polledFromA) { true } == nil)
         #expect(assignment.whileAssigned(topic: "t", partition: 0, generation: polledAgain) { true } == true)
@@ -32,5 +32,22 @@ struct PartitionAssignmentTests {
         #expect(Set(assignment.partitions.map(\.partition)) == [2])
         assignment.revokeAll()
         #expect(assignment.partitions.isEmpty)
+    }
+
+    @Test func positionedOnceEveryAssignedPartitionWasFetchedSinceItsAssignment() {
+        let assignment = PartitionAssignment()
+        #expect(!assignment.isPositioned)
+        assignment.assign([Key(topic: "t", partition: 0), Key(topic: "t", partition: 1)], replacingAll: false)
+        assignment.fetched(topic: "t", partition: 0)
+        assignment.fetched(topic: "other", partition: 1)
+        #expect(!assignment.isPositioned)
+        assignment.fetched(topic: "t", partition: 1)
+        #expect(assignment.isPositioned)
+        // A partition assigned again is fetched again before it counts.
+        assignment.revoke([Key(topic: "t", partition: 1)])
+        assignment.assign([Key(topic: "t", partition: 1)], replacingAll: false)
+        #expect(!assignment.isPositioned)
+        assignment.fetched(topic: "t", partition: 1)
+        #expect(assignment.isPositioned)
     }
 }

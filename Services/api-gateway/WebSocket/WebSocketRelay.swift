@@ -14,7 +14,9 @@ import WebSocketUpgrade
 /// Nothing of the WebSocket protocol runs in the gateway after the upgrade: chat's frames, pings, close codes
 /// (1000, 1009, 4001, 4008 …) and frame-size limit reach the client as chat sent them, and the gateway holds no
 /// per-socket state beyond the two connections. A refused upgrade is an ordinary response: the contract's 401,
-/// 429 (with `Retry-After`), 404, or chat's own refusal passed on; 503 when no chat instance answers.
+/// 429 (with `Retry-After`), 404, or chat's own refusal passed on; a chat instance that answers 503 (starting, or
+/// Redis away) is passed over for the next one, and its 503 passed on only when none admits; 503 when no chat
+/// instance answers.
 struct WebSocketRelay: WebSocketUpgradeHandling {
     static let path = "/v1/ws"
     let chat: UpstreamPool
@@ -53,6 +55,7 @@ struct WebSocketRelay: WebSocketUpgradeHandling {
         }
         let upstreamHead = Self.upstreamRequest(
             request, identity: signer.sign(identity, method: .get, path: Self.path), address: address, requestId: requestId)
+        var unavailable: HTTPRefusal?
         for instance in chat.candidates() {
             guard let endpoint = UpstreamPool.Endpoint(instance) else { continue }
             do {
@@ -65,14 +68,16 @@ struct WebSocketRelay: WebSocketUpgradeHandling {
                 case .answered(var refusal):
                     chat.markUp(instance)
                     refusal.headers[.requestId] = requestId
-                    return .refuse(refusal)
+                    guard refusal.status == .serviceUnavailable else { return .refuse(refusal) }
+                    logger.info("chat instance refused a WebSocket for now", metadata: ["instance": "\(instance)"])
+                    unavailable = refusal
                 }
             } catch {
                 chat.markDown(instance)
                 logger.warning("chat WebSocket handshake failed", metadata: ["instance": "\(instance)", "error": "\(error)"])
             }
         }
-        return .refuse(HTTPRefusal(APIError.unavailable("no chat instance is reachable"), requestId: requestId))
+        return .refuse(unavailable ?? HTTPRefusal(APIError.unavailable("no chat instance is reachable"), requestId: requestId))
     }
 
     func configure(_ connection: Connection, channel: any Channel) throws {

@@ -14,7 +14,8 @@ import WebSocketUpgrade
 /// An admitted connection gets NIO's frame decoder (frames over 64 KiB close it with 1009), encoder and protocol
 /// error handler, an aggregator for fragmented messages (same limit) and a ``SessionHandler``; frames go out through
 /// the session's ``ConnectionOutbox``. Refusals are the contract's JSON errors: 404 off the path, 400 for a bad
-/// handshake, 401 without a valid identity, 429 over the socket limit, 503 when Redis cannot count the sockets.
+/// handshake, 401 without a valid identity, 429 over the socket limit, 503 when Redis cannot count the sockets or
+/// while the fan-out is not yet reading its partitions (just started: the gateway tries another instance).
 struct RealtimeServer: WebSocketUpgradeHandling {
     static let path = "/v1/ws"
     static let maxFrameSize = 1 << 16
@@ -23,6 +24,7 @@ struct RealtimeServer: WebSocketUpgradeHandling {
     let registry: ConnectionRegistry
     let presence: PresenceTracker
     let denylist: TokenDenylist
+    let fanout: FanoutPosition
     let socketsPerUser: Int
 
     /// An admitted socket: its session, and whether it brought its user online.
@@ -44,6 +46,10 @@ struct RealtimeServer: WebSocketUpgradeHandling {
         guard let header = request.headers.first(name: IdentitySigner.headerName.rawName),
               let identity = signer.verify(header, method: .get, path: Self.path)
         else { return .refuse(HTTPRefusal(APIError.unauthorized(), requestId: requestId)) }
+        guard fanout.isPositioned() else {
+            return .refuse(HTTPRefusal(
+                APIError.unavailable("this chat instance is starting; retry", retryAfterSeconds: 1), requestId: requestId))
+        }
         let session = ClientSession(
             identity: identity, connectionId: UUID().uuidString.lowercased(), channel: channel, context: context)
         do {
