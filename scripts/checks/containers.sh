@@ -6,7 +6,8 @@
 #                     defaults (scripts/checks/containers/dockerfiles.py --write regenerates them)
 #   release build     swift build -c release --static-swift-stdlib of the five products
 #   runtime libraries every shared library ldd lists for them comes from a package the runtime
-#                     stage installs or debian:bookworm-slim has (and the stage installs no more)
+#                     stage installs or debian:bookworm-slim has (and the stage installs no more);
+#                     api-gateway loads none of libpq, libmongoc, libbson, librdkafka
 #   smoke             each binary, stripped, answers the image's HEALTHCHECK command and stops
 #                     cleanly on SIGTERM, with every backing service unreachable
 #   buildspec (x11)   the phases run with docker, aws, curl, swift, chatctl and the tests recorded,
@@ -88,7 +89,9 @@ runtime_libraries() {
     installed=$(awk '$2 == "installed" {print $1}' "$report" | paste -sd ' ')
     through=$(grep -c "pulled in by" "$report" || true)
     base=$(grep -c "in debian:bookworm-slim" "$report" || true)
-    echo "${#services[@]} binaries load $installed (installed by name), $through packages through their dependencies, $base from bookworm-slim"
+    local apart
+    apart=$(grep "loads none of" "$report" | sed 's/^ *//')
+    echo "${#services[@]} binaries load $installed (installed by name), $through packages through their dependencies, $base from bookworm-slim; $apart"
 }
 
 smoke() {

@@ -11,7 +11,8 @@ accepted when:
   * the runtime stage installs a package that depends on it (apt installs it too), unless the
     binary links the library directly (ELF NEEDED): direct dependencies are named explicitly,
     so that the image does not rely on another package's dependency list.
-It also fails on a package the runtime stage installs that no binary needs and that is not in
+It also fails when a binary loads a store client library it has no use for (NOT_LINKED: the
+gateway talks to Redis only), and on a package the runtime stage installs that no binary needs and that is not in
 RUNTIME_EXTRAS, on a library that no package owns (it would be missing from the image), and on
 a library ldd cannot find.
 
@@ -77,6 +78,12 @@ BOOKWORM_SLIM_BASE = {
 # Packages the runtime stage may install although no binary links a library of theirs.
 RUNTIME_EXTRAS = {
     "ca-certificates": "the trust store for TLS to RDS, DocumentDB, MSK and S3 (no library of its own)",
+}
+
+# Store client libraries a binary must not load, by binary name: the module boundaries keep them out (the gateway
+# uses Redis only; PostgreSQL, DocumentDB and Kafka are the services' business).
+NOT_LINKED = {
+    "api-gateway": ("libpq.so", "libmongoc-1.0.so", "libbson-1.0.so", "librdkafka.so"),
 }
 
 # Package names on a development machine that differ from the package bookworm-slim needs.
@@ -203,6 +210,9 @@ def main() -> int:
     report: dict[str, str] = {}
     for binary in args.binaries:
         loaded, needed = libraries(binary)
+        for soname in sorted(loaded):
+            if soname.startswith(NOT_LINKED.get(binary.name, ())):
+                problems.append(f"{binary.name} loads {soname}, a store client it does not use (NOT_LINKED)")
         package_of = owners({p for p in loaded.values() if p})
         for soname, path in sorted(loaded.items()):
             if path is None:
@@ -231,6 +241,9 @@ def main() -> int:
     for package in sorted(explicit - used - set(RUNTIME_EXTRAS)):
         problems.append(f"the runtime stage installs {package}, which no binary needs (or add it to RUNTIME_EXTRAS)")
 
+    for name, forbidden in NOT_LINKED.items():
+        if any(binary.name == name for binary in args.binaries):
+            print(f"    {name} loads none of {', '.join(forbidden)}")
     for package, verdict in sorted(report.items()):
         print(f"    {package:<24} {verdict}")
     for problem in problems:
