@@ -32,6 +32,10 @@ public struct Settings: Sendable {
     public var s3SessionToken: String?
     /// api-gateway: base URLs of the instances of each upstream service.
     public var upstreams: [ServiceName: [String]]
+    /// Where traces go (OTLP/HTTP base URL); nil: tracing is off.
+    public var otelEndpoint: String?
+    /// The fraction of new traces recorded.
+    public var otelSampleRatio: Double
     /// Reads the keys only one service uses (auth's token settings, the gateway's limits…).
     public let reader: ConfigReader
 
@@ -72,6 +76,12 @@ public struct Settings: Sendable {
             .auth: reader.list(.upstreamAuth), .user: reader.list(.upstreamUser),
             .chat: reader.list(.upstreamChat), .notification: reader.list(.upstreamNotification),
         ]
+        self.otelEndpoint = reader.optional(.otelEndpoint)
+        let ratio = reader.string(.otelSampleRatio)
+        guard let sampleRatio = Double(ratio), (0...1).contains(sampleRatio) else {
+            throw ConfigurationError(key: .otelSampleRatio, value: ratio, expected: "a number from 0 to 1")
+        }
+        self.otelSampleRatio = sampleRatio
     }
 }
 

@@ -1,16 +1,19 @@
 import Hummingbird
 import Logging
 import Metrics
+import OTel
 import Prometheus
 import ServiceLifecycle
+import Tracing
 
 /// The product's version, reported by `--version` and the `chat_service_info` metric.
 public enum ProductVersion {
     public static let current = "0.1.0"
 }
 
-/// Starts one service: logging, metrics, the HTTP server with the operational routes, and every component of its
-/// ``ServiceAssembly``, all in one `ServiceGroup` that shuts down gracefully on SIGTERM or SIGINT.
+/// Starts one service: logging, metrics, tracing (``Telemetry``), the HTTP server with the operational routes, and
+/// every component of its ``ServiceAssembly``, all in one `ServiceGroup` that shuts down gracefully on SIGTERM or
+/// SIGINT.
 public enum ServiceRuntime {
     /// Runs `service` until SIGTERM or SIGINT with what `assemble` adds to it.
     public static func run(
@@ -18,9 +21,19 @@ public enum ServiceRuntime {
     ) async throws {
         let logger = bootstrapLogging(service, settings: settings)
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var metrics = PrometheusMetricsFactory(registry: registry)
+        metrics.nameAndLabelSanitizer = MetricNaming.exported
+        metrics.defaultDurationHistogramBuckets = MetricNaming.durationBuckets
+        metrics.valueHistogramBuckets = MetricNaming.valueBuckets
+        MetricsSystem.bootstrap(metrics)
+        let tracing = try Telemetry.bootstrap(service, settings: settings, logger: logger.withLabel("otel"))
 
         let assembly = ServiceAssembly(settings: settings, logger: logger)
+        // The exporter is the first component, so that it stops last and sends what the others traced meanwhile.
+        if let exporter = tracing { assembly.add(exporter) }
+        if Telemetry.isTracing {
+            assembly.router.middlewares.add(RequestTracingMiddleware())
+        }
         assembly.router.middlewares.add(RequestIdMiddleware())
         assembly.router.middlewares.add(MetricsMiddleware())
         try await assemble(assembly)
@@ -55,11 +68,15 @@ public enum ServiceRuntime {
         logger.info("stopped")
     }
 
-    /// Sends every log line of the process as JSON to standard output; returns the service's logger.
+    /// Sends every log line of the process as JSON to standard output, with `trace_id` and `span_id` inside a span
+    /// when tracing is on; returns the service's logger.
     public static func bootstrapLogging(_ service: ServiceName, settings: Settings) -> Logger {
-        LoggingSystem.bootstrap { label in
-            JSONLogHandler(label: label, service: service.rawValue, level: settings.logLevel)
-        }
+        let traceIds: Logger.MetadataProvider? = settings.otelEndpoint == nil ? nil : OTel.makeLoggingMetadataProvider()
+        LoggingSystem.bootstrap({ label, provider in
+            var handler = JSONLogHandler(label: label, service: service.rawValue, level: settings.logLevel)
+            handler.metadataProvider = provider
+            return handler
+        }, metadataProvider: traceIds)
         var logger = Logger(label: service.rawValue)
         logger.logLevel = settings.logLevel
         return logger
