@@ -23,6 +23,8 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
     private let credits: PollCredits
     private let polling = AtomicFlag(true)
     private let logger: Logger
+    /// Used by the polling thread only.
+    nonisolated(unsafe) private let lag: ConsumerLag
 
     public init(configuration: KafkaConsumerConfiguration, logger: Logger) throws {
         let assignment = PartitionAssignment()
@@ -39,6 +41,7 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
             }
         }
         self.logger = logger
+        self.lag = ConsumerLag(group: configuration.groupId)
         self.credits = PollCredits(configuration.bufferSize)
         rd_kafka_poll_set_consumer(handle.pointer)
         let list = rd_kafka_topic_partition_list_new(Int32(configuration.topics.count))!
@@ -125,6 +128,7 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
 
     private func pollLoop() {
         while polling.isSet {
+            lag.export(handle.pointer)
             guard credits.take(timeout: 0.1) else { continue }
             guard let message = rd_kafka_consumer_poll(handle.pointer, 100) else {
                 credits.give()
@@ -141,7 +145,9 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
                 }
                 continue
             }
-            buffer.append(Self.record(from: message, assignment: assignment))
+            let record = Self.record(from: message, assignment: assignment)
+            lag.polled(topic: record.topic, partition: record.partition, offset: record.offset)
+            buffer.append(record)
         }
     }
 
@@ -164,6 +170,8 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
             }
         }
         let topic = String(cString: rd_kafka_topic_name(native.rkt))
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(message, &timestampType)
         return KafkaRecord(
             topic: topic,
             partition: native.partition,
@@ -171,7 +179,8 @@ public final class KafkaConsumer: Service, AsyncSequence, Sendable {
             key: native.key.map { bytes($0, native.key_len) },
             value: bytes(native.payload, native.len),
             headers: headers,
-            assignmentGeneration: assignment.fetched(topic: topic, partition: native.partition)
+            assignmentGeneration: assignment.fetched(topic: topic, partition: native.partition),
+            timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp
         )
     }
 }

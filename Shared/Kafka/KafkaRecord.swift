@@ -8,6 +8,8 @@ public struct KafkaRecord: Sendable {
     public let headers: [(name: String, value: [UInt8])]
     /// The assignment generation of the partition when the record was polled (see `PartitionAssignment`).
     let assignmentGeneration: UInt64
+    /// When the record was produced (its Kafka timestamp), in milliseconds since 1970; nil when it has none.
+    public internal(set) var timestampMilliseconds: Int64? = nil
 }
 
 /// A record to send with ``KafkaProducer/send(_:)``.

@@ -38,6 +38,7 @@ public final class RedisClusterClient: Service, Sendable {
         self.configuration = configuration
         self.group = eventLoopGroup
         self.logger = logger
+        ClusterMetrics.register()
     }
 
     /// The linked hiredis version (used for RESP formatting and parsing).
@@ -188,6 +189,7 @@ public final class RedisClusterClient: Service, Sendable {
                     readOnly = false
                     askTarget = nil
                     logger.debug("node unreachable, retrying", metadata: ["node": "\(target)"])
+                    ClusterMetrics.retries.increment()
                     try? await refreshTopology()
                     guard await backoff.wait() else { throw error }
                     continue
@@ -201,6 +203,7 @@ public final class RedisClusterClient: Service, Sendable {
                 return value
             case .moved(let movedSlot, let address):
                 redirects.add(1, ordering: .relaxed)
+                ClusterMetrics.moved.increment()
                 redirectCount += 1
                 topology.withLock { $0?.move(movedSlot, to: address) }
                 askTarget = nil
@@ -208,6 +211,7 @@ public final class RedisClusterClient: Service, Sendable {
                 refreshInBackground()
             case .ask(let address):
                 redirects.add(1, ordering: .relaxed)
+                ClusterMetrics.ask.increment()
                 redirectCount += 1
                 askTarget = address
             case .transient(let message):
@@ -215,6 +219,7 @@ public final class RedisClusterClient: Service, Sendable {
                 logger.debug("transient reply, retrying", metadata: ["reply": "\(message)"])
                 if message.hasPrefix("CLUSTERDOWN") || message.hasPrefix("MASTERDOWN") { try? await refreshTopology() }
                 guard await backoff.wait() else { throw RedisError(kind: .server, message: message) }
+                ClusterMetrics.retries.increment()
             }
             if redirectCount > configuration.maxRedirects {
                 throw RedisError(kind: .tooManyRedirects, message: "more than \(configuration.maxRedirects) redirects for \(command.name)")
@@ -308,6 +313,7 @@ public final class RedisClusterClient: Service, Sendable {
                 let loaded = try await fetchTopology(from: address)
                 guard !loaded.shards.isEmpty else { continue }
                 topology.withLock { $0 = loaded }
+                ClusterMetrics.topologyReloads.increment()
                 return
             } catch {
                 lastError = error
