@@ -28,6 +28,7 @@ struct GatewayCommand: ServiceCommand {
             verifier: verifier,
             limiter: RateLimiter(redis: redis, prefix: "ratelimit:gateway"), settings: settings)
 
+        GatewayMetrics.register(services: [ServiceName.auth, .user, .chat, .notification].map(\.rawValue))
         if !settings.corsOrigins.isEmpty { assembly.router.middlewares.add(AllowListCORS(origins: settings.corsOrigins)) }
         assembly.router.middlewares.add(GatewayMiddleware(
             upstreams: upstreams, admission: admission, signer: signer,

@@ -44,6 +44,8 @@ struct ReverseProxy: Sendable {
         if let identity { headers.add(name: IdentitySigner.headerName.rawName, value: identity) }
         headers.add(name: "X-Forwarded-For", value: clientAddress)
         headers.add(name: "X-Request-Id", value: context.requestId)
+        // Tracing on, the HTTP client adds the `traceparent` of this request's span, which continues the caller's.
+        if Telemetry.isTracing { Telemetry.removeTraceHeaders(from: &headers) }
 
         let body: ByteBuffer
         do {
@@ -64,17 +66,20 @@ struct ReverseProxy: Sendable {
             } catch let error where InternalServiceClient.isConnectFailure(error) {
                 // Nothing was sent: the next instance gets the request.
                 pool.markDown(instance)
+                GatewayMetrics.failed(pool.service.rawValue, .connect)
                 context.logger.warning("upstream refused", metadata: ["instance": "\(instance)", "error": "\(error)"])
                 continue
             } catch let error as APIError {
                 throw error
             } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                GatewayMetrics.failed(pool.service.rawValue, .timeout)
                 throw APIError(.gatewayTimeout, code: "gateway_timeout", message: "\(pool.service.rawValue) did not answer in time")
             } catch let error as HTTPClientError where error == .getConnectionFromPoolTimeout {
                 // Every connection to the upstream is busy and the wait passed: the gateway's own overload, not a
                 // failure of the upstream.
                 throw APIError.unavailable("\(pool.service.rawValue) is busy; retry shortly", retryAfterSeconds: 1)
             } catch {
+                GatewayMetrics.failed(pool.service.rawValue, .exchange)
                 context.logger.warning("upstream failed", metadata: ["instance": "\(instance)", "error": "\(error)"])
                 throw APIError(.badGateway, code: "bad_gateway", message: "\(pool.service.rawValue) failed to answer")
             }

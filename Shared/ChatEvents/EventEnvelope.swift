@@ -65,11 +65,14 @@ public let eventTypeHeader = "event-type"
 
 extension EventEnvelope {
     /// The record of this event: on its payload's topic, keyed by ``ChatEventPayload/recordKey``, with an
-    /// ``eventTypeHeader``.
+    /// ``eventTypeHeader`` and the current span's `traceparent` (when tracing is on), so that consumers continue the
+    /// trace.
     public func record() throws -> KafkaOutgoingRecord {
-        KafkaOutgoingRecord(
+        var headers = [(name: eventTypeHeader, value: Array(Payload.eventType.utf8))]
+        Telemetry.injectCurrent(into: &headers)
+        return KafkaOutgoingRecord(
             topic: Payload.topic.name, key: Array(payload.recordKey.uuidString.lowercased().utf8),
-            value: try encoded(), headers: [(name: eventTypeHeader, value: Array(Payload.eventType.utf8))])
+            value: try encoded(), headers: headers)
     }
 }
 

@@ -32,7 +32,7 @@ final class AdmittingUpgrader<Handling: WebSocketUpgradeHandling>: NIOTypedHTTPS
         let promise = channel.eventLoop.makePromise(of: HTTPHeaders.self)
         let (handling, logger) = (self.handling, self.logger)
         promise.completeWithTask {
-            switch await handling.admit(upgradeRequest, channel: channel, logger: logger) {
+            switch await UpgradeTracing.admit(upgradeRequest, { await handling.admit(upgradeRequest, channel: channel, logger: logger) }) {
             case .accept(let headers, let connection):
                 self.admitted.withLockedValue { $0 = connection }
                 var response = initialResponseHeaders

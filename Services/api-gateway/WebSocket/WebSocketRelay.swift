@@ -68,12 +68,14 @@ struct WebSocketRelay: WebSocketUpgradeHandling {
                 case .answered(var refusal):
                     chat.markUp(instance)
                     refusal.headers[.requestId] = requestId
+                    if refusal.status == .tooManyRequests { GatewayMetrics.refused(.websocket) }
                     guard refusal.status == .serviceUnavailable else { return .refuse(refusal) }
                     logger.info("chat instance refused a WebSocket for now", metadata: ["instance": "\(instance)"])
                     unavailable = refusal
                 }
             } catch {
                 chat.markDown(instance)
+                GatewayMetrics.failed("chat", error is ChatHandshake.HandshakeTimeout ? .timeout : .connect)
                 logger.warning("chat WebSocket handshake failed", metadata: ["instance": "\(instance)", "error": "\(error)"])
             }
         }
@@ -104,6 +106,7 @@ struct WebSocketRelay: WebSocketUpgradeHandling {
         headers.add(name: IdentitySigner.headerName.rawName, value: identity)
         headers.add(name: "X-Forwarded-For", value: address)
         headers.add(name: "X-Request-Id", value: requestId)
+        Telemetry.injectCurrent(into: &headers)
         return HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
     }
 
