@@ -20,6 +20,7 @@ struct ChatCommand: DatabaseServiceCommand {
     /// reverse order.
     func assemble(_ assembly: ServiceAssembly) async throws {
         let settings = assembly.settings
+        ChatMetrics.register()
         let http = assembly.addHTTPClient()
         let postgres = try assembly.addDatabase(migrations: Self.migrations)
         let redis = assembly.addRedis()

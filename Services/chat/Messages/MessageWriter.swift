@@ -5,6 +5,7 @@ import Logging
 import ServiceKit
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// A message a member wants stored.
 struct NewMessage: Sendable {
@@ -17,6 +18,8 @@ struct NewMessage: Sendable {
     /// Every other member, for the event.
     let recipientIds: [String]
     let mentionedUserIds: [String]
+    /// The trace of this send (nil when tracing is off): a REST send continues its request's.
+    var trace: MessageTrace? = MessageTrace.start()
 
     var dedupeKey: String { "\(conversationId)|\(senderId)|\(clientMessageId)" }
 }
@@ -82,7 +85,7 @@ final class MessageWriter: Service, Sendable {
     /// Queues `message` behind everything queued before it; the ticket answers once it is durable and published
     /// (or at once with 503 when the queue is full).
     func enqueue(_ message: NewMessage) -> WriteTicket {
-        let ticket = WriteTicket()
+        let ticket = WriteTicket(trace: message.trace)
         let refusal: APIError? = queue.withLock { queue in
             if queue.closed { return APIError.unavailable("chat is shutting down; retry") }
             guard queue.pending.count < Self.capacity else { return APIError.unavailable("chat is overloaded; retry shortly") }
@@ -134,22 +137,28 @@ final class MessageWriter: Service, Sendable {
         let results: [StoredMessage]
         let events: [(index: Int, record: KafkaOutgoingRecord)]
         let deliveries: KafkaDeliveries
+        let trace = BatchTrace(firsts.lazy.compactMap(\.message.trace), size: batch.count)
+        ChatMetrics.batchSize.record(batch.count)
+        let kafkaAck: (span: (any Span)?, started: DefaultTracerClock.Instant)
         do {
             let now = Date().milliseconds
-            let stored = try await store(firsts.map(\.message), at: now)
+            let stored = try await store(firsts.map(\.message), at: now, trace: trace)
             results = stored.results
             events = try Self.events(
                 Array(zip(firsts.map(\.message), results)), watermarks: stored.watermarks, createdAt: Date(milliseconds: now))
+            kafkaAck = WriteStage.kafkaAck.start(trace)
             deliveries = producer.enqueue(events.map(\.record))
         } catch {
+            trace?.end(failing: error)
             fail(batch, error)
             return nil
         }
         return { [firsts, followers, conversations, sequences, logger] in
+            defer { trace?.end() }
             let created = results.compactMap { result -> MessageView? in if case .created(let view) = result { view } else { nil } }
             async let recorded: Void = {
                 guard !created.isEmpty else { return }
-                do { try await conversations.recordStored(created) } catch {
+                do { try await WriteStage.postgresUpdate.measure(trace) { try await conversations.recordStored(created) } } catch {
                     logger.warning("could not record the last seq", metadata: ["error": "\(error)"])
                 }
             }()
@@ -157,6 +166,8 @@ final class MessageWriter: Service, Sendable {
             for (event, outcome) in zip(events, await deliveries.outcomes()) {
                 if case .failure(let error) = outcome { refused[event.index] = error }
             }
+            WriteStage.kafkaAck.finish(kafkaAck.span, started: kafkaAck.started, error: refused.values.first)
+            ChatMetrics.messagesWritten.increment(by: WriteBatch.written(results, refused: Set(refused.keys)))
             let publishedSeqs = WriteBatch.publishedSeqs(results, refused: Set(refused.keys))
             async let published: Void = {
                 do { try await sequences.recordPublished(publishedSeqs) } catch {
@@ -188,11 +199,13 @@ final class MessageWriter: Service, Sendable {
 
     /// Stores `messages` (distinct dedupe keys), in order, created at `now` (milliseconds since 1970); returns the
     /// results and each conversation's published watermark at allocation.
-    private func store(_ messages: [NewMessage], at now: Int64) async throws -> (results: [StoredMessage], watermarks: [String: Int64]) {
-        let allocations = try await sequences.allocate(WriteBatch.seqCounts(messages))
+    private func store(
+        _ messages: [NewMessage], at now: Int64, trace: BatchTrace?
+    ) async throws -> (results: [StoredMessage], watermarks: [String: Int64]) {
+        let allocations = try await WriteStage.seqAllocation.measure(trace) { try await sequences.allocate(WriteBatch.seqCounts(messages)) }
         let watermarks = allocations.mapValues(\.watermark)
         let documents = try WriteBatch.documents(messages, seqs: allocations.mapValues(\.seqs), createdAtMs: now)
-        let refused = try await store.insert(documents)
+        let refused = try await WriteStage.documentInsert.measure(trace) { try await store.insert(documents) }
         // Those a unique index refused (a retried clientMessageId, or a seq the counter handed out twice) take the
         // slow path, one at a time; the rest of the batch is stored.
         var results: [StoredMessage] = []
@@ -240,6 +253,7 @@ final class MessageWriter: Service, Sendable {
                 attachments: view.attachments,
                 replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds.compactMap(UUID.init(uuidString:)),
                 mentionedUserIds: message.mentionedUserIds.compactMap(UUID.init(uuidString:)))).record()
+            if let trace = message.trace { record.headers.append(trace.header) }
             record.headers += try FanoutDelivery(
                 message: view, recipientIds: message.recipientIds, watermark: watermarks[view.conversationId] ?? 0).headers
             return (index, record)

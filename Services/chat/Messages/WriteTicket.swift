@@ -1,3 +1,4 @@
+import Metrics
 import Synchronization
 
 /// The answer to one message queued with ``MessageWriter/enqueue(_:)``, taken once by its sender: awaited
@@ -19,19 +20,31 @@ final class WriteTicket: Sendable {
     }
 
     private let state = Mutex(State.waiting)
+    /// When the message was queued, for `chat_ack_latency_seconds`.
+    private let queuedAt = ContinuousClock.now
+    /// The message's trace, ended with the answer.
+    private let trace: MessageTrace?
+
+    init(trace: MessageTrace? = nil) {
+        self.trace = trace
+    }
 
     func answer(_ result: Outcome) {
-        let taker = state.withLock { state -> State in
+        let (taker, first) = state.withLock { state -> (State, Bool) in
             switch state {
             case .waiting:
                 state = .answered(result)
-                return .waiting
+                return (.waiting, true)
             case .awaited, .callback:
                 defer { state = .done }
-                return state
+                return (state, true)
             case .answered, .done:
-                return .done
+                return (.done, false)
             }
+        }
+        if first {
+            if case .success = result { ChatMetrics.ackLatency.record(duration: ContinuousClock.now - queuedAt) }
+            trace?.end(result)
         }
         switch taker {
         case .awaited(let continuation): continuation.resume(with: result)

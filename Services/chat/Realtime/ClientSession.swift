@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import ServiceKit
 import Synchronization
+import Tracing
 
 /// What every session of this instance works with.
 struct SessionContext: Sendable {
@@ -33,6 +34,8 @@ final class ClientSession: Sendable {
     private let context: SessionContext
     private let logger: Logger
     private let state: Mutex<State>
+    /// The trace of the upgrade (the gateway's span): each `send` continues it.
+    private let trace = ServiceContext.current
 
     private struct State {
         /// Replaced by an `auth` frame with a fresh token of the same user.
@@ -148,9 +151,11 @@ final class ClientSession: Sendable {
                 .tooManyRequests, code: "rate_limited",
                 message: "at most \(context.budget.perSecond) messages a second (bursts of \(context.budget.burst)); slow down")
         }
-        let ticket = context.messaging.writer.enqueue(try await context.messaging.prepare(
+        var message = try await context.messaging.prepare(
             from: userId, to: conversationId, clientMessageId: clientMessageId, body: body,
-            attachmentIds: frame.attachmentIds ?? [], replyToSeq: frame.replyToSeq))
+            attachmentIds: frame.attachmentIds ?? [], replyToSeq: frame.replyToSeq)
+        message.trace = MessageTrace.start(in: trace)
+        let ticket = context.messaging.writer.enqueue(message)
         let (ref, logger) = (frame.ref, logger)
         ticket.whenAnswered { [self] outcome in
             switch outcome {

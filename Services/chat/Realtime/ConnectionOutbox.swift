@@ -71,13 +71,14 @@ final class ConnectionOutbox: Sendable {
         var data = channel.allocator.buffer(capacity: 2 + reason.utf8.count)
         data.writeInteger(code)
         data.writeString(reason)
-        let schedule = state.withLock { state -> Bool in
-            guard !state.closing else { return false }
+        let schedule = state.withLock { state -> Bool? in
+            guard !state.closing else { return nil }
             state.closing = true
             state.frames.append(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
             return Self.claimDrain(&state)
         }
-        if schedule { scheduleDrain() }
+        if schedule != nil { ChatMetrics.closed(code: code) }
+        if schedule == true { scheduleDrain() }
         wakeRoomWaiters()
     }
 
@@ -102,6 +103,7 @@ final class ConnectionOutbox: Sendable {
         let outcome = state.withLock { state -> (schedule: Bool, overflowed: Bool) in
             guard !state.closing, !state.overflowed else { return (false, false) }
             guard state.frames.count < capacity else {
+                ChatMetrics.droppedFrames.increment()
                 if droppable { return (false, false) }
                 state.overflowed = true
                 return (false, true)

@@ -4,18 +4,22 @@ import Synchronization
 /// The WebSocket sessions this instance holds, by user.
 final class ConnectionRegistry: Sendable {
     private let byUser = Mutex<[String: [String: ClientSession]]>([:])
+    /// How many sessions are held, for `chat_websockets_open`.
+    private let open = Atomic<Int>(0)
 
     /// Adds a session.
     func add(_ session: ClientSession) {
-        byUser.withLock { $0[session.userId, default: [:]][session.connectionId] = session }
+        let added = byUser.withLock { $0[session.userId, default: [:]].updateValue(session, forKey: session.connectionId) == nil }
+        if added { ChatMetrics.websocketsOpen.record(open.add(1, ordering: .relaxed).newValue) }
     }
 
     /// Removes a session.
     func remove(_ session: ClientSession) {
-        byUser.withLock { users in
-            users[session.userId]?[session.connectionId] = nil
-            if users[session.userId]?.isEmpty == true { users[session.userId] = nil }
+        let removed = byUser.withLock { users in
+            defer { if users[session.userId]?.isEmpty == true { users[session.userId] = nil } }
+            return users[session.userId]?.removeValue(forKey: session.connectionId) != nil
         }
+        if removed { ChatMetrics.websocketsOpen.record(open.subtract(1, ordering: .relaxed).newValue) }
     }
 
     /// Queues `frame` for every local session of `userIds`; the one buffer is shared by all of them.

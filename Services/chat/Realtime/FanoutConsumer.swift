@@ -57,7 +57,10 @@ final class FanoutConsumer: Service, Sendable {
     /// Queues `deliveries` for their local recipients. Called with the reorderer locked, so that what the release
     /// timer and the consumer let through reaches the outboxes in the order the reorderer let it through.
     private func send(_ deliveries: [FanoutDelivery]) {
-        for delivery in deliveries { registry.deliver(delivery.frame, to: delivery.audience) }
+        for delivery in deliveries {
+            registry.deliver(delivery.frame, to: delivery.audience)
+            FanoutObservation.delivered(delivery)
+        }
     }
 
     /// Passes a message through the reorderer. The order is kept for every conversation, also without local

@@ -1,5 +1,6 @@
 import Kafka
 import NIOCore
+import ServiceKit
 
 /// What chat's fan-out needs of a `message.created` record, carried in its headers so that every chat instance can
 /// deliver it without decoding the event: the seq, the conversation's published watermark at the seq's allocation
@@ -19,6 +20,8 @@ struct FanoutDelivery: Sendable {
     let audience: [String]
     /// The `message` frame, one buffer shared by every local recipient.
     let frame: ByteBuffer
+    /// When and in which trace the record was produced (``FanoutObservation``); nil for one rebuilt from an event.
+    var origin: FanoutObservation.Origin?
 
     /// The `message` frame of `message` for its sender and `recipientIds`.
     init(message: MessageView, recipientIds: [String], watermark: Int64?) throws {
@@ -30,9 +33,10 @@ struct FanoutDelivery: Sendable {
 
     /// The delivery in `record`'s headers; nil for a record written without them.
     init?(_ record: KafkaRecord) {
-        var seq: Int64?, watermark: Int64?, audience: [String]?, frame: ByteBuffer?
+        var seq: Int64?, watermark: Int64?, audience: [String]?, frame: ByteBuffer?, traceparent: [UInt8]?
         for header in record.headers {
             switch header.name {
+            case TraceParent.headerName: traceparent = header.value
             case Self.seqHeader: seq = Int64(String(decoding: header.value, as: UTF8.self))
             case Self.watermarkHeader: watermark = Int64(String(decoding: header.value, as: UTF8.self))
             case Self.audienceHeader: audience = String(decoding: header.value, as: UTF8.self).split(separator: ",").map(String.init)
@@ -42,6 +46,7 @@ struct FanoutDelivery: Sendable {
         }
         guard let seq, let audience, let frame else { return nil }
         (self.seq, self.watermark, self.audience, self.frame) = (seq, watermark, audience, frame)
+        origin = FanoutObservation.Origin(record, traceparent: traceparent)
     }
 
     var headers: [(name: String, value: [UInt8])] {

@@ -1,0 +1,42 @@
+import Foundation
+import Kafka
+import ServiceKit
+import Tracing
+
+/// What the fan-out reports of each message it delivers: `chat_delivery_lag_seconds` from the record's Kafka
+/// timestamp, and for a record of a sampled trace a `chat.fanout.deliver` span (from the record's arrival to its
+/// frame queued on the local recipients' sockets), child of the message's `chat.send`. Records of unsampled traces
+/// cost no span.
+enum FanoutObservation {
+    /// Where a record came from.
+    struct Origin: Sendable {
+        /// The record's Kafka timestamp, milliseconds since 1970.
+        let producedAtMilliseconds: Int64?
+        /// The record's `traceparent`, when its trace is sampled and tracing is on.
+        let traceparent: String?
+        /// When the record arrived, for the span.
+        let arrived: DefaultTracerClock.Instant?
+
+        init?(_ record: KafkaRecord, traceparent: [UInt8]?) {
+            let sampled = traceparent.flatMap { Telemetry.isTracing ? TraceParent(bytes: $0) : nil }.flatMap { $0.isSampled ? $0 : nil }
+            guard record.timestampMilliseconds != nil || sampled != nil else { return nil }
+            producedAtMilliseconds = record.timestampMilliseconds
+            self.traceparent = sampled?.description
+            arrived = sampled == nil ? nil : DefaultTracerClock.now
+        }
+    }
+
+    static func delivered(_ delivery: FanoutDelivery) {
+        guard let origin = delivery.origin else { return }
+        if let produced = origin.producedAtMilliseconds {
+            ChatMetrics.deliveryLag.recordMilliseconds(max(0, Int64(Date().timeIntervalSince1970 * 1000) - produced))
+        }
+        if let traceparent = origin.traceparent, let arrived = origin.arrived {
+            let span = startSpan(
+                "chat.fanout.deliver", context: Telemetry.context(continuing: traceparent), ofKind: .consumer, at: arrived)
+            span.attributes["chat.seq"] = Int(delivery.seq)
+            span.attributes["chat.audience"] = delivery.audience.count
+            span.end()
+        }
+    }
+}
