@@ -60,7 +60,7 @@ struct EventHandler: Service {
         records.compactMap { record in
             if let type = record.eventType, !NotificationPlan.eventTypes.contains(type) { return nil }
             do {
-                return NotificationPlan(try ChatEvent(from: record.value))
+                return NotificationPlan(try ChatEvent(from: record.value))?.continuing(record)
             } catch {
                 logger.error("skipping a record that is not an event", metadata: [
                     "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",

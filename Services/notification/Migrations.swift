@@ -6,6 +6,8 @@ extension NotificationCommand {
     ///
     /// - `notifications`: one row per user and thing to tell them; the unique key (user, conversation, seq, type) makes
     ///   a redelivered event insert nothing (membership notifications use seq 0).
+    ///   `traceparent` is the W3C trace context of the event it came from (null when tracing was off): its pushes
+    ///   continue that trace.
     /// - `mutes`: conversations a user muted.
     /// - `push_targets`: a user's webhooks with the secret their pushes are signed with.
     /// - `push_deliveries`: the outbox of pushes still to make, one row per notification and target, written in the
@@ -55,6 +57,9 @@ extension NotificationCommand {
             );
             CREATE INDEX push_deliveries_due ON push_deliveries (next_attempt_at);
             CREATE INDEX push_deliveries_by_target ON push_deliveries (target_id);
+            """),
+        PostgresMigration(version: 2, name: "the trace a notification continues", sql: """
+            ALTER TABLE notifications ADD COLUMN traceparent text;
             """),
     ]
 }

@@ -18,10 +18,12 @@ struct NotificationBatch: Sendable {
         let actorId: String
         let preview: String
         let createdAt: Date
+        /// The event's trace (see ``NotificationPlan/traceparent``).
+        let traceparent: String?
 
         private enum CodingKeys: String, CodingKey {
             case userId = "user_id", kind = "type", online, conversationId = "conversation_id", seq, actorId = "actor_id", preview
-            case createdAt = "created_at"
+            case createdAt = "created_at", traceparent
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -34,6 +36,7 @@ struct NotificationBatch: Sendable {
             try container.encode(actorId, forKey: .actorId)
             try container.encode(preview, forKey: .preview)
             try container.encode(RFC3339.string(from: createdAt), forKey: .createdAt)
+            try container.encodeIfPresent(traceparent, forKey: .traceparent)
         }
 
         /// What makes a notification unique (a redelivered event finds its row stored).
@@ -53,7 +56,8 @@ struct NotificationBatch: Sendable {
                 if recipient.kind == .message && isOnline { continue }
                 let row = Row(
                     userId: recipient.userId, kind: recipient.kind, online: isOnline, conversationId: plan.conversationId,
-                    seq: plan.seq, actorId: plan.actorId, preview: plan.preview, createdAt: plan.createdAt)
+                    seq: plan.seq, actorId: plan.actorId, preview: plan.preview, createdAt: plan.createdAt,
+                    traceparent: plan.traceparent)
                 if seen.insert(row.identity).inserted { rows.append(row) }
             }
         }

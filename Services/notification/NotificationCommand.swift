@@ -15,6 +15,7 @@ struct NotificationCommand: DatabaseServiceCommand {
     /// push workers, then the HTTP server; they stop in the reverse order.
     func assemble(_ assembly: ServiceAssembly) async throws {
         let settings = try PushSettings(assembly.settings)
+        NotificationMetrics.register()
         let postgres = try assembly.addDatabase(migrations: Self.migrations)
         let presence = PresenceStore(redis: assembly.addRedis())
         let producer = try assembly.addEventProducer()

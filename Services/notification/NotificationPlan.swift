@@ -25,6 +25,8 @@ struct NotificationPlan: Sendable {
     let createdAt: Date
     /// Each user to tell, with what kind of notification.
     let recipients: [(userId: String, kind: NotificationItem.Kind)]
+    /// The trace of the event's record (its `traceparent` header), which the pushes continue.
+    var traceparent: String?
 
     /// The plan for `event`, nil when it notifies nobody.
     init?(_ event: ChatEvent) {

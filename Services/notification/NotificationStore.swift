@@ -20,12 +20,12 @@ struct NotificationStore: Sendable {
             WITH planned AS (
                 SELECT p.* FROM jsonb_to_recordset($1::jsonb) AS p(
                     user_id text, type text, online boolean, conversation_id text, seq bigint, actor_id text, preview text,
-                    created_at timestamptz)
+                    created_at timestamptz, traceparent text)
                 WHERE NOT EXISTS (SELECT 1 FROM mutes m WHERE m.conversation_id = p.conversation_id AND m.user_id = p.user_id)
             ),
             inserted AS (
-                INSERT INTO notifications (user_id, type, conversation_id, seq, actor_id, preview, created_at)
-                SELECT user_id, type, conversation_id, seq, actor_id, preview, created_at FROM planned
+                INSERT INTO notifications (user_id, type, conversation_id, seq, actor_id, preview, created_at, traceparent)
+                SELECT user_id, type, conversation_id, seq, actor_id, preview, created_at, traceparent FROM planned
                 ON CONFLICT ON CONSTRAINT notifications_once DO NOTHING
                 RETURNING id, user_id, type, conversation_id, seq
             ),

@@ -76,7 +76,7 @@ struct PushDispatcher: Service {
         let failure: String
         var retryable = true
         do {
-            let status = try await send(push)
+            let status = try await PushTrace.attempt(push) { try await send(push) }
             switch status {
             case 200..<300:
                 try await outbox.finish(push)
@@ -110,6 +110,7 @@ struct PushDispatcher: Service {
                 try await DeadLetter(push, lastError: failure, failedAt: RFC3339.string(from: Date())).publish(with: producer)
                 try await outbox.finish(push)
                 Counter(label: "notification_pushes_total", dimensions: [("outcome", "dead_lettered")]).increment()
+                NotificationMetrics.deadLetters.increment()
                 logger.warning("push dead-lettered", metadata: metadata.merging(["error": "\(failure)"]) { $1 })
             }
         } catch {

@@ -20,6 +20,8 @@ struct PushOutbox: Sendable {
         let secret: String
         let userId: String
         let notification: NotificationItem
+        /// The trace the push continues (the event's), if any.
+        let traceparent: String?
     }
 
     /// Claims up to `limit` due pushes for `lease`, counting the attempt now.
@@ -41,7 +43,7 @@ struct PushOutbox: Sendable {
             )
             SELECT c.delivery_id::text AS delivery_id, c.attempts, t.id::text AS target_id, t.url, t.secret, n.user_id,
                    n.id::text AS id, n.type, n.conversation_id, n.seq, n.actor_id, n.preview, n.created_at,
-                   n.read_at IS NOT NULL AS read
+                   n.read_at IS NOT NULL AS read, n.traceparent
             FROM claimed c
             JOIN push_targets t ON t.id = c.target_id
             JOIN notifications n ON n.id = c.notification_id
@@ -50,7 +52,8 @@ struct PushOutbox: Sendable {
             Pending(
                 deliveryId: try row.decode("delivery_id"), attempt: try row.decode("attempts"),
                 targetId: try row.decode("target_id"), url: try row.decode("url"), secret: try row.decode("secret"),
-                userId: try row.decode("user_id"), notification: try NotificationItem(row: row))
+                userId: try row.decode("user_id"), notification: try NotificationItem(row: row),
+                traceparent: try row.decode("traceparent", as: String?.self))
         }
     }
 
