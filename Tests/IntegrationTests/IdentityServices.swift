@@ -84,7 +84,7 @@ struct IdentityServices: Sendable {
 }
 
 /// The outcome of `body`, caught, so that clean-up runs before a failure is rethrown.
-private func capture<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
+func capture<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
     do { return .success(try await body()) } catch { return .failure(error) }
 }
 
