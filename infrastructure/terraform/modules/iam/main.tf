@@ -187,16 +187,14 @@ data "aws_iam_policy_document" "task" {
     }
   }
 
-  # X-Ray's actions have no resource-level permissions ("*" is the only resource they accept); these five are what the
-  # collector's awsxray exporter and a sampler need, nothing more.
+  # X-Ray's actions have no resource-level permissions ("*" is the only resource they accept); these two are what the
+  # collector's awsxray exporter needs, nothing more (the services sample themselves: CHAT_OTEL_SAMPLE_RATIO, no
+  # X-Ray sampling rules).
   statement {
     sid = "SendTraces"
     actions = [
       "xray:PutTraceSegments",
       "xray:PutTelemetryRecords",
-      "xray:GetSamplingRules",
-      "xray:GetSamplingTargets",
-      "xray:GetSamplingStatisticSummaries",
     ]
     resources = ["*"]
   }
