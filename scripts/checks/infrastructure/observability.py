@@ -9,7 +9,8 @@
   histogram's _bucket, _sum and _count series count as the histogram); a label a Grafana query groups or filters by is
   one of the catalogue's labels of that metric (or Prometheus's job).
 - Every metric of the catalogue reaches CloudWatch (the collector selects it) and is shown by both dashboards: the
-  CloudWatch application dashboard (or an alarm) and the Grafana dashboard. docs/operations.md names each one.
+  CloudWatch application dashboard (or an alarm) and the Grafana dashboard. docs/operations.md names each one, and
+  README.md's metric table lists each with its type and meaning.
 - The collector's configuration is one file: the ECS stack, the Terraform ecs module (which reads the file) and the
   Kubernetes ConfigMap (render_k8s.py renders it) carry it unchanged.
 - Prometheus (compose) scrapes each service where it serves /metrics: the gateway's admin port, the others' own port.
@@ -147,6 +148,10 @@ def main() -> int:
     for name in sorted(catalogue):
         if f"`{name}`" not in documented:
             problems.append(f"docs/operations.md does not describe `{name}`")
+    readme = (ROOT / "README.md").read_text()
+    for name, metric in sorted(catalogue.items()):
+        if f"| `{name}` | {metric.get('type')} |" not in readme or metric.get("meaning", "") not in readme:
+            problems.append(f"README.md's metric table does not list `{name}` as metrics.yaml does")
 
     # Prometheus in compose: each service where it serves /metrics.
     prometheus = yaml.safe_load(PROMETHEUS.read_text())
