@@ -108,6 +108,26 @@ struct ObservabilityTests {
         #expect(MetricCatalogue.value(exported["chat"]!, "chat_delivery_lag_seconds_count") ?? 0 >= 1)
     }
 
+    @Test func atRatioZeroOnlyFailuresAreExported() async throws {
+        let stack = try #require(ObservedStack.current)
+        // A gateway that samples no new trace, whose auth upstream refuses every connection.
+        let gateway = try await IdentityServices.start("api-gateway", port: ObservedStack.unsampledGatewayPort, environment: [
+            "CHAT_OTEL_ENDPOINT": stack.receiver.endpoint, "CHAT_OTEL_SAMPLE_RATIO": "0",
+            "CHAT_UPSTREAM_AUTH": "http://127.0.0.1:1",
+        ])
+        let client = IdentityHTTP(port: ObservedStack.unsampledGatewayPort)
+        // A failure, a success, a failure: spans leave in the order they ended, so once the second failure's span is
+        // here, the success's would be too had it been exported.
+        #expect(try await client.send(.GET, "/v1/auth/jwks").status == 503)
+        #expect(try await client.send(.GET, "/health").status == 200)
+        #expect(try await client.send(.GET, "/v1/auth/jwks").status == 503)
+        let received = try await stack.receiver.waitFor("the failed requests' spans") { spans in
+            spans.filter { $0.service == "api-gateway" && $0.name == "GET /v1/auth/jwks" && $0.statusCode == 2 }.count == 2
+        }
+        #expect(!received.contains { $0.name == "GET /health" })
+        #expect(try await gateway.terminate() == 0)
+    }
+
     /// The trace ids of the `request` log lines of `path` in a JSON log.
     static func traceIds(in log: String, path: String) -> Set<String> {
         Set(log.split(separator: "\n").compactMap { line -> String? in
@@ -123,6 +143,8 @@ struct ObservabilityTests {
 /// exporting traces to an ``OTLPReceiver`` on 21090 with every new trace sampled.
 struct ObservedStack: Sendable {
     static let gatewayPort = 21000
+    /// A gateway of its own for the sampling test.
+    static let unsampledGatewayPort = 21010
     static let ports = (auth: 21001, user: 21002, chat: 21003, notification: 21004)
     @TaskLocal static var current: ObservedStack?
 

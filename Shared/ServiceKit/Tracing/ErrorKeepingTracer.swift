@@ -21,7 +21,7 @@ public struct ErrorKeepingTracer<Base: Tracer>: Tracer {
         let start = instant()
         let span = base.startSpan(
             operationName, context: context(), ofKind: kind, at: start, function: function, file: fileID, line: line)
-        return ErrorKeepingSpan(span, tracer: base, kind: kind, start: start.nanosecondsSinceEpoch)
+        return ErrorKeepingSpan(span, name: operationName, tracer: base, kind: kind, start: start.nanosecondsSinceEpoch)
     }
 
     /// Required by `LegacyTracer`; the OTel backend exports through its own service, so there is nothing to flush.
@@ -45,11 +45,13 @@ public final class ErrorKeepingSpan<Base: Tracer>: Tracing.Span, Sendable {
     private let tracer: Base
     private let kind: SpanKind
     private let start: UInt64
-    /// Errors recorded on an unsampled span, and whether its status became an error.
-    private let failure = Mutex<(errors: [(any Error, UInt64)], status: SpanStatus?)>(([], nil))
+    /// Of an unsampled span (which keeps nothing itself): its name, the errors recorded and whether its status became
+    /// an error.
+    private let failure: Mutex<(name: String, errors: [(any Error, UInt64)], status: SpanStatus?)>
 
-    init(_ base: Base.Span, tracer: Base, kind: SpanKind, start: UInt64) {
+    init(_ base: Base.Span, name: String, tracer: Base, kind: SpanKind, start: UInt64) {
         self.base = base
+        self.failure = Mutex((name, [], nil))
         self.tracer = tracer
         self.kind = kind
         self.start = start
@@ -58,8 +60,11 @@ public final class ErrorKeepingSpan<Base: Tracer>: Tracing.Span, Sendable {
     public var context: ServiceContext { base.context }
 
     public var operationName: String {
-        get { base.operationName }
-        set { base.operationName = newValue }
+        get { base.isRecording ? base.operationName : failure.withLock { $0.name } }
+        set {
+            if !base.isRecording { failure.withLock { $0.name = newValue } }
+            base.operationName = newValue
+        }
     }
 
     public var attributes: SpanAttributes {
@@ -88,9 +93,9 @@ public final class ErrorKeepingSpan<Base: Tracer>: Tracing.Span, Sendable {
         let end = instant()
         base.end(at: end)
         guard !base.isRecording else { return }
-        let (errors, status) = failure.withLock { $0 }
+        let (name, errors, status) = failure.withLock { $0 }
         guard !errors.isEmpty || status != nil, let parent = Self.sampledCopy(of: base.context, tracer: tracer) else { return }
-        let copy = tracer.startSpan(operationName, context: parent, ofKind: kind, at: TraceInstant(nanosecondsSinceEpoch: start))
+        let copy = tracer.startSpan(name, context: parent, ofKind: kind, at: TraceInstant(nanosecondsSinceEpoch: start))
         for (error, at) in errors { copy.recordError(error, attributes: [:], at: TraceInstant(nanosecondsSinceEpoch: at)) }
         copy.setStatus(status ?? SpanStatus(code: .error))
         copy.end(at: end)
