@@ -64,7 +64,7 @@ struct EventHandler: Service {
             } catch {
                 logger.error("skipping a record that is not an event", metadata: [
                     "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
-                    "error": "\(error)",
+                    "error": "\(error)", "trace_id": "\(record.traceId ?? "")",
                 ])
                 return nil
             }

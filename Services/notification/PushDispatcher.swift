@@ -70,9 +70,10 @@ struct PushDispatcher: Service {
     /// One attempt of `push` and what follows from its outcome. Failures to record the outcome leave the push
     /// claimed until its lease ends, after which it is made again with the same delivery id.
     private func deliver(_ push: PushOutbox.Pending) async {
-        let metadata: Logger.Metadata = [
+        var metadata: Logger.Metadata = [
             "delivery_id": "\(push.deliveryId)", "target_id": "\(push.targetId)", "attempt": "\(push.attempt)",
         ]
+        if let trace = push.traceparent.flatMap(TraceParent.init) { metadata["trace_id"] = "\(trace.traceId)" }
         let failure: String
         var retryable = true
         do {

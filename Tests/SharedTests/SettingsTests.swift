@@ -36,6 +36,13 @@ import Testing
         #expect(settings.upstreams[.chat] == ["http://c1:8083", "http://c2:8083"])
     }
 
+    @Test func tracingIsOffUnlessAnEndpointIsSet() throws {
+        let off = try Settings(service: .chat, environment: [:])
+        #expect(off.otelEndpoint == nil && off.otelSampleRatio == 1)
+        let on = try Settings(service: .chat, environment: ["CHAT_OTEL_ENDPOINT": "http://127.0.0.1:4318", "CHAT_OTEL_SAMPLE_RATIO": "0.05"])
+        #expect(on.otelEndpoint == "http://127.0.0.1:4318" && on.otelSampleRatio == 0.05)
+    }
+
     @Test func anEmptyS3EndpointMeansAWS() throws {
         #expect(try Settings(service: .chat, environment: ["CHAT_S3_ENDPOINT": ""]).s3Endpoint == "")
         #expect(try Settings(service: .chat, environment: [:]).s3Endpoint == "http://127.0.0.1:5055")
@@ -44,7 +51,7 @@ import Testing
     @Test(arguments: [
         ("CHAT_HTTP_PORT", "80000"), ("CHAT_HTTP_PORT", "eighty"), ("CHAT_LOG_LEVEL", "loud"),
         ("CHAT_POSTGRES_POOL_SIZE", "0"), ("CHAT_POSTGRES_STATEMENT_TIMEOUT_MS", "-1"), ("CHAT_MIGRATE_ON_START", "often"),
-        ("CHAT_S3_PATH_STYLE", "maybe"),
+        ("CHAT_S3_PATH_STYLE", "maybe"), ("CHAT_OTEL_SAMPLE_RATIO", "1.5"), ("CHAT_OTEL_SAMPLE_RATIO", "some"),
     ])
     func invalidValuesAreRejectedWithTheVariableName(name: String, value: String) {
         #expect {

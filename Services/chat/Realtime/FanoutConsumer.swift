@@ -111,7 +111,9 @@ final class FanoutConsumer: Service, Sendable {
                 return  // conversation changes reach clients as signals; other events are not for clients
             }
         } catch {
-            logger.warning("undeliverable record", metadata: ["topic": "\(record.topic)", "offset": "\(record.offset)", "error": "\(error)"])
+            logger.warning("undeliverable record", metadata: [
+                "topic": "\(record.topic)", "offset": "\(record.offset)", "error": "\(error)", "trace_id": "\(record.traceId ?? "")",
+            ])
         }
     }
 }
