@@ -27,6 +27,7 @@ struct GatewayMiddleware: RouterMiddleware {
         guard let route = RouteTable.route(for: request.uri.path), let pool = upstreams.pool(for: route.service) else {
             throw APIError.notFound("no such endpoint")
         }
+        context.coreContext.endpointPath.value = RouteTable.label(for: request.uri.path)
         guard Self.forwardedMethods.contains(request.method) else {
             throw APIError(.methodNotAllowed, code: "method_not_allowed", message: "\(request.method) is not supported",
                            headers: [.allow: Self.forwardedMethods.map(\.rawValue).sorted().joined(separator: ", ")])

@@ -29,6 +29,14 @@ enum RouteTable {
         return Route(service: service, requiresToken: !publicPaths.contains(path))
     }
 
+    /// What the metrics and spans call a forwarded request's route: a public path as it is, any other by its
+    /// service's prefix (`/v1/users/*`), so that ids in paths do not make a series each.
+    static func label(for path: String) -> String {
+        if publicPaths.contains(path) || path == "/v1/ws" { return path }
+        let segments = path.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: true)
+        return segments.count < 2 ? path : "/\(segments[0])/\(segments[1])" + (segments.count > 2 ? "/*" : "")
+    }
+
     /// `path` is `prefix` itself or below it (`/v1/users` and `/v1/users/me`, not `/v1/usersX`).
     private static func matches(_ path: String, _ prefix: String) -> Bool {
         path == prefix || (path.hasPrefix(prefix) && path.dropFirst(prefix.count).first == "/")

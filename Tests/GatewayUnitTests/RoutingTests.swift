@@ -19,6 +19,14 @@ struct RoutingTests {
         }
     }
 
+    @Test func metricsNameAForwardedRouteWithoutItsIds() {
+        #expect(RouteTable.label(for: "/v1/auth/login") == "/v1/auth/login")
+        #expect(RouteTable.label(for: "/v1/auth/logout") == "/v1/auth/*")
+        #expect(RouteTable.label(for: "/v1/users/0b9e3f0c-0000-4000-8000-000000000001/presence") == "/v1/users/*")
+        #expect(RouteTable.label(for: "/v1/conversations") == "/v1/conversations")
+        #expect(RouteTable.label(for: "/v1/ws") == "/v1/ws")
+    }
+
     @Test func theClientAddressIsTheEntryTheTrustedHopsAdded() throws {
         let peer = try SocketAddress(ipAddress: "10.0.0.9", port: 4000)
         #expect(ClientAddress.of(forwardedFor: ["1.2.3.4"], peer: peer, trustedHops: 0) == "10.0.0.9")

@@ -102,7 +102,8 @@ struct ObservabilityTests {
             missing.append("a dashboard or alarm names \(name), which no service exports")
         }
         #expect(missing.isEmpty, "\(missing.joined(separator: "\n"))")
-        // The traffic shows.
+        // The traffic shows, the gateway's requests by the status the client got and their route without ids.
+        #expect(MetricCatalogue.value(exported["api-gateway"]!, #"hb_requests_total{path="/v1/users/*",method="GET",status="401"}"#) ?? 0 >= 1)
         #expect(MetricCatalogue.value(exported["chat"]!, "chat_messages_written_total") ?? 0 >= 1)
         #expect(MetricCatalogue.value(exported["notification"]!, #"notification_pushes_total{outcome="delivered"}"#) ?? 0 >= 1)
         #expect(MetricCatalogue.value(exported["chat"]!, "chat_delivery_lag_seconds_count") ?? 0 >= 1)

@@ -34,8 +34,9 @@ public enum ServiceRuntime {
         if Telemetry.isTracing {
             assembly.router.middlewares.add(RequestTracingMiddleware())
         }
-        assembly.router.middlewares.add(RequestIdMiddleware())
+        // Outside the request id middleware, which answers errors: the metrics count the status the client got.
         assembly.router.middlewares.add(MetricsMiddleware())
+        assembly.router.middlewares.add(RequestIdMiddleware())
         try await assemble(assembly)
         let checks = assembly.readinessChecks
         var listeners: [any Service] = []
