@@ -138,7 +138,7 @@ final class MessageWriter: Service, Sendable {
             let now = Date().milliseconds
             let stored = try await store(firsts.map(\.message), at: now)
             results = stored.results
-            events = try Self.events(
+            events = Self.events(
                 Array(zip(firsts.map(\.message), results)), watermarks: stored.watermarks, createdAt: Date(milliseconds: now))
             deliveries = producer.enqueue(events.map(\.record))
         } catch {
@@ -230,17 +230,15 @@ final class MessageWriter: Service, Sendable {
     /// the index of its message in `items`.
     private static func events(
         _ items: [(NewMessage, StoredMessage)], watermarks: [String: Int64], createdAt: Date
-    ) throws -> [(index: Int, record: KafkaOutgoingRecord)] {
+    ) -> [(index: Int, record: KafkaOutgoingRecord)] {
         let ordered = items.enumerated().map { index, item in (index, item.0, item.1.view) }.sorted { $0.2.seq < $1.2.seq }
-        return try ordered.compactMap { index, message, view -> (index: Int, record: KafkaOutgoingRecord)? in
-            guard let conversation = UUID(uuidString: view.conversationId), let sender = UUID(uuidString: view.senderId) else { return nil }
-            var record = try EventEnvelope(MessageCreated(
-                conversationId: conversation, messageId: view.id, seq: view.seq, senderId: sender,
-                clientMessageId: view.clientMessageId, body: view.body, attachmentIds: view.attachments.map(\.id),
-                attachments: view.attachments,
-                replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds.compactMap(UUID.init(uuidString:)),
-                mentionedUserIds: message.mentionedUserIds.compactMap(UUID.init(uuidString:)))).record()
-            record.headers += try FanoutDelivery(
+        return ordered.map { index, message, view -> (index: Int, record: KafkaOutgoingRecord) in
+            var record = MessageCreated.record(
+                occurredAt: createdAt, conversationId: view.conversationId, messageId: view.id, seq: view.seq,
+                senderId: view.senderId, clientMessageId: view.clientMessageId, body: view.body, attachments: view.attachments,
+                replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds,
+                mentionedUserIds: message.mentionedUserIds)
+            record.headers += FanoutDelivery(
                 message: view, recipientIds: message.recipientIds, watermark: watermarks[view.conversationId] ?? 0).headers
             return (index, record)
         }

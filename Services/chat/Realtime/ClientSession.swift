@@ -155,7 +155,7 @@ final class ClientSession: Sendable {
         ticket.whenAnswered { [self] outcome in
             switch outcome {
             case .success(let stored):
-                offer(ServerFrame.Ack(ref: ref, message: stored.view))
+                outbox.offer(ServerFrame.ack(ref: ref, message: stored.view))
             case .failure(let error as APIError):
                 fail(error, ref: ref)
             case .failure(let error):
@@ -190,7 +190,7 @@ final class ClientSession: Sendable {
         var last = lastSeen
         while true {
             let page = try await context.messaging.messages.page(conversation.id, from: last, newestFirst: false, limit: 500)
-            try await outbox.offerPaced(try page.map { try ServerFrame.buffer(ServerFrame.Message(type: "message", message: $0.view)) })
+            try await outbox.offerPaced(page.map { ServerFrame.message($0.view) })
             last = page.last?.seq ?? last
             if page.count < 500 { break }
         }

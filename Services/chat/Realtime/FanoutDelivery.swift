@@ -21,11 +21,11 @@ struct FanoutDelivery: Sendable {
     let frame: ByteBuffer
 
     /// The `message` frame of `message` for its sender and `recipientIds`.
-    init(message: MessageView, recipientIds: [String], watermark: Int64?) throws {
+    init(message: MessageView, recipientIds: [String], watermark: Int64?) {
         seq = message.seq
         self.watermark = watermark
         audience = recipientIds + [message.senderId]
-        frame = try ServerFrame.buffer(ServerFrame.Message(type: "message", message: message))
+        frame = ServerFrame.message(message)
     }
 
     /// The delivery in `record`'s headers; nil for a record written without them.

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// Counts and latencies of one load run; every delivery is accounted by (conversationId, seq, receiver).
+/// Counts and latencies of one load step; every delivery is accounted by (conversationId, seq, receiver).
 final class Stats: Sendable {
     private struct State {
         var sentAt: [String: UInt64] = [:]
@@ -11,11 +11,16 @@ final class Stats: Sendable {
         var deliveries: [String: Int] = [:]  // "conversation:seq:receiver" → times received
         var closedEarly: [String] = []  // how connections that ended during the run ended
         var finished = false
+        /// When the step started: deliveries of messages sent before (late ones of the previous step) do not count.
+        var started: UInt64 = 0
     }
 
     private let state = Mutex(State())
 
     func sent(_ id: String, at time: UInt64) { state.withLock { $0.sentAt[id] = time } }
+
+    /// Starts a step: everything counted so far is forgotten.
+    func startStep(at time: UInt64) { state.withLock { $0 = State(started: time) } }
 
     func acked(_ id: String, conversationId: String, seq: Int64, at time: UInt64) {
         state.withLock { state in
@@ -27,6 +32,7 @@ final class Stats: Sendable {
 
     func delivered(conversationId: String, seq: Int64, to receiver: Int, sentAt: UInt64, at time: UInt64) {
         state.withLock { state in
+            guard sentAt >= state.started else { return }
             let key = "\(conversationId):\(seq):\(receiver)"
             state.deliveries[key, default: 0] += 1
             if state.deliveries[key] == 1 { state.deliveryLatencies.append(Double(time &- sentAt) / 1e6) }
@@ -41,8 +47,8 @@ final class Stats: Sendable {
     /// The run is over: connections closed from now on are the load program's doing.
     func finish() { state.withLock { $0.finished = true } }
 
-    /// The run's figures as text and JSON.
-    func report(groupSize: Int, users: Int, rate: Int, duration: Int) -> (text: String, json: Data) {
+    /// The step's figures as text and as a JSON object.
+    func report(groupSize: Int, users: Int, rate: Int, duration: Int) -> (text: String, summary: [String: Any]) {
         let state = state.withLock { $0 }
         let expected = state.acked.count * (groupSize - 1)
         let uniqueDelivered = state.deliveries.keys.filter { key in
@@ -77,8 +83,7 @@ final class Stats: Sendable {
             ack latency ms      p50 \(f(ack["p50"]!))  p95 \(f(ack["p95"]!))  p99 \(f(ack["p99"]!))  max \(f(ack["max"]!))
             delivery latency ms p50 \(f(delivery["p50"]!))  p95 \(f(delivery["p95"]!))  p99 \(f(delivery["p99"]!))  max \(f(delivery["max"]!))
             """
-        let json = (try? JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-        return (text, json)
+        return (text, summary)
     }
 
     private func f(_ value: Double) -> String { String(format: "%.1f", value) }
