@@ -85,6 +85,7 @@ import Testing
 
     @Test func aNodeCertificateOfAnotherCAIsRefusedAtOnce() async throws {
         let other = try TestCertificates()
+        defer { other.remove() }
         let client = try Self.client(caFile: other.caFile)
         let started = ContinuousClock.now
         await #expect { try await client.get("tls:any") } throws: { error in
@@ -104,6 +105,7 @@ import Testing
     /// waits for a reply this server never sends).
     @Test func aCertificateNotNamingTheNodesAddressIsRefused() async throws {
         let certificates = try TestCertificates()
+        defer { certificates.remove() }
         let server = try await TLSServer.start(certificate: certificates.leaf(for: "127.0.0.2"))
         let client = try Self.client(seeds: [NodeAddress(host: "127.0.0.1", port: server.port)], caFile: certificates.caFile, commandTimeoutMilliseconds: 500)
         await #expect { try await client.get("tls:any") } throws: { error in
@@ -209,6 +211,8 @@ struct TestCertificates {
         ])
         return ("\(base).crt", "\(base).key")
     }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
 }
 
 /// A TLS server on a free loopback port that completes handshakes with the given certificate and never answers.

@@ -23,17 +23,18 @@ import Testing
 
         """
 
-    /// A file holding `text` in a fresh temporary directory.
+    /// A file holding `text` in the temporary directory (the caller removes it).
     func file(_ text: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "redis-tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appending(path: "ca.pem").path
+        let path = FileManager.default.temporaryDirectory.appending(path: "redis-tls-\(UUID().uuidString).pem").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
+    func remove(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
+
     @Test func aPEMFileOfCertificatesIsTrusted() throws {
         let path = try file(Self.caPEM + Self.caPEM)
+        defer { remove(path) }
         #expect(try RedisClusterConfiguration.TLS(caFile: path).caFile == path)
     }
 
@@ -45,6 +46,7 @@ import Testing
         }
         for text in ["", "not a certificate\n", Self.caPEM.replacingOccurrences(of: "MIIB", with: "AAAA")] {
             let path = try file(text)
+            defer { remove(path) }
             #expect { try RedisClusterConfiguration.TLS(caFile: path) } throws: { error in
                 guard let error = error as? RedisError else { return false }
                 return error.kind == .tls && error.message.contains("\(path) holds no valid PEM certificate")
@@ -66,6 +68,7 @@ import Testing
 
     @Test func theRedisClientGetsTLSAndABadCAFileStopsTheStart() throws {
         let path = try file(Self.caPEM)
+        defer { remove(path) }
         let good = try ServiceAssembly(
             settings: try Settings(service: .chat, environment: ["CHAT_REDIS_TLS": "true", "CHAT_REDIS_TLS_CA_FILE": path]),
             logger: Logger(label: "test"))
