@@ -249,7 +249,7 @@ let package = Package(
         ], path: "Tests/GatewayUnitTests"),
         .testTarget(name: "NotificationUnitTests", dependencies: ["NotificationService", "Kafka"], path: "Tests/NotificationUnitTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "ServiceKit", "ChatEvents", "IdentityData", "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
+            "ChatService", "ServiceKit", "ChatEvents", "IdentityData", "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
