@@ -20,7 +20,13 @@ public enum ServiceRuntime {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let assembly = ServiceAssembly(settings: settings, logger: logger)
+        let assembly: ServiceAssembly
+        do {
+            assembly = try ServiceAssembly(settings: settings, logger: logger)
+        } catch {
+            logger.critical("not starting: unusable configuration", metadata: ["error": "\(error)"])
+            throw error
+        }
         assembly.router.middlewares.add(RequestIdMiddleware())
         assembly.router.middlewares.add(MetricsMiddleware())
         try await assemble(assembly)
