@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
@@ -73,6 +74,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Shared/RedisCluster"),
         .target(name: "S3", dependencies: [
@@ -258,7 +261,7 @@ let package = Package(
         ], path: "Tests/GatewayUnitTests"),
         .testTarget(name: "NotificationUnitTests", dependencies: ["NotificationService", "Kafka"], path: "Tests/NotificationUnitTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "ServiceKit", "ChatEvents", "IdentityData", "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
+            "ChatService", "ServiceKit", "ChatEvents", "IdentityData", "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -270,6 +273,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], path: "Tests/IntegrationTests"),
     ]
 )

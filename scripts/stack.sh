@@ -7,7 +7,9 @@
 #
 # Components: postgres (15, port 55432), redis (cluster of 6 on 7000-7005: 3 masters + 3 replicas),
 # redis-faults (a second such cluster on 7100-7105 that failover and resharding tests may break at will; a
-# repeated start restarts its killed nodes and waits until the cluster is ok again),
+# repeated start restarts its killed nodes and waits until the cluster is ok again), redis-tls (a third such cluster
+# on 7500-7505 that speaks TLS only: clients, cluster bus and replication, with a CA and a node certificate for
+# 127.0.0.1 that openssl makes in .local/redis-tls on first start),
 # kafka (librdkafka's mock cluster, 3 brokers, random ports), mongo (nx-27017 on 27117), s3 (moto on 5055).
 # Writes .local/stack.env, which the services (scripts/run.sh) and the tests read.
 #
@@ -45,15 +47,18 @@ fi
 PG_PORT=$((55432 + OFFSET))
 REDIS_PORTS=()
 REDIS_FAULT_PORTS=()
+REDIS_TLS_PORTS=()
 for i in 0 1 2 3 4 5; do
     REDIS_PORTS+=($((7000 + OFFSET + i)))
     REDIS_FAULT_PORTS+=($((7100 + OFFSET + i)))
+    REDIS_TLS_PORTS+=($((7500 + OFFSET + i)))
 done
+REDIS_TLS_DIR="$STATE/redis-tls"
 MONGO_PORT=$((27117 + OFFSET))
 S3_PORT=$((5055 + OFFSET))
 S3_BUCKET=chat-attachments
 DATABASES=(identity chat notification gateway)
-ALL=(postgres redis redis-faults kafka mongo s3)
+ALL=(postgres redis redis-faults redis-tls kafka mongo s3)
 WAIT="python3 $ROOT/scripts/stack/wait-for.py"
 
 log() { echo "stack: $*"; }
@@ -138,10 +143,13 @@ stop_postgres() {
 }
 
 # Starts (or restarts the dead nodes of) the 6-node cluster on the given ports and waits for cluster_state:ok.
+# With tls as second argument the nodes serve TLS only (port 0): clients, the cluster bus and replication, with the
+# certificate of make_redis_tls_certificates; redis-cli then speaks TLS trusting its CA.
 start_redis_cluster() {
-    local name=$1 port fresh=0
-    shift
-    local ports=("$@")
+    local name=$1 mode=$2 port fresh=0
+    shift 2
+    local ports=("$@") cli=(redis-cli) listen
+    if [ "$mode" = tls ]; then cli+=(--tls --cacert "$REDIS_TLS_DIR/ca.crt"); fi
     for port in "${ports[@]}"; do
         local dir="$STATE/redis/$port"
         mkdir -p "$dir"
@@ -149,26 +157,55 @@ start_redis_cluster() {
         if ! pid_alive "$RUN/redis-$port.pid"; then
             port_free "$port"
             port_free $((port + 10000))
-            redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --cluster-enabled yes \
+            if [ "$mode" = tls ]; then
+                listen=(--port 0 --tls-port "$port" --tls-cluster yes --tls-replication yes
+                    --tls-cert-file "$REDIS_TLS_DIR/node.crt" --tls-key-file "$REDIS_TLS_DIR/node.key"
+                    --tls-ca-cert-file "$REDIS_TLS_DIR/ca.crt" --tls-auth-clients optional)
+            else
+                listen=(--port "$port")
+            fi
+            redis-server "${listen[@]}" --bind 127.0.0.1 --dir "$dir" --cluster-enabled yes \
                 --cluster-config-file nodes.conf --cluster-node-timeout 2000 --appendonly no --save "" \
                 --daemonize yes --pidfile "$RUN/redis-$port.pid" --logfile "$LOGS/redis-$port.log"
         fi
     done
     for port in "${ports[@]}"; do
-        for _ in $(seq 100); do redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
-        redis-cli -p "$port" ping | grep -q PONG
+        for _ in $(seq 100); do "${cli[@]}" -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+        "${cli[@]}" -p "$port" ping | grep -q PONG
     done
-    if [ "$fresh" = 1 ] && ! redis-cli -p "${ports[0]}" cluster info | grep -q "cluster_state:ok"; then
+    if [ "$fresh" = 1 ] && ! "${cli[@]}" -p "${ports[0]}" cluster info | grep -q "cluster_state:ok"; then
         log "$name: creating the cluster"
         local nodes=()
         for port in "${ports[@]}"; do nodes+=("127.0.0.1:$port"); done
-        redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$LOGS/$name-create.log"
+        "${cli[@]}" --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$LOGS/$name-create.log"
     fi
     for port in "${ports[@]}"; do
-        for _ in $(seq 200); do redis-cli -p "$port" cluster info | grep -q "cluster_state:ok" && break; sleep 0.1; done
-        redis-cli -p "$port" cluster info | grep -q "cluster_state:ok" || { log "$name: node $port is not ok"; return 1; }
+        for _ in $(seq 200); do "${cli[@]}" -p "$port" cluster info | grep -q "cluster_state:ok" && break; sleep 0.1; done
+        "${cli[@]}" -p "$port" cluster info | grep -q "cluster_state:ok" || { log "$name: node $port is not ok"; return 1; }
     done
     log "$name: cluster ok on 127.0.0.1:${ports[0]}-${ports[-1]}"
+}
+
+# The CA and the certificate every node of redis-tls presents (subject alternative name IP 127.0.0.1, for clients and
+# for the other nodes on the cluster bus), made once per state directory; the CA's key stays beside them, local only.
+make_redis_tls_certificates() {
+    local dir=$REDIS_TLS_DIR
+    [ -s "$dir/ca.crt" ] && [ -s "$dir/node.crt" ] && [ -s "$dir/node.key" ] && return 0
+    log "redis-tls: making a CA and the node certificate in $dir"
+    mkdir -p "$dir"
+    # set -e does not apply inside a subshell that is followed by ||: hence the && chain.
+    (
+        umask 077
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=chat local stack Redis CA" \
+            -keyout "$dir/ca.key" -out "$dir/ca.crt" &&
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=chat local stack Redis node" \
+            -keyout "$dir/node.key" -out "$dir/node.csr" &&
+        printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' > "$dir/node.ext" &&
+        openssl x509 -req -days 3650 -in "$dir/node.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+            -CAserial "$dir/ca.srl" -CAcreateserial -extfile "$dir/node.ext" -out "$dir/node.crt"
+    ) >"$LOGS/redis-tls-certificates.log" 2>&1 || { log "redis-tls: openssl failed (see $LOGS/redis-tls-certificates.log)"; return 1; }
+    rm -f "$dir/node.csr" "$dir/node.ext"
+    chmod 644 "$dir/ca.crt" "$dir/node.crt"
 }
 
 stop_redis_cluster() {
@@ -178,10 +215,12 @@ stop_redis_cluster() {
     wait
 }
 
-start_redis() { start_redis_cluster redis "${REDIS_PORTS[@]}"; }
+start_redis() { start_redis_cluster redis plaintext "${REDIS_PORTS[@]}"; }
 stop_redis() { stop_redis_cluster "${REDIS_PORTS[@]}"; }
-start_redis-faults() { start_redis_cluster redis-faults "${REDIS_FAULT_PORTS[@]}"; }
+start_redis-faults() { start_redis_cluster redis-faults plaintext "${REDIS_FAULT_PORTS[@]}"; }
 stop_redis-faults() { stop_redis_cluster "${REDIS_FAULT_PORTS[@]}"; }
+start_redis-tls() { make_redis_tls_certificates && start_redis_cluster redis-tls tls "${REDIS_TLS_PORTS[@]}"; }
+stop_redis-tls() { stop_redis_cluster "${REDIS_TLS_PORTS[@]}"; }
 
 # The topics and partition counts come from their single definition in Shared/ChatEvents/KafkaTopic.swift.
 kafka_topics() {
@@ -268,6 +307,9 @@ CHAT_KAFKA_BROKERS=$brokers
 CHAT_KAFKA_CONTROL=$STATE/kafka/control
 CHAT_REDIS_NODES=127.0.0.1:${REDIS_PORTS[0]},127.0.0.1:${REDIS_PORTS[1]},127.0.0.1:${REDIS_PORTS[2]}
 CHAT_REDIS_FAULTS_NODES=127.0.0.1:${REDIS_FAULT_PORTS[0]},127.0.0.1:${REDIS_FAULT_PORTS[1]},127.0.0.1:${REDIS_FAULT_PORTS[2]}
+# The TLS-only cluster (redis-tls) and the CA its nodes' certificate chains to, for the TLS client tests.
+CHAT_TEST_REDIS_TLS_NODES=127.0.0.1:${REDIS_TLS_PORTS[0]},127.0.0.1:${REDIS_TLS_PORTS[1]},127.0.0.1:${REDIS_TLS_PORTS[2]}
+CHAT_TEST_REDIS_TLS_CA_FILE=$REDIS_TLS_DIR/ca.crt
 CHAT_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 CHAT_S3_BUCKET=$S3_BUCKET
 CHAT_INTERNAL_SECRET=$(internal_secret)

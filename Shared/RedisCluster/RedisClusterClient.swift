@@ -311,7 +311,10 @@ public final class RedisClusterClient: Service, Sendable {
         for address in candidates {
             do {
                 let loaded = try await fetchTopology(from: address)
-                guard !loaded.shards.isEmpty else { continue }
+                guard !loaded.shards.isEmpty else {
+                    lastError = RedisError(kind: .slotNotCovered, message: "\(address) reported no shard with an online master")
+                    continue
+                }
                 topology.withLock { $0 = loaded }
                 ClusterMetrics.topologyReloads.increment()
                 return
@@ -328,7 +331,7 @@ public final class RedisClusterClient: Service, Sendable {
         if case .error = shards {
             return try ClusterTopology(clusterSlotsReply: try await pool.send([RedisCommand(["CLUSTER", "SLOTS"])])[0], defaultHost: address.host)
         }
-        return try ClusterTopology(clusterShardsReply: shards, defaultHost: address.host)
+        return try ClusterTopology(clusterShardsReply: shards, defaultHost: address.host, tls: configuration.tls != nil)
     }
 
     /// Checks that a node answers and reports `cluster_state:ok`; used by readiness probes.

@@ -31,12 +31,14 @@ struct WriteBatchTests {
     @Test func aRefusedRecordHoldsItsConversationsWatermarkBelowItself() throws {
         let messages = [message("a", "1"), message("a", "2"), message("a", "3"), message("b", "4")]
         let results = try WriteBatch.documents(messages, seqs: ["a": 5...7, "b": 1...1], createdAtMs: 0).map { StoredMessage.created($0.view) }
-        func watermarks(_ refused: Set<Int>) -> [String: Int64] {
-            Dictionary(uniqueKeysWithValues: WriteBatch.publishedSeqs(results, refused: refused).map { ($0.conversationId, $0.seq) })
+        func settled(_ refused: Set<Int>, allocated: [String: ClosedRange<Int64>] = ["a": 5...7, "b": 1...1]) -> [String: ClosedRange<Int64>] {
+            Dictionary(uniqueKeysWithValues: WriteBatch.publishedRanges(results, refused: refused, allocated: allocated).map { ($0.conversationId, $0.seqs) })
         }
-        #expect(watermarks([]) == ["a": 7, "b": 1])
-        // Seq 6 was refused: a's watermark stays at 5 although 7 was published; b is not held back.
-        #expect(watermarks([1]) == ["a": 5, "b": 1])
-        #expect(watermarks([0, 3]) == [:])
+        #expect(settled([]) == ["a": 5...7, "b": 1...1])
+        // Seq 6 was refused: a's settled range ends at 5 although 7 was published; b is not held back.
+        #expect(settled([1]) == ["a": 5...5, "b": 1...1])
+        #expect(settled([0, 3]) == [:])
+        // Seqs allocated beyond what new messages took (a retry found its original) are settled with the rest.
+        #expect(settled([], allocated: ["a": 5...8, "b": 1...1]) == ["a": 5...8, "b": 1...1])
     }
 }

@@ -66,4 +66,42 @@ import Testing
         #expect(topology.shard(for: HashSlot(rawValue: 100)!) == .init(master: NodeAddress(host: "127.0.0.1", port: 7000), replicas: [NodeAddress(host: "127.0.0.1", port: 7003)]))
         #expect(topology.shard(for: HashSlot(rawValue: 9000)!)?.master == NodeAddress(host: "10.1.1.1", port: 7001))
     }
+
+    /// A TLS-only node (`port 0`, `tls-cluster yes`) reports `tls-port` and no `port` in `CLUSTER SHARDS`; a node
+    /// keeping a plaintext port beside it (a move to TLS under way) reports both.
+    @Test func tlsClientsUseEachNodesTLSPort() throws {
+        func node(_ fields: [(String, RESPValue)]) -> RESPValue {
+            .array(fields.flatMap { [RESPValue.bulkString(Array($0.0.utf8)), $0.1] })
+        }
+        func text(_ value: String) -> RESPValue { .bulkString(Array(value.utf8)) }
+        let reply = RESPValue.array([
+            node([
+                ("slots", .array([.integer(0), .integer(8191)])),
+                ("nodes", .array([
+                    node([("id", text("a")), ("tls-port", .integer(7500)), ("ip", text("127.0.0.1")), ("role", text("master")), ("health", text("online"))]),
+                    node([("id", text("b")), ("tls-port", .integer(7503)), ("ip", text("127.0.0.1")), ("role", text("replica")), ("health", text("online"))]),
+                ])),
+            ]),
+            node([
+                ("slots", .array([.integer(8192), .integer(16383)])),
+                ("nodes", .array([
+                    node([("id", text("c")), ("port", .integer(6380)), ("tls-port", .integer(6379)), ("ip", text("10.0.0.2")), ("role", text("master")), ("health", text("online"))]),
+                ])),
+            ]),
+        ])
+        let tls = try ClusterTopology(clusterShardsReply: reply, defaultHost: "127.0.0.1", tls: true)
+        #expect(tls.coversAllSlots)
+        #expect(tls.shard(for: HashSlot(rawValue: 0)!) == .init(master: NodeAddress(host: "127.0.0.1", port: 7500), replicas: [NodeAddress(host: "127.0.0.1", port: 7503)]))
+        #expect(tls.shard(for: HashSlot(rawValue: 9000)!)?.master == NodeAddress(host: "10.0.0.2", port: 6379))
+        // A plaintext client cannot use a TLS-only node at all, and uses the plaintext port of the other.
+        let plaintext = try ClusterTopology(clusterShardsReply: reply, defaultHost: "127.0.0.1")
+        #expect(plaintext.shard(for: HashSlot(rawValue: 0)!) == nil)
+        #expect(plaintext.shard(for: HashSlot(rawValue: 9000)!)?.master == NodeAddress(host: "10.0.0.2", port: 6380))
+    }
+
+    @Test func theTLSServerNameIsNilForIPAddresses() {
+        #expect(NodeAddress(host: "10.0.1.10", port: 6379).tlsServerName == nil)
+        #expect(NodeAddress(host: "::1", port: 6379).tlsServerName == nil)
+        #expect(NodeAddress(host: "redis.internal.example", port: 6379).tlsServerName == "redis.internal.example")
+    }
 }

@@ -42,9 +42,10 @@ enum StoredMessage: Sendable {
 /// Senders queue their message and wait. One loop takes everything queued (group commit: the longer a batch
 /// takes, the more the next one carries), allocates seqs with one Redis round trip per batch, inserts the batch
 /// into DocumentDB with one `insertMany` and hands every message to Kafka (`acks=all`) in seq order. Then the loop
-/// goes on with the next batch while the batch's completion waits for Kafka's acknowledgements, records the
-/// conversations' last seq in PostgreSQL with one statement meanwhile, and answers every sender (at most
-/// ``maximumBatchesCompleting`` batches at a time). A sender's answer therefore means: in history (DocumentDB) and
+/// goes on with the next batch while the batch's completion waits for Kafka's acknowledgements and answers every
+/// sender, recording the conversations' last message and the senders' read marks in PostgreSQL meanwhile (at most
+/// ``maximumBatchesCompleting`` batches at a time; the answers do not wait for PostgreSQL, which is no part of a
+/// message's durability). A sender's answer therefore means: in history (DocumentDB) and
 /// on the bus that delivers it to every member (Kafka). Batches are inserted and enqueued one at a time, so one
 /// instance publishes a conversation's messages in seq order. The queue is bounded: when it is full the sender
 /// gets 503 at once instead of waiting without limit.
@@ -137,6 +138,7 @@ final class MessageWriter: Service, Sendable {
         let results: [StoredMessage]
         let events: [(index: Int, record: KafkaOutgoingRecord)]
         let deliveries: KafkaDeliveries
+        let allocated: [String: ClosedRange<Int64>]
         let trace = BatchTrace(firsts.lazy.compactMap(\.message.trace), size: batch.count)
         ChatMetrics.batchSize.record(batch.count)
         let kafkaAck: (span: (any Span)?, started: DefaultTracerClock.Instant)
@@ -144,6 +146,7 @@ final class MessageWriter: Service, Sendable {
             let now = Date().milliseconds
             let stored = try await store(firsts.map(\.message), at: now, trace: trace)
             results = stored.results
+            allocated = stored.allocated
             events = Self.events(
                 Array(zip(firsts.map(\.message), results)), watermarks: stored.watermarks, createdAt: Date(milliseconds: now))
             kafkaAck = WriteStage.kafkaAck.start(trace)
@@ -168,13 +171,12 @@ final class MessageWriter: Service, Sendable {
             }
             WriteStage.kafkaAck.finish(kafkaAck.span, started: kafkaAck.started, error: refused.values.first)
             ChatMetrics.messagesWritten.increment(by: WriteBatch.written(results, refused: Set(refused.keys)))
-            let publishedSeqs = WriteBatch.publishedSeqs(results, refused: Set(refused.keys))
+            let settled = WriteBatch.publishedRanges(results, refused: Set(refused.keys), allocated: allocated)
             async let published: Void = {
-                do { try await sequences.recordPublished(publishedSeqs) } catch {
+                do { try await sequences.recordPublished(settled) } catch {
                     logger.warning("could not record the published watermark", metadata: ["error": "\(error)"])
                 }
             }()
-            await recorded
             if !refused.isEmpty {
                 logger.error("Kafka refused messages", metadata: ["messages": "\(refused.count)", "error": "\(refused.values.first.map { "\($0)" } ?? "")"])
             }
@@ -187,6 +189,9 @@ final class MessageWriter: Service, Sendable {
                     if case .success(.created(let view)) = answer { follower.reply.answer(.success(.existing(view))) } else { follower.reply.answer(answer) }
                 }
             }
+            // The conversations' last message and the senders' read marks follow the answers: they are not part
+            // of durability, and a sender need not wait for them.
+            await recorded
             await published
         }
     }
@@ -201,7 +206,7 @@ final class MessageWriter: Service, Sendable {
     /// results and each conversation's published watermark at allocation.
     private func store(
         _ messages: [NewMessage], at now: Int64, trace: BatchTrace?
-    ) async throws -> (results: [StoredMessage], watermarks: [String: Int64]) {
+    ) async throws -> (results: [StoredMessage], watermarks: [String: Int64], allocated: [String: ClosedRange<Int64>]) {
         let allocations = try await WriteStage.seqAllocation.measure(trace) { try await sequences.allocate(WriteBatch.seqCounts(messages)) }
         let watermarks = allocations.mapValues(\.watermark)
         let documents = try WriteBatch.documents(messages, seqs: allocations.mapValues(\.seqs), createdAtMs: now)
@@ -212,7 +217,7 @@ final class MessageWriter: Service, Sendable {
         for (index, (message, document)) in zip(messages, documents).enumerated() {
             results.append(refused.contains(index) ? try await storeSlowly(message, document) : .created(document.view))
         }
-        return (results, watermarks)
+        return (results, watermarks, allocations.mapValues(\.seqs))
     }
 
     /// One message after a batch insert failed: the original if it exists, else insert with a fresh seq.
@@ -261,21 +266,22 @@ final class MessageWriter: Service, Sendable {
 
 /// The pure steps of storing one batch, apart from the I/O around them.
 enum WriteBatch {
-    /// Each conversation's highest seq among `results` that was published with every seq of the batch below it: a
-    /// message Kafka refused (index in `refused`) holds its conversation's watermark below itself.
-    static func publishedSeqs(_ results: [StoredMessage], refused: Set<Int>) -> [(conversationId: String, seq: Int64)] {
+    /// Each conversation's seqs of this batch that are settled once Kafka acknowledged the batch: from the first seq
+    /// allocated to the conversation up to its last, or to just below the first message Kafka refused (which holds the
+    /// conversation's watermark below itself). Allocated seqs that no new message took (a retry that found its
+    /// original) are settled too: no record will ever carry them.
+    static func publishedRanges(
+        _ results: [StoredMessage], refused: Set<Int>, allocated: [String: ClosedRange<Int64>]
+    ) -> [(conversationId: String, seqs: ClosedRange<Int64>)] {
         var lowestRefused: [String: Int64] = [:]
         for index in refused where results.indices.contains(index) {
             let view = results[index].view
             lowestRefused[view.conversationId] = min(lowestRefused[view.conversationId] ?? .max, view.seq)
         }
-        var latest: [String: Int64] = [:]
-        for (index, result) in results.enumerated() where !refused.contains(index) {
-            let view = result.view
-            guard view.seq < lowestRefused[view.conversationId] ?? .max else { continue }
-            latest[view.conversationId] = max(latest[view.conversationId] ?? 0, view.seq)
-        }
-        return latest.map { ($0.key, $0.value) }
+        return allocated.compactMap { conversationId, seqs in
+            let last = min(seqs.upperBound, (lowestRefused[conversationId] ?? .max) - 1)
+            return last >= seqs.lowerBound ? (conversationId, seqs.lowerBound...last) : nil
+        }.sorted { $0.conversationId < $1.conversationId }
     }
 
     /// The batch split into the first message of each dedupe key, in queue order, and the later copies of a key (a

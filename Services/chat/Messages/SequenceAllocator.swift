@@ -1,9 +1,16 @@
 import RedisCluster
 
 /// Hands out each conversation's `seq` values from a Redis counter (`chat:seq:{<conversationId>}`), several at a
-/// time for a batch, and keeps each conversation's *published watermark*: the highest seq Kafka acknowledged, as the
-/// score of the one member of `chat:published:{<conversationId>}` (`ZADD … GT` only ever raises it). An allocation reads the watermark in the same round trip, so every message knows
-/// which lower seqs were published before it and which were still being written (see ``SequenceReorderer``).
+/// time for a batch, and keeps each conversation's *published watermark*: every seq at or below it was published to
+/// Kafka (or never will be), the score of the one member of `chat:published:{<conversationId>}`. An allocation reads
+/// the watermark in the same round trip, so every message knows which lower seqs were published before it and which
+/// were still being written (see ``SequenceReorderer``).
+///
+/// Several instances write one conversation at once, each acknowledging its own batches, so one instance's published
+/// seqs say nothing of the lower seqs another is still writing: the watermark rises only over a contiguous run.
+/// A batch's settled range that starts above the watermark waits in `chat:published-ranges:{<conversationId>}` until
+/// the ranges below it are settled (at most ``maximumWaitingRanges``; past that the lowest hole is given up, as the
+/// reorderer gives it up after its wait).
 ///
 /// Redis replication is asynchronous: after a failover the counter can be behind what was stored. The message
 /// store's unique index on `(conversationId, seq)` catches the repeat; then ``reseed(_:atLeast:)`` moves the counter
@@ -21,6 +28,9 @@ struct SequenceAllocator: Sendable {
 
     static func key(_ conversationId: String) -> String { "chat:seq:{\(conversationId)}" }
     static func watermarkKey(_ conversationId: String) -> String { "chat:published:{\(conversationId)}" }
+    static func waitingRangesKey(_ conversationId: String) -> String { "chat:published-ranges:{\(conversationId)}" }
+    /// Settled ranges kept above a hole before the hole is given up.
+    static let maximumWaitingRanges = 64
 
     /// `count` consecutive new seqs for each conversation, with its watermark, in one pipelined round trip.
     func allocate(_ counts: [(conversationId: String, count: Int)]) async throws -> [String: Allocation] {
@@ -39,15 +49,50 @@ struct SequenceAllocator: Sendable {
         return allocations
     }
 
-    /// Raises each conversation's watermark to `seq` (never lowers it), once Kafka acknowledged every message up to
-    /// it that this instance wrote; one round trip.
-    func recordPublished(_ latest: [(conversationId: String, seq: Int64)]) async throws {
-        let replies = try await redis.pipeline(latest.map { entry in
-            let key = Self.watermarkKey(entry.conversationId)
-            return RedisCommand(["ZADD", key, "GT", String(entry.seq), "w"], keys: [key])
-        })
-        if let failure = replies.first(where: \.isError) { throw RedisError(kind: .server, message: "ZADD answered \(failure)") }
+    /// Records that each conversation's `seqs` are settled (published, or never to be) once Kafka acknowledged the
+    /// batch, raising its watermark over every contiguous settled run; one script per conversation, all at once.
+    func recordPublished(_ settled: [(conversationId: String, seqs: ClosedRange<Int64>)]) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for entry in settled {
+                group.addTask {
+                    try await redis.evaluate(
+                        Self.settle, keys: [Self.watermarkKey(entry.conversationId), Self.waitingRangesKey(entry.conversationId)],
+                        arguments: [String(entry.seqs.lowerBound), String(entry.seqs.upperBound), String(Self.maximumWaitingRanges),
+                                    String(Self.waitingRangesLifetimeMilliseconds)])
+                }
+            }
+            try await group.waitForAll()
+        }
     }
+
+    /// Waiting ranges of a conversation without writes are forgotten after the reorderer's memory of it (10 minutes).
+    static let waitingRangesLifetimeMilliseconds = 600_000
+
+    /// KEYS[1]: the watermark (member `w`), KEYS[2]: the waiting ranges (member `lo:hi`, score lo); ARGV: lo, hi, the
+    /// most waiting ranges, their lifetime. Returns the watermark.
+    private static let settle = RedisScript("""
+        local watermark = tonumber(redis.call('ZSCORE', KEYS[1], 'w') or '0')
+        local lo, hi = tonumber(ARGV[1]), tonumber(ARGV[2])
+        if hi <= watermark then return watermark end
+        if lo > watermark + 1 then
+            redis.call('ZADD', KEYS[2], lo, lo .. ':' .. hi)
+            redis.call('PEXPIRE', KEYS[2], ARGV[4])
+            if redis.call('ZCARD', KEYS[2]) <= tonumber(ARGV[3]) then return watermark end
+            local lowest = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+            redis.call('ZREM', KEYS[2], lowest)
+            hi = tonumber(string.match(lowest, ':(%d+)$'))
+        end
+        if hi > watermark then watermark = hi end
+        while true do
+            local next = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', watermark + 1, 'LIMIT', 0, 1)[1]
+            if not next then break end
+            redis.call('ZREM', KEYS[2], next)
+            local last = tonumber(string.match(next, ':(%d+)$'))
+            if last > watermark then watermark = last end
+        end
+        redis.call('ZADD', KEYS[1], 'GT', watermark, 'w')
+        return watermark
+        """)
 
     /// Raises the counter to at least `minimum` (never lowers it).
     func reseed(_ conversationId: String, atLeast minimum: Int64) async throws {

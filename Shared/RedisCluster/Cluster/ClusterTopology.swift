@@ -43,7 +43,8 @@ struct ClusterTopology: Sendable {
 
     /// Parses `CLUSTER SHARDS` (Redis 7): per shard, `slots` as flat start/end pairs and `nodes` as field maps.
     /// Nodes whose `health` is not `online` are left out; a shard without an online master serves nothing.
-    init(clusterShardsReply reply: RESPValue, defaultHost: String) throws {
+    /// A TLS client connects to each node's `tls-port` (a TLS-only node reports no `port`), falling back to `port`.
+    init(clusterShardsReply reply: RESPValue, defaultHost: String, tls: Bool = false) throws {
         guard let entries = reply.array else { throw Self.unexpected("CLUSTER SHARDS", reply) }
         var parsed: [(Shard, [ClosedRange<Int>])] = []
         for entry in entries {
@@ -55,7 +56,8 @@ struct ClusterTopology: Sendable {
             var replicas: [NodeAddress] = []
             for node in nodes {
                 let node = Self.fieldMap(node)
-                guard node["health"]?.string == "online", let port = node["port"]?.integer else { continue }
+                let port = tls ? (node["tls-port"] ?? node["port"])?.integer : node["port"]?.integer
+                guard node["health"]?.string == "online", let port else { continue }
                 let host = [node["endpoint"], node["ip"]].compactMap { $0?.string }.first { !$0.isEmpty && $0 != "?" } ?? defaultHost
                 let address = NodeAddress(host: host, port: Int(port))
                 if node["role"]?.string == "master" { master = address } else { replicas.append(address) }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// One multiplexed connection to a node: any number of callers may send at once; their commands are pipelined
@@ -19,28 +20,52 @@ final class NodeConnection: Sendable {
         self.timeout = timeout
     }
 
-    /// Connects, authenticates when credentials are given, and sends `READONLY` when `readOnly` (replica reads).
-    /// `onPush` makes it a subscriber connection: every reply goes there instead of to a caller.
+    /// Connects (over TLS when the configuration says so, waiting for the verified handshake), authenticates when
+    /// credentials are given, and sends `READONLY` when `readOnly` (replica reads). `onPush` makes it a subscriber
+    /// connection: every reply goes there instead of to a caller.
     static func connect(
         to address: NodeAddress, on group: EventLoopGroup, configuration: RedisClusterConfiguration,
         readOnly: Bool = false, onPush: (@Sendable (RESPValue) -> Void)? = nil
     ) async throws -> NodeConnection {
         let timeout = TimeAmount.milliseconds(Int64(configuration.commandTimeoutMilliseconds))
         let checkInterval = TimeAmount.milliseconds(max(5, Int64(configuration.commandTimeoutMilliseconds) / 10))
+        let loop = group.next()
+        let tls = configuration.tls
+        let handshake = tls.map { _ in loop.makePromise(of: Void.self) }
         let channel: Channel
         do {
-            channel = try await ClientBootstrap(group: group)
+            channel = try await ClientBootstrap(group: loop)
                 .connectTimeout(timeout)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
+                        let pipeline = channel.pipeline.syncOperations
+                        if let tls, let handshake {
+                            try pipeline.addHandler(try NIOSSLClientHandler(context: tls.context, serverHostname: address.tlsServerName))
+                            try pipeline.addHandler(TLSHandshakeHandler(promise: handshake))
+                        }
+                        try pipeline.addHandler(
                             try RESPChannelHandler(address: address, timeoutCheckInterval: checkInterval, onPush: onPush))
                     }
                 }
                 .connect(host: address.host, port: address.port).get()
         } catch {
+            handshake?.fail(error)
             throw RedisError(kind: .connectionRefused, message: "\(address): \(error)")
+        }
+        if let handshake {
+            // The handshake gets the command timeout too: a port that accepts but never answers must not hang us.
+            let timer = loop.scheduleTask(in: timeout) {
+                handshake.fail(RedisError(kind: .connectionRefused, message: "\(address): no TLS handshake within \(configuration.commandTimeoutMilliseconds) ms"))
+            }
+            do {
+                try await handshake.futureResult.get()
+                timer.cancel()
+            } catch {
+                timer.cancel()
+                channel.close(promise: nil)
+                throw tlsHandshakeError(error, address: address)
+            }
         }
         let connection = NodeConnection(address: address, channel: channel, timeout: timeout)
         do {

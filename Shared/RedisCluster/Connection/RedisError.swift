@@ -17,6 +17,10 @@ public struct RedisError: Error, CustomStringConvertible, Sendable, Equatable {
         case slotNotCovered
         /// The bytes from the server are not valid RESP.
         case protocolError
+        /// TLS could not be used: the node's certificate is not signed by a trusted CA or does not name the node's
+        /// address, the node does not speak TLS on that port, or the CA file is unusable. Not retried: it does not
+        /// heal by waiting.
+        case tls
     }
 
     public let kind: Kind

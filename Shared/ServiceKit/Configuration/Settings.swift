@@ -23,6 +23,11 @@ public struct Settings: Sendable {
     public var redisNodes: [String]
     public var redisUsername: String?
     public var redisPassword: String?
+    /// Whether the Redis Cluster is reached over TLS.
+    public var redisTLS: Bool
+    /// The PEM file of the CAs trusted for the Redis nodes' certificates; nil: the system's trust roots. Read when a
+    /// service starts (``ServiceAssembly``), not here: `<service> migrate` needs no Redis and may not have the file.
+    public var redisTLSCAFile: String?
     public var s3Endpoint: String
     public var s3Region: String
     public var s3Bucket: String
@@ -64,6 +69,8 @@ public struct Settings: Sendable {
         self.redisNodes = reader.list(.redisNodes)
         self.redisUsername = reader.optional(.redisUsername)
         self.redisPassword = reader.optional(.redisPassword)
+        self.redisTLS = try reader.boolean(.redisTLS)
+        self.redisTLSCAFile = reader.optional(.redisTLSCAFile)
         // Set but empty means AWS's own endpoint; unset means the local stack's.
         self.s3Endpoint = reader.string(.s3Endpoint, emptyMeansEmpty: true)
         self.s3Region = reader.string(.s3Region)

@@ -22,11 +22,29 @@ public final class ServiceAssembly {
     public var adminListener: (host: String, port: Int)?
     private(set) var services: [any Service] = []
     private(set) var readinessChecks: [ReadinessCheck] = []
+    /// The TLS of ``addRedis()``, nil for plaintext: its CA file is read before the service assembles anything, so
+    /// that a bad one stops the start before any component (an HTTP client, a database pool) exists.
+    let redisTLS: RedisClusterConfiguration.TLS?
 
-    init(settings: Settings, logger: Logger) {
+    /// Throws a ``ConfigurationError`` when `CHAT_REDIS_TLS` is on and its CA file cannot be read or holds no
+    /// certificate.
+    init(settings: Settings, logger: Logger) throws {
         self.settings = settings
         self.logger = logger
         self.router = Router(context: ServiceRequestContext.self)
+        self.redisTLS = try Self.redisTLS(settings)
+    }
+
+    static func redisTLS(_ settings: Settings) throws -> RedisClusterConfiguration.TLS? {
+        guard settings.redisTLS else { return nil }
+        do {
+            return try RedisClusterConfiguration.TLS(caFile: settings.redisTLSCAFile)
+        } catch {
+            guard let caFile = settings.redisTLSCAFile else {
+                throw ConfigurationError(key: .redisTLS, value: "true", expected: "the system's trust roots to be usable (\(error))")
+            }
+            throw ConfigurationError(key: .redisTLSCAFile, value: caFile, expected: "a readable PEM file of CA certificates (\(error))")
+        }
     }
 
     /// Adds a long-running component, after those added before it (see the type's description for the order).
@@ -63,13 +81,13 @@ public final class ServiceAssembly {
         return client
     }
 
-    /// Adds and returns the Redis Cluster client of ``Settings/redisNodes``; readiness check `redis` requires
-    /// `cluster_state:ok`.
+    /// Adds and returns the Redis Cluster client of ``Settings/redisNodes`` (over TLS with ``Settings/redisTLS``,
+    /// trusting ``Settings/redisTLSCAFile``); readiness check `redis` requires `cluster_state:ok`.
     public func addRedis() -> RedisClusterClient {
         let client = RedisClusterClient(
             configuration: .init(
                 seeds: settings.redisNodes.compactMap(NodeAddress.init), username: settings.redisUsername,
-                password: settings.redisPassword),
+                password: settings.redisPassword, tls: redisTLS),
             logger: logger("redis"))
         add(client, readiness: "redis") { try await client.checkCluster() }
         return client

@@ -28,7 +28,13 @@ public enum ServiceRuntime {
         MetricsSystem.bootstrap(metrics)
         let tracing = try Telemetry.bootstrap(service, settings: settings, logger: logger.withLabel("otel"))
 
-        let assembly = ServiceAssembly(settings: settings, logger: logger)
+        let assembly: ServiceAssembly
+        do {
+            assembly = try ServiceAssembly(settings: settings, logger: logger)
+        } catch {
+            logger.critical("not starting: unusable configuration", metadata: ["error": "\(error)"])
+            throw error
+        }
         // The exporter is the first component, so that it stops last and sends what the others traced meanwhile.
         if let exporter = tracing { assembly.add(exporter) }
         if Telemetry.isTracing {
