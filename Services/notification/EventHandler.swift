@@ -78,7 +78,7 @@ struct EventHandler: Service {
         var delay = Duration.milliseconds(100)
         while !Task.isCancelled {
             do {
-                try await handle(plans)
+                try await EventBatchTrace.handling(plans) { try await handle(plans) }
                 return true
             } catch {
                 logger.warning("handling events failed; retrying", metadata: ["records": "\(records.count)", "error": "\(error)"])

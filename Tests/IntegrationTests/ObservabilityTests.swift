@@ -43,7 +43,8 @@ struct ObservabilityTests {
         let expected: [(service: String, name: String)] = [
             ("api-gateway", "GET /v1/ws"), ("chat", "GET /v1/ws"), ("chat", "chat.send"), ("chat", "chat.write.batch"),
             ("chat", "chat.seq_allocation"), ("chat", "chat.documentdb_insert"), ("chat", "chat.kafka_ack"),
-            ("chat", "chat.postgres_update"), ("chat", "chat.fanout.deliver"), ("notification", "notification.push"),
+            ("chat", "chat.postgres_update"), ("chat", "chat.fanout.deliver"), ("notification", "notification.events"),
+            ("notification", "notification.push"),
         ]
         let trace = try await stack.receiver.waitFor("the whole trace \(send.traceId)") { spans in
             let mine = spans.filter { $0.traceId == send.traceId }
@@ -60,6 +61,7 @@ struct ObservabilityTests {
         // Who continues what: the push and the fan-out continue the message's span, the stages the batch's.
         let byName = Dictionary(trace.map { ($0.name + "@" + $0.service, $0) }) { first, _ in first }
         #expect(byName["notification.push@notification"]?.parentSpanId == send.spanId)
+        #expect(byName["notification.events@notification"]?.parentSpanId == send.spanId)
         #expect(byName["chat.fanout.deliver@chat"]?.parentSpanId == send.spanId)
         #expect(byName["chat.write.batch@chat"]?.parentSpanId == send.spanId)
         #expect(byName["chat.kafka_ack@chat"]?.parentSpanId == byName["chat.write.batch@chat"]?.spanId)

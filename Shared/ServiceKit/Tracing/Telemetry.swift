@@ -27,7 +27,11 @@ public enum Telemetry {
         configuration.traces.otlpExporter.protocol = .httpProtobuf
         configuration.traces.otlpExporter.endpoint = endpoint.hasSuffix("/") ? endpoint + "v1/traces" : endpoint + "/v1/traces"
         configuration.traces.sampler = .parentBasedTraceIDRatio(ratio: settings.otelSampleRatio) ?? .parentBasedAlwaysOn
+        // Sent every second, up to 16,384 spans queued (about 16 MB): at a sampling ratio of 1 a loaded chat instance
+        // ends thousands of spans a second, which the default queue of 2,048 would drop.
         configuration.traces.batchSpanProcessor.scheduleDelay = .seconds(1)
+        configuration.traces.batchSpanProcessor.maxQueueSize = 16_384
+        configuration.traces.batchSpanProcessor.maxExportBatchSize = 2_048
         let backend = try OTel.makeTracingBackend(configuration: configuration)
         InstrumentationSystem.bootstrap(ErrorKeepingTracer(backend.factory))
         isTracing = true
