@@ -49,7 +49,7 @@ public enum Telemetry {
     /// Adds the current span's `traceparent` to a record's headers (nothing when tracing is off or no span is current).
     public static func injectCurrent(into headers: inout [(name: String, value: [UInt8])]) {
         guard isTracing, let context = ServiceContext.current else { return }
-        InstrumentationSystem.tracer.inject(context, into: &headers, using: KafkaHeadersCarrier())
+        InstrumentationSystem.tracer.inject(context, into: &headers, using: KafkaHeadersInjector())
     }
 
     /// Sets the current span's `traceparent` on a request made without AsyncHTTPClient (which adds it itself): the

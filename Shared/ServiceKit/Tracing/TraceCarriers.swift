@@ -1,8 +1,7 @@
-import HTTPTypes
 import NIOHTTP1
 import Tracing
 
-/// Reads and writes trace context in a `[String: String]` (a stored `traceparent`, tests).
+/// Reads and writes trace context in a `[String: String]` (a `traceparent` stored or parsed apart from a request).
 public struct DictionaryCarrier: Injector, Extractor {
     public init() {}
     public func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
@@ -21,23 +20,11 @@ public struct HTTPHeadersExtractor: Extractor {
     public func extract(key: String, from carrier: HTTPHeaders) -> String? { carrier.first(name: key) }
 }
 
-/// Writes trace context into swift-http-types fields (outgoing requests of AsyncHTTPClient's callers).
-public struct HTTPFieldsInjector: Injector {
-    public init() {}
-    public func inject(_ value: String, forKey key: String, into carrier: inout HTTPFields) {
-        if let name = HTTPField.Name(key) { carrier[name] = value }
-    }
-}
-
-/// Reads and writes trace context in Kafka record headers.
-public struct KafkaHeadersCarrier: Injector, Extractor {
+/// Writes trace context into Kafka record headers (consumers read the `traceparent` with ``TraceParent``).
+public struct KafkaHeadersInjector: Injector {
     public init() {}
     public func inject(_ value: String, forKey key: String, into carrier: inout [(name: String, value: [UInt8])]) {
         carrier.removeAll { $0.name == key }
         carrier.append((name: key, value: Array(value.utf8)))
-    }
-
-    public func extract(key: String, from carrier: [(name: String, value: [UInt8])]) -> String? {
-        carrier.first { $0.name == key }.map { String(decoding: $0.value, as: UTF8.self) }
     }
 }
