@@ -252,7 +252,7 @@ let package = Package(
         ], path: "Tests/SharedTests"),
         // Unit tests of each executable's own logic, without servers.
         .testTarget(name: "ChatServiceTests", dependencies: [
-            "ChatService", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            "ChatService", "Kafka", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
         ], path: "Tests/ChatServiceTests"),
         .testTarget(name: "AuthUnitTests", dependencies: ["AuthService"], path: "Tests/AuthUnitTests"),

@@ -8,7 +8,8 @@ import ServiceLifecycle
 /// Turns the chat events of the `notification` consumer group into notifications, a batch of records at a time, and
 /// commits the records once they were handled (at least once).
 ///
-/// Per batch (everything the consumer holds, up to ``maximumBatch`` records): the events' plans (``NotificationPlan``),
+/// Per batch (everything the consumer holds, up to ``maximumBatch`` records): ordinary messages whose recipients are
+/// all online are dropped unread (their headers say who they concern), then the events' plans (``NotificationPlan``),
 /// the recipients' presence with one Redis pipeline, and the rows the contract's rule keeps (``NotificationBatch``:
 /// mentions and additions for everyone, ordinary messages only for recipients without a live WebSocket) stored with
 /// one statement, which also queues a push per push target for each new row of an offline recipient. Then the push
@@ -73,12 +74,11 @@ struct EventHandler: Service {
 
     /// Handles `records`, retrying failures with backoff (100 ms doubling to 5 s); false when the service stops first.
     private func handleUntilDone(_ records: [KafkaRecord]) async -> Bool {
-        let plans = plans(of: records)
-        guard !plans.isEmpty else { return true }
         var delay = Duration.milliseconds(100)
         while !Task.isCancelled {
             do {
-                try await EventBatchTrace.handling(plans) { try await handle(plans) }
+                let plans = plans(of: try await withoutLiveOnlyMessages(records))
+                if !plans.isEmpty { try await EventBatchTrace.handling(plans) { try await handle(plans) } }
                 return true
             } catch {
                 logger.warning("handling events failed; retrying", metadata: ["records": "\(records.count)", "error": "\(error)"])
@@ -87,6 +87,22 @@ struct EventHandler: Service {
             }
         }
         return false
+    }
+
+    /// `records` without the ordinary messages (no mention) whose every recipient has a live WebSocket: by the
+    /// contract's rule they notify nobody, and their headers (``MessageRouting``) tell so without decoding the event,
+    /// with one presence pipeline for the batch. Most messages of a busy product are such.
+    private func withoutLiveOnlyMessages(_ records: [KafkaRecord]) async throws -> [KafkaRecord] {
+        let routings = records.map { record in
+            record.eventType == MessageCreated.eventType ? MessageRouting(record).flatMap { $0.mentionedUserIds.isEmpty ? $0 : nil } : nil
+        }
+        let concerned = routings.compactMap { $0 }.flatMap(\.recipientIds)
+        guard !concerned.isEmpty else { return records }
+        let online = try await presence.online(among: concerned)
+        return zip(records, routings).compactMap { record, routing in
+            guard let routing, routing.recipientIds.allSatisfy(online.contains) else { return record }
+            return nil
+        }
     }
 
     private func handle(_ plans: [NotificationPlan]) async throws {

@@ -6,7 +6,8 @@ extension MessageCreated {
     /// The `message.created` record of a stored message, written by hand: chat's writer publishes one per message, and
     /// a general-purpose encoder (with the UUIDs parsed from their text and printed again) cost more CPU than the
     /// rest of the publication. The value decodes as ``EventEnvelope`` of ``MessageCreated`` like any other event;
-    /// ids are passed in their text form (lowercase UUIDs), as chat holds them.
+    /// ids are passed in their text form (lowercase UUIDs), as chat holds them. Its headers carry the
+    /// ``MessageRouting`` too, so that consumers who only need to know who is concerned do not decode the value.
     public static func record(
         eventId: UUID = UUID(), occurredAt: Date = Date(), conversationId: String, messageId: String, seq: Int64, senderId: String,
         clientMessageId: String, body: String, attachments: [MessageAttachment], replyToSeq: Int64?, createdAt: Date,
@@ -57,7 +58,49 @@ extension MessageCreated {
         json.endObject()
         return KafkaOutgoingRecord(
             topic: topic.name, key: Array(conversationId.lowercased().utf8), value: json.bytes,
-            headers: [(name: eventTypeHeader, value: Array(eventType.utf8))])
+            headers: [(name: eventTypeHeader, value: Array(eventType.utf8))]
+                + MessageRouting(senderId: senderId, recipientIds: recipientIds, mentionedUserIds: mentionedUserIds).headers)
+    }
+}
+
+/// Who a `message.created` record concerns, in its headers (`message-sender`, `message-recipients`,
+/// `message-mentions`: ids, comma-separated), for consumers that route or filter records without decoding them.
+public struct MessageRouting: Sendable, Equatable {
+    static let senderHeader = "message-sender"
+    static let recipientsHeader = "message-recipients"
+    static let mentionsHeader = "message-mentions"
+
+    public let senderId: String
+    /// Every member but the sender when the message was stored.
+    public let recipientIds: [String]
+    /// The recipients named as `@username`.
+    public let mentionedUserIds: [String]
+
+    public init(senderId: String, recipientIds: [String], mentionedUserIds: [String]) {
+        self.senderId = senderId
+        self.recipientIds = recipientIds
+        self.mentionedUserIds = mentionedUserIds
+    }
+
+    /// The routing in `record`'s headers; nil for a record written without them.
+    public init?(_ record: KafkaRecord) {
+        var sender: String?, recipients: [String]?, mentions: [String]?
+        func ids(_ value: [UInt8]) -> [String] { String(decoding: value, as: UTF8.self).split(separator: ",").map(String.init) }
+        for header in record.headers {
+            switch header.name {
+            case Self.senderHeader: sender = String(decoding: header.value, as: UTF8.self)
+            case Self.recipientsHeader: recipients = ids(header.value)
+            case Self.mentionsHeader: mentions = ids(header.value)
+            default: continue
+            }
+        }
+        guard let sender, let recipients, let mentions else { return nil }
+        self.init(senderId: sender, recipientIds: recipients, mentionedUserIds: mentions)
+    }
+
+    var headers: [(name: String, value: [UInt8])] {
+        [(Self.senderHeader, Array(senderId.utf8)), (Self.recipientsHeader, Array(recipientIds.joined(separator: ",").utf8)),
+         (Self.mentionsHeader, Array(mentionedUserIds.joined(separator: ",").utf8))]
     }
 }
 

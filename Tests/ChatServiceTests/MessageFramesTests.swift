@@ -1,6 +1,7 @@
 @testable import ChatService
 import ChatEvents
 import Foundation
+@testable import Kafka
 import NIOCore
 import Testing
 
@@ -52,6 +53,16 @@ struct MessageFramesTests {
         // Routed like every event of the conversation: its key, topic and type header.
         let encoded = try expected.record()
         #expect(record.topic == encoded.topic && record.key == encoded.key)
-        #expect(record.headers.map(\.name) == encoded.headers.map(\.name) && record.headers.map(\.value) == encoded.headers.map(\.value))
+        #expect(record.headers.first!.name == encoded.headers.first!.name && record.headers.first!.value == encoded.headers.first!.value)
+        // Who it concerns is in its headers, and chat's fan-out finds its audience and frame there.
+        var outgoing = record
+        outgoing.headers += FanoutDelivery(message: view, recipientIds: recipients, watermark: 3).headers
+        let received = KafkaRecord(
+            topic: outgoing.topic, partition: 0, offset: 0, key: outgoing.key, value: outgoing.value, headers: outgoing.headers,
+            assignmentGeneration: 1)
+        #expect(MessageRouting(received) == MessageRouting(senderId: view.senderId, recipientIds: recipients, mentionedUserIds: [recipients[1]]))
+        let delivery = try #require(FanoutDelivery(received))
+        #expect(delivery.audience == recipients + [view.senderId] && delivery.seq == view.seq && delivery.watermark == 3)
+        #expect(delivery.frame == ServerFrame.message(view))
     }
 }

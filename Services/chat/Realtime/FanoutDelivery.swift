@@ -1,16 +1,17 @@
+import ChatEvents
 import Kafka
 import NIOCore
 import ServiceKit
 
 /// What chat's fan-out needs of a `message.created` record, carried in its headers so that every chat instance can
 /// deliver it without decoding the event: the seq, the conversation's published watermark at the seq's allocation
-/// (see ``SequenceReorderer``), the users to deliver to, and the ready `message` frame.
+/// (see ``SequenceReorderer``), the ready `message` frame, and the users to deliver to (the event's
+/// ``MessageRouting``: recipients and sender).
 ///
 /// The event itself (the record's value) stays the versioned contract for every other consumer.
 struct FanoutDelivery: Sendable {
     static let seqHeader = "chat-seq"
     static let watermarkHeader = "chat-watermark"
-    static let audienceHeader = "chat-audience"
     static let frameHeader = "chat-frame"
 
     let seq: Int64
@@ -33,25 +34,25 @@ struct FanoutDelivery: Sendable {
 
     /// The delivery in `record`'s headers; nil for a record written without them.
     init?(_ record: KafkaRecord) {
-        var seq: Int64?, watermark: Int64?, audience: [String]?, frame: ByteBuffer?, traceparent: [UInt8]?
+        var seq: Int64?, watermark: Int64?, frame: ByteBuffer?, traceparent: [UInt8]?
         for header in record.headers {
             switch header.name {
             case TraceParent.headerName: traceparent = header.value
             case Self.seqHeader: seq = Int64(String(decoding: header.value, as: UTF8.self))
             case Self.watermarkHeader: watermark = Int64(String(decoding: header.value, as: UTF8.self))
-            case Self.audienceHeader: audience = String(decoding: header.value, as: UTF8.self).split(separator: ",").map(String.init)
             case Self.frameHeader: frame = ByteBuffer(bytes: header.value)
             default: continue
             }
         }
-        guard let seq, let audience, let frame else { return nil }
-        (self.seq, self.watermark, self.audience, self.frame) = (seq, watermark, audience, frame)
+        guard let seq, let frame, let routing = MessageRouting(record) else { return nil }
+        (self.seq, self.watermark, self.frame) = (seq, watermark, frame)
+        audience = routing.recipientIds + [routing.senderId]
         origin = FanoutObservation.Origin(record, traceparent: traceparent)
     }
 
     var headers: [(name: String, value: [UInt8])] {
         [(Self.seqHeader, Array(String(seq).utf8))]
             + (watermark.map { [(Self.watermarkHeader, Array(String($0).utf8))] } ?? [])
-            + [(Self.audienceHeader, Array(audience.joined(separator: ",").utf8)), (Self.frameHeader, Array(frame.readableBytesView))]
+            + [(Self.frameHeader, Array(frame.readableBytesView))]
     }
 }
