@@ -50,19 +50,14 @@ struct SequenceAllocator: Sendable {
     }
 
     /// Records that each conversation's `seqs` are settled (published, or never to be) once Kafka acknowledged the
-    /// batch, raising its watermark over every contiguous settled run; one script per conversation, all at once.
+    /// batch, raising its watermark over every contiguous settled run; one script per conversation, in one pipeline.
     func recordPublished(_ settled: [(conversationId: String, seqs: ClosedRange<Int64>)]) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for entry in settled {
-                group.addTask {
-                    try await redis.evaluate(
-                        Self.settle, keys: [Self.watermarkKey(entry.conversationId), Self.waitingRangesKey(entry.conversationId)],
-                        arguments: [String(entry.seqs.lowerBound), String(entry.seqs.upperBound), String(Self.maximumWaitingRanges),
-                                    String(Self.waitingRangesLifetimeMilliseconds)])
-                }
-            }
-            try await group.waitForAll()
-        }
+        guard !settled.isEmpty else { return }
+        try await redis.evaluate(Self.settle, each: settled.map { entry in
+            (keys: [Self.watermarkKey(entry.conversationId), Self.waitingRangesKey(entry.conversationId)],
+             arguments: [String(entry.seqs.lowerBound), String(entry.seqs.upperBound), String(Self.maximumWaitingRanges),
+                         String(Self.waitingRangesLifetimeMilliseconds)])
+        })
     }
 
     /// Waiting ranges of a conversation without writes are forgotten after the reorderer's memory of it (10 minutes).

@@ -31,4 +31,20 @@ extension RedisClusterClient {
         if case .error(let message) = reply { throw RedisError(kind: .server, message: message) }
         return reply
     }
+
+    /// Runs `script` once per call, all in one pipeline (each call's keys share one slot; calls may be on different
+    /// nodes); a node that does not have the script cached yet gets it as in ``evaluate(_:keys:arguments:)``. Error
+    /// replies are thrown.
+    @discardableResult
+    public func evaluate(_ script: RedisScript, each calls: [(keys: [String], arguments: [String])]) async throws -> [RESPValue] {
+        var replies = try await pipeline(calls.map { call in
+            RedisCommand(["EVALSHA", script.sha1, String(call.keys.count)] + call.keys + call.arguments, keys: call.keys)
+        })
+        for index in replies.indices {
+            guard case .error(let message) = replies[index] else { continue }
+            guard message.hasPrefix("NOSCRIPT") else { throw RedisError(kind: .server, message: message) }
+            replies[index] = try await evaluate(script, keys: calls[index].keys, arguments: calls[index].arguments)
+        }
+        return replies
+    }
 }
