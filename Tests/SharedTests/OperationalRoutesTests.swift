@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Prometheus
+import RedisCluster
 @testable import ServiceKit
 import Testing
 
@@ -14,6 +15,22 @@ import Testing
         routes(router)
         OperationalRoutes.add(to: router, checks: { checks }, readyTimeout: .milliseconds(200), registry: PrometheusCollectorRegistry())
         return Application(router: router)
+    }
+
+    @Test func redisThatDoesNotAnswerIs503AndAServerErrorStays500() async throws {
+        let app = application(checks: []) { router in
+            router.get("/slow") { _, _ -> String in throw RedisError(kind: .timeout, message: "127.0.0.1:7000 did not answer in time") }
+            router.get("/broken") { _, _ -> String in throw RedisError(kind: .server, message: "ERR unknown command") }
+        }
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/slow", method: .get) { response in
+                #expect(response.status == .serviceUnavailable && response.headers[.retryAfter] == "1")
+                #expect(String(buffer: response.body).contains(#""code":"unavailable""#))
+            }
+            try await client.execute(uri: "/broken", method: .get) { response in
+                #expect(response.status == .internalServerError && !String(buffer: response.body).contains("ERR"))
+            }
+        }
     }
 
     @Test func healthAnswersWithoutCheckingDependencies() async throws {

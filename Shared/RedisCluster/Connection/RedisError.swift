@@ -32,4 +32,13 @@ public struct RedisError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     public var description: String { "Redis \(kind): \(message)" }
+
+    /// Whether the cluster may well answer a retry in a moment: a node down, unreachable or too slow, a slot between
+    /// owners. A server's error reply, a bad command or a TLS refusal is not.
+    public var isTransient: Bool {
+        switch kind {
+        case .connectionRefused, .connection, .timeout, .tooManyRedirects, .slotNotCovered: true
+        case .server, .crossSlot, .protocolError, .tls: false
+        }
+    }
 }

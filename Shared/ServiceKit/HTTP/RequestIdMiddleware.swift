@@ -2,13 +2,15 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import Logging
+import RedisCluster
 
 /// Gives every request an id and turns every error into the contract's JSON error.
 ///
 /// The id is the caller's `X-Request-Id` when it sent a sane one (1–128 printable characters), else a new UUID.
 /// It goes into the logger's metadata (`request_id`), the `X-Request-Id` response header and error bodies.
-/// Errors that are not ``APIError`` are mapped by status; unexpected ones are logged and answered as 500 `internal`
-/// without leaking their text. Each request is logged once when answered (at debug level for `/health`, `/ready`
+/// Errors that are not ``APIError`` are mapped by status; Redis that did not answer (down, unreachable, too slow: a
+/// failover or an overloaded node) is 503 `unavailable` with `Retry-After`, as the client can retry; unexpected ones
+/// are logged and answered as 500 `internal` without leaking their text. Each request is logged once when answered (at debug level for `/health`, `/ready`
 /// and `/metrics`, which load balancers and scrapers call constantly).
 public struct RequestIdMiddleware: RouterMiddleware {
     public typealias Context = ServiceRequestContext
@@ -33,6 +35,9 @@ public struct RequestIdMiddleware: RouterMiddleware {
             let message = (error as? HTTPError)?.body ?? error.status.reasonPhrase
             response = APIError(error.status, code: APIError.code(for: error.status), message: message)
                 .response(requestId: requestId)
+        } catch let error as RedisError where error.isTransient {
+            context.logger.warning("Redis did not answer", metadata: ["error": "\(error)"])
+            response = APIError.unavailable("a backing store did not answer in time; retry").response(requestId: requestId)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             response = APIError(.internalServerError, code: "internal", message: "internal error")
