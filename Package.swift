@@ -38,242 +38,298 @@ let package = Package(
     ],
     targets: [
         // MARK: C libraries (pkg-config)
-        .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
-                       providers: [.apt(["libpq-dev"])]),
-        .systemLibrary(name: "CMongoC", path: "Shared/CMongoC", pkgConfig: "libmongoc-1.0",
-                       providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
-        .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka", pkgConfig: "rdkafka",
-                       providers: [.apt(["librdkafka-dev"])]),
-        .systemLibrary(name: "CHiredis", path: "Shared/CHiredis", pkgConfig: "hiredis",
-                       providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(
+            name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "CMongoC", path: "Shared/CMongoC", pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
+        .systemLibrary(
+            name: "CRdKafka", path: "Shared/CRdKafka", pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(
+            name: "CHiredis", path: "Shared/CHiredis", pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]),
 
         // MARK: Shared modules
-        .target(name: "Postgres", dependencies: [
-            "CLibPQ",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], path: "Shared/Postgres"),
-        .target(name: "DocumentStore", dependencies: [
-            "CMongoC",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], path: "Shared/DocumentStore"),
-        .target(name: "Kafka", dependencies: [
-            "CRdKafka",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], path: "Shared/Kafka"),
-        .target(name: "RedisCluster", dependencies: [
-            "CHiredis",
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "NIOTLS", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], path: "Shared/RedisCluster"),
-        .target(name: "S3", dependencies: [
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-        ], path: "Shared/S3"),
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], path: "Shared/Postgres"),
+        .target(
+            name: "DocumentStore",
+            dependencies: [
+                "CMongoC",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], path: "Shared/DocumentStore"),
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], path: "Shared/Kafka"),
+        .target(
+            name: "RedisCluster",
+            dependencies: [
+                "CHiredis",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], path: "Shared/RedisCluster"),
+        .target(
+            name: "S3",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ], path: "Shared/S3"),
         // What every service needs: configuration, JSON logging, metrics, health and readiness, graceful shutdown,
         // HTTP conventions, the identity the gateway passes, and the Redis Cluster every service uses.
-        .target(name: "ServiceKit", dependencies: [
-            "RedisCluster",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "JWTKit", package: "jwt-kit"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Tracing", package: "swift-distributed-tracing"),
-            .product(name: "OTel", package: "swift-otel"),
-        ], path: "Shared/ServiceKit"),
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "RedisCluster",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
+            ], path: "Shared/ServiceKit"),
         // A service's own PostgreSQL database: its pool from the settings, migrations at start, `<service> migrate`.
-        .target(name: "ServiceDatabase", dependencies: [
-            "ServiceKit", "Postgres",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-        ], path: "Shared/ServiceDatabase"),
+        .target(
+            name: "ServiceDatabase",
+            dependencies: [
+                "ServiceKit", "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ], path: "Shared/ServiceDatabase"),
         // The product's events on Kafka: their schemas, topics and the producer every publisher uses.
-        .target(name: "ChatEvents", dependencies: [
-            "ServiceKit", "Kafka",
-            .product(name: "Logging", package: "swift-log"),
-        ], path: "Shared/ChatEvents"),
+        .target(
+            name: "ChatEvents",
+            dependencies: [
+                "ServiceKit", "Kafka",
+                .product(name: "Logging", package: "swift-log"),
+            ], path: "Shared/ChatEvents"),
         // The identity database auth and user share: its schema and the contract's user object.
-        .target(name: "IdentityData", dependencies: [
-            "ServiceKit", "Postgres",
-            .product(name: "Hummingbird", package: "hummingbird"),
-        ], path: "Shared/IdentityData"),
-        .target(name: "WebSocketUpgrade", dependencies: [
-            "ServiceKit",
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "HummingbirdCore", package: "hummingbird"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-            .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
-            .product(name: "Tracing", package: "swift-distributed-tracing"),
-        ], path: "Shared/WebSocketUpgrade"),
+        .target(
+            name: "IdentityData",
+            dependencies: [
+                "ServiceKit", "Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ], path: "Shared/IdentityData"),
+        .target(
+            name: "WebSocketUpgrade",
+            dependencies: [
+                "ServiceKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ], path: "Shared/WebSocketUpgrade"),
 
         // MARK: Services
-        .executableTarget(name: "APIGateway", dependencies: [
-            "ServiceKit", "WebSocketUpgrade", .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdCore", package: "hummingbird"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-        ], path: "Services/api-gateway", exclude: ["Public"]),
-        .executableTarget(name: "AuthService", dependencies: [
-            "ServiceKit", "ServiceDatabase", "IdentityData", "ChatEvents", "Kafka", "Postgres", "RedisCluster",
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-            .product(name: "JWTKit", package: "jwt-kit"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], path: "Services/auth"),
-        .executableTarget(name: "UserService", dependencies: [
-            "ServiceKit", "ServiceDatabase", "IdentityData", "Postgres",
-            .product(name: "Hummingbird", package: "hummingbird"),
-        ], path: "Services/user"),
-        .executableTarget(name: "ChatService", dependencies: [
-            "ChatEvents", "DocumentStore", "Kafka", "Postgres", "RedisCluster", "S3", "ServiceDatabase", "ServiceKit",
-            "WebSocketUpgrade",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdCore", package: "hummingbird"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOWebSocket", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Tracing", package: "swift-distributed-tracing"),
-        ], path: "Services/chat"),
-        .executableTarget(name: "NotificationService", dependencies: [
-            "ChatEvents", "Kafka", "Postgres", "ServiceDatabase", "ServiceKit",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Tracing", package: "swift-distributed-tracing"),
-        ], path: "Services/notification"),
+        .executableTarget(
+            name: "APIGateway",
+            dependencies: [
+                "ServiceKit", "WebSocketUpgrade", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ], path: "Services/api-gateway", exclude: ["Public"]),
+        .executableTarget(
+            name: "AuthService",
+            dependencies: [
+                "ServiceKit", "ServiceDatabase", "IdentityData", "ChatEvents", "Kafka", "Postgres", "RedisCluster",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], path: "Services/auth"),
+        .executableTarget(
+            name: "UserService",
+            dependencies: [
+                "ServiceKit", "ServiceDatabase", "IdentityData", "Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ], path: "Services/user"),
+        .executableTarget(
+            name: "ChatService",
+            dependencies: [
+                "ChatEvents", "DocumentStore", "Kafka", "Postgres", "RedisCluster", "S3", "ServiceDatabase", "ServiceKit",
+                "WebSocketUpgrade",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ], path: "Services/chat"),
+        .executableTarget(
+            name: "NotificationService",
+            dependencies: [
+                "ChatEvents", "Kafka", "Postgres", "ServiceDatabase", "ServiceKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ], path: "Services/notification"),
 
         // The command-line client and post-deploy smoke test; a client of the public API only.
-        .executableTarget(name: "ChatCtl", dependencies: [
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOWebSocket", package: "swift-nio"),
-        ], path: "Services/chatctl"),
+        .executableTarget(
+            name: "ChatCtl",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ], path: "Services/chatctl"),
 
         // MARK: Benchmark programs (print figures; never run as tests)
-        .executableTarget(name: "StoreBenchmark", dependencies: [
-            "Postgres", "DocumentStore", "Kafka",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Tests/Benchmarks/StoreBenchmark"),
-        .executableTarget(name: "RedisClusterBenchmark", dependencies: [
-            "RedisCluster",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Tests/Benchmarks/RedisClusterBenchmark"),
+        .executableTarget(
+            name: "StoreBenchmark",
+            dependencies: [
+                "Postgres", "DocumentStore", "Kafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Tests/Benchmarks/StoreBenchmark"),
+        .executableTarget(
+            name: "RedisClusterBenchmark",
+            dependencies: [
+                "RedisCluster",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Tests/Benchmarks/RedisClusterBenchmark"),
 
-        .executableTarget(name: "GatewayBenchmark", dependencies: [
-            "ServiceKit",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "JWTKit", package: "jwt-kit"),
-            .product(name: "NIOCore", package: "swift-nio"),
-        ], path: "Tests/Benchmarks/GatewayBenchmark"),
-        .executableTarget(name: "NotificationBenchmark", dependencies: [
-            "ServiceKit", "ChatEvents", "Kafka",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOCore", package: "swift-nio"),
-        ], path: "Tests/Benchmarks/NotificationBenchmark"),
-        .executableTarget(name: "ChatLoad", dependencies: [
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOCore", package: "swift-nio"),
-        ], path: "Tests/Benchmarks/ChatLoad"),
+        .executableTarget(
+            name: "GatewayBenchmark",
+            dependencies: [
+                "ServiceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ], path: "Tests/Benchmarks/GatewayBenchmark"),
+        .executableTarget(
+            name: "NotificationBenchmark",
+            dependencies: [
+                "ServiceKit", "ChatEvents", "Kafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ], path: "Tests/Benchmarks/NotificationBenchmark"),
+        .executableTarget(
+            name: "ChatLoad",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ], path: "Tests/Benchmarks/ChatLoad"),
         // The fault suite (scripts/faults.sh): the product under load while its backing servers fail.
-        .executableTarget(name: "FaultSuite", dependencies: [
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-        ], path: "Tests/FaultSuite"),
+        .executableTarget(
+            name: "FaultSuite",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ], path: "Tests/FaultSuite"),
 
         // MARK: Tests
-        .testTarget(name: "SharedTests", dependencies: [
-            "ServiceKit", "ServiceDatabase", "ChatEvents", "DocumentStore", "S3", "RedisCluster", "Kafka",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        ], path: "Tests/SharedTests"),
+        .testTarget(
+            name: "SharedTests",
+            dependencies: [
+                "ServiceKit", "ServiceDatabase", "ChatEvents", "DocumentStore", "S3", "RedisCluster", "Kafka",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ], path: "Tests/SharedTests"),
         // Unit tests of each executable's own logic, without servers.
-        .testTarget(name: "ChatServiceTests", dependencies: [
-            "ChatService", "Kafka", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
-            .product(name: "NIOWebSocket", package: "swift-nio"),
-        ], path: "Tests/ChatServiceTests"),
+        .testTarget(
+            name: "ChatServiceTests",
+            dependencies: [
+                "ChatService", "Kafka", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ], path: "Tests/ChatServiceTests"),
         .testTarget(name: "AuthUnitTests", dependencies: ["AuthService"], path: "Tests/AuthUnitTests"),
-        .testTarget(name: "GatewayUnitTests", dependencies: [
-            "APIGateway", "ServiceKit", .product(name: "NIOCore", package: "swift-nio"),
-        ], path: "Tests/GatewayUnitTests"),
+        .testTarget(
+            name: "GatewayUnitTests",
+            dependencies: [
+                "APIGateway", "ServiceKit", .product(name: "NIOCore", package: "swift-nio"),
+            ], path: "Tests/GatewayUnitTests"),
         .testTarget(name: "NotificationUnitTests", dependencies: ["NotificationService", "Kafka"], path: "Tests/NotificationUnitTests"),
-        .testTarget(name: "IntegrationTests", dependencies: [
-            "ChatService", "ServiceKit", "ChatEvents", "IdentityData", "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdCore", package: "hummingbird"),
-            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "JWTKit", package: "jwt-kit"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        ], path: "Tests/IntegrationTests"),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "ChatService", "ServiceKit", "ChatEvents", "IdentityData", "Postgres", "DocumentStore", "Kafka", "RedisCluster", "S3",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ], path: "Tests/IntegrationTests"),
     ]
 )

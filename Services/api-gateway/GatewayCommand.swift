@@ -30,12 +30,14 @@ struct GatewayCommand: ServiceCommand {
 
         GatewayMetrics.register(services: [ServiceName.auth, .user, .chat, .notification].map(\.rawValue))
         if !settings.corsOrigins.isEmpty { assembly.router.middlewares.add(AllowListCORS(origins: settings.corsOrigins)) }
-        assembly.router.middlewares.add(GatewayMiddleware(
-            upstreams: upstreams, admission: admission, signer: signer,
-            proxy: ReverseProxy(client: client, timeout: settings.upstreamTimeout, maxBodyBytes: settings.maxBodyBytes)))
+        assembly.router.middlewares.add(
+            GatewayMiddleware(
+                upstreams: upstreams, admission: admission, signer: signer,
+                proxy: ReverseProxy(client: client, timeout: settings.upstreamTimeout, maxBodyBytes: settings.maxBodyBytes)))
         WebClient.add(to: assembly.router, root: settings.webRoot, logger: assembly.logger("web"))
         assembly.adminListener = (settings.adminHost, settings.adminPort)
-        assembly.httpServer = .http1(upgradingWebSocketsWith: WebSocketRelay(
-            chat: upstreams.chat, admission: admission, signer: signer, handshakeTimeout: TimeAmount(settings.upstreamTimeout)))
+        assembly.httpServer = .http1(
+            upgradingWebSocketsWith: WebSocketRelay(
+                chat: upstreams.chat, admission: admission, signer: signer, handshakeTimeout: TimeAmount(settings.upstreamTimeout)))
     }
 }

@@ -29,8 +29,9 @@ struct GatewayMiddleware: RouterMiddleware {
         }
         context.coreContext.endpointPath.value = RouteTable.label(for: request.uri.path)
         guard Self.forwardedMethods.contains(request.method) else {
-            throw APIError(.methodNotAllowed, code: "method_not_allowed", message: "\(request.method) is not supported",
-                           headers: [.allow: Self.forwardedMethods.map(\.rawValue).sorted().joined(separator: ", ")])
+            throw APIError(
+                .methodNotAllowed, code: "method_not_allowed", message: "\(request.method) is not supported",
+                headers: [.allow: Self.forwardedMethods.map(\.rawValue).sorted().joined(separator: ", ")])
         }
         let address = ClientAddress.of(
             forwardedFor: request.headers[values: .xForwardedFor], peer: context.remoteAddress,

@@ -34,7 +34,7 @@ extension UpstreamPool {
         /// Nil for a URL that is not plain `http` with a host.
         init?(_ instance: String) {
             guard let components = URLComponents(string: instance), components.scheme?.lowercased() == "http",
-                  let host = components.host, !host.isEmpty
+                let host = components.host, !host.isEmpty
             else { return nil }
             self.host = host
             self.port = components.port ?? 80

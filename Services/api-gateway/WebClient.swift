@@ -15,8 +15,9 @@ enum WebClient {
     /// Adds the static files and the OpenAPI route to `router` (after the gateway's `/v1` handling).
     static func add(to router: Router<ServiceRequestContext>, root: String, logger: Logger) {
         router.middlewares.add(SecurityHeaders())
-        router.middlewares.add(FileMiddleware(
-            root, cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true, logger: logger))
+        router.middlewares.add(
+            FileMiddleware(
+                root, cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true, logger: logger))
         let document = URL(filePath: root).appending(path: "openapi.json")
         router.get(RouterPath(openAPIPath)) { _, _ -> Response in
             guard let data = try? Data(contentsOf: document) else { throw APIError.notFound("the API description is not installed") }
@@ -41,7 +42,8 @@ enum WebClient {
             return response
         }
 
-        static let policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: http: https:; "
+        static let policy =
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: http: https:; "
             + "connect-src 'self' ws: wss: http: https:; media-src 'self' blob: http: https:; object-src 'none'; "
             + "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     }

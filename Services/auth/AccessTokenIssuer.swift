@@ -36,9 +36,10 @@ struct AccessTokenIssuer: Sendable {
 
     /// The JWKS of every published key (RFC 8037 OKP keys).
     var jwks: JWKSet {
-        JWKSet(keys: keys.published.map {
-            .init(kty: "OKP", crv: "Ed25519", x: Base64URL.encode($0.publicKey.rawRepresentation), kid: $0.kid, alg: "EdDSA", use: "sig")
-        })
+        JWKSet(
+            keys: keys.published.map {
+                .init(kty: "OKP", crv: "Ed25519", x: Base64URL.encode($0.publicKey.rawRepresentation), kid: $0.kid, alg: "EdDSA", use: "sig")
+            })
     }
 
     /// `GET /v1/auth/jwks`: `{"keys": [...]}`.

@@ -1,5 +1,5 @@
-import Postgres
 import IdentityData
+import Postgres
 import ServiceKit
 
 /// Accounts in the `identity` database: the profile row and the password hash, written together.
@@ -13,7 +13,8 @@ struct AccountStore: Sendable {
         let id = UserIdentifier.make()
         do {
             return try await postgres.transaction { transaction in
-                let rows = try transaction.query("""
+                let rows = try transaction.query(
+                    """
                     INSERT INTO users (id, username, username_lower, display_name) VALUES ($1, $2, $3, $4)
                     RETURNING \(UserRecord.columns)
                     """, [id, username, username.lowercased(), displayName])
@@ -28,7 +29,8 @@ struct AccountStore: Sendable {
 
     /// The user named `username` (any case) and their password hash, nil when there is none.
     func credentials(username: String) async throws -> (user: UserRecord, passwordHash: String)? {
-        let rows = try await postgres.query("""
+        let rows = try await postgres.query(
+            """
             SELECT \(UserRecord.columns(qualifiedBy: "u")), c.password_hash
             FROM users u JOIN credentials c ON c.user_id = u.id
             WHERE u.username_lower = $1

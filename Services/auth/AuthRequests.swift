@@ -36,9 +36,10 @@ enum AccountRules {
     /// 3–32 characters of `[a-z0-9_.]`, letters in either case (usernames are unique regardless of case and kept
     /// as typed).
     static func isValidUsername(_ username: String) -> Bool {
-        (3...32).contains(username.unicodeScalars.count) && username.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "."
-        }
+        (3...32).contains(username.unicodeScalars.count)
+            && username.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "."
+            }
     }
 
     /// 8–128 characters.

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The network a client address stands for when limiting sign-ups: the address itself for IPv4, its /64 for IPv6

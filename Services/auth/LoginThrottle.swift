@@ -72,7 +72,8 @@ struct LoginThrottle: Sendable {
     private static func key(_ kind: String, _ subject: String) -> String { "auth:login-failures:{\(kind):\(subject)}" }
 
     /// Counts one more failure and returns the count, starting the window at the first.
-    private static let reserve = RedisScript("""
+    private static let reserve = RedisScript(
+        """
         local count = redis.call('INCR', KEYS[1])
         if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
         return count
@@ -80,12 +81,14 @@ struct LoginThrottle: Sendable {
     /// A counter's failures.
     private static let count = RedisScript("return tonumber(redis.call('GET', KEYS[1]) or '0')")
     /// The milliseconds left in a counter's window.
-    private static let timeLeft = RedisScript("""
+    private static let timeLeft = RedisScript(
+        """
         local left = redis.call('PTTL', KEYS[1])
         if left < 0 then return 1000 end
         return left
         """)
-    private static let refund = RedisScript("""
+    private static let refund = RedisScript(
+        """
         if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
         return 0
         """)
@@ -130,8 +133,9 @@ extension Request {
     /// address; else the connection's peer.
     func clientAddress(_ context: ServiceRequestContext) -> String {
         if let forwarded = headers[forwardedFor]?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces),
-           (1...45).contains(forwarded.count),
-           forwarded.unicodeScalars.allSatisfy({ $0.properties.isASCIIHexDigit || $0 == "." || $0 == ":" }) {
+            (1...45).contains(forwarded.count),
+            forwarded.unicodeScalars.allSatisfy({ $0.properties.isASCIIHexDigit || $0 == "." || $0 == ":" })
+        {
             return forwarded.lowercased()
         }
         return context.remoteAddress?.ipAddress ?? "unknown"

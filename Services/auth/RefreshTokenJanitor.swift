@@ -12,7 +12,8 @@ struct RefreshTokenJanitor: Service {
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let rows = try await postgres.query("""
+                let rows = try await postgres.query(
+                    """
                     WITH gone AS (DELETE FROM refresh_token_families WHERE expires_at < now() - interval '1 day' RETURNING 1)
                     SELECT count(*) AS deleted FROM gone
                     """)

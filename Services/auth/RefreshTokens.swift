@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import Postgres
 import IdentityData
+import Postgres
 import ServiceKit
 
 /// Refresh tokens in PostgreSQL: 256 random bits (base64url) given to the client, of which only the SHA-256 is
@@ -50,7 +50,8 @@ struct RefreshTokens: Sendable {
     func rotate(_ token: String) async throws -> Rotation {
         let hash = Self.hash(token)
         return try await postgres.transaction { transaction in
-            let rows = try transaction.query("""
+            let rows = try transaction.query(
+                """
                 SELECT t.family_id, t.used_at IS NOT NULL AS used, t.expires_at > now() AS live,
                        f.revoked_at IS NULL AS active, \(UserRecord.columns(qualifiedBy: "u"))
                 FROM refresh_tokens t
@@ -81,7 +82,8 @@ struct RefreshTokens: Sendable {
     /// Revokes the family of `token` if it belongs to `userId` (logout); returns the family, nil for an unknown
     /// token or one of someone else.
     func revokeFamily(of token: String, userId: String) async throws -> String? {
-        let rows = try await postgres.query("""
+        let rows = try await postgres.query(
+            """
             UPDATE refresh_token_families SET revoked_at = coalesce(revoked_at, now()), revoked_reason = coalesce(revoked_reason, 'logout')
             WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND user_id = $2
             RETURNING id
@@ -98,7 +100,8 @@ struct RefreshTokens: Sendable {
     /// A new token of the family, expiring with it.
     private func insertToken(familyId: String, userId: String, in transaction: PostgresTransaction) throws -> String {
         let token = Base64URL.encode((0..<32).map { _ in UInt8.random(in: .min ... .max) })
-        try transaction.query("""
+        try transaction.query(
+            """
             INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at)
             SELECT $1, id, $3, expires_at FROM refresh_token_families WHERE id = $2
             """, [Self.hash(token), familyId, userId])

@@ -43,13 +43,14 @@ struct SigningKeys: Sendable {
         } else {
             let path = URL(filePath: reader.string(.stateDirectory)).appending(path: "auth/jwt-signing-key")
             signingKey = try developmentKey(at: path)
-            logger.warning("signing access tokens with the development key; set CHAT_JWT_SIGNING_KEY or CHAT_JWT_SIGNING_KEY_FILE in production",
-                           metadata: ["path": "\(path.path)"])
+            logger.warning(
+                "signing access tokens with the development key; set CHAT_JWT_SIGNING_KEY or CHAT_JWT_SIGNING_KEY_FILE in production",
+                metadata: ["path": "\(path.path)"])
         }
         let retired = try reader.list(.jwtRetiredPublicKeys).map { entry in
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, let bytes = decodeBase64(parts[1]),
-                  let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: bytes)
+                let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: bytes)
             else {
                 throw SigningKeyError("\(ConfigKey.jwtRetiredPublicKeys.name): '\(entry)' is not kid=base64 of a 32-byte Ed25519 public key")
             }
@@ -74,9 +75,10 @@ struct SigningKeys: Sendable {
 
     /// Standard or URL-safe base64, padded or not, surrounding white space ignored.
     private static func decodeBase64(_ text: String) -> [UInt8]? {
-        Base64URL.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: ""))
+        Base64URL.decode(
+            text.trimmingCharacters(in: .whitespacesAndNewlines)
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: ""))
     }
 
     /// The key kept at `path`, created first when missing. Creation writes a temporary file opened with mode 0600

@@ -48,7 +48,8 @@ struct ChatCommand: DatabaseServiceCommand {
         let registry = ConnectionRegistry()
         let denylist = TokenDenylist(redis: redis)
         let verifier = AccessTokenVerifier(
-            authInstances: UpstreamPool(service: .auth, instances: settings.upstreams[.auth] ?? []).candidates, client: http, denylist: denylist, logger: assembly.logger("tokens"))
+            authInstances: UpstreamPool(service: .auth, instances: settings.upstreams[.auth] ?? []).candidates, client: http, denylist: denylist,
+            logger: assembly.logger("tokens"))
         assembly.add(verifier)
         let presence = PresenceTracker(store: PresenceStore(redis: redis), registry: registry, messaging: messaging, logger: assembly.logger)
         assembly.add(presence)
@@ -80,9 +81,10 @@ struct ChatCommand: DatabaseServiceCommand {
         let context = SessionContext(
             messaging: messaging, budget: try SendBudget(settings, limiter: RateLimiter(redis: redis, prefix: "ratelimit:chat-send")),
             verifier: verifier, logger: assembly.logger)
-        assembly.httpServer = .http1(upgradingWebSocketsWith: RealtimeServer(
-            signer: signer, context: context, registry: registry, presence: presence, denylist: denylist, fanout: fanout,
-            socketsPerUser: try settings.reader.integer(.socketsPerUser, range: 1...10_000)))
+        assembly.httpServer = .http1(
+            upgradingWebSocketsWith: RealtimeServer(
+                signer: signer, context: context, registry: registry, presence: presence, denylist: denylist, fanout: fanout,
+                socketsPerUser: try settings.reader.integer(.socketsPerUser, range: 1...10_000)))
     }
 }
 

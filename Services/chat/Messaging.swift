@@ -54,9 +54,10 @@ final class Messaging: Sendable {
         from userId: String, to conversationId: String, clientMessageId: String, body: String, attachmentIds: [String],
         replyToSeq: Int64?
     ) async throws -> StoredMessage {
-        try await writer.write(prepare(
-            from: userId, to: conversationId, clientMessageId: clientMessageId, body: body, attachmentIds: attachmentIds,
-            replyToSeq: replyToSeq))
+        try await writer.write(
+            prepare(
+                from: userId, to: conversationId, clientMessageId: clientMessageId, body: body, attachmentIds: attachmentIds,
+                replyToSeq: replyToSeq))
     }
 
     /// Validates a message from `userId` (membership, blocks, attachments, mentions): what ``MessageWriter`` stores.
@@ -92,7 +93,7 @@ final class Messaging: Sendable {
     static func messageBody(_ body: String, allowEmpty: Bool) throws -> String {
         let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.utf8.count <= maxBodyBytes, text.count <= maxBodyLength, !text.isEmpty || allowEmpty,
-              !text.unicodeScalars.contains("\u{0}")
+            !text.unicodeScalars.contains("\u{0}")
         else {
             throw APIError.invalidRequest(
                 "body must be 1–\(maxBodyLength) characters and at most \(maxBodyBytes) bytes of UTF-8 without NUL, or empty with attachments")
@@ -120,8 +121,10 @@ final class Messaging: Sendable {
         guard let recordKey = UUID(uuidString: key) else {
             throw APIError.invalidRequest("\(key.prefix(64)) is not an id")
         }
-        try await producer.publish(EventEnvelope(RealtimeSignal(
-            key: recordKey, audience: audience, frame: try ServerFrame.text(frame), droppable: droppable)))
+        try await producer.publish(
+            EventEnvelope(
+                RealtimeSignal(
+                    key: recordKey, audience: audience, frame: try ServerFrame.text(frame), droppable: droppable)))
     }
 
     /// Tells every member the conversation's current state (`conversation` frame, each in their own view).
@@ -129,7 +132,8 @@ final class Messaging: Sendable {
         forget(conversation.id)
         do {
             for member in conversation.members {
-                try await signal(ServerFrame.Conversation(conversation: conversation.view(for: member.userId)), key: conversation.id, to: [member.userId])
+                try await signal(
+                    ServerFrame.Conversation(conversation: conversation.view(for: member.userId)), key: conversation.id, to: [member.userId])
             }
             for former in formerMembers {
                 try await signal(ServerFrame.Conversation(conversation: conversation.view(for: former)), key: conversation.id, to: [former])
@@ -144,7 +148,9 @@ final class Messaging: Sendable {
         let conversation = try await self.conversation(conversationId, for: userId)
         guard seq >= 0 else { throw APIError.invalidRequest("seq must not be negative") }
         if let moved = try await conversations.markRead(conversation.id, userId: userId, seq: seq) {
-            try await signal(ServerFrame.Read(conversationId: conversation.id, userId: userId, seq: moved), key: conversation.id, to: conversation.members.map(\.userId))
+            try await signal(
+                ServerFrame.Read(conversationId: conversation.id, userId: userId, seq: moved), key: conversation.id,
+                to: conversation.members.map(\.userId))
         }
     }
 }

@@ -33,7 +33,8 @@ extension ChatCtl {
         static let configuration = CommandConfiguration(abstract: "Create an account and sign in.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "3–32 of a–z, 0–9, '_' and '.'.") var username: String
-        @Option(help: "8–128 characters (default: the CHATCTL_PASSWORD environment variable).") var password = ProcessInfo.processInfo.environment["CHATCTL_PASSWORD"] ?? ""
+        @Option(help: "8–128 characters (default: the CHATCTL_PASSWORD environment variable).") var password =
+            ProcessInfo.processInfo.environment["CHATCTL_PASSWORD"] ?? ""
 
         func run() async throws {
             try await options.withClient { client in
@@ -47,7 +48,8 @@ extension ChatCtl {
         static let configuration = CommandConfiguration(abstract: "Sign in.")
         @OptionGroup var options: ClientOptions
         @Argument var username: String
-        @Option(help: "Default: the CHATCTL_PASSWORD environment variable.") var password = ProcessInfo.processInfo.environment["CHATCTL_PASSWORD"] ?? ""
+        @Option(help: "Default: the CHATCTL_PASSWORD environment variable.") var password =
+            ProcessInfo.processInfo.environment["CHATCTL_PASSWORD"] ?? ""
 
         func run() async throws {
             try await options.withClient { client in
@@ -116,7 +118,8 @@ extension ChatCtl {
 
         static func line(_ message: [String: Any]) -> String {
             let deleted = message["deleted"] as? Bool ?? false
-            return "#\(message["seq"] ?? "?")  \(message["createdAt"] ?? "")  \(message["senderId"] ?? "")  \(deleted ? "(deleted)" : message["body"] as? String ?? "")"
+            return
+                "#\(message["seq"] ?? "?")  \(message["createdAt"] ?? "")  \(message["senderId"] ?? "")  \(deleted ? "(deleted)" : message["body"] as? String ?? "")"
         }
     }
 
@@ -131,8 +134,8 @@ extension ChatCtl {
                 let connection = try await RealtimeConnection(url: client.webSocketURL, token: session.accessToken)
                 for await text in connection.incoming {
                     guard let frame = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                          frame["type"] as? String == "message", let message = frame["message"] as? [String: Any],
-                          message["conversationId"] as? String == conversationId
+                        frame["type"] as? String == "message", let message = frame["message"] as? [String: Any],
+                        message["conversationId"] as? String == conversationId
                     else { continue }
                     print(History.line(message))
                 }
@@ -145,10 +148,11 @@ extension ChatCtl {
 private func saveSession(_ reply: GatewayClient.Reply, client: GatewayClient, options: ClientOptions) throws {
     let body = reply.object
     guard let user = body["user"] as? [String: Any], let id = user["id"] as? String, let username = user["username"] as? String,
-          let access = body["accessToken"] as? String, let refresh = body["refreshToken"] as? String
+        let access = body["accessToken"] as? String, let refresh = body["refreshToken"] as? String
     else { throw GatewayClient.CallFailure(description: "the answer is not a session (request id \(reply.requestId))") }
-    try SessionFile(path: options.session).save(.init(
-        gateway: client.base, userId: id, username: username, accessToken: access, refreshToken: refresh))
+    try SessionFile(path: options.session).save(
+        .init(
+            gateway: client.base, userId: id, username: username, accessToken: access, refreshToken: refresh))
     print("signed in as \(username) (\(id))")
 }
 

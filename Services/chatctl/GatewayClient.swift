@@ -41,8 +41,9 @@ struct GatewayClient: Sendable {
         let reply = Reply(status: Int(response.status.code), requestId: response.headers.first(name: "X-Request-Id") ?? "none", json: json)
         guard expecting.contains(reply.status) else {
             let error = (reply.object["error"] as? [String: Any]) ?? [:]
-            throw CallFailure(description: "\(method) \(path) answered \(reply.status) \(error["code"] ?? "") "
-                + "\"\(error["message"] ?? String(buffer: bytes).prefix(200))\" (request id \(reply.requestId))")
+            throw CallFailure(
+                description: "\(method) \(path) answered \(reply.status) \(error["code"] ?? "") "
+                    + "\"\(error["message"] ?? String(buffer: bytes).prefix(200))\" (request id \(reply.requestId))")
         }
         return reply
     }

@@ -63,10 +63,12 @@ struct EventHandler: Service {
             do {
                 return NotificationPlan(try ChatEvent(from: record.value))?.continuing(record)
             } catch {
-                logger.error("skipping a record that is not an event", metadata: [
-                    "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
-                    "error": "\(error)", "trace_id": "\(record.traceId ?? "")",
-                ])
+                logger.error(
+                    "skipping a record that is not an event",
+                    metadata: [
+                        "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
+                        "error": "\(error)", "trace_id": "\(record.traceId ?? "")",
+                    ])
                 return nil
             }
         }

@@ -22,8 +22,15 @@ struct NotificationBatch: Sendable {
         let traceparent: String?
 
         private enum CodingKeys: String, CodingKey {
-            case userId = "user_id", kind = "type", online, conversationId = "conversation_id", seq, actorId = "actor_id", preview
-            case createdAt = "created_at", traceparent
+            case userId = "user_id"
+            case kind = "type"
+            case online
+            case conversationId = "conversation_id"
+            case seq
+            case actorId = "actor_id"
+            case preview
+            case createdAt = "created_at"
+            case traceparent
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -75,12 +82,13 @@ struct NotificationBatch: Sendable {
         let byIdentity = Dictionary(rows.map { ($0.identity, $0) }) { first, _ in first }
         return stored.compactMap { stored in
             guard let row = byIdentity[stored.identity], row.online, let userId = UUID(uuidString: row.userId),
-                  let conversationId = UUID(uuidString: row.conversationId), let actorId = UUID(uuidString: row.actorId)
+                let conversationId = UUID(uuidString: row.conversationId), let actorId = UUID(uuidString: row.actorId)
             else { return nil }
-            return EventEnvelope(NotificationCreated(
-                conversationId: conversationId, userId: userId, notificationId: stored.id, kind: row.kind.rawValue,
-                seq: row.kind == .addedToConversation ? nil : row.seq, actorId: actorId, preview: row.preview,
-                createdAt: row.createdAt))
+            return EventEnvelope(
+                NotificationCreated(
+                    conversationId: conversationId, userId: userId, notificationId: stored.id, kind: row.kind.rawValue,
+                    seq: row.kind == .addedToConversation ? nil : row.seq, actorId: actorId, preview: row.preview,
+                    createdAt: row.createdAt))
         }
     }
 

@@ -36,12 +36,14 @@ struct NotificationCommand: DatabaseServiceCommand {
                 autoOffsetReset: settings.offsetReset),
             logger: assembly.logger("kafka-consumer"))
         assembly.add(consumer)
-        assembly.add(EventHandler(
-            consumer: consumer, notifications: notifications, presence: presence, producer: producer, doorbell: doorbell,
-            logger: assembly.logger))
-        assembly.add(PushDispatcher(
-            outbox: PushOutbox(postgres: postgres), clients: webhooks, producer: producer, settings: settings,
-            doorbell: doorbell, logger: assembly.logger))
+        assembly.add(
+            EventHandler(
+                consumer: consumer, notifications: notifications, presence: presence, producer: producer, doorbell: doorbell,
+                logger: assembly.logger))
+        assembly.add(
+            PushDispatcher(
+                outbox: PushOutbox(postgres: postgres), clients: webhooks, producer: producer, settings: settings,
+                doorbell: doorbell, logger: assembly.logger))
 
         NotificationRoutes(
             notifications: notifications, targets: PushTargetStore(postgres: postgres), mutes: MuteStore(postgres: postgres),

@@ -75,7 +75,7 @@ struct NotificationRoutes: Sendable {
         routes.delete("push-targets/:id") { _, context in
             let userId = try context.requireIdentity().userId
             guard let id = UUID(uuidString: try context.parameters.require("id")),
-                  try await targets.delete(userId: userId, id: id)
+                try await targets.delete(userId: userId, id: id)
             else { throw APIError.notFound("no such push target") }
             return Response(status: .noContent)
         }

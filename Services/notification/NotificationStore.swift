@@ -16,7 +16,8 @@ struct NotificationStore: Sendable {
     func store(_ batch: NotificationBatch) async throws -> [(id: String, identity: String)] {
         guard !batch.rows.isEmpty else { return [] }
         let json = String(decoding: try JSONEncoder().encode(batch.rows), as: UTF8.self)
-        let rows = try await postgres.query("""
+        let rows = try await postgres.query(
+            """
             WITH planned AS (
                 SELECT p.* FROM jsonb_to_recordset($1::jsonb) AS p(
                     user_id text, type text, online boolean, conversation_id text, seq bigint, actor_id text, preview text,
@@ -50,14 +51,16 @@ struct NotificationStore: Sendable {
     func list(userId: String, page: NotificationPageRequest) async throws -> [NotificationItem] {
         let rows: [PostgresRow]
         if let after = try page.start() {
-            rows = try await postgres.query("""
+            rows = try await postgres.query(
+                """
                 SELECT \(NotificationItem.columns) FROM notifications
                 WHERE user_id = $1 AND (created_at, id) < ($2::timestamptz, $3::uuid)
                 ORDER BY created_at DESC, id DESC
                 LIMIT $4
                 """, [userId, after.createdAt, after.id, String(page.fetchLimit)])
         } else {
-            rows = try await postgres.query("""
+            rows = try await postgres.query(
+                """
                 SELECT \(NotificationItem.columns) FROM notifications
                 WHERE user_id = $1
                 ORDER BY created_at DESC, id DESC
@@ -78,7 +81,8 @@ struct NotificationStore: Sendable {
     func markRead(userId: String, ids: Set<UUID>) async throws {
         let array = PostgresArray.literal(ids.map { $0.uuidString.lowercased() })
         // One statement: the update happens only when every id is the user's.
-        let rows = try await postgres.query("""
+        let rows = try await postgres.query(
+            """
             WITH owned AS (SELECT id FROM notifications WHERE user_id = $1 AND id = ANY($2::uuid[])),
             updated AS (
                 UPDATE notifications SET read_at = coalesce(read_at, now())

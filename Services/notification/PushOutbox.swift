@@ -26,7 +26,8 @@ struct PushOutbox: Sendable {
 
     /// Claims up to `limit` due pushes for `lease`, counting the attempt now.
     func claim(limit: Int, lease: Duration) async throws -> [Pending] {
-        let rows = try await postgres.query("""
+        let rows = try await postgres.query(
+            """
             WITH due AS (
                 SELECT notification_id, target_id FROM push_deliveries
                 WHERE next_attempt_at <= now()
@@ -64,7 +65,8 @@ struct PushOutbox: Sendable {
 
     /// The attempt failed and may be repeated after `delay`.
     func retry(_ push: Pending, after delay: Duration, error: String) async throws {
-        try await postgres.query("""
+        try await postgres.query(
+            """
             UPDATE push_deliveries SET next_attempt_at = now() + $2::bigint * interval '1 millisecond', last_error = $3
             WHERE delivery_id = $1::uuid
             """, [push.deliveryId, String(delay.milliseconds), String(error.prefix(500))])

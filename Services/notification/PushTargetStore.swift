@@ -30,7 +30,8 @@ struct PushTargetStore: Sendable {
         let limit = String(Self.maximumPerUser)
         let rows = try await postgres.transaction { transaction in
             try transaction.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7204611318))", [userId])
-            return try transaction.query("""
+            return try transaction.query(
+                """
                 INSERT INTO push_targets (user_id, url, secret)
                 SELECT $1, $2, $3 WHERE (SELECT count(*) FROM push_targets WHERE user_id = $1) < $4::bigint
                 RETURNING \(Target.columns)

@@ -16,7 +16,7 @@ enum PushTargetURL {
     /// The URL, normalised (scheme and host lowercased), or 400 `invalid_request` saying what is wrong.
     static func validated(_ text: String, allowPrivate: Bool) async throws -> String {
         guard text.utf8.count <= maximumLength, var components = URLComponents(string: text),
-              let scheme = components.scheme?.lowercased(), let rawHost = components.host, !rawHost.isEmpty
+            let scheme = components.scheme?.lowercased(), let rawHost = components.host, !rawHost.isEmpty
         else { throw APIError.invalidRequest("url must be an absolute http or https URL of at most \(maximumLength) characters") }
         guard scheme == "http" || scheme == "https" else { throw APIError.invalidRequest("url must use http or https") }
         guard components.user == nil, components.password == nil else {

@@ -46,7 +46,8 @@ struct InternalRoutes: Sendable {
         routes.post("relations") { request, context in
             let input = try await request.decode(as: RelationsRequest.self, context: context)
             try Self.checkCount(input.others.count)
-            let rows = try await postgres.query("""
+            let rows = try await postgres.query(
+                """
                 SELECT u.id, EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = u.id AND b.blocked_id = $1) AS blocked
                 FROM users u WHERE u.id = ANY($2::text[])
                 """, [input.userId, PostgresArray.literal(input.others)])

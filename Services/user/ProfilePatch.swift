@@ -48,9 +48,11 @@ struct ProfilePatch: Decodable, Sendable {
             patch.bio = text.allSatisfy(\.isWhitespace) ? .clear : .set(text)
         }
         if case .set(let id) = avatarAttachmentId {
-            guard (1...Self.attachmentIdLimit).contains(id.count), id.unicodeScalars.allSatisfy({
-                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
-            }) else {
+            guard (1...Self.attachmentIdLimit).contains(id.count),
+                id.unicodeScalars.allSatisfy({
+                    ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
+                })
+            else {
                 throw APIError.invalidRequest("avatarAttachmentId must be an attachment id")
             }
         }

@@ -1,5 +1,5 @@
-import Postgres
 import IdentityData
+import Postgres
 import ServiceKit
 
 /// Profiles in the `identity` database's `users` table (rows created by auth at registration).
@@ -46,13 +46,15 @@ struct ProfileStore: Sendable {
     /// `text_pattern_ops` indexes on the lowercased columns.
     func search(prefix: String, page: UserPageRequest) async throws -> [UserRecord] {
         let pattern = Self.likeEscaped(prefix)
-        return try await postgres.query("""
+        return try await postgres.query(
+            """
             SELECT \(UserRecord.columns) FROM users
             WHERE (username_lower LIKE lower($1) || '%' OR lower(display_name) LIKE lower($1) || '%')
               AND username_lower > $2
             ORDER BY username_lower
             LIMIT $3
-            """, [pattern, page.after, String(page.fetchLimit)]).map(UserRecord.init(row:))
+            """, [pattern, page.after, String(page.fetchLimit)]
+        ).map(UserRecord.init(row:))
     }
 
     /// `text` with LIKE's wildcards and escape character taken literally.

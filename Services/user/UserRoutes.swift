@@ -81,7 +81,7 @@ struct UserRoutes: Sendable {
     private func search(_ request: Request) async throws -> Page<UserRecord> {
         let page = try UserPageRequest(request)
         guard let query = (page.cursor?.query ?? request.uri.queryParameters.get("query"))?.trimmingCharacters(in: .whitespaces),
-              (1...64).contains(query.count)
+            (1...64).contains(query.count)
         else { throw APIError.invalidRequest("query must be 1–64 characters") }
         return try page.page(try await profiles.search(prefix: query, page: page), query: query)
     }

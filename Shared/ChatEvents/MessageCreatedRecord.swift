@@ -84,7 +84,9 @@ public struct MessageRouting: Sendable, Equatable {
 
     /// The routing in `record`'s headers; nil for a record written without them.
     public init?(_ record: KafkaRecord) {
-        var sender: String?, recipients: [String]?, mentions: [String]?
+        var sender: String?
+        var recipients: [String]?
+        var mentions: [String]?
         func ids(_ value: [UInt8]) -> [String] { String(decoding: value, as: UTF8.self).split(separator: ",").map(String.init) }
         for header in record.headers {
             switch header.name {
@@ -99,8 +101,10 @@ public struct MessageRouting: Sendable, Equatable {
     }
 
     var headers: [(name: String, value: [UInt8])] {
-        [(Self.senderHeader, Array(senderId.utf8)), (Self.recipientsHeader, Array(recipientIds.joined(separator: ",").utf8)),
-         (Self.mentionsHeader, Array(mentionedUserIds.joined(separator: ",").utf8))]
+        [
+            (Self.senderHeader, Array(senderId.utf8)), (Self.recipientsHeader, Array(recipientIds.joined(separator: ",").utf8)),
+            (Self.mentionsHeader, Array(mentionedUserIds.joined(separator: ",").utf8)),
+        ]
     }
 }
 

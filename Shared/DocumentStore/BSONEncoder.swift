@@ -76,7 +76,10 @@ enum BSONEncoding {
     struct IndexKey: CodingKey {
         let intValue: Int?
         let stringValue: String
-        init(_ index: Int) { self.intValue = index; self.stringValue = String(index) }
+        init(_ index: Int) {
+            self.intValue = index
+            self.stringValue = String(index)
+        }
         init?(intValue: Int) { self.init(intValue) }
         init?(stringValue: String) { nil }
     }

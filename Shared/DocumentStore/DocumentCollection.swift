@@ -75,11 +75,12 @@ public struct DocumentCollection<Document: Codable & Sendable>: Sendable {
                 }
                 guard !succeeded else { return InsertOutcome() }
                 var outcome = InsertOutcome(failure: DocumentStoreError(error))
-                let concernErrors: Int = switch reply["writeConcernErrors"] {
-                case nil: 0
-                case .array(let errors)?: errors.count
-                default: 1
-                }
+                let concernErrors: Int =
+                    switch reply["writeConcernErrors"] {
+                    case nil: 0
+                    case .array(let errors)?: errors.count
+                    default: 1
+                    }
                 if case .array(let writeErrors)? = reply["writeErrors"], concernErrors == 0 {
                     outcome.writeErrors = writeErrors.count
                     for case .document(let writeError) in writeErrors where writeError["code"]?.integerValue == 11000 {
@@ -133,7 +134,8 @@ public struct DocumentCollection<Document: Codable & Sendable>: Sendable {
     }
 
     private func applyUpdate(_ filter: DocumentFilter, _ update: DocumentUpdate, upsert: Bool, many: Bool) async throws -> UpdateResult {
-        let selector = filter.document, change = update.document
+        let selector = filter.document
+        let change = update.document
         let options: BSONDocument = ["upsert": .bool(upsert)]
         let reply = try await client.withCollection(name) { handle in
             try LibBSON.withBSON(selector) { nativeSelector in
@@ -165,7 +167,8 @@ public struct DocumentCollection<Document: Codable & Sendable>: Sendable {
         _ filter: DocumentFilter, _ update: DocumentUpdate, sort: [(field: String, order: SortOrder)] = [],
         upsert: Bool = false, returnUpdated: Bool = true
     ) async throws -> Document? {
-        let selector = filter.document, change = update.document
+        let selector = filter.document
+        let change = update.document
         let sortDocument = BSONDocument(sort.map { (key: $0.field, value: .int32($0.order.rawValue)) })
         let reply = try await client.withCollection(name) { handle in
             let options = mongoc_find_and_modify_opts_new()!

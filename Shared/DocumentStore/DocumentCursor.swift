@@ -71,7 +71,8 @@ public struct DocumentCursor<Result: Decodable & Sendable>: AsyncSequence, Senda
                 limit: size, projection: projection)
             guard let lastValue = documents.last?[cursor.rangeField] else {
                 if !documents.isEmpty {
-                    throw DocumentStoreError(kind: .commandFailed, message: "a document of \(cursor.collection) has no range field \(cursor.rangeField)")
+                    throw DocumentStoreError(
+                        kind: .commandFailed, message: "a document of \(cursor.collection) has no range field \(cursor.rangeField)")
                 }
                 exhausted = true
                 buffer = []

@@ -30,13 +30,16 @@ final class ConsumerLag {
         guard now >= due else { return }
         due = now.addingTimeInterval(1)
         for (key, offset) in positions {
-            var low: Int64 = 0, high: Int64 = 0
+            var low: Int64 = 0
+            var high: Int64 = 0
             guard rd_kafka_get_watermark_offsets(handle, key.topic, key.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
-                  high >= 0
+                high >= 0
             else { continue }
-            let gauge = gauges[key] ?? Gauge(
-                label: "kafka_consumer_lag_records",
-                dimensions: [("group", group), ("topic", key.topic), ("partition", String(key.partition))])
+            let gauge =
+                gauges[key]
+                ?? Gauge(
+                    label: "kafka_consumer_lag_records",
+                    dimensions: [("group", group), ("topic", key.topic), ("partition", String(key.partition))])
             gauges[key] = gauge
             gauge.record(max(0, high - offset - 1))
         }

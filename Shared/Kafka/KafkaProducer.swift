@@ -1,8 +1,8 @@
 import CRdKafka
-import Logging
-import ServiceLifecycle
 import Foundation
+import Logging
 import NIOPosix
+import ServiceLifecycle
 import Synchronization
 
 /// Where a record was stored.
@@ -32,9 +32,11 @@ public final class KafkaProducer: Service, Sendable {
                 guard let message, let opaque = message.pointee._private else { return }
                 let pending = Unmanaged<PendingDelivery>.fromOpaque(opaque).takeRetainedValue()
                 let native = message.pointee
-                pending.deliveries.complete(pending.index, native.err == RD_KAFKA_RESP_ERR_NO_ERROR
-                    ? .success(KafkaDeliveryReport(partition: native.partition, offset: native.offset))
-                    : .failure(KafkaError(native.err)))
+                pending.deliveries.complete(
+                    pending.index,
+                    native.err == RD_KAFKA_RESP_ERR_NO_ERROR
+                        ? .success(KafkaDeliveryReport(partition: native.partition, offset: native.offset))
+                        : .failure(KafkaError(native.err)))
             }
         }
         self.logger = logger
@@ -123,26 +125,29 @@ public final class KafkaProducer: Service, Sendable {
                     layout.bytes.withUnsafeBytes { headerBytes in
                         var fields: [rd_kafka_vu_t] = []
                         fields.append(field(RD_KAFKA_VTYPE_TOPIC) { $0.cstr = topicPointer })
-                        fields.append(field(RD_KAFKA_VTYPE_VALUE) {
-                            $0.mem.ptr = UnsafeMutableRawPointer(mutating: valueBytes.baseAddress)
-                            $0.mem.size = valueBytes.count
-                        })
-                        if let keyBytes {
-                            fields.append(field(RD_KAFKA_VTYPE_KEY) {
-                                $0.mem.ptr = UnsafeMutableRawPointer(mutating: keyBytes.baseAddress)
-                                $0.mem.size = keyBytes.count
+                        fields.append(
+                            field(RD_KAFKA_VTYPE_VALUE) {
+                                $0.mem.ptr = UnsafeMutableRawPointer(mutating: valueBytes.baseAddress)
+                                $0.mem.size = valueBytes.count
                             })
+                        if let keyBytes {
+                            fields.append(
+                                field(RD_KAFKA_VTYPE_KEY) {
+                                    $0.mem.ptr = UnsafeMutableRawPointer(mutating: keyBytes.baseAddress)
+                                    $0.mem.size = keyBytes.count
+                                })
                         }
                         fields.append(field(RD_KAFKA_VTYPE_MSGFLAGS) { $0.i = RD_KAFKA_MSG_F_COPY })
                         fields.append(field(RD_KAFKA_VTYPE_OPAQUE) { $0.ptr = opaque })
                         for header in layout.headers {
-                            fields.append(field(RD_KAFKA_VTYPE_HEADER) {
-                                $0.header.name = headerBytes.baseAddress.map {
-                                    UnsafePointer($0.advanced(by: header.nameOffset).assumingMemoryBound(to: CChar.self))
-                                }
-                                $0.header.val = headerBytes.baseAddress.map { UnsafeRawPointer($0.advanced(by: header.valueOffset)) }
-                                $0.header.size = header.valueCount
-                            })
+                            fields.append(
+                                field(RD_KAFKA_VTYPE_HEADER) {
+                                    $0.header.name = headerBytes.baseAddress.map {
+                                        UnsafePointer($0.advanced(by: header.nameOffset).assumingMemoryBound(to: CChar.self))
+                                    }
+                                    $0.header.val = headerBytes.baseAddress.map { UnsafeRawPointer($0.advanced(by: header.valueOffset)) }
+                                    $0.header.size = header.valueCount
+                                })
                         }
                         guard let error = rd_kafka_produceva(handle.pointer, fields, fields.count) else { return nil }
                         defer { rd_kafka_error_destroy(error) }

@@ -56,10 +56,11 @@ final class PartitionAssignment: Sendable {
     /// eager protocol. Revoked partitions leave the assignment before librdkafka is told, so no commit can slip in.
     func rebalance(_ consumer: OpaquePointer, _ event: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) {
         let cooperative = String(cString: rd_kafka_rebalance_protocol(consumer)) == "COOPERATIVE"
-        let keys = partitions.map { list in
-            UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt))
-                .map { Key(topic: String(cString: $0.topic), partition: $0.partition) }
-        } ?? []
+        let keys =
+            partitions.map { list in
+                UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt))
+                    .map { Key(topic: String(cString: $0.topic), partition: $0.partition) }
+            } ?? []
         switch event {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             assign(keys, replacingAll: !cooperative)

@@ -198,7 +198,10 @@ private actor ConnectionPool {
         for waiter in pending {
             waiter.continuation.resume(throwing: PostgresError(kind: .poolClosed, message: "the connection pool is shut down"))
         }
-        defer { idle.removeAll(); closing.removeAll() }
+        defer {
+            idle.removeAll()
+            closing.removeAll()
+        }
         return idle + closing
     }
 }

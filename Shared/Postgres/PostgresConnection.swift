@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CLibPQ
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One libpq connection. Every method blocks: call them only from ``PostgresClient``'s thread pool.
 final class PostgresConnection {

@@ -115,7 +115,11 @@ enum PostgresTimestamp {
             return true
         }
         guard let year = number(4), skip("-"), let month = number(2), skip("-"), let day = number(2) else { return nil }
-        var hour = 0, minute = 0, second = 0, fraction = 0.0, offsetSeconds = 0
+        var hour = 0
+        var minute = 0
+        var second = 0
+        var fraction = 0.0
+        var offsetSeconds = 0
         if skip(" ") {
             guard let h = number(2), skip(":"), let m = number(2), skip(":"), let s = number(2) else { return nil }
             (hour, minute, second) = (h, m, s)

@@ -30,17 +30,18 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
 
     /// Builds the error for a server-reported SQLSTATE.
     init(sqlState: String?, message: String) {
-        let kind: Kind = switch sqlState {
-        case "23505": .uniqueViolation
-        case "23503": .foreignKeyViolation
-        case "40001", "40P01": .serializationFailure
-        case "57014": .statementTimeout
-        // Connection exceptions, and the server shutting down or restarting (admin_shutdown, crash_shutdown,
-        // cannot_connect_now).
-        case let state? where state.hasPrefix("08"): .connectionLost
-        case "57P01", "57P02", "57P03": .connectionLost
-        default: .queryFailed
-        }
+        let kind: Kind =
+            switch sqlState {
+            case "23505": .uniqueViolation
+            case "23503": .foreignKeyViolation
+            case "40001", "40P01": .serializationFailure
+            case "57014": .statementTimeout
+            // Connection exceptions, and the server shutting down or restarting (admin_shutdown, crash_shutdown,
+            // cannot_connect_now).
+            case let state? where state.hasPrefix("08"): .connectionLost
+            case "57P01", "57P02", "57P03": .connectionLost
+            default: .queryFailed
+            }
         self.init(kind: kind, sqlState: sqlState, message: message)
     }
 

@@ -32,8 +32,9 @@ public struct PostgresMigrator: Sendable {
     private let logger: Logger
 
     public init(client: PostgresClient, scope: String, migrations: [PostgresMigration], logger: Logger) {
-        precondition(zip(migrations, migrations.dropFirst()).allSatisfy { $0.version < $1.version },
-                     "migration versions must be strictly increasing")
+        precondition(
+            zip(migrations, migrations.dropFirst()).allSatisfy { $0.version < $1.version },
+            "migration versions must be strictly increasing")
         self.client = client
         self.scope = scope
         self.migrations = migrations
@@ -50,7 +51,8 @@ public struct PostgresMigrator: Sendable {
                 // Waiting for another instance's lock, or a long schema change, must not hit the statement timeout.
                 try transaction.query("SELECT set_config('statement_timeout', '0', true)")
                 try transaction.query("SELECT pg_advisory_xact_lock($1::bigint)", [Self.advisoryLockKey])
-                try transaction.query("""
+                try transaction.query(
+                    """
                     CREATE TABLE IF NOT EXISTS schema_migrations (
                         scope text NOT NULL,
                         version integer NOT NULL,
@@ -68,9 +70,11 @@ public struct PostgresMigrator: Sendable {
                 return true
             }
             if didApply {
-                logger.info("applied migration", metadata: [
-                    "scope": "\(scope)", "version": "\(migration.version)", "name": "\(migration.name)",
-                ])
+                logger.info(
+                    "applied migration",
+                    metadata: [
+                        "scope": "\(scope)", "version": "\(migration.version)", "name": "\(migration.name)",
+                    ])
                 applied.append(migration.version)
             }
         }

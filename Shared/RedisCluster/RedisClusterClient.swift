@@ -70,7 +70,10 @@ public final class RedisClusterClient: Service, Sendable {
             return state.task
         }
         reload?.cancel()
-        let all = pools.withLock { pools in defer { pools.removeAll() }; return Array(pools.values) }
+        let all = pools.withLock { pools in
+            defer { pools.removeAll() }
+            return Array(pools.values)
+        }
         for pool in all { await pool.close() }
     }
 

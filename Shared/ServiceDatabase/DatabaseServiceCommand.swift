@@ -41,15 +41,19 @@ public struct MigrateCommand<Service: DatabaseServiceCommand>: AsyncParsableComm
         let client = PostgresClient(configuration: database.configuration(poolSize: 1), logger: logger)
         let outcome: Result<[Int], any Error>
         do {
-            outcome = .success(try await PostgresMigrator(
-                client: client, scope: Service.service.rawValue, migrations: Service.migrations, logger: logger).migrate())
+            outcome = .success(
+                try await PostgresMigrator(
+                    client: client, scope: Service.service.rawValue, migrations: Service.migrations, logger: logger
+                ).migrate())
         } catch {
             outcome = .failure(error)
         }
         try await client.shutdown()
         let applied = try outcome.get()
-        logger.info("migrations up to date", metadata: [
-            "applied": "\(applied.map(String.init).joined(separator: ","))", "latest": "\(latest.version)",
-        ])
+        logger.info(
+            "migrations up to date",
+            metadata: [
+                "applied": "\(applied.map(String.init).joined(separator: ","))", "latest": "\(latest.version)",
+            ])
     }
 }

@@ -90,8 +90,9 @@ public struct UpgradableHTTPChannel<Handling: WebSocketUpgradeHandling>: ServerC
             }
             var location = request.uri.path
             if let query = request.uri.query { location += "?\(query)" }
-            try await writer.writeResponse(HTTPResponse(
-                status: .temporaryRedirect, headerFields: [.connection: "close", .location: location, .contentLength: "0"]))
+            try await writer.writeResponse(
+                HTTPResponse(
+                    status: .temporaryRedirect, headerFields: [.connection: "close", .location: location, .contentLength: "0"]))
             throw LateUpgrade()
         }
     }

@@ -12,7 +12,7 @@ public enum WebSocketHandshake {
     /// The response headers of a valid upgrade request (version 13 with a 16-byte key), nil otherwise.
     public static func responseHeaders(for request: HTTPRequestHead) -> HTTPHeaders? {
         guard request.headers["Sec-WebSocket-Version"].first == "13", let key = request.headers["Sec-WebSocket-Key"].first,
-              Data(base64Encoded: key)?.count == 16
+            Data(base64Encoded: key)?.count == 16
         else { return nil }
         return HTTPHeaders([("Sec-WebSocket-Accept", accept(forKey: key))])
     }

@@ -1,5 +1,6 @@
-@testable import AuthService
 import Testing
+
+@testable import AuthService
 
 /// The login throttle's decisions, from the failure counts an attempt's reservation produced.
 struct LoginPolicyTests {

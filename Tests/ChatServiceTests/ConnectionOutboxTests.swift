@@ -1,8 +1,9 @@
-@testable import ChatService
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
 import Testing
+
+@testable import ChatService
 
 /// A connection's bounded outbox: what is written and when, what is dropped, and when the connection must close.
 struct ConnectionOutboxTests {

@@ -1,9 +1,10 @@
-@testable import ChatService
 import ChatEvents
 import Foundation
-@testable import Kafka
 import NIOCore
 import Testing
+
+@testable import ChatService
+@testable import Kafka
 
 /// The hand-written `message` and `ack` frames are the bytes the frames' encoder writes, whatever the text holds.
 struct MessageFramesTests {
@@ -15,9 +16,12 @@ struct MessageFramesTests {
         MessageView(
             id: "65f0c0ffee", conversationId: "6f1c2d3e-0000-4000-8000-000000000001", seq: 42,
             senderId: "6f1c2d3e-0000-4000-8000-000000000002", clientMessageId: "c-\(body.count)", body: body,
-            attachments: attachments ? [MessageAttachment(
-                id: "a1", conversationId: "6f1c2d3e-0000-4000-8000-000000000001", fileName: "pic \"1\".png", contentType: "image/png",
-                size: 1234, createdAt: "2026-12-06T12:00:00.000Z")] : [],
+            attachments: attachments
+                ? [
+                    MessageAttachment(
+                        id: "a1", conversationId: "6f1c2d3e-0000-4000-8000-000000000001", fileName: "pic \"1\".png", contentType: "image/png",
+                        size: 1234, createdAt: "2026-12-06T12:00:00.000Z")
+                ] : [],
             replyToSeq: edited ? 7 : nil, createdAt: "2026-12-06T12:00:00.123Z", editedAt: edited ? "2026-12-06T12:01:00.000Z" : nil,
             deleted: edited, reactions: reactions ? ["👍": ["u1", "u2"], "a": ["u3"]] : [:])
     }
@@ -43,11 +47,12 @@ struct MessageFramesTests {
             eventId: eventId, occurredAt: createdAt, conversationId: view.conversationId, messageId: view.id, seq: view.seq,
             senderId: view.senderId, clientMessageId: view.clientMessageId, body: body, attachments: view.attachments,
             replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: recipients, mentionedUserIds: [recipients[1]])
-        let expected = EventEnvelope(MessageCreated(
-            conversationId: UUID(uuidString: view.conversationId)!, messageId: view.id, seq: view.seq,
-            senderId: UUID(uuidString: view.senderId)!, clientMessageId: view.clientMessageId, body: body,
-            attachmentIds: ["a1"], attachments: view.attachments, replyToSeq: 7, createdAt: createdAt,
-            recipientIds: recipients.map { UUID(uuidString: $0)! }, mentionedUserIds: [UUID(uuidString: recipients[1])!]),
+        let expected = EventEnvelope(
+            MessageCreated(
+                conversationId: UUID(uuidString: view.conversationId)!, messageId: view.id, seq: view.seq,
+                senderId: UUID(uuidString: view.senderId)!, clientMessageId: view.clientMessageId, body: body,
+                attachmentIds: ["a1"], attachments: view.attachments, replyToSeq: 7, createdAt: createdAt,
+                recipientIds: recipients.map { UUID(uuidString: $0)! }, mentionedUserIds: [UUID(uuidString: recipients[1])!]),
             id: eventId, occurredAt: createdAt)
         #expect(try EventEnvelope<MessageCreated>(decoding: record.value) == expected)
         // Routed like every event of the conversation: its key, topic and type header.

@@ -1,5 +1,6 @@
-@testable import ChatService
 import Testing
+
+@testable import ChatService
 
 /// The fan-out's ordering rules, with a clock the tests move by hand.
 struct SequenceReordererTests {

@@ -1,11 +1,13 @@
-@testable import ChatService
 import Testing
+
+@testable import ChatService
 
 /// How the writer lays out one batch: retries wait for their original, seqs follow the queue per conversation.
 struct WriteBatchTests {
     func message(_ conversation: String, _ clientId: String, from sender: String = "s") -> NewMessage {
-        NewMessage(conversationId: conversation, senderId: sender, clientMessageId: clientId, body: clientId, attachments: [],
-                   replyToSeq: nil, recipientIds: [], mentionedUserIds: [])
+        NewMessage(
+            conversationId: conversation, senderId: sender, clientMessageId: clientId, body: clientId, attachments: [],
+            replyToSeq: nil, recipientIds: [], mentionedUserIds: [])
     }
 
     @Test func aRetryInTheSameBatchFollowsItsOriginal() {
@@ -32,7 +34,9 @@ struct WriteBatchTests {
         let messages = [message("a", "1"), message("a", "2"), message("a", "3"), message("b", "4")]
         let results = try WriteBatch.documents(messages, seqs: ["a": 5...7, "b": 1...1], createdAtMs: 0).map { StoredMessage.created($0.view) }
         func settled(_ refused: Set<Int>, allocated: [String: ClosedRange<Int64>] = ["a": 5...7, "b": 1...1]) -> [String: ClosedRange<Int64>] {
-            Dictionary(uniqueKeysWithValues: WriteBatch.publishedRanges(results, refused: refused, allocated: allocated).map { ($0.conversationId, $0.seqs) })
+            Dictionary(
+                uniqueKeysWithValues: WriteBatch.publishedRanges(results, refused: refused, allocated: allocated).map { ($0.conversationId, $0.seqs) }
+            )
         }
         #expect(settled([]) == ["a": 5...7, "b": 1...1])
         // Seq 6 was refused: a's settled range ends at 5 although 7 was published; b is not held back.

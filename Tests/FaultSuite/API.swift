@@ -50,8 +50,10 @@ struct API: Sendable {
     }
 
     /// One request; `json` is the body already encoded.
-    func call(_ method: HTTPMethod, _ path: String, json: Data? = nil, token: String? = nil,
-              timeout: Duration = .seconds(60)) async throws -> HTTPAnswer {
+    func call(
+        _ method: HTTPMethod, _ path: String, json: Data? = nil, token: String? = nil,
+        timeout: Duration = .seconds(60)
+    ) async throws -> HTTPAnswer {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -61,14 +63,17 @@ struct API: Sendable {
         }
         let response = try await http.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
         let body = try await response.body.collect(upTo: 16 << 20)
-        return HTTPAnswer(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After").flatMap(Int.init),
-                          body: Data(body.readableBytesView))
+        return HTTPAnswer(
+            status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After").flatMap(Int.init),
+            body: Data(body.readableBytesView))
     }
 
     /// `call`, retried while the answer is 429, 502, 503 or 504 or the request fails (waiting `Retry-After` when
     /// given, else a growing delay), until `deadline`. Returns the last answer.
-    func callRetrying(_ method: HTTPMethod, _ path: String, json: Data? = nil, token: @Sendable () async throws -> String?,
-                      deadline: Duration = .seconds(90)) async throws -> HTTPAnswer {
+    func callRetrying(
+        _ method: HTTPMethod, _ path: String, json: Data? = nil, token: @Sendable () async throws -> String?,
+        deadline: Duration = .seconds(90)
+    ) async throws -> HTTPAnswer {
         let end = ContinuousClock.now + deadline
         var delay = Duration.milliseconds(200)
         while true {
@@ -89,8 +94,9 @@ struct API: Sendable {
     }
 
     func register(username: String, password: String) async throws -> TokenPair {
-        let answer = try await callRetrying(.POST, "/v1/auth/register", json: Self.body(["username": username, "password": password]),
-                                            token: { nil })
+        let answer = try await callRetrying(
+            .POST, "/v1/auth/register", json: Self.body(["username": username, "password": password]),
+            token: { nil })
         guard answer.status == 201 else { throw SuiteError("register \(username): \(answer.status) \(answer.text)") }
         return try answer.decode(TokenPair.self)
     }
@@ -105,9 +111,10 @@ struct API: Sendable {
 
     func createGroup(owner: Credentials, memberIds: [String], title: String) async throws -> String {
         struct Created: Decodable { let id: String }
-        let answer = try await callRetrying(.POST, "/v1/conversations",
-                                            json: Self.body(["type": "group", "title": title, "memberIds": memberIds]),
-                                            token: { try await owner.accessToken(self) })
+        let answer = try await callRetrying(
+            .POST, "/v1/conversations",
+            json: Self.body(["type": "group", "title": title, "memberIds": memberIds]),
+            token: { try await owner.accessToken(self) })
         guard answer.status == 201 else { throw SuiteError("create group: \(answer.status) \(answer.text)") }
         return try answer.decode(Created.self).id
     }
@@ -154,7 +161,13 @@ final class Credentials: Sendable {
     /// renews, the others return false at once and keep the token they have.
     @discardableResult
     func renew(_ api: API) async throws -> Bool {
-        guard renewing.withLock({ busy in if busy { return false }; busy = true; return true }) else { return false }
+        guard
+            renewing.withLock({ busy in
+                if busy { return false }
+                busy = true
+                return true
+            })
+        else { return false }
         defer { renewing.withLock { $0 = false } }
         let refresh = tokens.withLock { $0.refresh }
         var answer = try await api.refresh(refresh)

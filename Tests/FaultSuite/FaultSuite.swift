@@ -32,7 +32,10 @@ struct FaultSuite: AsyncParsableCommand {
     @Option(help: "Concurrent logins of the login storm.") var stormLogins = 200
     @Option(help: "Loopback addresses (127.0.0.1, .2, …) the storm's logins come from, as from many clients.") var stormAddresses = 25
     @Flag(help: "Write every WebSocket frame of every client to <output-dir>/frames.log (large: for small runs).") var traceFrames = false
-    @Option(help: "Scenarios to run, comma-separated (default: all): redis-master, chat-instance, postgres-restart, documentdb-kill, kafka-broker, notification-kill, login-storm.")
+    @Option(
+        help:
+            "Scenarios to run, comma-separated (default: all): redis-master, chat-instance, postgres-restart, documentdb-kill, kafka-broker, notification-kill, login-storm."
+    )
     var only = ""
 
     func validate() throws {
@@ -74,13 +77,16 @@ struct FaultSuite: AsyncParsableCommand {
         let signals = Self.stopOnSignals(pidFile: pidFile)
         defer { signals.forEach { $0.cancel() } }
 
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-            timeout: .init(connect: .seconds(10), read: .seconds(60)),
-            connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
+        let http = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .init(
+                timeout: .init(connect: .seconds(10), read: .seconds(60)),
+                connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
         var report = Report(
             startedAt: ISO8601DateFormatter().string(from: Date()),
-            settings: .init(rate: rate, groups: groups, groupSize: groupSize, onlineUsers: groups * (groupSize - 1),
-                            bcryptCost: bcryptCost, accessTokenTTLSeconds: accessTokenTtl))
+            settings: .init(
+                rate: rate, groups: groups, groupSize: groupSize, onlineUsers: groups * (groupSize - 1),
+                bcryptCost: bcryptCost, accessTokenTTLSeconds: accessTokenTtl))
         var driver: LoadDriver?
         do {
             log("starting the product from \(binDir) on ports \(basePort)–\(basePort + 5)")
@@ -91,40 +97,51 @@ struct FaultSuite: AsyncParsableCommand {
             var clientSettings = ClientSettings()
             if traceFrames { clientSettings.trace = try FrameTrace(url: output.appending(path: "frames.log")) }
             log("registering \(groups * groupSize) users (bcrypt cost \(bcryptCost)) and creating \(groups) groups")
-            let load = try await LoadDriver.prepare(api: api, gateway: gateway, groupCount: groups, groupSize: groupSize, rate: rate,
-                                                    settings: clientSettings, ledger: ledger, logger: logger)
+            let load = try await LoadDriver.prepare(
+                api: api, gateway: gateway, groupCount: groups, groupSize: groupSize, rate: rate,
+                settings: clientSettings, ledger: ledger, logger: logger)
             driver = load
             log("opening \(load.clients.count) WebSockets through the gateway")
             try await load.start()
             let verifier = Verifier(api: api, driver: load, ledger: ledger)
-            let runner = FaultRunner(context: FaultContext(stack: stack, product: product, http: http), driver: load, ledger: ledger,
-                                     verifier: verifier, steady: .seconds(steady), settle: .seconds(settle),
-                                     recoveryTimeout: .seconds(recoveryTimeout), log: log)
+            let runner = FaultRunner(
+                context: FaultContext(stack: stack, product: product, http: http), driver: load, ledger: ledger,
+                verifier: verifier, steady: .seconds(steady), settle: .seconds(settle),
+                recoveryTimeout: .seconds(recoveryTimeout), log: log)
             let selected = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
             let wanted: (String) -> Bool = { selected.isEmpty || selected.contains($0) }
 
             log("steady load of \(rate) messages/s")
             report.faults.append(await runner.baseline())
-            for fault in Fault.all(kafkaDown: .seconds(kafkaDown), notificationDown: .seconds(notificationDown),
-                                   recoveryTimeout: .seconds(recoveryTimeout)) where wanted(fault.name) {
+            for fault in Fault.all(
+                kafkaDown: .seconds(kafkaDown), notificationDown: .seconds(notificationDown),
+                recoveryTimeout: .seconds(recoveryTimeout)) where wanted(fault.name)
+            {
                 report.faults.append(await runner.run(fault))
             }
             if wanted("login-storm") {
                 log("login storm: \(stormLogins) concurrent logins, the load running")
                 load.resume()
-                let storm = await LoginStorm(gateway: gateway, users: load.groups.flatMap { $0.clients.map(\.credentials) },
-                                             count: stormLogins, addresses: stormAddresses).run()
+                let storm = await LoginStorm(
+                    gateway: gateway, users: load.groups.flatMap { $0.clients.map(\.credentials) },
+                    count: stormLogins, addresses: stormAddresses
+                ).run()
                 load.pause()
-                log("login storm: \(storm.firstAnswers.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")); \(storm.succeeded) of \(storm.logins) succeeded in \(storm.seconds.formatted1) s")
+                log(
+                    "login storm: \(storm.firstAnswers.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")); \(storm.succeeded) of \(storm.logins) succeeded in \(storm.seconds.formatted1) s"
+                )
                 report.loginStorm = storm
             }
             log("final verification (also: no user has a notification twice)")
             let final = await verifier.verify(everyMemberNotifications: true)
             report.finalVerification = final
-            log("final verification: \(final.historyMessages) messages, \(final.notificationsChecked) notifications in \(final.seconds.formatted1) s, \(final.violations.count) violations")
+            log(
+                "final verification: \(final.historyMessages) messages, \(final.notificationsChecked) notifications in \(final.seconds.formatted1) s, \(final.violations.count) violations"
+            )
             (report.issued, report.acked) = ledger.totals
             report.skippedSends = load.skippedSends
-            report.violations = report.faults.flatMap { fault in fault.violations.map { "[\(fault.name)] \($0)" } }
+            report.violations =
+                report.faults.flatMap { fault in fault.violations.map { "[\(fault.name)] \($0)" } }
                 + (report.loginStorm?.violations ?? []).map { "[login-storm] \($0)" }
                 + final.violations.map { "[final] \($0)" }
                 + ledger.violations.filter { violation in !report.faults.contains { $0.violations.contains(violation) } }.map { "[load] \($0)" }
@@ -140,7 +157,9 @@ struct FaultSuite: AsyncParsableCommand {
         print("\n" + table + "\n")
         try report.json().write(to: output.appending(path: "fault-suite.json"))
         try (table + "\n").write(to: output.appending(path: "fault-suite.md"), atomically: true, encoding: .utf8)
-        print("fault suite: \(report.issued) sends, \(report.acked) acknowledged, \(report.skippedSends) passed over (queue full); report in \(output.path)/fault-suite.json, logs in \(logs.path)")
+        print(
+            "fault suite: \(report.issued) sends, \(report.acked) acknowledged, \(report.skippedSends) passed over (queue full); report in \(output.path)/fault-suite.json, logs in \(logs.path)"
+        )
         if !report.violations.isEmpty {
             print("fault suite: \(report.violations.count) violations:")
             for violation in report.violations.prefix(40) { print("  - \(violation)") }

@@ -79,7 +79,10 @@ final class Ledger: Sendable {
     func setPhase(_ name: String) {
         state.withLock { state in
             state.phase = name
-            if state.phases[name] == nil { state.phases[name] = PhaseCounters(); state.phaseOrder.append(name) }
+            if state.phases[name] == nil {
+                state.phases[name] = PhaseCounters()
+                state.phaseOrder.append(name)
+            }
         }
     }
 
@@ -134,7 +137,8 @@ final class Ledger: Sendable {
             }
             if let first = send.seq {
                 if first != seq {
-                    state.violations.append("clientMessageId \(clientMessageId) acknowledged as seq \(first) and as seq \(seq) of group \(group): stored twice")
+                    state.violations.append(
+                        "clientMessageId \(clientMessageId) acknowledged as seq \(first) and as seq \(seq) of group \(group): stored twice")
                 }
                 return
             }

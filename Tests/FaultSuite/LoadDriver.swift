@@ -33,8 +33,10 @@ final class LoadDriver: Sendable {
 
     /// Registers `groupCount × groupSize` users (bcrypt at the product's cost: 8 at a time), creates the groups and
     /// builds a client for each online member.
-    static func prepare(api: API, gateway: String, groupCount: Int, groupSize: Int, rate: Int, settings: ClientSettings,
-                        ledger: Ledger, logger: Logger) async throws -> LoadDriver {
+    static func prepare(
+        api: API, gateway: String, groupCount: Int, groupSize: Int, rate: Int, settings: ClientSettings,
+        ledger: Ledger, logger: Logger
+    ) async throws -> LoadDriver {
         let runId = String(UUID().uuidString.prefix(6).lowercased())
         let password = "fault-suite-password"
         let total = groupCount * groupSize
@@ -46,8 +48,12 @@ final class LoadDriver: Sendable {
                 next += 1
                 tasks.addTask {
                     let username = "fs_\(runId)_\(index)"
-                    return (index, Credentials(username: username, password: password,
-                                               pair: try await api.register(username: username, password: password)))
+                    return (
+                        index,
+                        Credentials(
+                            username: username, password: password,
+                            pair: try await api.register(username: username, password: password))
+                    )
                 }
             }
             for _ in 0..<min(8, total) { add() }
@@ -63,8 +69,9 @@ final class LoadDriver: Sendable {
             // The last member never connects.
             let id = try await api.createGroup(owner: members[0], memberIds: members.dropFirst().map(\.userId), title: "faults \(group)")
             let clients = members.dropLast().enumerated().map { offset, credentials in
-                ResilientClient(index: group * groupSize + offset, group: group, conversationId: id, credentials: credentials,
-                                api: api, ledger: ledger, gateway: gateway, settings: settings, logger: logger)
+                ResilientClient(
+                    index: group * groupSize + offset, group: group, conversationId: id, credentials: credentials,
+                    api: api, ledger: ledger, gateway: gateway, settings: settings, logger: logger)
             }
             groups.append(LoadGroup(index: group, conversationId: id, clients: clients, offline: members.last!))
         }

@@ -70,11 +70,17 @@ struct LoginStorm: Sendable {
                         do {
                             answer = try await api.login(username: user.username, password: user.password)
                         } catch {
-                            if attempt == 0 { outcome.first = "no answer"; outcome.firstSeconds = (ContinuousClock.now - sent).seconds }
+                            if attempt == 0 {
+                                outcome.first = "no answer"
+                                outcome.firstSeconds = (ContinuousClock.now - sent).seconds
+                            }
                             outcome.problem = "login \(index) (attempt \(attempt + 1)): no answer: \(error)"
                             return outcome
                         }
-                        if attempt == 0 { outcome.first = String(answer.status); outcome.firstSeconds = (ContinuousClock.now - sent).seconds }
+                        if attempt == 0 {
+                            outcome.first = String(answer.status)
+                            outcome.firstSeconds = (ContinuousClock.now - sent).seconds
+                        }
                         switch (answer.status, answer.retryAfter) {
                         case (200, _):
                             outcome.succeeded = true
@@ -116,8 +122,10 @@ struct LoginStorm: Sendable {
         result.retryAfterSeconds = Array(Set(result.retryAfterSeconds)).sorted()
         let times = outcomes.map(\.firstSeconds).sorted()
         if !times.isEmpty {
-            result.firstAnswerSeconds = ["p50": times[times.count / 2], "p99": times[min(times.count - 1, times.count * 99 / 100)],
-                                         "max": times.last!]
+            result.firstAnswerSeconds = [
+                "p50": times[times.count / 2], "p99": times[min(times.count - 1, times.count * 99 / 100)],
+                "max": times.last!,
+            ]
         }
         return result
     }

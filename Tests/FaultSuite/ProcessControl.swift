@@ -113,10 +113,13 @@ final class Product: Sendable {
         common.merge(stack) { _, stack in stack }
         common.merge(overrides) { _, own in own }
         common["CHAT_LOG_LEVEL"] = common["CHAT_LOG_LEVEL"] ?? "info"
-        let postgres = stack["CHAT_POSTGRES_HOST_URL"]
+        let postgres =
+            stack["CHAT_POSTGRES_HOST_URL"]
             ?? (stack["CHAT_POSTGRES_ADMIN_URL"] ?? "postgresql://chat:chat@127.0.0.1:55432/postgres").replacingOccurrences(of: "/postgres", with: "")
-        let ports = (gateway: basePort, auth: basePort + 1, user: basePort + 2, chatA: basePort + 3, chatB: basePort + 4,
-                     notification: basePort + 5)
+        let ports = (
+            gateway: basePort, auth: basePort + 1, user: basePort + 2, chatA: basePort + 3, chatB: basePort + 4,
+            notification: basePort + 5
+        )
         // Where each service finds the others (the gateway routes to them; chat asks user's internal API).
         common["CHAT_UPSTREAM_AUTH"] = "http://127.0.0.1:\(ports.auth)"
         common["CHAT_UPSTREAM_USER"] = "http://127.0.0.1:\(ports.user)"
@@ -127,8 +130,9 @@ final class Product: Sendable {
             environment["CHAT_HTTP_PORT"] = String(port)
             environment["CHAT_POSTGRES_URL"] = "\(postgres)/\(database)"
             environment.merge(extra) { _, own in own }
-            return ProductProcess(name: name, executable: binDirectory.appending(path: executable), port: port,
-                                  environment: environment, logDirectory: logDirectory, pidFile: pidFile)
+            return ProductProcess(
+                name: name, executable: binDirectory.appending(path: executable), port: port,
+                environment: environment, logDirectory: logDirectory, pidFile: pidFile)
         }
         auth = process("auth", "auth", port: ports.auth, database: "identity")
         user = process("user", "user", port: ports.user, database: "identity")
@@ -136,8 +140,9 @@ final class Product: Sendable {
         chatB = process("chat-b", "chat", port: ports.chatB, database: "chat")
         notification = process("notification", "notification", port: ports.notification, database: "notification")
         // The gateway's internal listener (/metrics) on the last port of the suite's range.
-        gateway = process("api-gateway", "api-gateway", port: ports.gateway, database: "gateway",
-                          extra: ["CHAT_ADMIN_PORT": String(basePort + 9)])
+        gateway = process(
+            "api-gateway", "api-gateway", port: ports.gateway, database: "gateway",
+            extra: ["CHAT_ADMIN_PORT": String(basePort + 9)])
     }
 
     /// Starts every service (auth first: the others need its JWKS only later) and waits until each is ready.

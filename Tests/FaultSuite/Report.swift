@@ -33,8 +33,11 @@ struct Report: Codable, Sendable {
             let counters = fault.counters
             let failed = counters.failedAttempts.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
             let lost = counters.connectionsLost.values.reduce(0, +)
-            let verified = "\(fault.verification.historyMessages) msgs, \(fault.verification.membersChecked) members, \(fault.verification.notificationsChecked) notifs (\(fault.verification.seconds.formatted1) s)"
-            lines.append("| \(fault.name) | \(Self.seconds(fault.recoveredSeconds)) | \(Self.seconds(fault.recoveredAfterRestoreSeconds)) | \(fault.name == "none" ? "—" : fault.outageSeconds.formatted1 + " s") | \(counters.issued) | \(counters.retriedMessages) (\(counters.retries)) | \(failed.isEmpty ? "—" : failed) | \(lost) / \(counters.reconnects) | \(verified) | \(fault.violations.isEmpty ? "ok" : "**\(fault.violations.count) violations**") |")
+            let verified =
+                "\(fault.verification.historyMessages) msgs, \(fault.verification.membersChecked) members, \(fault.verification.notificationsChecked) notifs (\(fault.verification.seconds.formatted1) s)"
+            lines.append(
+                "| \(fault.name) | \(Self.seconds(fault.recoveredSeconds)) | \(Self.seconds(fault.recoveredAfterRestoreSeconds)) | \(fault.name == "none" ? "—" : fault.outageSeconds.formatted1 + " s") | \(counters.issued) | \(counters.retriedMessages) (\(counters.retries)) | \(failed.isEmpty ? "—" : failed) | \(lost) / \(counters.reconnects) | \(verified) | \(fault.violations.isEmpty ? "ok" : "**\(fault.violations.count) violations**") |"
+            )
         }
         if let storm = loginStorm {
             lines += [
@@ -45,7 +48,9 @@ struct Report: Codable, Sendable {
             let answers = storm.firstAnswers.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
             let retryAfter = storm.retryAfterSeconds.isEmpty ? "—" : storm.retryAfterSeconds.map(String.init).joined(separator: ", ")
             let first = ["p50", "p99", "max"].map { (storm.firstAnswerSeconds[$0] ?? 0).formatted2 }.joined(separator: " / ")
-            lines.append("| \(storm.logins) concurrent logins from \(storm.addresses) addresses | \(answers) | \(storm.retries) (\(storm.mostRetries)) | \(retryAfter) | \(storm.succeeded) of \(storm.logins) | \(storm.seconds.formatted1) s | \(first) s | \(storm.violations.isEmpty ? "ok" : "**\(storm.violations.count) violations**") |")
+            lines.append(
+                "| \(storm.logins) concurrent logins from \(storm.addresses) addresses | \(answers) | \(storm.retries) (\(storm.mostRetries)) | \(retryAfter) | \(storm.succeeded) of \(storm.logins) | \(storm.seconds.formatted1) s | \(first) s | \(storm.violations.isEmpty ? "ok" : "**\(storm.violations.count) violations**") |"
+            )
         }
         return lines.joined(separator: "\n")
     }

@@ -114,8 +114,10 @@ final class ResilientClient: Sendable {
 
     private let state: Mutex<State>
 
-    init(index: Int, group: Int, conversationId: String, credentials: Credentials, api: API, ledger: Ledger, gateway: String,
-         settings: ClientSettings, logger: Logger) {
+    init(
+        index: Int, group: Int, conversationId: String, credentials: Credentials, api: API, ledger: Ledger, gateway: String,
+        settings: ClientSettings, logger: Logger
+    ) {
         self.index = index
         self.group = group
         self.conversationId = conversationId
@@ -141,7 +143,8 @@ final class ResilientClient: Sendable {
         state.withLock { state in
             let now = ContinuousClock.now
             func ago(_ time: ContinuousClock.Instant?) -> String { time.map { "\((now - $0).seconds.formatted1) s ago" } ?? "never" }
-            return "\(state.helloCount) sockets opened, last hello \(ago(state.lastHelloAt)), last message frame \(ago(state.lastMessageAt)), last ack \(ago(state.lastAckAt)), last socket ended: \(state.lastEnding ?? "none")"
+            return
+                "\(state.helloCount) sockets opened, last hello \(ago(state.lastHelloAt)), last message frame \(ago(state.lastMessageAt)), last ack \(ago(state.lastAckAt)), last socket ended: \(state.lastEnding ?? "none")"
         }
     }
 
@@ -208,8 +211,9 @@ final class ResilientClient: Sendable {
         do {
             let close = try await WebSocketClient.connect(
                 url: url,
-                configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(token)"],
-                                     closeTimeout: .seconds(2), autoPing: .disabled),
+                configuration: .init(
+                    maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(token)"],
+                    closeTimeout: .seconds(2), autoPing: .disabled),
                 logger: logger
             ) { inbound, outbound, _ in
                 let (stream, continuation) = AsyncStream<String>.makeStream()
@@ -244,7 +248,10 @@ final class ResilientClient: Sendable {
 
     private func attach(generation: Int, outgoing: AsyncStream<String>.Continuation) {
         state.withLock { state in
-            guard state.generation == generation else { outgoing.finish(); return }
+            guard state.generation == generation else {
+                outgoing.finish()
+                return
+            }
             state.outgoing = outgoing
         }
     }
@@ -401,8 +408,14 @@ final class ResilientClient: Sendable {
         var index = 0
         while index < state.toWrite.count, state.inFlight.count < settings.maxInFlight, state.tokens >= 1 {
             let id = state.toWrite[index]
-            guard let pending = state.pending[id] else { state.toWrite.remove(at: index); continue }
-            if let retryAt = pending.retryAt, retryAt > now { index += 1; continue }
+            guard let pending = state.pending[id] else {
+                state.toWrite.remove(at: index)
+                continue
+            }
+            if let retryAt = pending.retryAt, retryAt > now {
+                index += 1
+                continue
+            }
             state.toWrite.remove(at: index)
             state.pending[id]?.retryAt = nil
             state.inFlight[id] = now

@@ -27,55 +27,61 @@ struct Fault: Sendable {
 
     static func all(kafkaDown: Duration, notificationDown: Duration, recoveryTimeout: Duration) -> [Fault] {
         [
-            Fault(name: "redis-master", summary: "kill -9 a Redis master; restart it once sends recovered",
-                  restoreWhen: .recovered(max: recoveryTimeout),
-                  inject: { context in
-                      guard let port = try await context.stack.redisMasters().first else { throw SuiteError("no Redis master found") }
-                      try context.stack.killRedisNode(port: port)
-                      return "master on port \(port)"
-                  },
-                  restore: { context in try await context.stack.restartRedis() }),
-            Fault(name: "chat-instance", summary: "kill -9 one of the two chat instances; restart it once sends recovered",
-                  restoreWhen: .recovered(max: recoveryTimeout),
-                  inject: { context in
-                      await context.product.chatA.kill9()
-                      return "\(context.product.chatA.name) on port \(context.product.chatA.port)"
-                  },
-                  restore: { context in
-                      try context.product.chatA.start()
-                      try await context.product.chatA.waitReady(http: context.http)
-                  }),
-            Fault(name: "postgres-restart", summary: "restart PostgreSQL (fast shutdown, start at once)",
-                  restoreWhen: .after(.zero),
-                  inject: { context in
-                      try await context.stack.stopPostgres()
-                      return "stopped"
-                  },
-                  restore: { context in try await context.stack.startPostgres() }),
-            Fault(name: "documentdb-kill", summary: "kill -9 the DocumentDB stand-in (nx-27017); start it at once",
-                  restoreWhen: .after(.zero),
-                  inject: { context in
-                      try context.stack.killMongo()
-                      return "killed"
-                  },
-                  restore: { context in try await context.stack.startMongo() }),
-            Fault(name: "kafka-broker", summary: "Kafka broker 1 down for \(kafkaDown.seconds.formatted0) s, then up",
-                  restoreWhen: .after(kafkaDown),
-                  inject: { context in
-                      try context.stack.kafka("down 1")
-                      return "broker 1 down"
-                  },
-                  restore: { context in try context.stack.kafka("up 1") }),
-            Fault(name: "notification-kill", summary: "kill -9 notification; start it \(notificationDown.seconds.formatted0) s later",
-                  restoreWhen: .after(notificationDown),
-                  inject: { context in
-                      await context.product.notification.kill9()
-                      return "\(context.product.notification.name) on port \(context.product.notification.port)"
-                  },
-                  restore: { context in
-                      try context.product.notification.start()
-                      try await context.product.notification.waitReady(http: context.http)
-                  }),
+            Fault(
+                name: "redis-master", summary: "kill -9 a Redis master; restart it once sends recovered",
+                restoreWhen: .recovered(max: recoveryTimeout),
+                inject: { context in
+                    guard let port = try await context.stack.redisMasters().first else { throw SuiteError("no Redis master found") }
+                    try context.stack.killRedisNode(port: port)
+                    return "master on port \(port)"
+                },
+                restore: { context in try await context.stack.restartRedis() }),
+            Fault(
+                name: "chat-instance", summary: "kill -9 one of the two chat instances; restart it once sends recovered",
+                restoreWhen: .recovered(max: recoveryTimeout),
+                inject: { context in
+                    await context.product.chatA.kill9()
+                    return "\(context.product.chatA.name) on port \(context.product.chatA.port)"
+                },
+                restore: { context in
+                    try context.product.chatA.start()
+                    try await context.product.chatA.waitReady(http: context.http)
+                }),
+            Fault(
+                name: "postgres-restart", summary: "restart PostgreSQL (fast shutdown, start at once)",
+                restoreWhen: .after(.zero),
+                inject: { context in
+                    try await context.stack.stopPostgres()
+                    return "stopped"
+                },
+                restore: { context in try await context.stack.startPostgres() }),
+            Fault(
+                name: "documentdb-kill", summary: "kill -9 the DocumentDB stand-in (nx-27017); start it at once",
+                restoreWhen: .after(.zero),
+                inject: { context in
+                    try context.stack.killMongo()
+                    return "killed"
+                },
+                restore: { context in try await context.stack.startMongo() }),
+            Fault(
+                name: "kafka-broker", summary: "Kafka broker 1 down for \(kafkaDown.seconds.formatted0) s, then up",
+                restoreWhen: .after(kafkaDown),
+                inject: { context in
+                    try context.stack.kafka("down 1")
+                    return "broker 1 down"
+                },
+                restore: { context in try context.stack.kafka("up 1") }),
+            Fault(
+                name: "notification-kill", summary: "kill -9 notification; start it \(notificationDown.seconds.formatted0) s later",
+                restoreWhen: .after(notificationDown),
+                inject: { context in
+                    await context.product.notification.kill9()
+                    return "\(context.product.notification.name) on port \(context.product.notification.port)"
+                },
+                restore: { context in
+                    try context.product.notification.start()
+                    try await context.product.notification.waitReady(http: context.http)
+                }),
         ]
     }
 }
@@ -143,7 +149,8 @@ struct FaultRunner: Sendable {
         case .recovered(let max):
             recovered = await ledger.waitForRecovery(watch, timeout: max)
             if recovered == nil {
-                violations.append("sends did not recover within \(max) while the fault lasted; groups without an ack: \(ledger.unrecoveredGroups(watch))")
+                violations.append(
+                    "sends did not recover within \(max) while the fault lasted; groups without an ack: \(ledger.unrecoveredGroups(watch))")
             }
         case .after(let outage):
             try? await Task.sleep(until: injectedAt + outage)
@@ -156,19 +163,25 @@ struct FaultRunner: Sendable {
         result.outageSeconds = (ContinuousClock.now - injectedAt).seconds
         let recoveredAfterRestore = await ledger.waitForRecovery(afterRestore, timeout: recoveryTimeout)
         if recoveredAfterRestore == nil {
-            violations.append("sends did not recover within \(recoveryTimeout) of the restoration; groups without an ack: \(ledger.unrecoveredGroups(afterRestore))")
+            violations.append(
+                "sends did not recover within \(recoveryTimeout) of the restoration; groups without an ack: \(ledger.unrecoveredGroups(afterRestore))"
+            )
         }
         if recovered == nil, case .after = fault.restoreWhen { recovered = ledger.recovery(watch) }
         result.recoveredSeconds = recovered?.seconds
         result.recoveredAfterRestoreSeconds = recoveredAfterRestore?.seconds
-        log("\(fault.name): recovered after \(recovered.map { "\($0.seconds.formatted2) s" } ?? "—"), after the restoration \(recoveredAfterRestore.map { "\($0.seconds.formatted2) s" } ?? "—")")
+        log(
+            "\(fault.name): recovered after \(recovered.map { "\($0.seconds.formatted2) s" } ?? "—"), after the restoration \(recoveredAfterRestore.map { "\($0.seconds.formatted2) s" } ?? "—")"
+        )
 
         try? await Task.sleep(for: settle)
         driver.pause()
         result.verification = await verifier.verify()
         result.counters = ledger.counters(fault.name)
         result.violations = violations + result.verification.violations + ledger.violations.dropFirst(before)
-        log("\(fault.name): \(result.verification.historyMessages) messages verified in \(result.verification.seconds.formatted2) s, \(result.violations.count) violations")
+        log(
+            "\(fault.name): \(result.verification.historyMessages) messages verified in \(result.verification.seconds.formatted2) s, \(result.violations.count) violations"
+        )
         return result
     }
 }

@@ -28,7 +28,8 @@ final class Child: Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
         posix_spawnattr_setpgroup(&attributes, 0)
         // bash closes what it inherited above standard error, then becomes the executable (same PID).
-        let closeInherited = #"for fd in /proc/self/fd/*; do fd=${fd##*/}; if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null; fi; done; exec "$@""#
+        let closeInherited =
+            #"for fd in /proc/self/fd/*; do fd=${fd##*/}; if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null; fi; done; exec "$@""#
         let argv = ["/bin/bash", "-c", closeInherited, "fault-suite-child", executable] + arguments
         let envp = environment.map { "\($0.key)=\($0.value)" }
         var cArgv = argv.map { strdup($0) } + [nil]
@@ -48,7 +49,10 @@ final class Child: Sendable {
             let code = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
             let waiting = status.withLock { status in
                 status = code
-                return waiters.withLock { waiters in defer { waiters = [] }; return waiters }
+                return waiters.withLock { waiters in
+                    defer { waiters = [] }
+                    return waiters
+                }
             }
             for waiter in waiting { waiter.resume(returning: code) }
         }
@@ -83,8 +87,9 @@ final class Child: Sendable {
 func run(_ executable: String, _ arguments: [String], environment extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
     let outputFile = FileManager.default.temporaryDirectory.appending(path: "fault-suite-\(UUID().uuidString).out")
     defer { try? FileManager.default.removeItem(at: outputFile) }
-    let child = try Child(executable: executable, arguments: arguments,
-                          environment: ProcessInfo.processInfo.environment.merging(extra) { _, own in own }, output: outputFile.path)
+    let child = try Child(
+        executable: executable, arguments: arguments,
+        environment: ProcessInfo.processInfo.environment.merging(extra) { _, own in own }, output: outputFile.path)
     let status = await child.exitStatus()
     return (status, (try? String(contentsOf: outputFile, encoding: .utf8)) ?? "")
 }

@@ -35,14 +35,14 @@ struct StackControl: Sendable {
     /// The Redis Cluster's masters that serve slots, by port.
     func redisMasters() async throws -> [Int] {
         guard let seed = environment["CHAT_REDIS_NODES"]?.split(separator: ",").first,
-              let port = seed.split(separator: ":").last.map(String.init)
+            let port = seed.split(separator: ":").last.map(String.init)
         else { throw SuiteError("no CHAT_REDIS_NODES in the stack environment") }
         let result = try await run("/usr/bin/env", ["redis-cli", "-p", port, "cluster", "nodes"])
         // <id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch> <link> <slot>...
         return result.output.split(separator: "\n").compactMap { line -> Int? in
             let fields = line.split(separator: " ")
             guard fields.count > 8, fields[2].contains("master"), !fields[2].contains("fail"),
-                  let address = fields[1].split(separator: "@").first, let port = address.split(separator: ":").last
+                let address = fields[1].split(separator: "@").first, let port = address.split(separator: ":").last
             else { return nil }
             return Int(port)
         }.sorted()
@@ -79,7 +79,7 @@ struct StackControl: Sendable {
     private func killRecorded(_ name: String) throws {
         let file = stateDirectory.appending(path: "run/\(name).pid")
         guard let text = try? String(contentsOf: file, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0
         else { throw SuiteError("\(name) is not running (no live PID in \(file.path))") }
         kill(pid, SIGKILL)
         for _ in 0..<200 where kill(pid, 0) == 0 { usleep(10_000) }

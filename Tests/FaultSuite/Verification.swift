@@ -45,7 +45,8 @@ struct Verifier: Sendable {
                 guard let send = ledger.send(id) else { return id }
                 return "\(id) (group \(send.group), written \(send.writes)×)"
             }
-            result.violations.append("\(unacknowledged.count) sends never acknowledged within \(drainTimeout) of the pause, e.g. \(examples.joined(separator: ", "))")
+            result.violations.append(
+                "\(unacknowledged.count) sends never acknowledged within \(drainTimeout) of the pause, e.g. \(examples.joined(separator: ", "))")
         }
         let perGroup = await withTaskGroup(of: VerificationResult.self) { tasks in
             for group in driver.groups { tasks.addTask { await verify(group, everyMemberNotifications: everyMemberNotifications) } }
@@ -93,7 +94,10 @@ struct Verifier: Sendable {
         result.ackedMessages = acked.count
         var lost: [Int64] = []
         for (seq, id) in acked.sorted(by: { $0.key < $1.key }) {
-            guard let stored = seqs[seq] else { lost.append(seq); continue }
+            guard let stored = seqs[seq] else {
+                lost.append(seq)
+                continue
+            }
             if stored != id {
                 report(&result, "\(name): seq \(seq) was acknowledged for \(id) but history holds \(stored) there")
             }
@@ -121,7 +125,9 @@ struct Verifier: Sendable {
         for (client, allLacks) in missing {
             let lacks = memory.fresh("member \(client.index)", allLacks.sorted())
             if lacks.isEmpty { continue }
-            result.violations.append("\(name): member \(client.index) (\(client.isConnected ? "connected" : "not connected")) lacks \(lacks.count) messages \(memberTimeout) after the pause, seqs \(Self.list(lacks)) (\(client.diagnosis))")
+            result.violations.append(
+                "\(name): member \(client.index) (\(client.isConnected ? "connected" : "not connected")) lacks \(lacks.count) messages \(memberTimeout) after the pause, seqs \(Self.list(lacks)) (\(client.diagnosis))"
+            )
         }
         result.membersChecked = group.clients.count
 
@@ -186,9 +192,13 @@ struct Verifier: Sendable {
             let twice = counted.filter { $0.value > 1 }.keys.sorted()
             let unknown = Set(counted.keys).subtracting(expected).sorted()
             let others = mine.filter { $0.type != "message" && $0.type != "added_to_conversation" }
-            if !twice.isEmpty { problems.append("the offline member has \(twice.count) message notifications more than once, seqs \(Self.list(twice))") }
+            if !twice.isEmpty {
+                problems.append("the offline member has \(twice.count) message notifications more than once, seqs \(Self.list(twice))")
+            }
             if !unknown.isEmpty { problems.append("the offline member has notifications for seqs not in history: \(Self.list(unknown))") }
-            if !others.isEmpty { problems.append("the offline member has \(others.count) unexpected notifications of types \(Set(others.map(\.type)).sorted())") }
+            if !others.isEmpty {
+                problems.append("the offline member has \(others.count) unexpected notifications of types \(Set(others.map(\.type)).sorted())")
+            }
             if !missing.isEmpty { problems.append("the offline member lacks \(missing.count) message notifications, seqs \(Self.list(missing))") }
             // Missing ones may still be on their way; anything else will not go away.
             if problems.isEmpty || !twice.isEmpty || !unknown.isEmpty || !others.isEmpty { break }

@@ -1,7 +1,8 @@
-@testable import APIGateway
 import NIOCore
 import ServiceKit
 import Testing
+
+@testable import APIGateway
 
 /// Which service serves a path, whose address a request comes from, and which token it presents.
 struct RoutingTests {

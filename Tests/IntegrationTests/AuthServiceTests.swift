@@ -6,11 +6,13 @@ import ServiceKit
 import Testing
 
 /// The real `auth` executable against the local stack, called directly with the identity the gateway would sign.
-@Suite(.timeLimit(.minutes(5)), IdentityServices.Scope(specifications: [
-    ("auth", 18181, AuthTestSetup.environment),
-    // A second instance with a small sign-up limit (the suite's own registrations must not meet it).
-    ("auth", 18188, ["CHAT_REGISTER_LIMIT_PER_ADDRESS": "2"]),
-]))
+@Suite(
+    .timeLimit(.minutes(5)),
+    IdentityServices.Scope(specifications: [
+        ("auth", 18181, AuthTestSetup.environment),
+        // A second instance with a small sign-up limit (the suite's own registrations must not meet it).
+        ("auth", 18188, ["CHAT_REGISTER_LIMIT_PER_ADDRESS": "2"]),
+    ]))
 struct AuthServiceTests {
 
     /// A client address of its own, so that the per-address login throttle of one test never meets another's.
@@ -18,7 +20,9 @@ struct AuthServiceTests {
         [("X-Forwarded-For", "10.\(Int.random(in: 0...255)).\(Int.random(in: 0...255)).\(Int.random(in: 1...254)), 192.0.2.1")]
     }
 
-    static func login(_ auth: IdentityHTTP, _ username: String, _ password: String, from address: [(String, String)] = freshAddress()) async throws -> IdentityHTTP.Reply {
+    static func login(_ auth: IdentityHTTP, _ username: String, _ password: String, from address: [(String, String)] = freshAddress()) async throws
+        -> IdentityHTTP.Reply
+    {
         try await auth.send(.POST, "/v1/auth/login", json: ["username": username, "password": password], headers: address)
     }
 
@@ -118,9 +122,12 @@ struct AuthServiceTests {
 
         // The bounds themselves are fine: 32-character username, 8- and 128-character passwords, 64-character name.
         let longest = "b" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(31).lowercased()
-        let accepted = try await auth.send(.POST, "/v1/auth/register", json: [
-            "username": longest, "password": String(repeating: "p", count: 128),
-            "displayName": String(repeating: "d", count: 64)])
+        let accepted = try await auth.send(
+            .POST, "/v1/auth/register",
+            json: [
+                "username": longest, "password": String(repeating: "p", count: 128),
+                "displayName": String(repeating: "d", count: 64),
+            ])
         #expect(accepted.status == 201, "\(accepted.body)")
         let eight = try await auth.register("eight", password: "12345678", displayName: "  Spaced Out  ")
         #expect(eight.user.displayName == "Spaced Out")
@@ -223,9 +230,12 @@ struct AuthServiceTests {
     @Test func signUpsAreLimitedPerAddressAndPerIPv6Network() async throws {
         let auth = try IdentityServices.running.client("auth@18188")
         func register(from address: String) async throws -> Int {
-            try await auth.send(.POST, "/v1/auth/register", json: [
-                "username": "limit_\(UUID().uuidString.prefix(8).lowercased())", "password": "correct horse battery",
-            ], headers: [("X-Forwarded-For", address)]).status
+            try await auth.send(
+                .POST, "/v1/auth/register",
+                json: [
+                    "username": "limit_\(UUID().uuidString.prefix(8).lowercased())", "password": "correct horse battery",
+                ], headers: [("X-Forwarded-For", address)]
+            ).status
         }
         let v4 = "10.\(Int.random(in: 0...255)).\(Int.random(in: 0...255)).7"
         for expected in [201, 201, 429] { #expect(try await register(from: v4) == expected) }
@@ -309,23 +319,41 @@ struct AuthServiceTests {
         let session = try await auth.register("forged")
         let identity = try session.identity
         let body = #"{"refreshToken":"\#(session.refreshToken)"}"#
-        let expired = VerifiedIdentity(userId: identity.userId, username: identity.username, tokenId: identity.tokenId,
-                                       expiresAt: Int64(Date().timeIntervalSince1970) - 1, familyId: identity.familyId)
+        let expired = VerifiedIdentity(
+            userId: identity.userId, username: identity.username, tokenId: identity.tokenId,
+            expiresAt: Int64(Date().timeIntervalSince1970) - 1, familyId: identity.familyId)
         let signer = IdentityServices.signer
         let valid = signer.sign(identity, method: .post, path: "/v1/auth/logout")
         let parts = valid.split(separator: ".").map(String.init)
         let otherPayload = signer.sign(
             VerifiedIdentity(userId: "someone-else", username: "someone", tokenId: "x", expiresAt: identity.expiresAt, familyId: nil),
-            method: .post, path: "/v1/auth/logout").split(separator: ".")[1]
+            method: .post, path: "/v1/auth/logout"
+        ).split(separator: ".")[1]
         let attempts: [(String, [(String, String)])] = [
             ("none", []),
-            ("another secret", [("X-Chat-Identity", try IdentitySigner(secret: String(repeating: "k", count: 40)).sign(
-                identity, method: .post, path: "/v1/auth/logout"))]),
+            (
+                "another secret",
+                [
+                    (
+                        "X-Chat-Identity",
+                        try IdentitySigner(secret: String(repeating: "k", count: 40)).sign(
+                            identity, method: .post, path: "/v1/auth/logout")
+                    )
+                ]
+            ),
             ("expired", [("X-Chat-Identity", signer.sign(expired, method: .post, path: "/v1/auth/logout"))]),
             ("signed for another path", [("X-Chat-Identity", signer.sign(identity, method: .post, path: "/v1/auth/refresh"))]),
             ("signed for another method", [("X-Chat-Identity", signer.sign(identity, method: .get, path: "/v1/auth/logout"))]),
-            ("signed two minutes ago", [("X-Chat-Identity", signer.sign(
-                identity, method: .post, path: "/v1/auth/logout", now: Date().addingTimeInterval(-120)))]),
+            (
+                "signed two minutes ago",
+                [
+                    (
+                        "X-Chat-Identity",
+                        signer.sign(
+                            identity, method: .post, path: "/v1/auth/logout", now: Date().addingTimeInterval(-120))
+                    )
+                ]
+            ),
             ("unsigned", [("X-Chat-Identity", "v1.\(parts[1]).")]),
             ("tampered", [("X-Chat-Identity", "v1.\(otherPayload).\(parts[2])")]),
             ("garbage", [("X-Chat-Identity", "Bearer \(session.accessToken)")]),
@@ -371,7 +399,10 @@ struct AuthServiceTests {
         let keys: [Key]
     }
 
-    struct Header: Decodable { let alg: String; let kid: String }
+    struct Header: Decodable {
+        let alg: String
+        let kid: String
+    }
 
     func tokenHeader(_ token: String) throws -> Header {
         let encoded = try #require(token.split(separator: ".").first)

@@ -30,9 +30,12 @@ import Testing
         try await client.ping()
         let collection = TestStack.unique("smoke").replacingOccurrences(of: "-", with: "_")
         let when = Date(timeIntervalSince1970: 1_700_000_000.123)
-        try await client.insertOne(["conversationId": .string("c1"), "seq": .int64(2), "body": .string("second"), "at": .date(when)], into: collection)
-        try await client.insertOne(["conversationId": .string("c1"), "seq": .int64(1), "body": .string("first"), "at": .date(when)], into: collection)
-        try await client.insertOne(["conversationId": .string("c2"), "seq": .int64(1), "body": .string("other"), "at": .date(when)], into: collection)
+        try await client.insertOne(
+            ["conversationId": .string("c1"), "seq": .int64(2), "body": .string("second"), "at": .date(when)], into: collection)
+        try await client.insertOne(
+            ["conversationId": .string("c1"), "seq": .int64(1), "body": .string("first"), "at": .date(when)], into: collection)
+        try await client.insertOne(
+            ["conversationId": .string("c2"), "seq": .int64(1), "body": .string("other"), "at": .date(when)], into: collection)
         let found = try await client.find(["conversationId": .string("c1")], in: collection, sort: ["seq": .int32(1)])
         #expect(found.map { $0["body"]?.stringValue } == ["first", "second"])
         #expect(found.map { $0["seq"]?.integerValue } == [1, 2])
@@ -79,9 +82,10 @@ import Testing
         for key in keys { try await client.set(key, "value of \(key)", expiresInMilliseconds: 60_000) }
         for key in keys { #expect(try await client.get(key) == "value of \(key)") }
         // The keys really spread over the three masters.
-        let owners = try await Set(keys.asyncMap { key in
-            try await client.command(["CLUSTER", "KEYSLOT", key], key: nil).integer!
-        }.map { slot in slot / 5462 })
+        let owners = try await Set(
+            keys.asyncMap { key in
+                try await client.command(["CLUSTER", "KEYSLOT", key], key: nil).integer!
+            }.map { slot in slot / 5462 })
         #expect(owners.count == 3)
     }
 

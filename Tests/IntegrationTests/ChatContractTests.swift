@@ -22,7 +22,8 @@ extension ChatEndToEndTests {
         let owner = try await gateway.register("page")
         let id = try await createGroup(by: owner, title: "Paging")
         for index in 1...5 {
-            let sent = try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "p\(index)", "body": "m\(index)"], headers: bearer(owner))
+            let sent = try await gateway.send(
+                .POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "p\(index)", "body": "m\(index)"], headers: bearer(owner))
             try #require(sent.status == 201)
         }
         let base = "/v1/conversations/\(id)/messages"
@@ -34,7 +35,8 @@ extension ChatEndToEndTests {
         #expect(try await messagePage("\(base)?after=0&limit=2&cursor=\(forward)", as: owner).seqs == [3, 4])
         #expect(try await messagePage("\(base)?before=3&limit=2&cursor=\(forward)", as: owner).seqs == [3, 4])
         // Following the cursors to the end visits every message once, and the last page says so.
-        var seen = first.seqs, cursor: String? = forward
+        var seen = first.seqs
+        var cursor: String? = forward
         while let next = cursor {
             let page = try await messagePage("\(base)?cursor=\(next)&limit=2", as: owner)
             seen += page.seqs
@@ -64,7 +66,8 @@ extension ChatEndToEndTests {
         }
         let first = try await page("limit=2")
         #expect(first.ids == Array(created.reversed().prefix(2)))
-        var seen = first.ids, cursor = first.cursor
+        var seen = first.ids
+        var cursor = first.cursor
         while let next = cursor {
             let following = try await page("cursor=\(next)&limit=2")
             #expect(try await page("limit=2&cursor=\(next)").ids == following.ids)
@@ -76,12 +79,27 @@ extension ChatEndToEndTests {
     }
 
     @Test func everySequenceOfEditDeleteReactUnreactAndReadOnOneMessageWorks() async throws {
-        let alice = try await gateway.register("life"), bob = try await gateway.register("lifb")
+        let alice = try await gateway.register("life")
+        let bob = try await gateway.register("lifb")
         let id = try await createGroup(by: alice, title: "Lifecycle", members: [bob])
         let actions: [(name: String, run: (Int) async throws -> Int)] = [
-            ("edit", { seq in try await gateway.send(.PATCH, "/v1/conversations/\(id)/messages/\(seq)", json: ["body": "edited \(seq)"], headers: bearer(alice)).status }),
-            ("react", { seq in try await gateway.send(.PUT, "/v1/conversations/\(id)/messages/\(seq)/reactions/%F0%9F%91%8D", headers: bearer(bob)).status }),
-            ("unreact", { seq in try await gateway.send(.DELETE, "/v1/conversations/\(id)/messages/\(seq)/reactions/%F0%9F%91%8D", headers: bearer(bob)).status }),
+            (
+                "edit",
+                { seq in
+                    try await gateway.send(.PATCH, "/v1/conversations/\(id)/messages/\(seq)", json: ["body": "edited \(seq)"], headers: bearer(alice))
+                        .status
+                }
+            ),
+            (
+                "react",
+                { seq in try await gateway.send(.PUT, "/v1/conversations/\(id)/messages/\(seq)/reactions/%F0%9F%91%8D", headers: bearer(bob)).status }
+            ),
+            (
+                "unreact",
+                { seq in
+                    try await gateway.send(.DELETE, "/v1/conversations/\(id)/messages/\(seq)/reactions/%F0%9F%91%8D", headers: bearer(bob)).status
+                }
+            ),
             ("read", { seq in try await gateway.send(.POST, "/v1/conversations/\(id)/read", json: ["seq": seq], headers: bearer(bob)).status }),
             ("delete", { seq in try await gateway.send(.DELETE, "/v1/conversations/\(id)/messages/\(seq)", headers: bearer(alice)).status }),
         ]
@@ -90,8 +108,10 @@ extension ChatEndToEndTests {
             for second in actions {
                 for third in actions {
                     clientId += 1
-                    let sent = try object(try await gateway.send(
-                        .POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "l\(clientId)", "body": "original"], headers: bearer(alice)))
+                    let sent = try object(
+                        try await gateway.send(
+                            .POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "l\(clientId)", "body": "original"],
+                            headers: bearer(alice)))
                     let seq = try #require(sent["seq"] as? Int)
                     var deleted = false
                     for action in [first, second, third] {
@@ -109,13 +129,19 @@ extension ChatEndToEndTests {
     }
 
     @Test func messageAndConversationObjectsCarryEveryKeyEvenWhenNull() async throws {
-        let alice = try await gateway.register("keys"), bob = try await gateway.register("keyb")
-        let opened = try object(try await gateway.send(.POST, "/v1/conversations", json: ["type": "direct", "memberId": bob.user.id], headers: bearer(alice)))
+        let alice = try await gateway.register("keys")
+        let bob = try await gateway.register("keyb")
+        let opened = try object(
+            try await gateway.send(.POST, "/v1/conversations", json: ["type": "direct", "memberId": bob.user.id], headers: bearer(alice)))
         #expect(opened["title"] is NSNull && opened["lastMessage"] is NSNull)
         let id = try #require(opened["id"] as? String)
-        let sent = try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "k1", "body": "keys"], headers: bearer(alice))
+        let sent = try await gateway.send(
+            .POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "k1", "body": "keys"], headers: bearer(alice))
         let message = try object(sent)
-        for key in ["id", "conversationId", "seq", "senderId", "clientMessageId", "body", "attachments", "replyToSeq", "createdAt", "editedAt", "deleted", "reactions"] {
+        for key in [
+            "id", "conversationId", "seq", "senderId", "clientMessageId", "body", "attachments", "replyToSeq", "createdAt", "editedAt", "deleted",
+            "reactions",
+        ] {
             #expect(message.keys.contains(key), "message lacks \(key): \(sent.body)")
         }
         #expect(message["replyToSeq"] is NSNull && message["editedAt"] is NSNull)

@@ -21,8 +21,10 @@ struct ChatEndToEndTests {
 
     /// Creates a group owned by `owner` with `members` through the gateway (201 required); returns its id.
     func createGroup(by owner: SessionBody, title: String, members: [SessionBody] = []) async throws -> String {
-        let created = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(
-            type: "group", title: title, memberIds: members.map(\.user.id)), headers: bearer(owner))
+        let created = try await gateway.send(
+            .POST, "/v1/conversations",
+            json: CreateGroup(
+                type: "group", title: title, memberIds: members.map(\.user.id)), headers: bearer(owner))
         try #require(created.status == 201, "\(created.body)")
         return try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
     }
@@ -65,7 +67,8 @@ struct ChatEndToEndTests {
     }
 
     @Test func everyUsersEndpointThroughTheGateway() async throws {
-        let me = try await gateway.register("usr", displayName: "Zed Example"), other = try await gateway.register("oth")
+        let me = try await gateway.register("usr", displayName: "Zed Example")
+        let other = try await gateway.register("oth")
         let headers = bearer(me)
         let patched = try await gateway.send(.PATCH, "/v1/users/me", json: ["displayName": "Zed Changed", "bio": "hello"], headers: headers)
         #expect(try patched.status == 200 && patched.decode(UserRecord.self).bio == "hello")
@@ -91,24 +94,31 @@ struct ChatEndToEndTests {
         let jwks = try await gateway.send(.GET, "/v1/auth/jwks")
         #expect(jwks.status == 200 && jwks.body.contains(#""kty":"OKP""#))
         // Register and login errors keep the contract's codes through the gateway.
-        #expect(try await gateway.send(.POST, "/v1/auth/register", json: ["username": me.user.username, "password": "another password"]).status == 409)
+        #expect(
+            try await gateway.send(.POST, "/v1/auth/register", json: ["username": me.user.username, "password": "another password"]).status == 409)
         #expect(try await gateway.send(.POST, "/v1/auth/register", json: ["username": "x", "password": "short"]).status == 400)
         #expect(try await gateway.send(.POST, "/v1/auth/login", json: ["username": me.user.username, "password": "wrong password"]).status == 401)
     }
 
     @Test func aGroupMessageReachesMembersOnBothInstancesInOrder() async throws {
-        let alice = try await gateway.register("alice"), bob = try await gateway.register("bob"), carol = try await gateway.register("carol")
-        let dave = try await gateway.register("dave"), erin = try await gateway.register("erin")
+        let alice = try await gateway.register("alice")
+        let bob = try await gateway.register("bob")
+        let carol = try await gateway.register("carol")
+        let dave = try await gateway.register("dave")
+        let erin = try await gateway.register("erin")
         let conversationId = try await createGroup(by: alice, title: "Team", members: [bob, carol, dave, erin])
 
         let aliceSocket = try await connect(alice)
         let aliceSecondDevice = try await connect(alice, instance: 1)
         let bobSocket = try await connect(bob, instance: 0)
         let carolSocket = try await connect(carol, instance: 1)
-        let daveSocket = try await connect(dave, instance: 0), erinSocket = try await connect(erin, instance: 1)
+        let daveSocket = try await connect(dave, instance: 0)
+        let erinSocket = try await connect(erin, instance: 1)
         for index in 1...5 {
-            try await aliceSocket.send(json: ["type": "send", "ref": "r\(index)", "conversationId": conversationId,
-                                              "clientMessageId": "m\(index)", "body": "hello \(index)"])
+            try await aliceSocket.send(json: [
+                "type": "send", "ref": "r\(index)", "conversationId": conversationId,
+                "clientMessageId": "m\(index)", "body": "hello \(index)",
+            ])
         }
         // Acks may overtake each other (each names its ref); the seqs follow the order of the sends.
         var seqByRef: [String: Int] = [:]
@@ -129,7 +139,8 @@ struct ChatEndToEndTests {
         }
 
         // The same clientMessageId again, over REST: the original, not a second message.
-        let again = try await gateway.send(.POST, "/v1/conversations/\(conversationId)/messages", json: ["clientMessageId": "m1", "body": "hello 1"], headers: bearer(alice))
+        let again = try await gateway.send(
+            .POST, "/v1/conversations/\(conversationId)/messages", json: ["clientMessageId": "m1", "body": "hello 1"], headers: bearer(alice))
         #expect(again.status == 200)
         #expect((try JSONSerialization.jsonObject(with: Data(again.body.utf8)) as? [String: Any])?["seq"] as? Int == acked[0])
         let history = try await gateway.send(.GET, "/v1/conversations/\(conversationId)/messages?after=0", headers: bearer(bob))
@@ -150,15 +161,18 @@ struct ChatEndToEndTests {
         // Unread counts and read markers.
         let view = try await gateway.send(.GET, "/v1/conversations/\(conversationId)", headers: bearer(bob))
         #expect((try JSONSerialization.jsonObject(with: Data(view.body.utf8)) as? [String: Any])?["unreadCount"] as? Int == 5)
-        #expect(try await gateway.send(.POST, "/v1/conversations/\(conversationId)/read", json: ["seq": acked[4]], headers: bearer(bob)).status == 204)
+        #expect(
+            try await gateway.send(.POST, "/v1/conversations/\(conversationId)/read", json: ["seq": acked[4]], headers: bearer(bob)).status == 204)
         let afterRead = try await gateway.send(.GET, "/v1/conversations/\(conversationId)", headers: bearer(bob))
         #expect((try JSONSerialization.jsonObject(with: Data(afterRead.body.utf8)) as? [String: Any])?["unreadCount"] as? Int == 0)
         for socket in [aliceSocket, aliceSecondDevice, bobSocket, carolSocket, daveSocket, erinSocket, late] { _ = try await socket.close() }
     }
 
     @Test func sendersOnBothInstancesAtOnceAreDeliveredInSeqOrder() async throws {
-        let alice = try await gateway.register("ord"), bob = try await gateway.register("orb")
-        let carol = try await gateway.register("orc"), dave = try await gateway.register("orx")
+        let alice = try await gateway.register("ord")
+        let bob = try await gateway.register("orb")
+        let carol = try await gateway.register("orc")
+        let dave = try await gateway.register("orx")
         let conversationId = try await createGroup(by: alice, title: "Busy", members: [bob, carol, dave])
         let senders = [try await connect(alice, instance: 0), try await connect(bob, instance: 1)]
         let readers = [try await connect(carol, instance: 0), try await connect(dave, instance: 1)]
@@ -168,8 +182,10 @@ struct ChatEndToEndTests {
             for (index, socket) in senders.enumerated() {
                 group.addTask {
                     for number in 1...perSender {
-                        try await socket.send(json: ["type": "send", "ref": "\(number)", "conversationId": conversationId,
-                                                     "clientMessageId": "s\(index)-\(number)", "body": "message \(number)"])
+                        try await socket.send(json: [
+                            "type": "send", "ref": "\(number)", "conversationId": conversationId,
+                            "clientMessageId": "s\(index)-\(number)", "body": "message \(number)",
+                        ])
                     }
                 }
             }
@@ -201,7 +217,8 @@ struct ChatEndToEndTests {
         let owner = try await gateway.register("seq")
         let id = try await createGroup(by: owner, title: "Counter")
         func send(_ clientMessageId: String) async throws -> Int? {
-            let sent = try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": clientMessageId, "body": "hi"], headers: bearer(owner))
+            let sent = try await gateway.send(
+                .POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": clientMessageId, "body": "hi"], headers: bearer(owner))
             #expect(sent.status == 201, "\(sent.body)")
             return (try JSONSerialization.jsonObject(with: Data(sent.body.utf8)) as? [String: Any])?["seq"] as? Int
         }
@@ -216,13 +233,22 @@ struct ChatEndToEndTests {
     }
 
     @Test func nonMembersSeeNothingAndOnlyTheRightPeopleManage() async throws {
-        let owner = try await gateway.register("own"), member = try await gateway.register("mem"), stranger = try await gateway.register("str")
+        let owner = try await gateway.register("own")
+        let member = try await gateway.register("mem")
+        let stranger = try await gateway.register("str")
         let id = try await createGroup(by: owner, title: "Private", members: [member])
-        #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "x", "body": "hi"], headers: bearer(member)).status == 201)
-        for path in ["/v1/conversations/\(id)", "/v1/conversations/\(id)/messages", "/v1/conversations/\(UUID().uuidString)", "/v1/conversations/not-an-id"] {
+        #expect(
+            try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "x", "body": "hi"], headers: bearer(member))
+                .status == 201)
+        for path in [
+            "/v1/conversations/\(id)", "/v1/conversations/\(id)/messages", "/v1/conversations/\(UUID().uuidString)", "/v1/conversations/not-an-id",
+        ] {
             #expect(try await gateway.send(.GET, path, headers: bearer(stranger)).status == 404, "\(path)")
         }
-        #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "y", "body": "hi"], headers: bearer(stranger)).status == 404)
+        #expect(
+            try await gateway.send(
+                .POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "y", "body": "hi"], headers: bearer(stranger)
+            ).status == 404)
         // Over the WebSocket too: sync, send, typing and read of someone else's conversation are not_found.
         let strangerSocket = try await connect(stranger)
         try await strangerSocket.send(json: ["type": "sync", "conversations": [id: 0]])
@@ -238,20 +264,30 @@ struct ChatEndToEndTests {
         #expect(try await gateway.send(.PATCH, "/v1/conversations/\(id)/messages/1", json: ["body": "edited"], headers: bearer(member)).status == 200)
         #expect(try await gateway.send(.PATCH, "/v1/conversations/\(id)", json: ["title": "Renamed"], headers: bearer(member)).status == 403)
         #expect(try await gateway.send(.PATCH, "/v1/conversations/\(id)", json: ["title": "Renamed"], headers: bearer(owner)).status == 200)
-        #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/members", json: ["userIds": [stranger.user.id]], headers: bearer(member)).status == 403)
+        #expect(
+            try await gateway.send(.POST, "/v1/conversations/\(id)/members", json: ["userIds": [stranger.user.id]], headers: bearer(member)).status
+                == 403)
         // Bad input is a 400, never a 500.
         #expect(try await gateway.send(.POST, "/v1/conversations", body: "{not json", headers: bearer(owner)).status == 400)
-        #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "z", "body": "   "], headers: bearer(owner)).status == 400)
-        #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "z", "body": String(repeating: "b", count: 4001)], headers: bearer(owner)).status == 400)
+        #expect(
+            try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "z", "body": "   "], headers: bearer(owner))
+                .status == 400)
+        #expect(
+            try await gateway.send(
+                .POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "z", "body": String(repeating: "b", count: 4001)],
+                headers: bearer(owner)
+            ).status == 400)
     }
 
     @Test func blocksStopDirectMessagesAndMentionsAreResolved() async throws {
-        let alice = try await gateway.register("blk"), bob = try await gateway.register("blb")
+        let alice = try await gateway.register("blk")
+        let bob = try await gateway.register("blb")
         let opened = try await gateway.send(.POST, "/v1/conversations", json: ["type": "direct", "memberId": bob.user.id], headers: bearer(alice))
         #expect(opened.status == 201)
         let direct = try #require(try JSONSerialization.jsonObject(with: Data(opened.body.utf8)) as? [String: Any])["id"] as! String
         // A direct message over the WebSocket on one instance reaches the other member on the other instance.
-        let aliceSocket = try await connect(alice, instance: 0), bobSocket = try await connect(bob, instance: 1)
+        let aliceSocket = try await connect(alice, instance: 0)
+        let bobSocket = try await connect(bob, instance: 1)
         try await aliceSocket.send(json: ["type": "send", "ref": "d1", "conversationId": direct, "clientMessageId": "b1", "body": "hi"])
         let ack = try await aliceSocket.next { $0["type"] as? String == "ack" }
         let delivered = try await bobSocket.next { $0["type"] as? String == "message" }
@@ -262,28 +298,43 @@ struct ChatEndToEndTests {
         // Within the block cache's lifetime the block takes effect; both the send and a new direct conversation are refused.
         var status = 0
         for _ in 0..<30 where status != 403 {
-            status = try await gateway.send(.POST, "/v1/conversations/\(direct)/messages", json: ["clientMessageId": "b2-\(UUID().uuidString)", "body": "hi again"], headers: bearer(alice)).status
+            status = try await gateway.send(
+                .POST, "/v1/conversations/\(direct)/messages", json: ["clientMessageId": "b2-\(UUID().uuidString)", "body": "hi again"],
+                headers: bearer(alice)
+            ).status
             if status != 403 { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(status == 403)
         let carol = try await gateway.register("blc")
         #expect(try await gateway.send(.PUT, "/v1/users/me/blocks/\(alice.user.id)", headers: bearer(carol)).status == 204)
-        #expect(try await gateway.send(.POST, "/v1/conversations", json: ["type": "direct", "memberId": carol.user.id], headers: bearer(alice)).status == 403)
+        #expect(
+            try await gateway.send(.POST, "/v1/conversations", json: ["type": "direct", "memberId": carol.user.id], headers: bearer(alice)).status
+                == 403)
         // Only the blocked sender is refused: the one who blocked may still write.
-        #expect(try await gateway.send(.POST, "/v1/conversations/\(direct)/messages", json: ["clientMessageId": "b3", "body": "ok"], headers: bearer(bob)).status == 201)
+        #expect(
+            try await gateway.send(
+                .POST, "/v1/conversations/\(direct)/messages", json: ["clientMessageId": "b3", "body": "ok"], headers: bearer(bob)
+            ).status == 201)
 
         // @mentions of members become mentionedUserIds on the bus.
         // A group of its own reading from the start, so the record cannot slip past before its position is set.
-        let consumer = try KafkaConsumer(configuration: .init(
-            .init(brokers: TestStack["CHAT_KAFKA_BROKERS"], properties: ["fetch.wait.max.ms": "10"]), groupId: TestStack.unique("mentions"),
-            topics: [KafkaTopic.messages.name], autoOffsetReset: "earliest", sessionTimeoutMilliseconds: 6000), logger: TestStack.logger)
+        let consumer = try KafkaConsumer(
+            configuration: .init(
+                .init(brokers: TestStack["CHAT_KAFKA_BROKERS"], properties: ["fetch.wait.max.ms": "10"]), groupId: TestStack.unique("mentions"),
+                topics: [KafkaTopic.messages.name], autoOffsetReset: "earliest", sessionTimeoutMilliseconds: 6000), logger: TestStack.logger)
         let groupId = try await createGroup(by: bob, title: "Mentions", members: [carol])
-        #expect(try await gateway.send(.POST, "/v1/conversations/\(groupId)/messages", json: ["clientMessageId": "m1", "body": "hey @\(carol.user.username.uppercased()), and @nobody_here"], headers: bearer(bob)).status == 201)
+        #expect(
+            try await gateway.send(
+                .POST, "/v1/conversations/\(groupId)/messages",
+                json: ["clientMessageId": "m1", "body": "hey @\(carol.user.username.uppercased()), and @nobody_here"], headers: bearer(bob)
+            ).status == 201)
         let mentioned = try await withServiceGroup([consumer]) {
             try await withThrowingTaskGroup(of: [String]?.self) { tasks in
                 tasks.addTask {
                     for await record in consumer {
-                        if case .messageCreated(let event) = try ChatEvent(from: record.value), event.payload.conversationId.uuidString.lowercased() == groupId {
+                        if case .messageCreated(let event) = try ChatEvent(from: record.value),
+                            event.payload.conversationId.uuidString.lowercased() == groupId
+                        {
                             return event.payload.mentionedUserIds.map { $0.uuidString.lowercased() }
                         }
                     }
@@ -318,24 +369,34 @@ struct ChatEndToEndTests {
     }
 
     @Test func attachmentsUploadThroughPresignedURLsAndOnlyMembersReachThem() async throws {
-        let owner = try await gateway.register("att"), stranger = try await gateway.register("atx")
+        let owner = try await gateway.register("att")
+        let stranger = try await gateway.register("atx")
         let conversationId = try await createGroup(by: owner, title: "Files")
         let payload = "attachment bytes"
-        let request = ["conversationId": conversationId, "fileName": "notes.txt", "contentType": "text/plain", "size": payload.utf8.count] as [String: Any]
-        let answer = try await gateway.send(.POST, "/v1/attachments", body: String(decoding: try JSONSerialization.data(withJSONObject: request), as: UTF8.self), headers: bearer(owner))
+        let request =
+            ["conversationId": conversationId, "fileName": "notes.txt", "contentType": "text/plain", "size": payload.utf8.count] as [String: Any]
+        let answer = try await gateway.send(
+            .POST, "/v1/attachments", body: String(decoding: try JSONSerialization.data(withJSONObject: request), as: UTF8.self),
+            headers: bearer(owner))
         #expect(answer.status == 201, "\(answer.body)")
         let upload = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
         let attachmentId = (upload["attachment"] as! [String: Any])["id"] as! String
 
         // Not uploaded yet: a message cannot carry it.
-        #expect(try await gateway.send(.POST, "/v1/conversations/\(conversationId)/messages", body: #"{"clientMessageId":"a0","body":"","attachmentIds":["\#(attachmentId)"]}"#, headers: bearer(owner)).status == 400)
+        #expect(
+            try await gateway.send(
+                .POST, "/v1/conversations/\(conversationId)/messages",
+                body: #"{"clientMessageId":"a0","body":"","attachmentIds":["\#(attachmentId)"]}"#, headers: bearer(owner)
+            ).status == 400)
         var put = HTTPClientRequest(url: upload["uploadUrl"] as! String)
         put.method = .PUT
         // The client sends the signed headers; the HTTP client sets Content-Length from the body itself.
         for (name, value) in upload["uploadHeaders"] as! [String: String] where name != "Content-Length" { put.headers.add(name: name, value: value) }
         put.body = .bytes(ByteBuffer(string: payload))
         #expect(try await HTTPClient.shared.execute(put, timeout: .seconds(10)).status.code == 200)
-        let sent = try await gateway.send(.POST, "/v1/conversations/\(conversationId)/messages", body: #"{"clientMessageId":"a1","body":"","attachmentIds":["\#(attachmentId)"]}"#, headers: bearer(owner))
+        let sent = try await gateway.send(
+            .POST, "/v1/conversations/\(conversationId)/messages", body: #"{"clientMessageId":"a1","body":"","attachmentIds":["\#(attachmentId)"]}"#,
+            headers: bearer(owner))
         #expect(sent.status == 201, "\(sent.body)")
         let attachments = (try JSONSerialization.jsonObject(with: Data(sent.body.utf8)) as? [String: Any])?["attachments"] as? [[String: Any]]
         #expect(attachments?.first?["fileName"] as? String == "notes.txt")
@@ -347,10 +408,19 @@ struct ChatEndToEndTests {
         #expect(String(buffer: try await fetched.body.collect(upTo: 1 << 20)) == payload)
         #expect(try await gateway.send(.GET, "/v1/attachments/\(attachmentId)", headers: bearer(stranger)).status == 404)
         // Limits.
-        let huge = ["conversationId": conversationId, "fileName": "big.zip", "contentType": "application/zip", "size": 26 * 1024 * 1024] as [String: Any]
-        #expect(try await gateway.send(.POST, "/v1/attachments", body: String(decoding: try JSONSerialization.data(withJSONObject: huge), as: UTF8.self), headers: bearer(owner)).status == 413)
+        let huge =
+            ["conversationId": conversationId, "fileName": "big.zip", "contentType": "application/zip", "size": 26 * 1024 * 1024] as [String: Any]
+        #expect(
+            try await gateway.send(
+                .POST, "/v1/attachments", body: String(decoding: try JSONSerialization.data(withJSONObject: huge), as: UTF8.self),
+                headers: bearer(owner)
+            ).status == 413)
         let exe = ["conversationId": conversationId, "fileName": "run.exe", "contentType": "application/x-msdownload", "size": 10] as [String: Any]
-        #expect(try await gateway.send(.POST, "/v1/attachments", body: String(decoding: try JSONSerialization.data(withJSONObject: exe), as: UTF8.self), headers: bearer(owner)).status == 400)
+        #expect(
+            try await gateway.send(
+                .POST, "/v1/attachments", body: String(decoding: try JSONSerialization.data(withJSONObject: exe), as: UTF8.self),
+                headers: bearer(owner)
+            ).status == 400)
     }
 
     struct CreateGroup: Encodable {
@@ -372,10 +442,13 @@ enum EndToEndStack {
         ("user", 18502, ["CHAT_UPSTREAM_CHAT": chatPorts.map { "http://127.0.0.1:\($0)" }.joined(separator: ",")]),
         ("chat", chatPorts[0], chatEnvironment),
         ("chat", chatPorts[1], chatEnvironment),
-        ("api-gateway", gatewayPort, [
-            "CHAT_UPSTREAM_AUTH": "http://127.0.0.1:18501", "CHAT_UPSTREAM_USER": "http://127.0.0.1:18502",
-            "CHAT_UPSTREAM_CHAT": chatPorts.map { "http://127.0.0.1:\($0)" }.joined(separator: ","),
-            "CHAT_UPSTREAM_NOTIFICATION": "http://127.0.0.1:1",
-        ]),
+        (
+            "api-gateway", gatewayPort,
+            [
+                "CHAT_UPSTREAM_AUTH": "http://127.0.0.1:18501", "CHAT_UPSTREAM_USER": "http://127.0.0.1:18502",
+                "CHAT_UPSTREAM_CHAT": chatPorts.map { "http://127.0.0.1:\($0)" }.joined(separator: ","),
+                "CHAT_UPSTREAM_NOTIFICATION": "http://127.0.0.1:1",
+            ]
+        ),
     ]
 }

@@ -11,9 +11,11 @@ struct ChatFailoverTests {
     let gateway = IdentityHTTP(port: FailoverStack.gatewayPort)
 
     @Test func clientsOfAKilledInstanceCatchUpThroughTheOther() async throws {
-        let sender = try await gateway.register("fos"), reader = try await gateway.register("for")
-        let created = try await gateway.send(.POST, "/v1/conversations", body: #"{"type":"group","title":"Failover","memberIds":["\#(reader.user.id)"]}"#,
-                                             headers: [("Authorization", "Bearer \(sender.accessToken)")])
+        let sender = try await gateway.register("fos")
+        let reader = try await gateway.register("for")
+        let created = try await gateway.send(
+            .POST, "/v1/conversations", body: #"{"type":"group","title":"Failover","memberIds":["\#(reader.user.id)"]}"#,
+            headers: [("Authorization", "Bearer \(sender.accessToken)")])
         let conversationId = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
 
         // The sender on the instance that survives, the reader on the one that dies.
@@ -29,7 +31,9 @@ struct ChatFailoverTests {
         var acked: [Int] = []
         var received: [Int] = []
         for index in 1...60 {
-            try await sending.send(json: ["type": "send", "ref": "r\(index)", "conversationId": conversationId, "clientMessageId": "f\(index)", "body": "m\(index)"])
+            try await sending.send(json: [
+                "type": "send", "ref": "r\(index)", "conversationId": conversationId, "clientMessageId": "f\(index)", "body": "m\(index)",
+            ])
             let ack = try await sending.next { $0["type"] as? String == "ack" }
             acked.append((ack["message"] as! [String: Any])["seq"] as! Int)
             if index <= 20 {
@@ -41,8 +45,9 @@ struct ChatFailoverTests {
         _ = try? await reading.closed()
 
         // Reconnect through the gateway: the dead instance is skipped; sync from the last seq seen.
-        let again = try await WebSocketTestClient(url: "ws://127.0.0.1:\(FailoverStack.gatewayPort)/v1/ws",
-                                                  headers: [.authorization: "Bearer \(reader.accessToken)"])
+        let again = try await WebSocketTestClient(
+            url: "ws://127.0.0.1:\(FailoverStack.gatewayPort)/v1/ws",
+            headers: [.authorization: "Bearer \(reader.accessToken)"])
         _ = try await again.next { $0["type"] as? String == "hello" }
         try await again.send(json: ["type": "sync", "conversations": [conversationId: received.max() ?? 0]])
         while true {
@@ -76,10 +81,13 @@ enum FailoverStack {
         ("user", 18602, [:]),
         ("chat", chatPorts[0], chatEnvironment),
         ("chat", chatPorts[1], chatEnvironment),
-        ("api-gateway", gatewayPort, [
-            "CHAT_UPSTREAM_AUTH": "http://127.0.0.1:18601", "CHAT_UPSTREAM_USER": "http://127.0.0.1:18602",
-            "CHAT_UPSTREAM_CHAT": chatPorts.map { "http://127.0.0.1:\($0)" }.joined(separator: ","),
-            "CHAT_UPSTREAM_NOTIFICATION": "http://127.0.0.1:1",
-        ]),
+        (
+            "api-gateway", gatewayPort,
+            [
+                "CHAT_UPSTREAM_AUTH": "http://127.0.0.1:18601", "CHAT_UPSTREAM_USER": "http://127.0.0.1:18602",
+                "CHAT_UPSTREAM_CHAT": chatPorts.map { "http://127.0.0.1:\($0)" }.joined(separator: ","),
+                "CHAT_UPSTREAM_NOTIFICATION": "http://127.0.0.1:1",
+            ]
+        ),
     ]
 }

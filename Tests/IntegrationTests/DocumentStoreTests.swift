@@ -82,7 +82,8 @@ func collect<Sequence: AsyncSequence>(_ sequence: Sequence) async throws -> [Seq
             #expect(found == original)
 
             // The stored BSON keeps the native types: ObjectId, datetime, binary, nested document, array.
-            let raw = try #require(try await collection.client.find(try DocumentFilter.equal("seq", original.seq).document, in: collection.name).first)
+            let raw = try #require(
+                try await collection.client.find(try DocumentFilter.equal("seq", original.seq).document, in: collection.name).first)
             #expect(raw["_id"] == .objectId(original._id))
             #expect(raw["at"] == .date(original.at))
             #expect(raw["blob"] == .binary([0, 1, 2, 254, 255]))
@@ -118,8 +119,10 @@ func collect<Sequence: AsyncSequence>(_ sequence: Sequence) async throws -> [Seq
                 (error as? DocumentStoreError)?.kind == .duplicateKey && (error as? DocumentStoreError)?.code == 11000
             }
             // Unordered insertMany inserts every other document and still reports the duplicate.
-            let batch = [Message(conversation: "c", seq: 2, body: "2"), Message(conversation: "c", seq: 1, body: "dup"),
-                         Message(conversation: "c", seq: 3, body: "3")]
+            let batch = [
+                Message(conversation: "c", seq: 2, body: "2"), Message(conversation: "c", seq: 1, body: "dup"),
+                Message(conversation: "c", seq: 3, body: "3"),
+            ]
             await #expect {
                 try await collection.insert(batch, ordered: false)
             } throws: { error in
@@ -128,8 +131,10 @@ func collect<Sequence: AsyncSequence>(_ sequence: Sequence) async throws -> [Seq
             #expect(try await collection.count(try .equal("conversation", "c")) == 3)
             #expect(try await collection.findOne(try .equal("seq", 1))?.body == "first")
             // insertAll names the refused documents by their index and stores the others.
-            let next = [Message(conversation: "c", seq: 4, body: "4"), Message(conversation: "c", seq: 2, body: "dup"),
-                        Message(conversation: "c", seq: 5, body: "5"), Message(conversation: "c", seq: 3, body: "dup")]
+            let next = [
+                Message(conversation: "c", seq: 4, body: "4"), Message(conversation: "c", seq: 2, body: "dup"),
+                Message(conversation: "c", seq: 5, body: "5"), Message(conversation: "c", seq: 3, body: "dup"),
+            ]
             #expect(try await collection.insertAll(next) == [1, 3])
             #expect(try await collection.count(try .equal("conversation", "c")) == 5)
             #expect(try await collection.insertAll([Message(conversation: "c", seq: 6, body: "6")]).isEmpty)
@@ -151,10 +156,14 @@ func collect<Sequence: AsyncSequence>(_ sequence: Sequence) async throws -> [Seq
             #expect(all.allSatisfy { $0.body == "m\($0.seq)" && $0.conversation == "a" })
 
             // Newest first, bounded, starting below a given sequence number, with a projection.
-            struct SeqOnly: Decodable, Sendable { var seq: Int64; var body: String? }
-            let page = try await collect(collection.find(
-                try .equal("conversation", "a") && .lessThan("seq", 900), rangeField: "seq", order: .descending,
-                limit: 150, projection: ["seq"], batchSize: 40, as: SeqOnly.self))
+            struct SeqOnly: Decodable, Sendable {
+                var seq: Int64
+                var body: String?
+            }
+            let page = try await collect(
+                collection.find(
+                    try .equal("conversation", "a") && .lessThan("seq", 900), rangeField: "seq", order: .descending,
+                    limit: 150, projection: ["seq"], batchSize: 40, as: SeqOnly.self))
             #expect(page.map(\.seq) == Array((750..<900).reversed()))
             #expect(page.allSatisfy { $0.body == nil })
         }
@@ -179,7 +188,8 @@ func collect<Sequence: AsyncSequence>(_ sequence: Sequence) async throws -> [Seq
             let one = try await collection.updateOne(
                 try .equal("conversation", "c") && .equal("seq", 2), try .set("body", "edited").increment("edits", by: 1))
             #expect(one == UpdateResult(matchedCount: 1, modifiedCount: 1, upsertedCount: 0))
-            #expect(try await collection.findOne(try .equal("conversation", "c") && .equal("seq", 2))
+            #expect(
+                try await collection.findOne(try .equal("conversation", "c") && .equal("seq", 2))
                     == Message(conversation: "c", seq: 2, body: "edited", edits: 1))
 
             let many = try await collection.updateMany(try .equal("conversation", "c") && .greaterThan("seq", 3), .increment("edits", by: 10))

@@ -27,13 +27,15 @@ import Testing
         let base = "http://127.0.0.1:\(port)"
         upstreamBase = base
         gateways = try Self.ports.map { gatewayPort in
-            try ServiceProcess("api-gateway", port: gatewayPort, environment: [
-                "CHAT_UPSTREAM_AUTH": base, "CHAT_UPSTREAM_USER": "http://127.0.0.1:1,\(base)", "CHAT_UPSTREAM_CHAT": base,
-                "CHAT_UPSTREAM_NOTIFICATION": "http://127.0.0.1:1",
-                "CHAT_RATE_LIMIT_PER_USER": "5", "CHAT_MAX_BODY_BYTES": "65536", "CHAT_UPSTREAM_TIMEOUT_MS": "3000",
-                "CHAT_CORS_ORIGINS": "https://app.example",
-                "CHAT_WEB_ROOT": TestStack.repositoryRoot.appending(path: "Services/api-gateway/Public").path,
-            ])
+            try ServiceProcess(
+                "api-gateway", port: gatewayPort,
+                environment: [
+                    "CHAT_UPSTREAM_AUTH": base, "CHAT_UPSTREAM_USER": "http://127.0.0.1:1,\(base)", "CHAT_UPSTREAM_CHAT": base,
+                    "CHAT_UPSTREAM_NOTIFICATION": "http://127.0.0.1:1",
+                    "CHAT_RATE_LIMIT_PER_USER": "5", "CHAT_MAX_BODY_BYTES": "65536", "CHAT_UPSTREAM_TIMEOUT_MS": "3000",
+                    "CHAT_CORS_ORIGINS": "https://app.example",
+                    "CHAT_WEB_ROOT": TestStack.repositoryRoot.appending(path: "Services/api-gateway/Public").path,
+                ])
         }
         for gateway in gateways { try await gateway.waitFor("/health", status: 200) }
     }
@@ -210,9 +212,11 @@ import Testing
     }
 
     @Test func corsAnswersOnlyAllowedOrigins() async throws {
-        let allowed = try await call(.OPTIONS, "/v1/users/me", headers: [
-            ("Origin", "https://app.example"), ("Access-Control-Request-Method", "GET"),
-        ])
+        let allowed = try await call(
+            .OPTIONS, "/v1/users/me",
+            headers: [
+                ("Origin", "https://app.example"), ("Access-Control-Request-Method", "GET"),
+            ])
         #expect(allowed.headers["Access-Control-Allow-Origin"].first == "https://app.example")
         let other = try await call(.GET, "/v1/auth/jwks", headers: [("Origin", "https://evil.example")])
         #expect(other.headers["Access-Control-Allow-Origin"].isEmpty)
@@ -258,7 +262,8 @@ import Testing
             }
         }
         let received = echoes.withLock { $0 }
-        #expect(received.count == 2 && received.first == "hello" && received.last == String(repeating: "z", count: 60_000), "\(received.map(\.count))")
+        #expect(
+            received.count == 2 && received.first == "hello" && received.last == String(repeating: "z", count: 60_000), "\(received.map(\.count))")
         #expect(closed?.closeCode == .init(codeNumber: 4001))
         #expect(closed?.reason == "bye")
         let identity = try #require(upstream.seenWebSocketIdentity.withLock { $0 }.flatMap { signer.verify($0, method: .get, path: "/v1/ws") })
@@ -289,7 +294,9 @@ import Testing
         }
         #expect(oversized?.closeCode == .messageTooLarge)
         await #expect(throws: (any Error).self) {
-            try await WebSocketClient.connect(url: url, configuration: .init(additionalHeaders: [.authorization: "Bearer nope"]), logger: TestStack.logger) { _, _, _ in }
+            try await WebSocketClient.connect(
+                url: url, configuration: .init(additionalHeaders: [.authorization: "Bearer nope"]), logger: TestStack.logger
+            ) { _, _, _ in }
         }
         let refused = try await call(.GET, "/v1/ws", headers: [("Authorization", "Bearer nope")])
         #expect(refused.status == 401)
@@ -301,10 +308,12 @@ import Testing
         let startingBase = "http://127.0.0.1:\(try await starting.start())"
         let ready = upstreamBase
         func gateway(port: Int, chat: String) async throws -> ServiceProcess {
-            let process = try ServiceProcess("api-gateway", port: port, environment: [
-                "CHAT_UPSTREAM_AUTH": ready, "CHAT_UPSTREAM_USER": ready, "CHAT_UPSTREAM_CHAT": chat,
-                "CHAT_UPSTREAM_NOTIFICATION": ready, "CHAT_RATE_LIMIT_PER_USER": "100",
-            ])
+            let process = try ServiceProcess(
+                "api-gateway", port: port,
+                environment: [
+                    "CHAT_UPSTREAM_AUTH": ready, "CHAT_UPSTREAM_USER": ready, "CHAT_UPSTREAM_CHAT": chat,
+                    "CHAT_UPSTREAM_NOTIFICATION": ready, "CHAT_RATE_LIMIT_PER_USER": "100",
+                ])
             try await process.waitFor("/health", status: 200)
             return process
         }

@@ -109,7 +109,11 @@ struct IdentityHTTP: Sendable {
         }
 
         struct ErrorBody: Decodable {
-            struct Detail: Decodable { let code: String; let message: String; let requestId: String }
+            struct Detail: Decodable {
+                let code: String
+                let message: String
+                let requestId: String
+            }
             let error: Detail
         }
     }
@@ -143,8 +147,9 @@ struct IdentityHTTP: Sendable {
         _ method: HTTPMethod, _ path: String, json value: some Encodable, identity: VerifiedIdentity? = nil,
         headers: [(String, String)] = []
     ) async throws -> Reply {
-        try await send(method, path, body: String(decoding: try JSONEncoder().encode(value), as: UTF8.self),
-                       identity: identity, headers: headers)
+        try await send(
+            method, path, body: String(decoding: try JSONEncoder().encode(value), as: UTF8.self),
+            identity: identity, headers: headers)
     }
 }
 

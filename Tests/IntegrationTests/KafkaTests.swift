@@ -61,7 +61,8 @@ import Testing
     @Test func tenThousandKeyedMessagesArriveInPerKeyOrder() async throws {
         let producer = try KafkaProducer(configuration: .init(brokers), logger: TestStack.logger)
         let topic = try await makeTopic(partitions: 6, producer: producer)
-        let keys = 50, perKey = 200
+        let keys = 50
+        let perKey = 200
         // One sequential sender per key: each send completes before the key's next one starts.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for key in 0..<keys {
@@ -81,7 +82,8 @@ import Testing
     @Test func aBatchKeepsItsOrderPerKey() async throws {
         let producer = try KafkaProducer(configuration: .init(brokers), logger: TestStack.logger)
         let topic = try await makeTopic(partitions: 6, producer: producer)
-        let keys = 20, perKey = 100
+        let keys = 20
+        let perKey = 100
         // One batch, the keys interleaved: nothing awaits between records of one key.
         let records = (0..<perKey).flatMap { seq in
             (0..<keys).map { key in KafkaOutgoingRecord(topic: topic, key: Array("key-\(key)".utf8), value: Array("\(key):\(seq)".utf8)) }
@@ -129,7 +131,8 @@ import Testing
         let received = try await withServiceGroup(members) {
             let deadline = ContinuousClock.now + .seconds(30)
             while !(members.allSatisfy { !$0.assignedPartitions().isEmpty }
-                    && Set(members.flatMap { $0.assignedPartitions().map(\.partition) }).count == 6) {
+                && Set(members.flatMap { $0.assignedPartitions().map(\.partition) }).count == 6)
+            {
                 guard ContinuousClock.now < deadline else { throw KafkaError(message: "the group never balanced") }
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -193,14 +196,17 @@ extension KafkaTests {
         var count = 0
         var partitionsWithRecords: Set<Int32> = []
         while partitionsWithRecords.count < 6 || count < 60 {
-            partitionsWithRecords.insert(try await producer.send(topic: topic, key: Array("k\(count)".utf8), value: Array("v\(count)".utf8)).partition)
+            partitionsWithRecords.insert(
+                try await producer.send(topic: topic, key: Array("k\(count)".utf8), value: Array("v\(count)".utf8)).partition)
             count += 1
         }
         let sent = count
         let group = TestStack.unique("group")
         // Short sessions: members notice the rebalances sooner (the heartbeat is a tenth of the session timeout).
-        let member: @Sendable () throws -> KafkaConsumer = { try KafkaConsumer(
-            configuration: .init(self.brokers, groupId: group, topics: [topic], sessionTimeoutMilliseconds: 3_000), logger: TestStack.logger) }
+        let member: @Sendable () throws -> KafkaConsumer = {
+            try KafkaConsumer(
+                configuration: .init(self.brokers, groupId: group, topics: [topic], sessionTimeoutMilliseconds: 3_000), logger: TestStack.logger)
+        }
         let first = try member()
         let (refused, moved, movedCount) = try await withServiceGroup([first]) {
             // The first member owns every partition and reads everything without committing yet.
@@ -214,7 +220,9 @@ extension KafkaTests {
             let second = try member()
             return try await withServiceGroup([second]) {
                 let deadline = ContinuousClock.now + .seconds(30)
-                while second.assignedPartitions().isEmpty || Set((first.assignedPartitions() + second.assignedPartitions()).map(\.partition)).count != 6 {
+                while second.assignedPartitions().isEmpty
+                    || Set((first.assignedPartitions() + second.assignedPartitions()).map(\.partition)).count != 6
+                {
                     guard ContinuousClock.now < deadline else { throw KafkaError(message: "the group never rebalanced") }
                     try await Task.sleep(for: .milliseconds(50))
                 }

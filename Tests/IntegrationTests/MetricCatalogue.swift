@@ -15,7 +15,9 @@ struct MetricCatalogue {
     static func load() throws -> MetricCatalogue {
         let text = try String(contentsOf: TestStack.repositoryRoot.appending(path: "infrastructure/observability/metrics.yaml"), encoding: .utf8)
         var metrics: [Metric] = []
-        var name: String?, labels: [String] = [], services: [String] = []
+        var name: String?
+        var labels: [String] = []
+        var services: [String] = []
         func flush() {
             if let name { metrics.append(Metric(name: name, labels: labels, services: services)) }
             (name, labels, services) = (nil, [], [])

@@ -36,15 +36,17 @@ final class NotificationInstance: @unchecked Sendable {
         let admin = PostgresClient(configuration: .init(url: TestStack["CHAT_POSTGRES_ADMIN_URL"], poolSize: 1), logger: TestStack.logger)
         try await admin.query("CREATE DATABASE \(database)")
         try await admin.shutdown()
-        let instance = try NotificationInstance(port: port, database: database, environment: [
-            "CHAT_POSTGRES_URL": TestStack.postgresURL(database: database),
-            "CHAT_NOTIFICATION_CONSUMER_GROUP": TestStack.unique("notification-test"),
-            "CHAT_NOTIFICATION_OFFSET_RESET": "latest",
-            "CHAT_PUSH_MAX_ATTEMPTS": "3",
-            "CHAT_PUSH_RETRY_BASE_MS": "50",
-            "CHAT_PUSH_TIMEOUT_MS": "2000",
-            "CHAT_PUSH_ALLOW_PRIVATE_TARGETS": "true",
-        ].merging(environment) { _, own in own })
+        let instance = try NotificationInstance(
+            port: port, database: database,
+            environment: [
+                "CHAT_POSTGRES_URL": TestStack.postgresURL(database: database),
+                "CHAT_NOTIFICATION_CONSUMER_GROUP": TestStack.unique("notification-test"),
+                "CHAT_NOTIFICATION_OFFSET_RESET": "latest",
+                "CHAT_PUSH_MAX_ATTEMPTS": "3",
+                "CHAT_PUSH_RETRY_BASE_MS": "50",
+                "CHAT_PUSH_TIMEOUT_MS": "2000",
+                "CHAT_PUSH_ALLOW_PRIVATE_TARGETS": "true",
+            ].merging(environment) { _, own in own })
         try await instance.process.waitFor("/ready", status: 200)
         if awaitingPartitions { try await instance.awaitEveryPartition() }
         return instance
@@ -88,23 +90,27 @@ final class NotificationInstance: @unchecked Sendable {
         while true {
             for _ in 0..<24 {
                 let conversation = UUID()
-                let report = try await Self.producer.publish(EventEnvelope(MessageCreated(
-                    conversationId: conversation, messageId: "probe", seq: 1, senderId: actor, clientMessageId: "probe",
-                    body: "probe", createdAt: Date(), recipientIds: [probeUser])))
+                let report = try await Self.producer.publish(
+                    EventEnvelope(
+                        MessageCreated(
+                            conversationId: conversation, messageId: "probe", seq: 1, senderId: actor, clientMessageId: "probe",
+                            body: "probe", createdAt: Date(), recipientIds: [probeUser])))
                 partitionOf[conversation.uuidString.lowercased()] = (KafkaTopic.messages.name, report.partition)
             }
             for _ in 0..<12 {
                 let conversation = UUID()
-                let report = try await Self.producer.publish(EventEnvelope(MemberAdded(conversationId: conversation, userId: probeUser, addedBy: actor)))
+                let report = try await Self.producer.publish(
+                    EventEnvelope(MemberAdded(conversationId: conversation, userId: probeUser, addedBy: actor)))
                 partitionOf[conversation.uuidString.lowercased()] = (KafkaTopic.events.name, report.partition)
             }
             let stored = try await postgres.query(
                 "SELECT DISTINCT conversation_id FROM notifications WHERE user_id = $1", [probeUser.uuidString.lowercased()])
-            let covered = Set(try stored.map { row -> String in
-                let conversation: String = try row.decode("conversation_id")
-                let place = partitionOf[conversation]!
-                return "\(place.topic)/\(place.partition)"
-            })
+            let covered = Set(
+                try stored.map { row -> String in
+                    let conversation: String = try row.decode("conversation_id")
+                    let place = partitionOf[conversation]!
+                    return "\(place.topic)/\(place.partition)"
+                })
             if covered.count == KafkaTopic.messages.partitions + KafkaTopic.events.partitions { return }
             guard ContinuousClock.now < deadline else {
                 throw ServiceProcess.WaitFailure(description: "only \(covered.count) partitions consumed; log:\n\(process.log)")
@@ -141,8 +147,9 @@ final class NotificationInstance: @unchecked Sendable {
     /// Registers a push target for `userId`; returns its id.
     @discardableResult
     func addTarget(for userId: UUID, url: String, secret: String) async throws -> String {
-        let reply = try await call(.POST, "/v1/notifications/push-targets", as: userId,
-                                   body: #"{"url":"\#(url)","secret":"\#(secret)"}"#)
+        let reply = try await call(
+            .POST, "/v1/notifications/push-targets", as: userId,
+            body: #"{"url":"\#(url)","secret":"\#(secret)"}"#)
         try #require(reply.status == 201, "push-targets answered \(reply.status): \(reply.body)")
         return try #require(try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any])["id"] as! String
     }

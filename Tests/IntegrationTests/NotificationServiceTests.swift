@@ -21,9 +21,11 @@ import Testing
         _ conversation: UUID, seq: Int64, from sender: UUID, to recipients: [UUID], mentioning: [UUID] = [],
         body: String = "hello", at createdAt: Date = Date()
     ) async throws -> KafkaDeliveryReport {
-        try await NotificationInstance.producer.publish(EventEnvelope(MessageCreated(
-            conversationId: conversation, messageId: "m-\(seq)", seq: seq, senderId: sender, clientMessageId: UUID().uuidString,
-            body: body, createdAt: createdAt, recipientIds: recipients, mentionedUserIds: mentioning)))
+        try await NotificationInstance.producer.publish(
+            EventEnvelope(
+                MessageCreated(
+                    conversationId: conversation, messageId: "m-\(seq)", seq: seq, senderId: sender, clientMessageId: UUID().uuidString,
+                    body: body, createdAt: createdAt, recipientIds: recipients, mentionedUserIds: mentioning)))
     }
 
     /// Runs `body` with a started instance (consuming every partition unless `consuming` is false) and receiver, stopping both afterwards even when `body` fails.
@@ -43,8 +45,14 @@ import Testing
 
     @Test func offlineUsersArePushedOnlineAndMutedUsersAreNot() async throws {
         try await Self.withInstance(port: 18480) { instance, receiver in
-            let conversation = UUID(), sender = UUID()
-            let offline = UUID(), online = UUID(), muted = UUID(), mentioned = UUID(), added = UUID(), mentionedOnline = UUID()
+            let conversation = UUID()
+            let sender = UUID()
+            let offline = UUID()
+            let online = UUID()
+            let muted = UUID()
+            let mentioned = UUID()
+            let added = UUID()
+            let mentionedOnline = UUID()
             for (user, hook) in [
                 (offline, "offline"), (online, "online"), (muted, "muted"), (mentioned, "mentioned"), (added, "added"),
                 (mentionedOnline, "mentioned-online"),
@@ -58,12 +66,14 @@ import Testing
             try await PresenceStore(redis: redis).connected(userId: Self.id(mentionedOnline), connectionId: "test-connection")
             // chat.events is read from its start: the test filters it by user.
             let frames = try KafkaConsumer(
-                configuration: .init(.init(brokers: TestStack["CHAT_KAFKA_BROKERS"]), groupId: TestStack.unique("frames"),
-                                     topics: [KafkaTopic.events.name]),
+                configuration: .init(
+                    .init(brokers: TestStack["CHAT_KAFKA_BROKERS"]), groupId: TestStack.unique("frames"),
+                    topics: [KafkaTopic.events.name]),
                 logger: TestStack.logger)
 
-            try await Self.publishMessage(conversation, seq: 7, from: sender, to: [offline, online, muted, mentioned, mentionedOnline],
-                                          mentioning: [mentioned, mentionedOnline], body: "hi @someone")
+            try await Self.publishMessage(
+                conversation, seq: 7, from: sender, to: [offline, online, muted, mentioned, mentionedOnline],
+                mentioning: [mentioned, mentionedOnline], body: "hi @someone")
             try await NotificationInstance.producer.publish(EventEnvelope(MemberAdded(conversationId: conversation, userId: added, addedBy: sender)))
 
             try await eventually("pushes for the offline, mentioned and added users") {
@@ -99,7 +109,7 @@ import Testing
                 var framed: [NotificationCreated] = []
                 for await record in frames {
                     guard case .notificationCreated(let event) = try ChatEvent(from: record.value),
-                          [online, mentionedOnline].contains(event.payload.userId)
+                        [online, mentionedOnline].contains(event.payload.userId)
                     else { continue }
                     framed.append(event.payload)
                     if event.payload.userId == mentionedOnline { break }
@@ -118,50 +128,72 @@ import Testing
 
     @Test func listsPagesCountsAndMarksRead() async throws {
         try await Self.withInstance(port: 18481) { instance, _ in
-            let conversation = UUID(), sender = UUID(), reader = UUID()
+            let conversation = UUID()
+            let sender = UUID()
+            let reader = UUID()
             // A second apart: notifications of the same millisecond are listed in id order, not seq order.
             let start = Date()
             for seq in 1...5 {
-                try await Self.publishMessage(conversation, seq: Int64(seq), from: sender, to: [reader], body: "m\(seq)",
-                                              at: start.addingTimeInterval(Double(seq)))
+                try await Self.publishMessage(
+                    conversation, seq: Int64(seq), from: sender, to: [reader], body: "m\(seq)",
+                    at: start.addingTimeInterval(Double(seq)))
             }
             try await eventually("five notifications") {
                 try await instance.call(.GET, "/v1/notifications/unread-count", as: reader).body == #"{"count":5}"#
             }
-            struct Item: Decodable { let id: String; let seq: Int64?; let read: Bool; let preview: String }
-            struct ListPage: Decodable { let items: [Item]; let nextCursor: String? }
-            let first = try JSONDecoder().decode(ListPage.self, from: Data(try await instance.call(.GET, "/v1/notifications?limit=3", as: reader).body.utf8))
+            struct Item: Decodable {
+                let id: String
+                let seq: Int64?
+                let read: Bool
+                let preview: String
+            }
+            struct ListPage: Decodable {
+                let items: [Item]
+                let nextCursor: String?
+            }
+            let first = try JSONDecoder().decode(
+                ListPage.self, from: Data(try await instance.call(.GET, "/v1/notifications?limit=3", as: reader).body.utf8))
             try #require(first.items.map(\.seq) == [5, 4, 3])
             let cursor = try #require(first.nextCursor)
-            let second = try JSONDecoder().decode(ListPage.self, from: Data(try await instance.call(.GET, "/v1/notifications?limit=3&cursor=\(cursor)", as: reader).body.utf8))
+            let second = try JSONDecoder().decode(
+                ListPage.self, from: Data(try await instance.call(.GET, "/v1/notifications?limit=3&cursor=\(cursor)", as: reader).body.utf8))
             try #require(second.items.map(\.seq) == [2, 1])
             #expect(second.nextCursor == nil)
             let followedAlone = try await instance.call(.GET, "/v1/notifications?cursor=\(cursor)", as: reader)
             #expect(try JSONDecoder().decode(ListPage.self, from: Data(followedAlone.body.utf8)).items.map(\.seq) == [2, 1])
 
             // Notifications of one instant page one by one without losing or repeating any.
-            let sameInstant = Date(), tied = UUID()
+            let sameInstant = Date()
+            let tied = UUID()
             for seq in 1...4 { try await Self.publishMessage(conversation, seq: Int64(seq), from: sender, to: [tied], at: sameInstant) }
             try await eventually("four notifications of one instant") {
                 try await instance.call(.GET, "/v1/notifications/unread-count", as: tied).body == #"{"count":4}"#
             }
-            var paged: [Int64] = [], position: String? = nil
+            var paged: [Int64] = []
+            var position: String? = nil
             repeat {
                 let query = position.map { "?limit=1&cursor=\($0)" } ?? "?limit=1"
-                let page = try JSONDecoder().decode(ListPage.self, from: Data(try await instance.call(.GET, "/v1/notifications\(query)", as: tied).body.utf8))
+                let page = try JSONDecoder().decode(
+                    ListPage.self, from: Data(try await instance.call(.GET, "/v1/notifications\(query)", as: tied).body.utf8))
                 paged += page.items.compactMap(\.seq)
                 position = page.nextCursor
             } while position != nil && paged.count <= 4
             #expect(paged.sorted() == [1, 2, 3, 4])
 
-            #expect(try await instance.call(.POST, "/v1/notifications/read", as: reader, body: #"{"ids":["\#(first.items[0].id)","\#(second.items[1].id)"]}"#).status == 204)
+            #expect(
+                try await instance.call(
+                    .POST, "/v1/notifications/read", as: reader, body: #"{"ids":["\#(first.items[0].id)","\#(second.items[1].id)"]}"#
+                ).status == 204)
             #expect(try await instance.call(.GET, "/v1/notifications/unread-count", as: reader).body == #"{"count":3}"#)
-            let afterRead = try JSONDecoder().decode(ListPage.self, from: Data(try await instance.call(.GET, "/v1/notifications", as: reader).body.utf8))
+            let afterRead = try JSONDecoder().decode(
+                ListPage.self, from: Data(try await instance.call(.GET, "/v1/notifications", as: reader).body.utf8))
             #expect(afterRead.items.map(\.read) == [true, false, false, false, true])
             // Someone else's id, an unknown id or a non-id: 404, and nothing changes.
             let stranger = UUID()
             #expect(try await instance.call(.POST, "/v1/notifications/read", as: stranger, body: #"{"ids":["\#(first.items[1].id)"]}"#).status == 404)
-            #expect(try await instance.call(.POST, "/v1/notifications/read", as: reader, body: #"{"ids":["\#(first.items[1].id)","\#(UUID())"]}"#).status == 404)
+            #expect(
+                try await instance.call(.POST, "/v1/notifications/read", as: reader, body: #"{"ids":["\#(first.items[1].id)","\#(UUID())"]}"#).status
+                    == 404)
             #expect(try await instance.call(.POST, "/v1/notifications/read", as: reader, body: #"{"ids":["nope"]}"#).status == 404)
             #expect(try await instance.call(.GET, "/v1/notifications/unread-count", as: reader).body == #"{"count":3}"#)
             #expect(try await instance.call(.POST, "/v1/notifications/read", as: reader, body: #"{"all":true}"#).status == 204)
@@ -181,7 +213,9 @@ import Testing
                 (.POST, "/v1/notifications/push-targets", #"{"secret":"0123456789abcdef"}"#),
             ] as [(HTTPMethod, String, String?)] {
                 let reply = try await instance.call(method, path, as: reader, body: body)
-                #expect(reply.status == 400 && reply.body.contains(#""code":"invalid_request""#), "\(method) \(path) \(body ?? ""): \(reply.status) \(reply.body)")
+                #expect(
+                    reply.status == 400 && reply.body.contains(#""code":"invalid_request""#),
+                    "\(method) \(path) \(body ?? ""): \(reply.status) \(reply.body)")
             }
             #expect(try await instance.call(.DELETE, "/v1/notifications/push-targets/\(UUID())", as: reader).status == 404)
             #expect(try await instance.call(.DELETE, "/v1/notifications/push-targets/nope", as: reader).status == 404)
@@ -199,7 +233,11 @@ import Testing
 
     @Test func failedPushesAreRetriedWithOneDeliveryIdThenDeadLettered() async throws {
         try await Self.withInstance(port: 18482) { instance, receiver in
-            let conversation = UUID(), sender = UUID(), flaky = UUID(), broken = UUID(), gone = UUID()
+            let conversation = UUID()
+            let sender = UUID()
+            let flaky = UUID()
+            let broken = UUID()
+            let gone = UUID()
             receiver.script("flaky", [500, 500, 200])
             receiver.script("broken", [500])
             receiver.script("gone", [410])
@@ -207,8 +245,9 @@ import Testing
             try await instance.addTarget(for: broken, url: receiver.url("broken"), secret: Self.secret)
             try await instance.addTarget(for: gone, url: receiver.url("gone"), secret: Self.secret)
             let deadLetters = try KafkaConsumer(
-                configuration: .init(.init(brokers: TestStack["CHAT_KAFKA_BROKERS"]), groupId: TestStack.unique("dead-letters"),
-                                     topics: [KafkaTopic.notificationDeadLetter.name]),
+                configuration: .init(
+                    .init(brokers: TestStack["CHAT_KAFKA_BROKERS"]), groupId: TestStack.unique("dead-letters"),
+                    topics: [KafkaTopic.notificationDeadLetter.name]),
                 logger: TestStack.logger)
 
             try await Self.publishMessage(conversation, seq: 1, from: sender, to: [flaky, broken, gone])
@@ -226,7 +265,13 @@ import Testing
             #expect(flakyPushes[2].receivedAt - flakyPushes[1].receivedAt >= .milliseconds(50))
 
             // Always 500: after the configured 3 attempts, on the dead-letter topic keyed by the user.
-            struct DeadLetterBody: Decodable { let attempts: Int; let deliveryId: String; let userId: String; let lastError: String; let url: String }
+            struct DeadLetterBody: Decodable {
+                let attempts: Int
+                let deliveryId: String
+                let userId: String
+                let lastError: String
+                let url: String
+            }
             let letter = try await withServiceGroup([deadLetters]) { () -> (key: String, body: DeadLetterBody)? in
                 for await record in deadLetters {
                     let key = String(decoding: record.key ?? [], as: UTF8.self)
@@ -249,12 +294,15 @@ import Testing
         try await Self.withInstance(port: 18489, environment: ["CHAT_PUSH_ALLOW_PRIVATE_TARGETS": "false"], consuming: false) { instance, _ in
             let user = UUID()
             func add(_ url: String) async throws -> (status: Int, body: String) {
-                try await instance.call(.POST, "/v1/notifications/push-targets", as: user,
-                                        body: #"{"url":"\#(url)","secret":"\#(Self.secret)"}"#)
+                try await instance.call(
+                    .POST, "/v1/notifications/push-targets", as: user,
+                    body: #"{"url":"\#(url)","secret":"\#(Self.secret)"}"#)
             }
-            for url in ["http://127.0.0.1:8080/x", "http://localhost/x", "https://10.1.2.3/x", "http://169.254.169.254/latest",
-                        "http://[::1]/x", "http://192.168.0.10/x", "http://172.20.0.1/x", "http://[fe80::1]/x", "http://0.0.0.0/x",
-                        "http://[::ffff:127.0.0.1]/x", "http://100.64.0.1/x", "http://app.localhost/x"] {
+            for url in [
+                "http://127.0.0.1:8080/x", "http://localhost/x", "https://10.1.2.3/x", "http://169.254.169.254/latest",
+                "http://[::1]/x", "http://192.168.0.10/x", "http://172.20.0.1/x", "http://[fe80::1]/x", "http://0.0.0.0/x",
+                "http://[::ffff:127.0.0.1]/x", "http://100.64.0.1/x", "http://app.localhost/x",
+            ] {
                 let reply = try await add(url)
                 #expect(reply.status == 400 && reply.body.contains("invalid_request"), "\(url): \(reply.status) \(reply.body)")
             }
@@ -293,7 +341,8 @@ import Testing
             try await eventually("the outbox drains", timeout: .seconds(60)) { try await instance.pendingPushes() == 0 }
 
             // Stored exactly once each.
-            let rows = try await instance.postgres.query("""
+            let rows = try await instance.postgres.query(
+                """
                 SELECT count(*) AS total, count(DISTINCT (user_id, conversation_id, seq)) AS distinct_messages
                 FROM notifications WHERE actor_id = $1
                 """, [Self.id(sender)])

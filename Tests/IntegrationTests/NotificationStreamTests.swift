@@ -13,8 +13,9 @@ struct NotificationStreamTests {
             let sender = UUID()
             let users = (0..<20).map { _ in UUID() }
             for user in users {
-                try await instance.addTarget(for: user, url: receiver.url("stream-\(NotificationServiceTests.id(user))"),
-                                             secret: NotificationServiceTests.secret)
+                try await instance.addTarget(
+                    for: user, url: receiver.url("stream-\(NotificationServiceTests.id(user))"),
+                    secret: NotificationServiceTests.secret)
             }
             let conversations = (0..<50).map { _ in UUID() }
             try await withThrowingTaskGroup(of: Void.self) { group in

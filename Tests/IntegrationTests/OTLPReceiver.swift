@@ -65,7 +65,8 @@ final class OTLPReceiver: Sendable {
             if condition(current) { return current }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw ServiceProcess.WaitFailure(description: "no \(what) within \(timeout); received:\n" + received.map(\.description).joined(separator: "\n"))
+        throw ServiceProcess.WaitFailure(
+            description: "no \(what) within \(timeout); received:\n" + received.map(\.description).joined(separator: "\n"))
     }
 
     // MARK: The protobuf of `ExportTraceServiceRequest`, read field by field
@@ -76,10 +77,11 @@ final class OTLPReceiver: Sendable {
         for field in try ProtobufFields(bytes) where field.number == 1 {
             // ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; }
             let resourceSpans = try ProtobufFields(field.bytes)
-            let service = try resourceSpans.filter { $0.number == 1 }.flatMap { resource in
-                // Resource { repeated KeyValue attributes = 1; }
-                try ProtobufFields(resource.bytes).filter { $0.number == 1 }.compactMap { try keyValue($0.bytes) }
-            }.first { $0.key == "service.name" }?.value ?? ""
+            let service =
+                try resourceSpans.filter { $0.number == 1 }.flatMap { resource in
+                    // Resource { repeated KeyValue attributes = 1; }
+                    try ProtobufFields(resource.bytes).filter { $0.number == 1 }.compactMap { try keyValue($0.bytes) }
+                }.first { $0.key == "service.name" }?.value ?? ""
             for scopeSpans in resourceSpans where scopeSpans.number == 2 {
                 // ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2; }
                 for span in try ProtobufFields(scopeSpans.bytes) where span.number == 2 {
@@ -93,7 +95,12 @@ final class OTLPReceiver: Sendable {
     /// `Span { bytes trace_id = 1; bytes span_id = 2; bytes parent_span_id = 4; string name = 5;
     /// repeated Link links = 13; Status status = 15; }`
     private static func decodeSpan(_ bytes: [UInt8], service: String) throws -> Span {
-        var traceId = "", spanId = "", parent = "", name = "", links: [(String, String)] = [], status = 0
+        var traceId = ""
+        var spanId = ""
+        var parent = ""
+        var name = ""
+        var links: [(String, String)] = []
+        var status = 0
         for field in try ProtobufFields(bytes) {
             switch field.number {
             case 1: traceId = hex(field.bytes)
@@ -117,7 +124,7 @@ final class OTLPReceiver: Sendable {
     private static func keyValue(_ bytes: [UInt8]) throws -> (key: String, value: String)? {
         let fields = try ProtobufFields(bytes)
         guard let key = fields.first(where: { $0.number == 1 }), let value = fields.first(where: { $0.number == 2 }),
-              let string = try ProtobufFields(value.bytes).first(where: { $0.number == 1 })
+            let string = try ProtobufFields(value.bytes).first(where: { $0.number == 1 })
         else { return nil }
         return (String(decoding: key.bytes, as: UTF8.self), String(decoding: string.bytes, as: UTF8.self))
     }
@@ -140,7 +147,8 @@ struct ProtobufFields: Sequence {
         var fields: [Field] = []
         var index = 0
         func varint() throws -> UInt64 {
-            var value: UInt64 = 0, shift: UInt64 = 0
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
             while true {
                 guard index < bytes.count, shift < 64 else { throw Malformed() }
                 let byte = bytes[index]

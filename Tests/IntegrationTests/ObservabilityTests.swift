@@ -17,29 +17,35 @@ struct ObservabilityTests {
 
     @Test func oneWebSocketSendIsOneTraceFromTheGatewayToThePush() async throws {
         let stack = try #require(ObservedStack.current)
-        let alice = try await gateway.register("tracer"), bob = try await gateway.register("traced")
+        let alice = try await gateway.register("tracer")
+        let bob = try await gateway.register("traced")
         let target = try await gateway.send(
             .POST, "/v1/notifications/push-targets", json: ["url": stack.webhooks.url("bob"), "secret": "0123456789abcdef"],
             headers: bearer(bob))
         try #require(target.status == 201, "\(target.body)")
-        let created = try await gateway.send(.POST, "/v1/conversations", json: ChatEndToEndTests.CreateGroup(
-            type: "group", title: "Traced", memberIds: [bob.user.id]), headers: bearer(alice))
+        let created = try await gateway.send(
+            .POST, "/v1/conversations",
+            json: ChatEndToEndTests.CreateGroup(
+                type: "group", title: "Traced", memberIds: [bob.user.id]), headers: bearer(alice))
         try #require(created.status == 201, "\(created.body)")
         let conversationId = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["id"] as! String
 
         let socket = try await WebSocketTestClient(
             url: "ws://127.0.0.1:\(ObservedStack.gatewayPort)/v1/ws", headers: [.authorization: "Bearer \(alice.accessToken)"])
         _ = try await socket.next { $0["type"] as? String == "hello" }
-        try await socket.send(json: ["type": "send", "ref": "t1", "conversationId": conversationId, "clientMessageId": "traced-1", "body": "where am I?"])
+        try await socket.send(json: [
+            "type": "send", "ref": "t1", "conversationId": conversationId, "clientMessageId": "traced-1", "body": "where am I?",
+        ])
         let ack = try await socket.next { $0["type"] as? String == "ack" }
         let seq = try #require((ack["message"] as? [String: Any])?["seq"] as? Int)
         try await eventually("bob's push") { !stack.webhooks.received("bob").isEmpty }
 
         // The message's span, then its whole trace: the gateway's upgrade, chat's upgrade and send, the writer's batch
         // and stages, the fan-out, and the push.
-        let send = try #require(try await stack.receiver.waitFor("chat.send span") { spans in
-            spans.contains { $0.service == "chat" && $0.name == "chat.send" }
-        }.first { $0.service == "chat" && $0.name == "chat.send" })
+        let send = try #require(
+            try await stack.receiver.waitFor("chat.send span") { spans in
+                spans.contains { $0.service == "chat" && $0.name == "chat.send" }
+            }.first { $0.service == "chat" && $0.name == "chat.send" })
         let expected: [(service: String, name: String)] = [
             ("api-gateway", "GET /v1/ws"), ("chat", "GET /v1/ws"), ("chat", "chat.send"), ("chat", "chat.write.batch"),
             ("chat", "chat.seq_allocation"), ("chat", "chat.documentdb_insert"), ("chat", "chat.kafka_ack"),
@@ -114,10 +120,12 @@ struct ObservabilityTests {
     @Test func atRatioZeroOnlyFailuresAreExported() async throws {
         let stack = try #require(ObservedStack.current)
         // A gateway that samples no new trace, whose auth upstream refuses every connection.
-        let gateway = try await IdentityServices.start("api-gateway", port: ObservedStack.unsampledGatewayPort, environment: [
-            "CHAT_OTEL_ENDPOINT": stack.receiver.endpoint, "CHAT_OTEL_SAMPLE_RATIO": "0",
-            "CHAT_UPSTREAM_AUTH": "http://127.0.0.1:1",
-        ])
+        let gateway = try await IdentityServices.start(
+            "api-gateway", port: ObservedStack.unsampledGatewayPort,
+            environment: [
+                "CHAT_OTEL_ENDPOINT": stack.receiver.endpoint, "CHAT_OTEL_SAMPLE_RATIO": "0",
+                "CHAT_UPSTREAM_AUTH": "http://127.0.0.1:1",
+            ])
         let client = IdentityHTTP(port: ObservedStack.unsampledGatewayPort)
         // A failure, a success, a failure: spans leave in the order they ended, so once the second failure's span is
         // here, the success's would be too had it been exported.
@@ -133,12 +141,13 @@ struct ObservabilityTests {
 
     /// The trace ids of the `request` log lines of `path` in a JSON log.
     static func traceIds(in log: String, path: String) -> Set<String> {
-        Set(log.split(separator: "\n").compactMap { line -> String? in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  object["path"] as? String == path
-            else { return nil }
-            return object["trace_id"] as? String
-        })
+        Set(
+            log.split(separator: "\n").compactMap { line -> String? in
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                    object["path"] as? String == path
+                else { return nil }
+                return object["trace_id"] as? String
+            })
     }
 }
 
@@ -168,19 +177,25 @@ struct ObservedStack: Sendable {
             let url = { (port: Int) in "http://127.0.0.1:\(port)" }
             var processes: [String: ServiceProcess] = [:]
             let outcome = await capture {
-                processes["auth"] = try await IdentityServices.start("auth", port: ports.auth, environment: tracing.merging([
-                    "CHAT_STATE_DIR": FileManager.default.temporaryDirectory.appending(path: TestStack.unique("obs-state")).path,
-                ]) { $1 })
+                processes["auth"] = try await IdentityServices.start(
+                    "auth", port: ports.auth,
+                    environment: tracing.merging([
+                        "CHAT_STATE_DIR": FileManager.default.temporaryDirectory.appending(path: TestStack.unique("obs-state")).path
+                    ]) { $1 })
                 processes["user"] = try await IdentityServices.start(
                     "user", port: ports.user, environment: tracing.merging(["CHAT_UPSTREAM_CHAT": url(ports.chat)]) { $1 })
-                processes["chat"] = try await IdentityServices.start("chat", port: ports.chat, environment: tracing.merging([
-                    "CHAT_UPSTREAM_AUTH": url(ports.auth), "CHAT_UPSTREAM_USER": url(ports.user),
-                ]) { $1 })
+                processes["chat"] = try await IdentityServices.start(
+                    "chat", port: ports.chat,
+                    environment: tracing.merging([
+                        "CHAT_UPSTREAM_AUTH": url(ports.auth), "CHAT_UPSTREAM_USER": url(ports.user),
+                    ]) { $1 })
                 processes["notification"] = try await NotificationInstance.start(port: ports.notification, environment: tracing).process
-                processes["api-gateway"] = try await IdentityServices.start("api-gateway", port: gatewayPort, environment: tracing.merging([
-                    "CHAT_UPSTREAM_AUTH": url(ports.auth), "CHAT_UPSTREAM_USER": url(ports.user),
-                    "CHAT_UPSTREAM_CHAT": url(ports.chat), "CHAT_UPSTREAM_NOTIFICATION": url(ports.notification),
-                ]) { $1 })
+                processes["api-gateway"] = try await IdentityServices.start(
+                    "api-gateway", port: gatewayPort,
+                    environment: tracing.merging([
+                        "CHAT_UPSTREAM_AUTH": url(ports.auth), "CHAT_UPSTREAM_USER": url(ports.user),
+                        "CHAT_UPSTREAM_CHAT": url(ports.chat), "CHAT_UPSTREAM_NOTIFICATION": url(ports.notification),
+                    ]) { $1 })
                 try await ObservedStack.$current.withValue(
                     ObservedStack(receiver: receiver, webhooks: webhooks, processes: processes), operation: function)
             }

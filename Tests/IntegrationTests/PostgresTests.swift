@@ -50,10 +50,12 @@ import Testing
     @Test func migrationsApplyOnceEvenWhenRunTwiceAndConcurrently() async throws {
         try await withScratchDatabase { client, name in
             let migrations = [
-                PostgresMigration(version: 1, name: "create accounts", sql: """
-                    CREATE TABLE accounts (id bigserial PRIMARY KEY, name text NOT NULL);
-                    CREATE INDEX accounts_name ON accounts (lower(name));
-                    """),
+                PostgresMigration(
+                    version: 1, name: "create accounts",
+                    sql: """
+                        CREATE TABLE accounts (id bigserial PRIMARY KEY, name text NOT NULL);
+                        CREATE INDEX accounts_name ON accounts (lower(name));
+                        """),
                 // Not idempotent on purpose: applying it twice would fail or double the row. It takes longer than
                 // the other client's statement timeout.
                 PostgresMigration(version: 2, name: "seed", sql: "SELECT pg_sleep(0.2); INSERT INTO accounts (name) VALUES ('system');"),
@@ -72,7 +74,10 @@ import Testing
             // Another service sharing the database keeps its own versions.
             let profiles = [PostgresMigration(version: 1, name: "create profiles", sql: "CREATE TABLE profiles (id bigint PRIMARY KEY);")]
             #expect(try await PostgresMigrator(client: client, scope: "profiles", migrations: profiles, logger: TestStack.logger).migrate() == [1])
-            #expect(try await client.query("SELECT scope FROM schema_migrations WHERE version = 1 ORDER BY scope").map { $0["scope"] } == ["accounts", "profiles"])
+            #expect(
+                try await client.query("SELECT scope FROM schema_migrations WHERE version = 1 ORDER BY scope").map { $0["scope"] } == [
+                    "accounts", "profiles",
+                ])
         }
     }
 
@@ -98,15 +103,18 @@ import Testing
 
     @Test func rowsDecodeIntoTypedValuesAndRefuseTheWrongTypes() async throws {
         try await withScratchDatabase { client, _ in
-            try await client.query("""
+            try await client.query(
+                """
                 CREATE TABLE samples (id uuid PRIMARY KEY, name text NOT NULL, total bigint, small int, flag bool,
                                       at timestamptz, doc jsonb, blob bytea, ratio double precision, note text)
                 """)
             let id = UUID()
             try await client.query(
                 "INSERT INTO samples VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                [id.uuidString, "it's", "9007199254740993", "-7", "true", "2024-02-29T12:34:56.789123Z",
-                 #"{"title": "x", "members": [1, 2]}"#, "\\x00ff10", "0.25", nil])
+                [
+                    id.uuidString, "it's", "9007199254740993", "-7", "true", "2024-02-29T12:34:56.789123Z",
+                    #"{"title": "x", "members": [1, 2]}"#, "\\x00ff10", "0.25", nil,
+                ])
             let row = try #require(try await client.query("SELECT * FROM samples").first)
             #expect(try row.decode("id") == id)
             #expect(try row.decode("name") == "it's")
@@ -115,7 +123,10 @@ import Testing
             #expect(try row.decode("small", as: Int.self) == -7)
             #expect(try row.decode("flag") == true)
             #expect(abs(try row.decode("at", as: Date.self).timeIntervalSince1970 - 1_709_210_096.789123) < 0.000_001)
-            struct Doc: Decodable, Equatable { let title: String; let members: [Int] }
+            struct Doc: Decodable, Equatable {
+                let title: String
+                let members: [Int]
+            }
             #expect(try row.decodeJSON("doc", as: Doc.self) == Doc(title: "x", members: [1, 2]))
             #expect(try JSONDecoder().decode(Doc.self, from: row.decode("doc", as: Data.self)) == Doc(title: "x", members: [1, 2]))
             #expect(try row.decode("blob", as: Data.self) == Data([0x00, 0xff, 0x10]))
@@ -178,7 +189,8 @@ import Testing
             let deadline = ContinuousClock.now + .seconds(10)
             while try await client.query(
                 "SELECT count(*) AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'")[0]
-                .decode("n", as: Int.self) < 5 {
+                .decode("n", as: Int.self) < 5
+            {
                 guard ContinuousClock.now < deadline else { throw ScratchPostgresError(message: "the sleepers never started") }
                 try await Task.sleep(for: .milliseconds(20))
             }

@@ -14,7 +14,8 @@ enum RawHTTP {
 
     /// A WebSocket upgrade request for `path` with `headers` on top of the handshake's own.
     static func upgrade(port: Int, path: String, headers: [(String, String)] = []) async throws -> Reply {
-        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        var request =
+            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
             + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         return try await exchange(port: port, request + "\r\n")

@@ -74,10 +74,12 @@ import Testing
 
         // Move 300 slots (with their keys) from one master to another while the writer runs.
         let masters = try cluster.nodes().filter(\.isMaster)
-        let output = try RedisTestCluster.cli(masters[0].port, [
-            "--cluster", "reshard", "127.0.0.1:\(masters[0].port)", "--cluster-from", masters[0].id,
-            "--cluster-to", masters[1].id, "--cluster-slots", "300", "--cluster-yes",
-        ])
+        let output = try RedisTestCluster.cli(
+            masters[0].port,
+            [
+                "--cluster", "reshard", "127.0.0.1:\(masters[0].port)", "--cluster-from", masters[0].id,
+                "--cluster-to", masters[1].id, "--cluster-slots", "300", "--cluster-yes",
+            ])
         #expect(!output.contains("[ERR]"), "\(output)")
         try await cluster.waitUntilNodesAgree()
         try await writer.waitForAcknowledged(200)
@@ -88,9 +90,10 @@ import Testing
         print("reshard: \(writer.acknowledged.count) writes acknowledged, \(client.redirectsFollowed) redirects followed")
 
         // The idle client still routes a moved slot to its old owner: one MOVED, then the new owner directly.
-        let movedSlot = try #require(masters[0].slots.lazy.flatMap { $0 }.first { slot in
-            (try? cluster.master(of: slot).id) == masters[1].id
-        })
+        let movedSlot = try #require(
+            masters[0].slots.lazy.flatMap { $0 }.first { slot in
+                (try? cluster.master(of: slot).id) == masters[1].id
+            })
         let movedKey = "{\(try Self.tag(for: movedSlot))}:after-reshard"
         try await idle.set(movedKey, "moved")
         #expect(idle.redirectsFollowed == 1)
@@ -164,7 +167,9 @@ import Testing
         let times = acknowledged.filter(onVictim).map(\.at).sorted()
         let window = zip(times, times.dropFirst()).map { $1 - $0 }.max() ?? .zero
         #expect(times.last! > killedAt + window)
-        print("failover: \(acknowledged.count) writes acknowledged, \(failed.count) failed, \(lost.count) lost to async replication; writes to the dead master's slots paused \(window)")
+        print(
+            "failover: \(acknowledged.count) writes acknowledged, \(failed.count) failed, \(lost.count) lost to async replication; writes to the dead master's slots paused \(window)"
+        )
         await client.close()
     }
 

@@ -107,7 +107,8 @@ import Testing
         let certificates = try TestCertificates()
         defer { certificates.remove() }
         let server = try await TLSServer.start(certificate: certificates.leaf(for: "127.0.0.2"))
-        let client = try Self.client(seeds: [NodeAddress(host: "127.0.0.1", port: server.port)], caFile: certificates.caFile, commandTimeoutMilliseconds: 500)
+        let client = try Self.client(
+            seeds: [NodeAddress(host: "127.0.0.1", port: server.port)], caFile: certificates.caFile, commandTimeoutMilliseconds: 500)
         await #expect { try await client.get("tls:any") } throws: { error in
             guard let error = error as? RedisError else { return false }
             return error.kind == .tls && error.message.contains("does not name the IP address 127.0.0.1")
@@ -116,7 +117,8 @@ import Testing
         try await server.stop()
 
         let named = try await TLSServer.start(certificate: certificates.leaf(for: "127.0.0.1"))
-        let control = try Self.client(seeds: [NodeAddress(host: "127.0.0.1", port: named.port)], caFile: certificates.caFile, commandTimeoutMilliseconds: 500)
+        let control = try Self.client(
+            seeds: [NodeAddress(host: "127.0.0.1", port: named.port)], caFile: certificates.caFile, commandTimeoutMilliseconds: 500)
         await #expect { try await control.get("tls:any") } throws: { error in
             (error as? RedisError)?.kind == .timeout
         }
@@ -191,24 +193,30 @@ struct TestCertificates {
     init() throws {
         directory = FileManager.default.temporaryDirectory.appending(path: "redis-tls-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try run("openssl", [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-            "-subj", "/CN=another Redis CA", "-keyout", directory.appending(path: "ca.key").path, "-out", caFile,
-        ])
+        try run(
+            "openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                "-subj", "/CN=another Redis CA", "-keyout", directory.appending(path: "ca.key").path, "-out", caFile,
+            ])
     }
 
     /// A certificate (and its key) signed by this CA whose only subject alternative name is the IP address `ip`.
     func leaf(for ip: String) throws -> (certificate: String, key: String) {
         let base = directory.appending(path: "node-\(ip)").path
-        try run("openssl", [
-            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=redis node",
-            "-keyout", "\(base).key", "-out", "\(base).csr",
-        ])
+        try run(
+            "openssl",
+            [
+                "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=redis node",
+                "-keyout", "\(base).key", "-out", "\(base).csr",
+            ])
         try "subjectAltName=IP:\(ip)\nextendedKeyUsage=serverAuth\n".write(toFile: "\(base).ext", atomically: true, encoding: .utf8)
-        try run("openssl", [
-            "x509", "-req", "-days", "1", "-in", "\(base).csr", "-CA", caFile, "-CAkey", directory.appending(path: "ca.key").path,
-            "-set_serial", String(Int.random(in: 1..<Int(Int32.max))), "-extfile", "\(base).ext", "-out", "\(base).crt",
-        ])
+        try run(
+            "openssl",
+            [
+                "x509", "-req", "-days", "1", "-in", "\(base).csr", "-CA", caFile, "-CAkey", directory.appending(path: "ca.key").path,
+                "-set_serial", String(Int.random(in: 1..<Int(Int32.max))), "-extfile", "\(base).ext", "-out", "\(base).crt",
+            ])
         return ("\(base).crt", "\(base).key")
     }
 

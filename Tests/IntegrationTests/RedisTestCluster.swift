@@ -66,7 +66,8 @@ struct RedisTestCluster {
                     let bounds = field.split(separator: "-").compactMap { Int($0) }
                     return bounds.count == 2 ? bounds[0]...bounds[1] : bounds.count == 1 && !field.hasPrefix("[") ? bounds[0]...bounds[0] : nil
                 }
-                return Node(id: fields[0], port: port, isMaster: fields[2].contains("master"), masterId: fields[3] == "-" ? nil : fields[3], slots: slots)
+                return Node(
+                    id: fields[0], port: port, isMaster: fields[2].contains("master"), masterId: fields[3] == "-" ? nil : fields[3], slots: slots)
             }
         }
         throw RedisError(kind: .connectionRefused, message: "no seed answered CLUSTER NODES")
@@ -91,8 +92,8 @@ struct RedisTestCluster {
             // slave0:ip=127.0.0.1,port=7103,state=online,offset=1234,lag=0
             let synced = lines.contains { line in
                 guard line.hasPrefix("slave"), line.contains("state=online"), let offset,
-                      let field = line.split(separator: ",").first(where: { $0.hasPrefix("offset=") }),
-                      let copied = Int(field.dropFirst("offset=".count))
+                    let field = line.split(separator: ",").first(where: { $0.hasPrefix("offset=") }),
+                    let copied = Int(field.dropFirst("offset=".count))
                 else { return false }
                 return offset - copied < 100_000
             }
@@ -111,7 +112,8 @@ struct RedisTestCluster {
         while ContinuousClock.now < deadline {
             report = try Self.cli(seeds[0].port, ["--cluster", "check", "127.0.0.1:\(seeds[0].port)"])
             if report.contains("[OK] All nodes agree about slots configuration."), report.contains("[OK] All 16384 slots covered."),
-               !report.contains("[ERR]"), !report.contains("[WARNING]") {
+                !report.contains("[ERR]"), !report.contains("[WARNING]")
+            {
                 return
             }
             try await Task.sleep(for: .milliseconds(100))

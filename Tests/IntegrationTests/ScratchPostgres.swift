@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A PostgreSQL server of one test's own, run by `scripts/stack/postgres-scratch.sh`, for tests that restart or stop

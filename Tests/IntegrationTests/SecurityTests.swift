@@ -13,9 +13,15 @@ extension ChatEndToEndTests {
         by session: SessionBody, in conversationId: String, fileName: String = "a.png", contentType: String = "image/png",
         bytes: String = "not really a png", upload: Bool = true
     ) async throws -> (id: String, put: HTTPClientRequest) {
-        let created = try object(try await gateway.send(.POST, "/v1/attachments", body: String(decoding: try JSONSerialization.data(
-            withJSONObject: ["conversationId": conversationId, "fileName": fileName, "contentType": contentType, "size": bytes.utf8.count]),
-            as: UTF8.self), headers: bearer(session)))
+        let created = try object(
+            try await gateway.send(
+                .POST, "/v1/attachments",
+                body: String(
+                    decoding: try JSONSerialization.data(
+                        withJSONObject: [
+                            "conversationId": conversationId, "fileName": fileName, "contentType": contentType, "size": bytes.utf8.count,
+                        ]),
+                    as: UTF8.self), headers: bearer(session)))
         var put = HTTPClientRequest(url: try #require(created["uploadUrl"] as? String))
         put.method = .PUT
         for (name, value) in try #require(created["uploadHeaders"] as? [String: String]) where name != "Content-Length" {
@@ -61,21 +67,28 @@ extension ChatEndToEndTests {
 
         let hidden = ["bidi\u{202E}txt", "zero\u{200B}width", "bell\u{7}"]
         for text in hidden {
-            let group = try await gateway.send(.POST, "/v1/conversations", json: CreateGroup(type: "group", title: text, memberIds: []), headers: bearer(user))
+            let group = try await gateway.send(
+                .POST, "/v1/conversations", json: CreateGroup(type: "group", title: text, memberIds: []), headers: bearer(user))
             #expect(group.status == 400, "title \(text.debugDescription)")
             #expect(try await gateway.send(.PATCH, "/v1/users/me", json: ["displayName": text], headers: bearer(user)).status == 400)
-            let file = try await gateway.send(.POST, "/v1/attachments", body: String(decoding: try JSONSerialization.data(
-                withJSONObject: ["conversationId": id, "fileName": text, "contentType": "text/plain", "size": 1]), as: UTF8.self),
+            let file = try await gateway.send(
+                .POST, "/v1/attachments",
+                body: String(
+                    decoding: try JSONSerialization.data(
+                        withJSONObject: ["conversationId": id, "fileName": text, "contentType": "text/plain", "size": 1]), as: UTF8.self),
                 headers: bearer(user))
             #expect(file.status == 400, "file name \(text.debugDescription)")
         }
     }
 
     @Test func aReactionIsOneEmojiAndAMessageHoldsBoundedReactions() async throws {
-        let a = try await gateway.register("reacta"), b = try await gateway.register("reactb"), c = try await gateway.register("reactc")
+        let a = try await gateway.register("reacta")
+        let b = try await gateway.register("reactb")
+        let c = try await gateway.register("reactc")
         let id = try await createGroup(by: a, title: "Reactions", members: [b, c])
-        let sent = try object(try await gateway.send(
-            .POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "r", "body": "react to me"], headers: bearer(a)))
+        let sent = try object(
+            try await gateway.send(
+                .POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "r", "body": "react to me"], headers: bearer(a)))
         let path = "/v1/conversations/\(id)/messages/\(try #require(sent["seq"] as? Int))/reactions/"
         func react(_ session: SessionBody, _ reaction: String) async throws -> Int {
             let encoded = try #require(reaction.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
@@ -98,7 +111,9 @@ extension ChatEndToEndTests {
     }
 
     @Test func nobodyIsAddedToAGroupByOneTheyBlockedNorAnUnknownId() async throws {
-        let adder = try await gateway.register("adder"), blocker = try await gateway.register("blocker"), friend = try await gateway.register("friend")
+        let adder = try await gateway.register("adder")
+        let blocker = try await gateway.register("blocker")
+        let friend = try await gateway.register("friend")
         #expect(try await gateway.send(.PUT, "/v1/users/me/blocks/\(adder.user.id)", headers: bearer(blocker)).status == 204)
         func conversationCount() async throws -> Int {
             (try object(try await gateway.send(.GET, "/v1/conversations?limit=100", headers: bearer(adder)))["items"] as? [Any])?.count ?? -1
@@ -124,25 +139,35 @@ extension ChatEndToEndTests {
         let members = try object(try await gateway.send(.GET, "/v1/conversations/\(id)", headers: bearer(adder)))["members"] as? [[String: Any]]
         #expect(Set(members?.compactMap { $0["userId"] as? String } ?? []) == [adder.user.id, friend.user.id])
         // The blocker cannot be drawn into a direct conversation either, nor can a user who does not exist.
-        #expect(try await gateway.send(.POST, "/v1/conversations", json: ["type": "direct", "memberId": blocker.user.id], headers: bearer(adder)).status == 403)
-        #expect(try await gateway.send(.POST, "/v1/conversations", json: ["type": "direct", "memberId": UUID().uuidString], headers: bearer(adder)).status == 404)
+        #expect(
+            try await gateway.send(.POST, "/v1/conversations", json: ["type": "direct", "memberId": blocker.user.id], headers: bearer(adder)).status
+                == 403)
+        #expect(
+            try await gateway.send(.POST, "/v1/conversations", json: ["type": "direct", "memberId": UUID().uuidString], headers: bearer(adder)).status
+                == 404)
     }
 
     @Test func inADirectConversationBothAreMembersAndDeleteOnlyTheirOwnMessages() async throws {
-        let opener = try await gateway.register("opener"), other = try await gateway.register("otherm")
-        let opened = try object(try await gateway.send(.POST, "/v1/conversations", json: ["type": "direct", "memberId": other.user.id], headers: bearer(opener)))
+        let opener = try await gateway.register("opener")
+        let other = try await gateway.register("otherm")
+        let opened = try object(
+            try await gateway.send(.POST, "/v1/conversations", json: ["type": "direct", "memberId": other.user.id], headers: bearer(opener)))
         let id = try #require(opened["id"] as? String)
         #expect(Set((opened["members"] as? [[String: Any]])?.compactMap { $0["role"] as? String } ?? []) == ["member"])
-        let theirs = try object(try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "o", "body": "mine"], headers: bearer(other)))
+        let theirs = try object(
+            try await gateway.send(.POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "o", "body": "mine"], headers: bearer(other)))
         let seq = try #require(theirs["seq"] as? Int)
         let refused = try await gateway.send(.DELETE, "/v1/conversations/\(id)/messages/\(seq)", headers: bearer(opener))
         #expect(refused.status == 403)
-        #expect(try await gateway.send(.POST, "/v1/conversations/\(id)/members", json: ["userIds": [UUID().uuidString]], headers: bearer(opener)).status == 403)
+        #expect(
+            try await gateway.send(.POST, "/v1/conversations/\(id)/members", json: ["userIds": [UUID().uuidString]], headers: bearer(opener)).status
+                == 403)
         #expect(try await gateway.send(.DELETE, "/v1/conversations/\(id)/messages/\(seq)", headers: bearer(other)).status == 204)
     }
 
     @Test func anUploadURLUploadsOnceAndOnlyItsUploaderAttachesIt() async throws {
-        let uploader = try await gateway.register("uploader"), member = try await gateway.register("member")
+        let uploader = try await gateway.register("uploader")
+        let member = try await gateway.register("member")
         let id = try await createGroup(by: uploader, title: "Uploads", members: [member])
         let (attachmentId, put) = try await attachment(by: uploader, in: id, fileName: "notes.txt", contentType: "text/plain")
         // The URL cannot replace what was uploaded.
@@ -158,16 +183,22 @@ extension ChatEndToEndTests {
         var mislabelled = announced
         mislabelled.headers.replaceOrAdd(name: "Content-Type", value: "text/html")
         _ = try await HTTPClient.shared.execute(mislabelled, timeout: .seconds(10))
-        #expect(try await gateway.send(
-            .POST, "/v1/conversations/\(id)/messages",
-            json: MessageWithAttachments(clientMessageId: "m", body: "", attachmentIds: [mislabelledId]), headers: bearer(uploader)).status == 400)
-        #expect(try await gateway.send(
-            .POST, "/v1/conversations/\(id)/messages", json: MessageWithAttachments(clientMessageId: "u", body: "", attachmentIds: [attachmentId]),
-            headers: bearer(uploader)).status == 201)
+        #expect(
+            try await gateway.send(
+                .POST, "/v1/conversations/\(id)/messages",
+                json: MessageWithAttachments(clientMessageId: "m", body: "", attachmentIds: [mislabelledId]), headers: bearer(uploader)
+            ).status == 400)
+        #expect(
+            try await gateway.send(
+                .POST, "/v1/conversations/\(id)/messages",
+                json: MessageWithAttachments(clientMessageId: "u", body: "", attachmentIds: [attachmentId]),
+                headers: bearer(uploader)
+            ).status == 201)
     }
 
     @Test func anAvatarMustBeAnImageItsUserUploaded() async throws {
-        let owner = try await gateway.register("avatar"), other = try await gateway.register("avatarx")
+        let owner = try await gateway.register("avatar")
+        let other = try await gateway.register("avatarx")
         let id = try await createGroup(by: owner, title: "Avatars", members: [other])
         let (image, _) = try await attachment(by: owner, in: id)
         let (text, _) = try await attachment(by: owner, in: id, fileName: "a.txt", contentType: "text/plain")

@@ -1,7 +1,8 @@
-@testable import ChatService
 import Foundation
 import RedisCluster
 import Testing
+
+@testable import ChatService
 
 /// Seqs and the published watermark on the stack's Redis Cluster, as two instances writing one conversation use them.
 @Suite struct SequenceAllocatorTests {
@@ -22,7 +23,9 @@ import Testing
             try #require(try await allocator.allocate([(conversation, count)])[conversation])
         }
         // Instance A takes 1…3 and is slow; instance B takes 4…6, then 7…9, and publishes both first.
-        let slow = try await allocate(3), first = try await allocate(3), second = try await allocate(3)
+        let slow = try await allocate(3)
+        let first = try await allocate(3)
+        let second = try await allocate(3)
         #expect([slow.seqs, first.seqs, second.seqs] == [1...3, 4...6, 7...9])
         try await allocator.recordPublished([(conversation, first.seqs)])
         try await allocator.recordPublished([(conversation, second.seqs)])

@@ -30,15 +30,21 @@ import Testing
         let mongoPort = 27_150
         let mongo = try SpareMongo(port: mongoPort)
 
-        let upstreams = ["CHAT_UPSTREAM_AUTH": ServiceName.auth, "CHAT_UPSTREAM_USER": .user,
-                         "CHAT_UPSTREAM_CHAT": .chat, "CHAT_UPSTREAM_NOTIFICATION": .notification]
-            .mapValues { "http://127.0.0.1:\(Self.ports[$0]!)" }
+        let upstreams = [
+            "CHAT_UPSTREAM_AUTH": ServiceName.auth, "CHAT_UPSTREAM_USER": .user,
+            "CHAT_UPSTREAM_CHAT": .chat, "CHAT_UPSTREAM_NOTIFICATION": .notification,
+        ]
+        .mapValues { "http://127.0.0.1:\(Self.ports[$0]!)" }
         var running: [ServiceName: ServiceProcess] = [:]
-        running[.auth] = try ServiceProcess("auth", port: Self.ports[.auth]!,
-                                            environment: ["CHAT_POSTGRES_URL": TestStack.postgresURL(database: database)])
+        running[.auth] = try ServiceProcess(
+            "auth", port: Self.ports[.auth]!,
+            environment: ["CHAT_POSTGRES_URL": TestStack.postgresURL(database: database)])
         running[.user] = try ServiceProcess("user", port: Self.ports[.user]!)
-        running[.chat] = try ServiceProcess("chat", port: Self.ports[.chat]!, environment: [
-            "CHAT_MONGO_URI": "mongodb://127.0.0.1:\(mongoPort)/chat?serverSelectionTimeoutMS=1000&connectTimeoutMS=1000"])
+        running[.chat] = try ServiceProcess(
+            "chat", port: Self.ports[.chat]!,
+            environment: [
+                "CHAT_MONGO_URI": "mongodb://127.0.0.1:\(mongoPort)/chat?serverSelectionTimeoutMS=1000&connectTimeoutMS=1000"
+            ])
         running[.notification] = try ServiceProcess("notification", port: Self.ports[.notification]!)
         running[.apiGateway] = try ServiceProcess("api-gateway", port: Self.ports[.apiGateway]!, environment: upstreams)
 
@@ -93,8 +99,10 @@ final class SpareMongo {
     init(port: Int) throws {
         process.executableURL = URL(filePath: "/usr/bin/env")
         let pidFile = FileManager.default.temporaryDirectory.appending(path: "\(TestStack.unique("nx")).pid").path
-        process.arguments = ["nx-27017", "--db", "memory", "--host", "127.0.0.1", "-p", String(port), "--pid-file", pidFile,
-                             "--log-file", FileManager.default.temporaryDirectory.appending(path: "\(TestStack.unique("nx")).log").path]
+        process.arguments = [
+            "nx-27017", "--db", "memory", "--host", "127.0.0.1", "-p", String(port), "--pid-file", pidFile,
+            "--log-file", FileManager.default.temporaryDirectory.appending(path: "\(TestStack.unique("nx")).log").path,
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

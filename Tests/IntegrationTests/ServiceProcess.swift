@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-import Synchronization
 import NIOCore
+import Synchronization
 
 /// One of the product's executables running as a child process on a test port.
 final class ServiceProcess: @unchecked Sendable {
@@ -20,13 +20,17 @@ final class ServiceProcess: @unchecked Sendable {
         process.executableURL = TestStack.binDirectory.appending(path: name)
         process.environment = ProcessInfo.processInfo.environment
             .merging(TestStack.environment) { _, stack in stack }
-            .merging(["CHAT_HTTP_PORT": String(port), "CHAT_LOG_LEVEL": "info", "CHAT_ADMIN_PORT": String(Self.adminPort(of: port))]) { _, own in own }
+            .merging(["CHAT_HTTP_PORT": String(port), "CHAT_LOG_LEVEL": "info", "CHAT_ADMIN_PORT": String(Self.adminPort(of: port))]) { _, own in own
+            }
             .merging(environment) { _, own in own }
         let output = try FileHandle(forWritingTo: logFile)
         process.standardOutput = output
         process.standardError = output
         let continuation = exited.continuation
-        process.terminationHandler = { continuation.yield($0.terminationStatus); continuation.finish() }
+        process.terminationHandler = {
+            continuation.yield($0.terminationStatus)
+            continuation.finish()
+        }
         try process.run()
     }
 
@@ -85,7 +89,10 @@ final class ServiceProcess: @unchecked Sendable {
         if process.isRunning { process.terminate() }
         return try await withThrowingTaskGroup(of: Int32?.self) { group in
             group.addTask { [exited] in await exited.stream.first { _ in true } ?? -1 }
-            group.addTask { try await Task.sleep(for: timeout); return nil }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
             let first = try await group.next()!
             group.cancelAll()
             guard let status = first else {

@@ -9,7 +9,8 @@ enum TestStack {
     static let repositoryRoot = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static let environment: [String: String] = {
-        let path = ProcessInfo.processInfo.environment["CHAT_STACK_ENV"]
+        let path =
+            ProcessInfo.processInfo.environment["CHAT_STACK_ENV"]
             ?? repositoryRoot.appending(path: ".local/stack.env").path
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             fatalError("no stack environment at \(path): start the stack with scripts/stack.sh start (scripts/test.sh does)")

@@ -39,16 +39,18 @@ final class TestUpstream: Sendable {
             let keys = signingKeys.withLock { $0 }.map { entry in
                 #"{"kty":"OKP","crv":"Ed25519","alg":"EdDSA","use":"sig","kid":"\#(entry.kid)","x":"\#(Base64URL.encode(entry.key.publicKey.rawRepresentation))"}"#
             }
-            return Response(status: .ok, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(string: #"{"keys":[\#(keys.joined(separator: ","))]}"#)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"keys":[\#(keys.joined(separator: ","))]}"#)))
         }
         router.get("/v1/users/slow") { _, _ in
             try await Task.sleep(for: .seconds(8))
             return "late"
         }
         router.get("/v1/ws") { _, _ in
-            Response(status: .serviceUnavailable, headers: [.contentType: "application/json", .retryAfter: "1"],
-                     body: .init(byteBuffer: ByteBuffer(string: #"{"error":{"code":"unavailable","message":"starting"}}"#)))
+            Response(
+                status: .serviceUnavailable, headers: [.contentType: "application/json", .retryAfter: "1"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"error":{"code":"unavailable","message":"starting"}}"#)))
         }
         router.on("/v1/**", method: .get, use: Self.echo)
         router.on("/v1/**", method: .post, use: Self.echo)

@@ -7,9 +7,11 @@ import Testing
 
 /// The real `user` executable (with `auth` to register users) against the local stack, called directly with the
 /// identity the gateway would sign.
-@Suite(.timeLimit(.minutes(5)), IdentityServices.Scope(specifications: [
-    ("auth", 18186, [:]), ("user", 18182, ["CHAT_UPSTREAM_CHAT": "http://127.0.0.1:1"]),
-]))
+@Suite(
+    .timeLimit(.minutes(5)),
+    IdentityServices.Scope(specifications: [
+        ("auth", 18186, [:]), ("user", 18182, ["CHAT_UPSTREAM_CHAT": "http://127.0.0.1:1"]),
+    ]))
 struct UserServiceTests {
     let auth: IdentityHTTP
     let user: IdentityHTTP
@@ -120,7 +122,10 @@ struct UserServiceTests {
         func search(_ query: String) async throws -> IdentityHTTP.Reply {
             try await user.send(.GET, "/v1/users?\(query)", identity: identity)
         }
-        struct Page: Decodable { let items: [UserRecord]; let nextCursor: String? }
+        struct Page: Decodable {
+            let items: [UserRecord]
+            let nextCursor: String?
+        }
 
         let all = try await search("query=\(prefix.uppercased())")
         #expect(all.status == 200)
@@ -140,8 +145,10 @@ struct UserServiceTests {
         #expect(try await search("query=\(prefix)_").decode(Page.self).items.map(\.id).sorted() == [alpha, beta].map(\.user.id).sorted())
         #expect(try await search("query=\(prefix)%25").decode(Page.self).items.isEmpty)
 
-        for query in ["", "query=", "query=%20", "query=\(prefix)&limit=0", "query=\(prefix)&limit=201", "query=\(prefix)&limit=ten",
-                      "query=\(prefix)&cursor=%%%"] {
+        for query in [
+            "", "query=", "query=%20", "query=\(prefix)&limit=0", "query=\(prefix)&limit=201", "query=\(prefix)&limit=ten",
+            "query=\(prefix)&cursor=%%%",
+        ] {
             let reply = try await search(query)
             #expect(reply.status == 400 && reply.errorCode == "invalid_request", "\(query) → \(reply.status) \(reply.body)")
         }
@@ -154,7 +161,10 @@ struct UserServiceTests {
         let second = try await auth.register("bb_\(relation)")
         let identity = try owner.identity
         let base = "/v1/users/me/\(relation)"
-        struct Page: Decodable { let items: [UserRecord]; let nextCursor: String? }
+        struct Page: Decodable {
+            let items: [UserRecord]
+            let nextCursor: String?
+        }
 
         #expect(try await user.send(.GET, base, identity: identity).decode(Page.self).items.isEmpty)
         for other in [second, first, second] {
@@ -191,8 +201,9 @@ struct UserServiceTests {
         let session = try await auth.register("guarded")
         let identity = try session.identity
         let signer = IdentityServices.signer
-        let expired = VerifiedIdentity(userId: identity.userId, username: identity.username, tokenId: identity.tokenId,
-                                       expiresAt: Int64(Date().timeIntervalSince1970) - 1, familyId: nil)
+        let expired = VerifiedIdentity(
+            userId: identity.userId, username: identity.username, tokenId: identity.tokenId,
+            expiresAt: Int64(Date().timeIntervalSince1970) - 1, familyId: nil)
         let someoneElse = VerifiedIdentity(userId: "someone-else", username: "someone", tokenId: "x", expiresAt: identity.expiresAt, familyId: nil)
         let routes: [(HTTPMethod, String)] = [
             (.GET, "/v1/users/me"), (.PATCH, "/v1/users/me"), (.GET, "/v1/users?query=a"), (.GET, "/v1/users/\(identity.userId)"),
@@ -205,8 +216,16 @@ struct UserServiceTests {
             let otherPayload = signer.sign(someoneElse, method: signedMethod, path: signedPath).split(separator: ".")[1]
             let refused: [(String, [(String, String)])] = [
                 ("none", []),
-                ("another secret", [("X-Chat-Identity", try IdentitySigner(secret: String(repeating: "z", count: 48)).sign(
-                    identity, method: signedMethod, path: signedPath))]),
+                (
+                    "another secret",
+                    [
+                        (
+                            "X-Chat-Identity",
+                            try IdentitySigner(secret: String(repeating: "z", count: 48)).sign(
+                                identity, method: signedMethod, path: signedPath)
+                        )
+                    ]
+                ),
                 ("expired", [("X-Chat-Identity", signer.sign(expired, method: signedMethod, path: signedPath))]),
                 ("unsigned", [("X-Chat-Identity", "v1.\(parts[1]).")]),
                 ("tampered", [("X-Chat-Identity", "v1.\(otherPayload).\(parts[2])")]),

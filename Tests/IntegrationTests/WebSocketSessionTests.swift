@@ -43,8 +43,10 @@ struct WebSocketSessionTests {
     }
 
     @Test func aSocketLivesUntilItsTokenExpiresUnlessAnAuthFrameRenewsIt() async throws {
-        let user = try await gateway.register("expiry"), other = try await gateway.register("other")
-        let plain = try await connect(user), renewed = try await connect(user)
+        let user = try await gateway.register("expiry")
+        let other = try await gateway.register("other")
+        let plain = try await connect(user)
+        let renewed = try await connect(user)
 
         // A token of another user, or no valid token at all, is refused and the socket stays open.
         try await renewed.send(json: ["type": "auth", "ref": "a0", "accessToken": other.accessToken])
@@ -77,7 +79,8 @@ struct WebSocketSessionTests {
             .POST, "/v1/auth/login", json: ["username": first.user.username, "password": "correct horse battery"])
         try #require(login.status == 200, "\(login.body)")
         let second: SessionBody = try login.decode()
-        let onFirstInstance = try await connect(first, instance: 0), onSecondInstance = try await connect(first, instance: 1)
+        let onFirstInstance = try await connect(first, instance: 0)
+        let onSecondInstance = try await connect(first, instance: 1)
         let otherSignIn = try await connect(second)
 
         let started = ContinuousClock.now
@@ -127,7 +130,8 @@ struct WebSocketSessionTests {
                 ])
             }
         }
-        var acked = 0, limited = 0
+        var acked = 0
+        var limited = 0
         for socket in sockets {
             for _ in 1...perSocket {
                 let answer = try await socket.next { ["ack", "error"].contains($0["type"] as? String) }
@@ -175,10 +179,13 @@ enum SessionStack {
         ("user", 18702, [:]),
         ("chat", chatPorts[0], chatEnvironment),
         ("chat", chatPorts[1], chatEnvironment),
-        ("api-gateway", gatewayPort, [
-            "CHAT_UPSTREAM_AUTH": "http://127.0.0.1:18701", "CHAT_UPSTREAM_USER": "http://127.0.0.1:18702",
-            "CHAT_UPSTREAM_CHAT": chatPorts.map { "http://127.0.0.1:\($0)" }.joined(separator: ","),
-            "CHAT_UPSTREAM_NOTIFICATION": "http://127.0.0.1:1",
-        ]),
+        (
+            "api-gateway", gatewayPort,
+            [
+                "CHAT_UPSTREAM_AUTH": "http://127.0.0.1:18701", "CHAT_UPSTREAM_USER": "http://127.0.0.1:18702",
+                "CHAT_UPSTREAM_CHAT": chatPorts.map { "http://127.0.0.1:\($0)" }.joined(separator: ","),
+                "CHAT_UPSTREAM_NOTIFICATION": "http://127.0.0.1:1",
+            ]
+        ),
     ]
 }

@@ -101,7 +101,11 @@ final class WebSocketTestClient: Sendable {
         let task = task
         let outcome = try await withThrowingTaskGroup(of: WebSocketCloseFrame??.self) { group in
             group.addTask {
-                try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+                try await withTaskCancellationHandler {
+                    try await task.value
+                } onCancel: {
+                    task.cancel()
+                }
             }
             group.addTask {
                 try await Task.sleep(for: timeout)

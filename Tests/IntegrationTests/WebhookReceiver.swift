@@ -71,10 +71,11 @@ final class WebhookReceiver: Sendable {
             let body = try await request.body.collect(upTo: 1 << 20)
             let status = scripts.withLock { scripts -> Int in
                 let push = pushes.withLock { list -> Int in
-                    list.append(Push(
-                        hook: name, deliveryId: request.headers[HTTPField.Name("X-Chat-Delivery-Id")!] ?? "",
-                        signature: request.headers[HTTPField.Name("X-Chat-Signature")!] ?? "",
-                        body: Data(buffer: body), receivedAt: .now))
+                    list.append(
+                        Push(
+                            hook: name, deliveryId: request.headers[HTTPField.Name("X-Chat-Delivery-Id")!] ?? "",
+                            signature: request.headers[HTTPField.Name("X-Chat-Signature")!] ?? "",
+                            body: Data(buffer: body), receivedAt: .now))
                     return list.filter { $0.hook == name }.count
                 }
                 guard let script = scripts[name], !script.isEmpty else { return 200 }

@@ -1,6 +1,7 @@
+import Testing
+
 @testable import Kafka
 @testable import NotificationService
-import Testing
 
 /// Which records may be committed while several are handled at once.
 struct CommitWindowTests {
@@ -25,7 +26,8 @@ struct CommitWindowTests {
 
     @Test func partitionsOfDifferentTopicsAreTheirOwn() {
         let window = CommitWindow()
-        let first = window.add(record(0, 5, topic: "a")), second = window.add(record(0, 7, topic: "b"))
+        let first = window.add(record(0, 5, topic: "a"))
+        let second = window.add(record(0, 7, topic: "b"))
         var committed: [String] = []
         window.handled(second) { committed.append("\($0.topic):\($0.offset)") }
         window.handled(first) { committed.append("\($0.topic):\($0.offset)") }

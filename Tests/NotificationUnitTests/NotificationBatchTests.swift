@@ -1,7 +1,8 @@
 import ChatEvents
 import Foundation
-@testable import NotificationService
 import Testing
+
+@testable import NotificationService
 
 /// The contract's notification rule (v1.1) over a batch of events: what is stored and what becomes a frame.
 struct NotificationBatchTests {
@@ -10,10 +11,14 @@ struct NotificationBatchTests {
     func id(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
 
     func messagePlan(seq: Int64, mentions: [UUID] = []) throws -> NotificationPlan {
-        try #require(NotificationPlan(.messageCreated(EventEnvelope(MessageCreated(
-            conversationId: conversation, messageId: "m\(seq)", seq: seq, senderId: sender, clientMessageId: "c\(seq)",
-            body: "hello", attachmentIds: [], replyToSeq: nil, createdAt: Date(), recipientIds: [online, offline, mentioned],
-            mentionedUserIds: mentions)))))
+        try #require(
+            NotificationPlan(
+                .messageCreated(
+                    EventEnvelope(
+                        MessageCreated(
+                            conversationId: conversation, messageId: "m\(seq)", seq: seq, senderId: sender, clientMessageId: "c\(seq)",
+                            body: "hello", attachmentIds: [], replyToSeq: nil, createdAt: Date(), recipientIds: [online, offline, mentioned],
+                            mentionedUserIds: mentions)))))
     }
 
     @Test func anOrdinaryMessageIsStoredOnlyForRecipientsWithoutALiveSocket() throws {
@@ -34,8 +39,12 @@ struct NotificationBatchTests {
     }
 
     @Test func anAdditionIsStoredAndFramedOnceWhateverTheBatchRepeats() throws {
-        let added = try #require(NotificationPlan(.memberAdded(EventEnvelope(MemberAdded(
-            conversationId: conversation, userId: online, addedBy: sender)))))
+        let added = try #require(
+            NotificationPlan(
+                .memberAdded(
+                    EventEnvelope(
+                        MemberAdded(
+                            conversationId: conversation, userId: online, addedBy: sender)))))
         let batch = NotificationBatch([added, added], online: [id(online)])
         #expect(batch.rows.count == 1 && batch.rows.first?.kind == .addedToConversation && batch.rows.first?.online == true)
         let frames = batch.frames(for: batch.rows.map { (id: "n1", identity: $0.identity) })

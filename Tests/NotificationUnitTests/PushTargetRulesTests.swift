@@ -1,5 +1,6 @@
-@testable import NotificationService
 import Testing
+
+@testable import NotificationService
 
 /// Which push target URLs and addresses are acceptable.
 struct PushTargetRulesTests {
@@ -20,8 +21,10 @@ struct PushTargetRulesTests {
     }
 
     @Test func urlsMustBeHTTPWithAHostAndNoUserInfo() async throws {
-        for bad in ["ftp://example.com/x", "https://user:pw@example.com/x", "not a url", "https:///x", "http://localhost/x",
-                    "http://10.0.0.1/x", "http://[::1]/x", String(repeating: "a", count: 3000)] {
+        for bad in [
+            "ftp://example.com/x", "https://user:pw@example.com/x", "not a url", "https:///x", "http://localhost/x",
+            "http://10.0.0.1/x", "http://[::1]/x", String(repeating: "a", count: 3000),
+        ] {
             await #expect(throws: (any Error).self, "\(bad)") { try await PushTargetURL.validated(bad, allowPrivate: false) }
         }
         #expect(try await PushTargetURL.validated("HTTPS://Example.COM/Hook?x=1", allowPrivate: true) == "https://example.com/Hook?x=1")

@@ -1,6 +1,7 @@
-@testable import NotificationService
 import Synchronization
 import Testing
+
+@testable import NotificationService
 
 /// A push resolves its target's name again and connects only to the address it checked (DNS rebinding), with a
 /// resolver scripted to answer differently over time.

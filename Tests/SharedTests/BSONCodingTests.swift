@@ -4,7 +4,10 @@ import Testing
 
 /// The Codable ⇄ BSON coders, without a server.
 @Suite struct BSONCodingTests {
-    struct Inner: Codable, Equatable { var name: String; var values: [Int32] }
+    struct Inner: Codable, Equatable {
+        var name: String
+        var values: [Int32]
+    }
     enum Mood: String, Codable { case happy, sad }
     struct Sample: Codable, Equatable {
         var id: ObjectId
@@ -52,16 +55,32 @@ import Testing
     }
 
     @Test func integersDecodeFromAnyWholeNumberThatFits() throws {
-        struct Numbers: Decodable { var a: Int64; var b: Int; var c: UInt8; var d: Double }
+        struct Numbers: Decodable {
+            var a: Int64
+            var b: Int
+            var c: UInt8
+            var d: Double
+        }
         let decoded = try BSONDecoder().decode(Numbers.self, from: ["a": .int32(7), "b": .double(8), "c": .int64(255), "d": .int32(3)])
         #expect((decoded.a, decoded.b, decoded.c, decoded.d) == (7, 8, 255, 3))
-        #expect(throws: DecodingError.self) { try BSONDecoder().decode(Numbers.self, from: ["a": .double(1.5), "b": .int32(0), "c": .int32(0), "d": .int32(0)]) }
-        #expect(throws: DecodingError.self) { try BSONDecoder().decode(Numbers.self, from: ["a": .int32(1), "b": .int32(0), "c": .int32(256), "d": .int32(0)]) }
-        #expect(throws: DecodingError.self) { try BSONDecoder().decode(Numbers.self, from: ["a": .string("1"), "b": .int32(0), "c": .int32(0), "d": .int32(0)]) }
+        #expect(throws: DecodingError.self) {
+            try BSONDecoder().decode(Numbers.self, from: ["a": .double(1.5), "b": .int32(0), "c": .int32(0), "d": .int32(0)])
+        }
+        #expect(throws: DecodingError.self) {
+            try BSONDecoder().decode(Numbers.self, from: ["a": .int32(1), "b": .int32(0), "c": .int32(256), "d": .int32(0)])
+        }
+        #expect(throws: DecodingError.self) {
+            try BSONDecoder().decode(Numbers.self, from: ["a": .string("1"), "b": .int32(0), "c": .int32(0), "d": .int32(0)])
+        }
     }
 
     @Test func booleansDecodeFromTrueFalseAndFromTheIntegersZeroAndOne() throws {
-        struct Flags: Decodable { var a: Bool; var b: Bool; var c: Bool; var d: Bool }
+        struct Flags: Decodable {
+            var a: Bool
+            var b: Bool
+            var c: Bool
+            var d: Bool
+        }
         let decoded = try BSONDecoder().decode(Flags.self, from: ["a": .bool(true), "b": .int32(0), "c": .int64(1), "d": .int32(1)])
         #expect((decoded.a, decoded.b, decoded.c, decoded.d) == (true, false, true, true))
         struct Flag: Decodable { var a: Bool }
@@ -71,7 +90,10 @@ import Testing
     }
 
     @Test func nullAndMissingBothDecodeAsNilButNotAsAValue() throws {
-        struct Optionals: Decodable { var a: String?; var b: String? }
+        struct Optionals: Decodable {
+            var a: String?
+            var b: String?
+        }
         let decoded = try BSONDecoder().decode(Optionals.self, from: ["a": .null])
         #expect(decoded.a == nil && decoded.b == nil)
         struct Required: Decodable { var a: String }
@@ -84,15 +106,17 @@ import Testing
 
     @Test func filtersAndUpdatesKeepValuesAsData() throws {
         let filter = try DocumentFilter.equal("conversation", "c1") && .greaterThan("seq", Int64(5)) && .lessThan("seq", Int64(9))
-        #expect(filter.document == [
-            "conversation": .document(["$eq": .string("c1")]),
-            "seq": .document(["$gt": .int64(5), "$lt": .int64(9)]),
-        ])
+        #expect(
+            filter.document == [
+                "conversation": .document(["$eq": .string("c1")]),
+                "seq": .document(["$gt": .int64(5), "$lt": .int64(9)]),
+            ])
         let update = try DocumentUpdate.set("title", "{\"$gt\": 1}").increment("edits", by: 1).unset("draft")
-        #expect(update.document == [
-            "$set": .document(["title": .string("{\"$gt\": 1}")]),
-            "$inc": .document(["edits": .int64(1)]),
-            "$unset": .document(["draft": .string("")]),
-        ])
+        #expect(
+            update.document == [
+                "$set": .document(["title": .string("{\"$gt\": 1}")]),
+                "$inc": .document(["edits": .int64(1)]),
+                "$unset": .document(["draft": .string("")]),
+            ])
     }
 }

@@ -1,5 +1,6 @@
-@testable import RedisCluster
 import Testing
+
+@testable import RedisCluster
 
 @Suite struct HashSlotTests {
     @Test func crc16MatchesTheXmodemCheckValue() {

@@ -1,5 +1,6 @@
-@testable import ServiceKit
 import Testing
+
+@testable import ServiceKit
 
 @Suite struct JSONLogHandlerTests {
     @Test func stringsAreEscapedForJSON() {

@@ -3,8 +3,9 @@ import Hummingbird
 import HummingbirdTesting
 import Prometheus
 import RedisCluster
-@testable import ServiceKit
 import Testing
+
+@testable import ServiceKit
 
 @Suite struct OperationalRoutesTests {
     struct Failure: Error, CustomStringConvertible { var description: String { "connection refused" } }

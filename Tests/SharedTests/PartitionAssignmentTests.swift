@@ -1,5 +1,6 @@
-@testable import Kafka
 import Testing
+
+@testable import Kafka
 
 /// Which commits go through across rebalances (only for partitions still assigned in the generation their record
 /// was polled in), and when a consumer reads every partition it owns.
@@ -8,7 +9,8 @@ struct PartitionAssignmentTests {
 
     @Test func aCommitGoesThroughOnlyWhileItsPartitionIsAssignedInItsGeneration() {
         let assignment = PartitionAssignment()
-        let a = Key(topic: "t", partition: 0), b = Key(topic: "t", partition: 1)
+        let a = Key(topic: "t", partition: 0)
+        let b = Key(topic: "t", partition: 1)
         assignment.assign([a, b], replacingAll: false)
         let polledFromA = assignment.fetched(topic: "t", partition: 0)
         #expect(polledFromA != 0 && assignment.whileAssigned(topic: "t", partition: 0, generation: polledFromA) { true } == true)

@@ -1,6 +1,7 @@
 import NIOCore
-@testable import RedisCluster
 import Testing
+
+@testable import RedisCluster
 
 /// RESP written by the client and read through hiredis's reader, and how cluster error replies are read.
 @Suite struct RESPAndRedirectTests {
@@ -19,8 +20,11 @@ import Testing
                 try wire[start..<min(start + chunk, wire.count)].withUnsafeBytes { try reader.feed($0) }
                 while let reply = try reader.next() { replies.append(reply) }
             }
-            #expect(replies == [.simpleString("OK"), .integer(42), .bulkString(Array("hello".utf8)), .null,
-                                .array([.bulkString([UInt8(ascii: "a")]), .error("ERR bad")])])
+            #expect(
+                replies == [
+                    .simpleString("OK"), .integer(42), .bulkString(Array("hello".utf8)), .null,
+                    .array([.bulkString([UInt8(ascii: "a")]), .error("ERR bad")]),
+                ])
         }
     }
 
@@ -43,7 +47,10 @@ import Testing
             return
         }
         #expect(target == NodeAddress(host: "10.0.0.2", port: 7001))
-        for transient in ["TRYAGAIN Multiple keys request during rehashing of slot", "CLUSTERDOWN The cluster is down", "LOADING", "MASTERDOWN Link with MASTER is down"] {
+        for transient in [
+            "TRYAGAIN Multiple keys request during rehashing of slot", "CLUSTERDOWN The cluster is down", "LOADING",
+            "MASTERDOWN Link with MASTER is down",
+        ] {
             guard case .transient = ClusterReply(.error(transient)) else {
                 Issue.record("\(transient) not transient")
                 continue
@@ -57,13 +64,17 @@ import Testing
 
     @Test func clusterSlotsRepliesBecomeATopology() throws {
         let reply = RESPValue.array([
-            .array([.integer(0), .integer(5460), .array([.bulkString(Array("127.0.0.1".utf8)), .integer(7000)]),
-                    .array([.bulkString(Array("127.0.0.1".utf8)), .integer(7003)])]),
+            .array([
+                .integer(0), .integer(5460), .array([.bulkString(Array("127.0.0.1".utf8)), .integer(7000)]),
+                .array([.bulkString(Array("127.0.0.1".utf8)), .integer(7003)]),
+            ]),
             .array([.integer(5461), .integer(16383), .array([.bulkString([]), .integer(7001)])]),
         ])
         let topology = try ClusterTopology(clusterSlotsReply: reply, defaultHost: "10.1.1.1")
         #expect(topology.coversAllSlots)
-        #expect(topology.shard(for: HashSlot(rawValue: 100)!) == .init(master: NodeAddress(host: "127.0.0.1", port: 7000), replicas: [NodeAddress(host: "127.0.0.1", port: 7003)]))
+        #expect(
+            topology.shard(for: HashSlot(rawValue: 100)!)
+                == .init(master: NodeAddress(host: "127.0.0.1", port: 7000), replicas: [NodeAddress(host: "127.0.0.1", port: 7003)]))
         #expect(topology.shard(for: HashSlot(rawValue: 9000)!)?.master == NodeAddress(host: "10.1.1.1", port: 7001))
     }
 
@@ -77,21 +88,38 @@ import Testing
         let reply = RESPValue.array([
             node([
                 ("slots", .array([.integer(0), .integer(8191)])),
-                ("nodes", .array([
-                    node([("id", text("a")), ("tls-port", .integer(7500)), ("ip", text("127.0.0.1")), ("role", text("master")), ("health", text("online"))]),
-                    node([("id", text("b")), ("tls-port", .integer(7503)), ("ip", text("127.0.0.1")), ("role", text("replica")), ("health", text("online"))]),
-                ])),
+                (
+                    "nodes",
+                    .array([
+                        node([
+                            ("id", text("a")), ("tls-port", .integer(7500)), ("ip", text("127.0.0.1")), ("role", text("master")),
+                            ("health", text("online")),
+                        ]),
+                        node([
+                            ("id", text("b")), ("tls-port", .integer(7503)), ("ip", text("127.0.0.1")), ("role", text("replica")),
+                            ("health", text("online")),
+                        ]),
+                    ])
+                ),
             ]),
             node([
                 ("slots", .array([.integer(8192), .integer(16383)])),
-                ("nodes", .array([
-                    node([("id", text("c")), ("port", .integer(6380)), ("tls-port", .integer(6379)), ("ip", text("10.0.0.2")), ("role", text("master")), ("health", text("online"))]),
-                ])),
+                (
+                    "nodes",
+                    .array([
+                        node([
+                            ("id", text("c")), ("port", .integer(6380)), ("tls-port", .integer(6379)), ("ip", text("10.0.0.2")),
+                            ("role", text("master")), ("health", text("online")),
+                        ])
+                    ])
+                ),
             ]),
         ])
         let tls = try ClusterTopology(clusterShardsReply: reply, defaultHost: "127.0.0.1", tls: true)
         #expect(tls.coversAllSlots)
-        #expect(tls.shard(for: HashSlot(rawValue: 0)!) == .init(master: NodeAddress(host: "127.0.0.1", port: 7500), replicas: [NodeAddress(host: "127.0.0.1", port: 7503)]))
+        #expect(
+            tls.shard(for: HashSlot(rawValue: 0)!)
+                == .init(master: NodeAddress(host: "127.0.0.1", port: 7500), replicas: [NodeAddress(host: "127.0.0.1", port: 7503)]))
         #expect(tls.shard(for: HashSlot(rawValue: 9000)!)?.master == NodeAddress(host: "10.0.0.2", port: 6379))
         // A plaintext client cannot use a TLS-only node at all, and uses the plaintext port of the other.
         let plaintext = try ClusterTopology(clusterShardsReply: reply, defaultHost: "127.0.0.1")

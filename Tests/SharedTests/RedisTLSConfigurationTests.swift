@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 import RedisCluster
-@testable import ServiceKit
 import Testing
+
+@testable import ServiceKit
 
 /// Reading the Redis TLS settings and the CA file, without servers (the handshake itself: RedisClusterTLSTests).
 @Suite struct RedisTLSConfigurationTests {

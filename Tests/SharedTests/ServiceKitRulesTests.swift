@@ -46,6 +46,8 @@ struct ServiceKitRulesTests {
         #expect(credential.verify(value, method: .post, path: "/internal/v1/relations", now: now + 120) == nil)
         let other = ServiceCredential(signer: try IdentitySigner(secret: String(repeating: "t", count: 32)))
         #expect(other.verify(value, method: .post, path: "/internal/v1/relations", now: now) == nil)
-        #expect(credential.verify(value.replacingOccurrences(of: ".chat.", with: ".auth."), method: .post, path: "/internal/v1/relations", now: now) == nil)
+        #expect(
+            credential.verify(value.replacingOccurrences(of: ".chat.", with: ".auth."), method: .post, path: "/internal/v1/relations", now: now)
+                == nil)
     }
 }

@@ -22,11 +22,13 @@ import Testing
     }
 
     @Test func environmentOverridesDefaults() throws {
-        let settings = try Settings(service: .auth, environment: [
-            "CHAT_HTTP_PORT": "9000", "CHAT_LOG_LEVEL": "DEBUG", "CHAT_REDIS_NODES": " a:1 , b:2 ,",
-            "CHAT_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "CHAT_KAFKA_SASL_USERNAME": "svc",
-            "CHAT_S3_PATH_STYLE": "false", "CHAT_UPSTREAM_CHAT": "http://c1:8083,http://c2:8083",
-        ])
+        let settings = try Settings(
+            service: .auth,
+            environment: [
+                "CHAT_HTTP_PORT": "9000", "CHAT_LOG_LEVEL": "DEBUG", "CHAT_REDIS_NODES": " a:1 , b:2 ,",
+                "CHAT_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "CHAT_KAFKA_SASL_USERNAME": "svc",
+                "CHAT_S3_PATH_STYLE": "false", "CHAT_UPSTREAM_CHAT": "http://c1:8083,http://c2:8083",
+            ])
         #expect(settings.httpPort == 9000)
         #expect(settings.logLevel == .debug)
         #expect(settings.redisNodes == ["a:1", "b:2"])

@@ -94,8 +94,10 @@ enum ChatHandshake {
         private var body = ByteBuffer()
         private var done = false
 
-        init(answer: EventLoopPromise<Outcome>, timeout: TimeAmount, encoder: HTTPRequestEncoder,
-             decoder: ByteToMessageHandler<HTTPResponseDecoder>) {
+        init(
+            answer: EventLoopPromise<Outcome>, timeout: TimeAmount, encoder: HTTPRequestEncoder,
+            decoder: ByteToMessageHandler<HTTPResponseDecoder>
+        ) {
             self.answer = answer
             self.timeout = timeout
             self.encoder = encoder
@@ -138,8 +140,12 @@ enum ChatHandshake {
                 for (name, value) in head.headers where !Self.hopByHop.contains(name.lowercased()) {
                     if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
                 }
-                finish(context, .success(.answered(HTTPRefusal(
-                    status: HTTPResponse.Status(code: Int(head.status.code)), headers: fields, body: body))))
+                finish(
+                    context,
+                    .success(
+                        .answered(
+                            HTTPRefusal(
+                                status: HTTPResponse.Status(code: Int(head.status.code)), headers: fields, body: body))))
                 context.close(promise: nil)
             }
         }

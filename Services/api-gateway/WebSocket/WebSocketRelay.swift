@@ -43,9 +43,10 @@ struct WebSocketRelay: WebSocketUpgradeHandling {
         let identity: VerifiedIdentity
         do {
             try await admission.limit(address: address)
-            identity = try await admission.authenticate(try BearerToken.of(
-                authorization: request.headers.first(name: "Authorization"),
-                accessTokenParameter: target.queryParameters.get("access_token")))
+            identity = try await admission.authenticate(
+                try BearerToken.of(
+                    authorization: request.headers.first(name: "Authorization"),
+                    accessTokenParameter: target.queryParameters.get("access_token")))
         } catch let error as APIError {
             logger.info("WebSocket upgrade refused", metadata: ["status": "\(error.status.code)", "reason": "\(error.message)"])
             return .refuse(HTTPRefusal(error, requestId: requestId))

@@ -34,7 +34,8 @@ struct AttachmentStore: Sendable {
         guard size <= Self.maxSize else { throw APIError.payloadTooLarge("attachments are at most \(Self.maxSize) bytes") }
         let id = UUID().uuidString.lowercased()
         let key = "attachments/\(conversationId)/\(id)"
-        let rows = try await postgres.query("""
+        let rows = try await postgres.query(
+            """
             INSERT INTO attachments (id, conversation_id, uploader_id, file_name, content_type, size, object_key)
             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at
             """, [id, conversationId, uploader, name, type, String(size), key])
@@ -44,9 +45,12 @@ struct AttachmentStore: Sendable {
         let headers = [("content-type", type), ("content-length", String(size)), ("if-none-match", "*")]
         let expiry = Self.uploadExpiry(size: size)
         let url = s3.presignedURL(method: "PUT", key: key, expires: expiry, headers: headers)
-        let view = AttachmentView(id: id, conversationId: conversationId, fileName: name, contentType: type, size: size, createdAt: RFC3339.string(from: createdAt))
-        return (view, url, ["Content-Type": type, "Content-Length": String(size), "If-None-Match": "*"],
-                RFC3339.string(from: Date().addingTimeInterval(TimeInterval(expiry))))
+        let view = AttachmentView(
+            id: id, conversationId: conversationId, fileName: name, contentType: type, size: size, createdAt: RFC3339.string(from: createdAt))
+        return (
+            view, url, ["Content-Type": type, "Content-Length": String(size), "If-None-Match": "*"],
+            RFC3339.string(from: Date().addingTimeInterval(TimeInterval(expiry)))
+        )
     }
 
     /// Seconds an upload URL stays valid: a minute, plus the file at 50 kB/s (at most 10 minutes).
@@ -57,7 +61,8 @@ struct AttachmentStore: Sendable {
     /// The attachment `id`, with its object key, its uploader and whether its upload was confirmed.
     func find(_ id: String) async throws -> (AttachmentView, key: String, uploader: String, uploaded: Bool)? {
         guard UUID(uuidString: id) != nil else { return nil }
-        let rows = try await postgres.query("""
+        let rows = try await postgres.query(
+            """
             SELECT id, conversation_id, uploader_id, file_name, content_type, size, object_key, uploaded, created_at
             FROM attachments WHERE id = $1
             """, [id.lowercased()])
@@ -71,8 +76,10 @@ struct AttachmentStore: Sendable {
 
     /// A presigned GET for the attachment, valid ``downloadExpiry`` seconds.
     func downloadURL(key: String) -> (url: String, expiresAt: String) {
-        (s3.presignedURL(method: "GET", key: key, expires: Self.downloadExpiry),
-         RFC3339.string(from: Date().addingTimeInterval(TimeInterval(Self.downloadExpiry))))
+        (
+            s3.presignedURL(method: "GET", key: key, expires: Self.downloadExpiry),
+            RFC3339.string(from: Date().addingTimeInterval(TimeInterval(Self.downloadExpiry)))
+        )
     }
 
     /// The attachment `id` and its uploader once its upload is confirmed: stored with the announced size and type
@@ -82,7 +89,7 @@ struct AttachmentStore: Sendable {
         guard let (view, key, uploader, uploaded) = try await find(id) else { return nil }
         if !uploaded {
             guard let stored = try await s3.headObject(key: key), Int64(stored.size) == view.size,
-                  stored.contentType == view.contentType
+                stored.contentType == view.contentType
             else { return nil }
             try await postgres.query("UPDATE attachments SET uploaded = true WHERE id = $1", [view.id])
         }

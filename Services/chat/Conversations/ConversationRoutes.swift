@@ -47,17 +47,21 @@ struct ConversationRoutes {
 
     private func publishCreated(_ conversation: ConversationStore.Conversation, by caller: String) async throws {
         guard let id = UUID(uuidString: conversation.id), let creator = UUID(uuidString: caller) else { return }
-        try await messaging.producer.publish(EventEnvelope(ConversationCreated(
-            conversationId: id, createdBy: creator, title: conversation.title,
-            memberIds: conversation.members.compactMap { UUID(uuidString: $0.userId) })))
+        try await messaging.producer.publish(
+            EventEnvelope(
+                ConversationCreated(
+                    conversationId: id, createdBy: creator, title: conversation.title,
+                    memberIds: conversation.members.compactMap { UUID(uuidString: $0.userId) })))
     }
 
     @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> Response {
         let caller = try context.requireIdentity().userId
         let page = try PageRequest<ConversationListPosition>(request)
         let rows = try await messaging.conversations.list(for: caller, limit: page.fetchLimit, after: page.cursor)
-        return try JSONResponse.make(.ok, try page.page(
-            rows, item: { $0.view(for: caller) }, position: { ConversationListPosition(activity: $0.activity, id: $0.id) }))
+        return try JSONResponse.make(
+            .ok,
+            try page.page(
+                rows, item: { $0.view(for: caller) }, position: { ConversationListPosition(activity: $0.activity, id: $0.id) }))
     }
 
     @Sendable func get(_ request: Request, context: ServiceRequestContext) async throws -> Response {

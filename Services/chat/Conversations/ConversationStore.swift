@@ -47,12 +47,14 @@ struct ConversationStore: Sendable {
         let key = [caller, other].sorted().joined(separator: ":")
         let id = Self.newId()
         let created = try await postgres.transaction { tx in
-            let inserted = try tx.query("""
+            let inserted = try tx.query(
+                """
                 INSERT INTO conversations (id, type, direct_key, created_by) VALUES ($1, 'direct', $2, $3)
                 ON CONFLICT (direct_key) DO NOTHING RETURNING id
                 """, [id, key, caller])
             guard !inserted.isEmpty else { return false }
-            try tx.query("""
+            try tx.query(
+                """
                 INSERT INTO members (conversation_id, user_id, role) VALUES ($1, $2, 'member'), ($1, $3, 'member')
                 """, [id, caller, other])
             return true
@@ -72,7 +74,8 @@ struct ConversationStore: Sendable {
             try tx.query("INSERT INTO conversations (id, type, title, created_by) VALUES ($1, 'group', $2, $3)", [id, title, owner])
             try tx.query("INSERT INTO members (conversation_id, user_id, role) VALUES ($1, $2, 'owner')", [id, owner])
             if !others.isEmpty {
-                try tx.query("""
+                try tx.query(
+                    """
                     INSERT INTO members (conversation_id, user_id, role) SELECT $1, unnest($2::text[]), 'member'
                     """, [id, PostgresArray.literal(others)])
             }
@@ -90,7 +93,8 @@ struct ConversationStore: Sendable {
 
     /// The conversation `id` with its members, or nil.
     func find(_ id: String) async throws -> Conversation? {
-        let rows = try await postgres.query("""
+        let rows = try await postgres.query(
+            """
             SELECT \(Self.columns)
             FROM conversations c JOIN members m ON m.conversation_id = c.id
             WHERE c.id = $1 ORDER BY m.joined_at, m.user_id
@@ -101,7 +105,8 @@ struct ConversationStore: Sendable {
     /// Up to `limit` of the conversations `userId` belongs to, most recent activity first (by `updated_at`, then
     /// id), after `position` when given.
     func list(for userId: String, limit: Int, after position: ConversationListPosition?) async throws -> [Conversation] {
-        let rows = try await postgres.query("""
+        let rows = try await postgres.query(
+            """
             WITH mine AS (
                 SELECT c.id FROM conversations c JOIN members m ON m.conversation_id = c.id AND m.user_id = $1
                 WHERE $3::bigint IS NULL
@@ -117,11 +122,13 @@ struct ConversationStore: Sendable {
 
     /// Everyone who shares a conversation with `userId` (at most 10,000), for presence announcements.
     func coMembers(of userId: String) async throws -> [String] {
-        try await postgres.query("""
+        try await postgres.query(
+            """
             SELECT DISTINCT other.user_id FROM members mine
             JOIN members other ON other.conversation_id = mine.conversation_id AND other.user_id <> mine.user_id
             WHERE mine.user_id = $1 LIMIT 10000
-            """, [userId]).map { try $0.decode("user_id") }
+            """, [userId]
+        ).map { try $0.decode("user_id") }
     }
 
     func rename(_ id: String, to title: String) async throws {
@@ -129,7 +136,8 @@ struct ConversationStore: Sendable {
     }
 
     func addMembers(_ id: String, _ userIds: [String]) async throws -> [String] {
-        let rows = try await postgres.query("""
+        let rows = try await postgres.query(
+            """
             INSERT INTO members (conversation_id, user_id, role) SELECT $1, unnest($2::text[]), 'member'
             ON CONFLICT DO NOTHING RETURNING user_id
             """, [id, PostgresArray.literal(userIds)])
@@ -144,7 +152,8 @@ struct ConversationStore: Sendable {
 
     /// Moves `userId`'s read marker forward to `seq` (never back, never past the last message).
     func markRead(_ id: String, userId: String, seq: Int64) async throws -> Int64? {
-        let rows = try await postgres.query("""
+        let rows = try await postgres.query(
+            """
             UPDATE members m SET read_seq = LEAST($3::bigint, c.last_seq)
             FROM conversations c
             WHERE m.conversation_id = $1 AND m.user_id = $2 AND c.id = m.conversation_id AND m.read_seq < LEAST($3::bigint, c.last_seq)
@@ -168,7 +177,8 @@ struct ConversationStore: Sendable {
         let json = try last.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
         // Rows are locked in id order first: batches completing at the same time touch the same conversations, and
         // an UPDATE … FROM locks in join order, which deadlocks two of them.
-        try await postgres.query("""
+        try await postgres.query(
+            """
             WITH locked AS (
                 SELECT id FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE
             )
@@ -178,7 +188,8 @@ struct ConversationStore: Sendable {
             """, [PostgresArray.literal(last.map(\.conversationId)), PostgresArray.literal(last.map { String($0.seq) }), PostgresArray.literal(json)])
         let readers = senders.keys.sorted().map { String($0.split(separator: "|")[1]) }
         let ordered = senders.keys.sorted().map { senders[$0]! }
-        try await postgres.query("""
+        try await postgres.query(
+            """
             WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(id, user_id, seq)),
             locked AS (
                 SELECT m.conversation_id, m.user_id FROM members m JOIN u ON m.conversation_id = u.id AND m.user_id = u.user_id
@@ -187,7 +198,11 @@ struct ConversationStore: Sendable {
             UPDATE members m SET read_seq = u.seq
             FROM u JOIN locked l ON l.conversation_id = u.id AND l.user_id = u.user_id
             WHERE m.conversation_id = u.id AND m.user_id = u.user_id AND m.read_seq < u.seq
-            """, [PostgresArray.literal(ordered.map(\.conversation)), PostgresArray.literal(readers), PostgresArray.literal(ordered.map { String($0.seq) })])
+            """,
+            [
+                PostgresArray.literal(ordered.map(\.conversation)), PostgresArray.literal(readers),
+                PostgresArray.literal(ordered.map { String($0.seq) }),
+            ])
     }
 
     private static func conversations(from rows: [PostgresRow]) throws -> [Conversation] {

@@ -53,7 +53,7 @@ struct MessageView: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case id, conversationId, seq, senderId, clientMessageId, body, attachments, replyToSeq, createdAt, editedAt, deleted,
-             reactions
+            reactions
     }
 
     /// Writes `replyToSeq` and `editedAt` as `null` when unset: the contract's keys are always present.

@@ -20,7 +20,8 @@ struct MessageListPosition: Codable, Sendable {
             guard let value = Int64(String(raw)), value >= 0 else { throw APIError.invalidRequest("\(name) must be a seq") }
             return value
         }
-        let after = try seq("after"), before = try seq("before")
+        let after = try seq("after")
+        let before = try seq("before")
         guard after == nil || before == nil else { throw APIError.invalidRequest("give before or after, not both") }
         self.init(newestFirst: after == nil, seq: after ?? before)
     }
@@ -71,8 +72,10 @@ struct MessageRoutes {
         let start = try page.cursor ?? MessageListPosition(request)
         let documents = try await messaging.messages.page(
             conversation.id, from: start.seq, newestFirst: start.newestFirst, limit: page.fetchLimit)
-        return try JSONResponse.make(.ok, try page.page(
-            documents, item: \.view, position: { MessageListPosition(newestFirst: start.newestFirst, seq: $0.seq) }))
+        return try JSONResponse.make(
+            .ok,
+            try page.page(
+                documents, item: \.view, position: { MessageListPosition(newestFirst: start.newestFirst, seq: $0.seq) }))
     }
 
     private func seq(_ context: ServiceRequestContext) throws -> Int64 {

@@ -8,10 +8,12 @@ struct MessageStore: Sendable {
     let collection: DocumentCollection<MessageDocument>
 
     init(client: DocumentStoreClient) {
-        collection = DocumentCollection(client: client, name: "messages", indexes: [
-            IndexModel(keys: [("conversationId", .ascending), ("seq", .ascending)], unique: true),
-            IndexModel(keys: [("conversationId", .ascending), ("senderId", .ascending), ("clientMessageId", .ascending)], unique: true),
-        ])
+        collection = DocumentCollection(
+            client: client, name: "messages",
+            indexes: [
+                IndexModel(keys: [("conversationId", .ascending), ("seq", .ascending)], unique: true),
+                IndexModel(keys: [("conversationId", .ascending), ("senderId", .ascending), ("clientMessageId", .ascending)], unique: true),
+            ])
     }
 
     func createIndexes() async throws { try await collection.createIndexes() }
@@ -43,7 +45,8 @@ struct MessageStore: Sendable {
 
     /// The highest stored seq of a conversation (0 when empty).
     func maxSeq(_ conversationId: String) async throws -> Int64 {
-        var cursor = collection.find(try .equal("conversationId", conversationId), rangeField: "seq", order: .descending, limit: 1).makeAsyncIterator()
+        var cursor = collection.find(try .equal("conversationId", conversationId), rangeField: "seq", order: .descending, limit: 1)
+            .makeAsyncIterator()
         return try await cursor.next()?.seq ?? 0
     }
 

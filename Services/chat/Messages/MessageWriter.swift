@@ -33,7 +33,9 @@ enum StoredMessage: Sendable {
 
     /// The message, new or original.
     var view: MessageView {
-        switch self { case .created(let view), .existing(let view): view }
+        switch self {
+        case .created(let view), .existing(let view): view
+        }
     }
 }
 
@@ -178,15 +180,21 @@ final class MessageWriter: Service, Sendable {
                 }
             }()
             if !refused.isEmpty {
-                logger.error("Kafka refused messages", metadata: ["messages": "\(refused.count)", "error": "\(refused.values.first.map { "\($0)" } ?? "")"])
+                logger.error(
+                    "Kafka refused messages", metadata: ["messages": "\(refused.count)", "error": "\(refused.values.first.map { "\($0)" } ?? "")"])
             }
             for (index, (pending, result)) in zip(firsts, results).enumerated() {
-                let answer: WriteTicket.Outcome = refused[index] == nil
+                let answer: WriteTicket.Outcome =
+                    refused[index] == nil
                     ? .success(result)
                     : .failure(APIError.unavailable("the message could not be published; retry with the same clientMessageId"))
                 pending.reply.answer(answer)
                 for follower in followers[pending.message.dedupeKey] ?? [] {
-                    if case .success(.created(let view)) = answer { follower.reply.answer(.success(.existing(view))) } else { follower.reply.answer(answer) }
+                    if case .success(.created(let view)) = answer {
+                        follower.reply.answer(.success(.existing(view)))
+                    } else {
+                        follower.reply.answer(answer)
+                    }
                 }
             }
             // The conversations' last message and the senders' read marks follow the answers: they are not part
@@ -225,7 +233,8 @@ final class MessageWriter: Service, Sendable {
         var document = document
         for _ in 0..<5 {
             if let original = try await store.message(message.conversationId, sender: message.senderId, clientMessageId: message.clientMessageId) {
-                return original._id == document._id && original.createdAtMs == document.createdAtMs ? .created(original.view) : .existing(original.view)
+                return original._id == document._id && original.createdAtMs == document.createdAtMs
+                    ? .created(original.view) : .existing(original.view)
             }
             if try await store.message(message.conversationId, seq: document.seq) == nil, try await store.insertOne(document) {
                 return .created(document.view)
@@ -236,7 +245,8 @@ final class MessageWriter: Service, Sendable {
             guard let seq = try await sequences.allocate([(message.conversationId, 1)])[message.conversationId]?.seqs.lowerBound else {
                 throw APIError.unavailable("the message could not be given a seq")
             }
-            logger.warning("seq collision, reseeded", metadata: ["conversation": "\(message.conversationId)", "stored": "\(stored)", "seq": "\(seq)"])
+            logger.warning(
+                "seq collision, reseeded", metadata: ["conversation": "\(message.conversationId)", "stored": "\(stored)", "seq": "\(seq)"])
             document.seq = seq
             document._id = "\(message.conversationId):\(seq)"
         }
@@ -257,8 +267,10 @@ final class MessageWriter: Service, Sendable {
                 replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds,
                 mentionedUserIds: message.mentionedUserIds)
             if let trace = message.trace { record.headers.append(trace.header) }
-            record.headers += FanoutDelivery(
-                message: view, recipientIds: message.recipientIds, watermark: watermarks[view.conversationId] ?? 0).headers
+            record.headers +=
+                FanoutDelivery(
+                    message: view, recipientIds: message.recipientIds, watermark: watermarks[view.conversationId] ?? 0
+                ).headers
             return (index, record)
         }
     }

@@ -34,14 +34,19 @@ struct SequenceAllocator: Sendable {
 
     /// `count` consecutive new seqs for each conversation, with its watermark, in one pipelined round trip.
     func allocate(_ counts: [(conversationId: String, count: Int)]) async throws -> [String: Allocation] {
-        let replies = try await redis.pipeline(counts.flatMap { request -> [RedisCommand] in
-            let counter = Self.key(request.conversationId), watermark = Self.watermarkKey(request.conversationId)
-            return [RedisCommand(["INCRBY", counter, String(request.count)], keys: [counter]),
-                    RedisCommand(["ZSCORE", watermark, "w"], keys: [watermark])]
-        })
+        let replies = try await redis.pipeline(
+            counts.flatMap { request -> [RedisCommand] in
+                let counter = Self.key(request.conversationId)
+                let watermark = Self.watermarkKey(request.conversationId)
+                return [
+                    RedisCommand(["INCRBY", counter, String(request.count)], keys: [counter]),
+                    RedisCommand(["ZSCORE", watermark, "w"], keys: [watermark]),
+                ]
+            })
         var allocations: [String: Allocation] = [:]
         for (index, request) in counts.enumerated() {
-            let counter = replies[2 * index], watermark = replies[2 * index + 1]
+            let counter = replies[2 * index]
+            let watermark = replies[2 * index + 1]
             guard let last = counter.integer else { throw RedisError(kind: .server, message: "INCRBY answered \(counter)") }
             allocations[request.conversationId] = Allocation(
                 seqs: (last - Int64(request.count) + 1)...last, watermark: watermark.integer ?? 0)
@@ -53,11 +58,17 @@ struct SequenceAllocator: Sendable {
     /// batch, raising its watermark over every contiguous settled run; one script per conversation, in one pipeline.
     func recordPublished(_ settled: [(conversationId: String, seqs: ClosedRange<Int64>)]) async throws {
         guard !settled.isEmpty else { return }
-        try await redis.evaluate(Self.settle, each: settled.map { entry in
-            (keys: [Self.watermarkKey(entry.conversationId), Self.waitingRangesKey(entry.conversationId)],
-             arguments: [String(entry.seqs.lowerBound), String(entry.seqs.upperBound), String(Self.maximumWaitingRanges),
-                         String(Self.waitingRangesLifetimeMilliseconds)])
-        })
+        try await redis.evaluate(
+            Self.settle,
+            each: settled.map { entry in
+                (
+                    keys: [Self.watermarkKey(entry.conversationId), Self.waitingRangesKey(entry.conversationId)],
+                    arguments: [
+                        String(entry.seqs.lowerBound), String(entry.seqs.upperBound), String(Self.maximumWaitingRanges),
+                        String(Self.waitingRangesLifetimeMilliseconds),
+                    ]
+                )
+            })
     }
 
     /// Waiting ranges of a conversation without writes are forgotten after the reorderer's memory of it (10 minutes).
@@ -65,7 +76,8 @@ struct SequenceAllocator: Sendable {
 
     /// KEYS[1]: the watermark (member `w`), KEYS[2]: the waiting ranges (member `lo:hi`, score lo); ARGV: lo, hi, the
     /// most waiting ranges, their lifetime. Returns the watermark.
-    private static let settle = RedisScript("""
+    private static let settle = RedisScript(
+        """
         local watermark = tonumber(redis.call('ZSCORE', KEYS[1], 'w') or '0')
         local lo, hi = tonumber(ARGV[1]), tonumber(ARGV[2])
         if hi <= watermark then return watermark end
@@ -95,7 +107,8 @@ struct SequenceAllocator: Sendable {
     }
 
     /// Sets the counter `KEYS[1]` to `ARGV[1]` unless it already holds as much.
-    private static let raise = RedisScript("""
+    private static let raise = RedisScript(
+        """
         local current = tonumber(redis.call('GET', KEYS[1]) or '0')
         if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
         return 1

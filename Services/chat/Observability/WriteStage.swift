@@ -11,9 +11,10 @@ enum WriteStage: String, CaseIterable, Sendable {
     case postgresUpdate = "postgres_update"
 
     var timer: Timer { Self.timers[self]! }
-    private static let timers = Dictionary(uniqueKeysWithValues: allCases.map {
-        ($0, Timer(label: "chat_stage_duration_seconds", dimensions: [("stage", $0.rawValue)]))
-    })
+    private static let timers = Dictionary(
+        uniqueKeysWithValues: allCases.map {
+            ($0, Timer(label: "chat_stage_duration_seconds", dimensions: [("stage", $0.rawValue)]))
+        })
 
     /// Runs `body` as this stage of `batch`'s.
     func measure<T>(_ batch: BatchTrace?, _ body: () async throws -> T) async throws -> T {

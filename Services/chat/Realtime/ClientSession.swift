@@ -230,8 +230,9 @@ final class ClientSession: Sendable {
         let fresh = try await context.verifier.verify(token)
         guard fresh.userId == userId else { throw APIError.unauthorized("the token is another user's") }
         state.withLock { $0.identity = fresh }
-        offer(ServerFrame.Authenticated(
-            ref: frame.ref, expiresAt: RFC3339.string(from: Date(timeIntervalSince1970: TimeInterval(fresh.expiresAt)))))
+        offer(
+            ServerFrame.Authenticated(
+                ref: frame.ref, expiresAt: RFC3339.string(from: Date(timeIntervalSince1970: TimeInterval(fresh.expiresAt)))))
     }
 
     private func offer(_ frame: some Encodable) {

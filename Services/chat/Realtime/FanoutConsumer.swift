@@ -111,9 +111,11 @@ final class FanoutConsumer: Service, Sendable {
                 return  // conversation changes reach clients as signals; other events are not for clients
             }
         } catch {
-            logger.warning("undeliverable record", metadata: [
-                "topic": "\(record.topic)", "offset": "\(record.offset)", "error": "\(error)", "trace_id": "\(record.traceId ?? "")",
-            ])
+            logger.warning(
+                "undeliverable record",
+                metadata: [
+                    "topic": "\(record.topic)", "offset": "\(record.offset)", "error": "\(error)", "trace_id": "\(record.traceId ?? "")",
+                ])
         }
     }
 }

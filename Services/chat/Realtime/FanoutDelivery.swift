@@ -34,7 +34,10 @@ struct FanoutDelivery: Sendable {
 
     /// The delivery in `record`'s headers; nil for a record written without them.
     init?(_ record: KafkaRecord) {
-        var seq: Int64?, watermark: Int64?, frame: ByteBuffer?, traceparent: [UInt8]?
+        var seq: Int64?
+        var watermark: Int64?
+        var frame: ByteBuffer?
+        var traceparent: [UInt8]?
         for header in record.headers {
             switch header.name {
             case TraceParent.headerName: traceparent = header.value

@@ -39,27 +39,30 @@ struct RealtimeServer: WebSocketUpgradeHandling {
             return .refuse(HTTPRefusal(APIError.notFound("no such endpoint"), requestId: requestId))
         }
         guard let handshake = WebSocketHandshake.responseHeaders(for: request) else {
-            return .refuse(HTTPRefusal(
-                APIError.invalidRequest("a WebSocket upgrade needs Sec-WebSocket-Version 13 and a Sec-WebSocket-Key"),
-                requestId: requestId))
+            return .refuse(
+                HTTPRefusal(
+                    APIError.invalidRequest("a WebSocket upgrade needs Sec-WebSocket-Version 13 and a Sec-WebSocket-Key"),
+                    requestId: requestId))
         }
         guard let header = request.headers.first(name: IdentitySigner.headerName.rawName),
-              let identity = signer.verify(header, method: .get, path: Self.path)
+            let identity = signer.verify(header, method: .get, path: Self.path)
         else { return .refuse(HTTPRefusal(APIError.unauthorized(), requestId: requestId)) }
         guard fanout.isPositioned() else {
-            return .refuse(HTTPRefusal(
-                APIError.unavailable("this chat instance is starting; retry", retryAfterSeconds: 1), requestId: requestId))
+            return .refuse(
+                HTTPRefusal(
+                    APIError.unavailable("this chat instance is starting; retry", retryAfterSeconds: 1), requestId: requestId))
         }
         let session = ClientSession(
             identity: identity, connectionId: UUID().uuidString.lowercased(), channel: channel, context: context)
         do {
             switch try await presence.store.open(userId: identity.userId, connectionId: session.connectionId, limit: socketsPerUser) {
             case .full:
-                return .refuse(HTTPRefusal(
-                    APIError(
-                        .tooManyRequests, code: "rate_limited", message: "at most \(socketsPerUser) WebSockets per user",
-                        headers: [.retryAfter: "5"]),
-                    requestId: requestId))
+                return .refuse(
+                    HTTPRefusal(
+                        APIError(
+                            .tooManyRequests, code: "rate_limited", message: "at most \(socketsPerUser) WebSockets per user",
+                            headers: [.retryAfter: "5"]),
+                        requestId: requestId))
             case .opened(let wentOnline):
                 return .accept(headers: handshake, connection: Connection(session: session, wentOnline: wentOnline))
             }

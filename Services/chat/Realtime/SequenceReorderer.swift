@@ -48,9 +48,11 @@ struct SequenceReorderer<Item> {
     private var waiting: Set<String> = []
     private var lastPruned: ContinuousClock.Instant
 
-    init(holdLimit: Duration = .milliseconds(250), inFlightHold: Duration = .seconds(2),
-         firstSeenHold: Duration = .milliseconds(100), idleLimit: Duration = .seconds(600), maximumHeld: Int = 1000,
-         now: ContinuousClock.Instant = .now) {
+    init(
+        holdLimit: Duration = .milliseconds(250), inFlightHold: Duration = .seconds(2),
+        firstSeenHold: Duration = .milliseconds(100), idleLimit: Duration = .seconds(600), maximumHeld: Int = 1000,
+        now: ContinuousClock.Instant = .now
+    ) {
         self.holdLimit = holdLimit
         self.inFlightHold = inFlightHold
         self.firstSeenHold = firstSeenHold

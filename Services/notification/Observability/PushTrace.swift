@@ -25,8 +25,8 @@ extension NotificationPlan {
     /// This plan, continuing the trace of `record` (its `traceparent` header) when tracing is on.
     func continuing(_ record: KafkaRecord) -> NotificationPlan {
         guard Telemetry.isTracing,
-              let header = record.headers.first(where: { $0.name == TraceParent.headerName }),
-              let traceparent = TraceParent(bytes: header.value)
+            let header = record.headers.first(where: { $0.name == TraceParent.headerName }),
+            let traceparent = TraceParent(bytes: header.value)
         else { return self }
         var plan = self
         plan.traceparent = traceparent.description

@@ -18,8 +18,11 @@ enum ClusterReply {
         switch parts.first {
         case "MOVED", "ASK":
             guard parts.count == 3, let slotNumber = Int(parts[1]), let slot = HashSlot(rawValue: slotNumber),
-                  let address = NodeAddress(String(parts[2]))
-            else { self = .result(reply); return }
+                let address = NodeAddress(String(parts[2]))
+            else {
+                self = .result(reply)
+                return
+            }
             self = parts[0] == "MOVED" ? .moved(slot, address) : .ask(address)
         case "TRYAGAIN", "CLUSTERDOWN", "LOADING", "MASTERDOWN":
             self = .transient(message)

@@ -76,7 +76,7 @@ struct ClusterTopology: Sendable {
         var parsed: [(Shard, [ClosedRange<Int>])] = []
         for range in ranges {
             guard let fields = range.array, fields.count >= 3,
-                  let start = fields[0].integer, let end = fields[1].integer
+                let start = fields[0].integer, let end = fields[1].integer
             else { throw Self.unexpected("CLUSTER SLOTS", range) }
             let nodes = fields[2...].compactMap { node -> NodeAddress? in
                 guard let parts = node.array, parts.count >= 2, let port = parts[1].integer else { return nil }

@@ -37,9 +37,10 @@ extension RedisClusterClient {
     /// replies are thrown.
     @discardableResult
     public func evaluate(_ script: RedisScript, each calls: [(keys: [String], arguments: [String])]) async throws -> [RESPValue] {
-        var replies = try await pipeline(calls.map { call in
-            RedisCommand(["EVALSHA", script.sha1, String(call.keys.count)] + call.keys + call.arguments, keys: call.keys)
-        })
+        var replies = try await pipeline(
+            calls.map { call in
+                RedisCommand(["EVALSHA", script.sha1, String(call.keys.count)] + call.keys + call.arguments, keys: call.keys)
+            })
         for index in replies.indices {
             guard case .error(let message) = replies[index] else { continue }
             guard message.hasPrefix("NOSCRIPT") else { throw RedisError(kind: .server, message: message) }

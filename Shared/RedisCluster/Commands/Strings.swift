@@ -56,10 +56,11 @@ extension RedisClusterClient {
     public func mget(_ keys: [String]) async throws -> [String?] {
         let bySlot = Dictionary(grouping: keys.indices, by: { HashSlot(key: keys[$0]) })
         let groups = Array(bySlot.values)
-        let replies = try await pipeline(groups.map { indexes in
-            let slotKeys = indexes.map { keys[$0] }
-            return RedisCommand(["MGET"] + slotKeys, keys: slotKeys)
-        })
+        let replies = try await pipeline(
+            groups.map { indexes in
+                let slotKeys = indexes.map { keys[$0] }
+                return RedisCommand(["MGET"] + slotKeys, keys: slotKeys)
+            })
         var values = [String?](repeating: nil, count: keys.count)
         for (indexes, reply) in zip(groups, replies) {
             if case .error(let message) = reply { throw RedisError(kind: .server, message: message) }
@@ -72,9 +73,10 @@ extension RedisClusterClient {
     /// Atomic per slot only.
     public func mset(_ pairs: [(key: String, value: String)]) async throws {
         let bySlot = Dictionary(grouping: pairs, by: { HashSlot(key: $0.key) })
-        let replies = try await pipeline(bySlot.values.map { group in
-            RedisCommand(["MSET"] + group.flatMap { [$0.key, $0.value] }, keys: group.map(\.key))
-        })
+        let replies = try await pipeline(
+            bySlot.values.map { group in
+                RedisCommand(["MSET"] + group.flatMap { [$0.key, $0.value] }, keys: group.map(\.key))
+            })
         for case .error(let message) in replies { throw RedisError(kind: .server, message: message) }
     }
 

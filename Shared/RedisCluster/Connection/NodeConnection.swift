@@ -56,7 +56,9 @@ final class NodeConnection: Sendable {
         if let handshake {
             // The handshake gets the command timeout too: a port that accepts but never answers must not hang us.
             let timer = loop.scheduleTask(in: timeout) {
-                handshake.fail(RedisError(kind: .connectionRefused, message: "\(address): no TLS handshake within \(configuration.commandTimeoutMilliseconds) ms"))
+                handshake.fail(
+                    RedisError(
+                        kind: .connectionRefused, message: "\(address): no TLS handshake within \(configuration.commandTimeoutMilliseconds) ms"))
             }
             do {
                 try await handshake.futureResult.get()

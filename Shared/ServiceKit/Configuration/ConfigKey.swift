@@ -57,7 +57,8 @@ public struct ConfigKey: Sendable, Hashable {
     public static let s3SecretAccessKey = ConfigKey("CHAT_S3_SECRET_ACCESS_KEY", "test", "Secret access key.")
     public static let s3SessionToken = ConfigKey("CHAT_S3_SESSION_TOKEN", "", "Session token for temporary credentials.")
     public static let upstreamAuth = ConfigKey(
-        "CHAT_UPSTREAM_AUTH", "http://127.0.0.1:8081", "api-gateway and chat: auth instances, comma-separated base URLs (chat loads the access-token keys there).")
+        "CHAT_UPSTREAM_AUTH", "http://127.0.0.1:8081",
+        "api-gateway and chat: auth instances, comma-separated base URLs (chat loads the access-token keys there).")
     public static let upstreamUser = ConfigKey(
         "CHAT_UPSTREAM_USER", "http://127.0.0.1:8082", "api-gateway and chat: user instances (chat asks their internal API about users).")
     public static let upstreamChat = ConfigKey(
@@ -66,11 +67,14 @@ public struct ConfigKey: Sendable, Hashable {
         "CHAT_UPSTREAM_NOTIFICATION", "http://127.0.0.1:8084", "api-gateway: notification instances.")
     public static let internalSecret = ConfigKey(
         "CHAT_INTERNAL_SECRET", "written by the local stack",
-        "Secret (32 bytes or more) with which the gateway signs the identity it passes to services; the same in every service. Unset: a random one per process, so no identity is accepted.")
+        "Secret (32 bytes or more) with which the gateway signs the identity it passes to services; the same in every service. Unset: a random one per process, so no identity is accepted."
+    )
     public static let stateDirectory = ConfigKey(
         "CHAT_STATE_DIR", ".local", "Local state directory; auth keeps its generated development signing key there.")
     public static let jwtSigningKey = ConfigKey(
-        "CHAT_JWT_SIGNING_KEY", "", "auth: Ed25519 access-token signing key, base64 of the 32-byte private key. Empty: CHAT_JWT_SIGNING_KEY_FILE, else a development key in CHAT_STATE_DIR.")
+        "CHAT_JWT_SIGNING_KEY", "",
+        "auth: Ed25519 access-token signing key, base64 of the 32-byte private key. Empty: CHAT_JWT_SIGNING_KEY_FILE, else a development key in CHAT_STATE_DIR."
+    )
     public static let jwtSigningKeyFile = ConfigKey(
         "CHAT_JWT_SIGNING_KEY_FILE", "", "auth: file holding that key (a mounted secret).")
     public static let jwtRetiredPublicKeys = ConfigKey(
@@ -80,7 +84,8 @@ public struct ConfigKey: Sendable, Hashable {
     public static let bcryptCost = ConfigKey("CHAT_BCRYPT_COST", "12", "auth: bcrypt cost of password hashes (at least 12 in production).")
     public static let loginFailureLimit = ConfigKey(
         "CHAT_LOGIN_FAILURE_LIMIT", "10",
-        "auth: failed logins per username and address in 15 minutes before 429 for that pair; an address gets 5× across usernames; past 2× per username across addresses attempts are slowed, never refused.")
+        "auth: failed logins per username and address in 15 minutes before 429 for that pair; an address gets 5× across usernames; past 2× per username across addresses attempts are slowed, never refused."
+    )
     public static let registerLimitPerAddress = ConfigKey(
         "CHAT_REGISTER_LIMIT_PER_ADDRESS", "20", "auth: registrations per hour per client address (per /64 for IPv6).")
     public static let rateLimitPerUser = ConfigKey(
@@ -93,27 +98,33 @@ public struct ConfigKey: Sendable, Hashable {
     public static let corsOrigins = ConfigKey(
         "CHAT_CORS_ORIGINS", "", "api-gateway: origins allowed by CORS, comma-separated, `*` for any; empty: no CORS headers.")
     public static let adminHost = ConfigKey(
-        "CHAT_ADMIN_HOST", "127.0.0.1", "api-gateway: address of the internal listener serving /metrics and /ready with details (0.0.0.0 in containers; never public).")
+        "CHAT_ADMIN_HOST", "127.0.0.1",
+        "api-gateway: address of the internal listener serving /metrics and /ready with details (0.0.0.0 in containers; never public).")
     public static let adminPort = ConfigKey(
         "CHAT_ADMIN_PORT", "9090", "api-gateway: port of that internal listener; the public listener keeps /health and a /ready without details.")
     public static let webRoot = ConfigKey(
-        "CHAT_WEB_ROOT", "Services/api-gateway/Public", "api-gateway: folder of the web client, served at / (its openapi.json also at /v1/openapi.json).")
+        "CHAT_WEB_ROOT", "Services/api-gateway/Public",
+        "api-gateway: folder of the web client, served at / (its openapi.json also at /v1/openapi.json).")
     public static let trustedProxyHops = ConfigKey(
-        "CHAT_TRUSTED_PROXY_HOPS", "0", "api-gateway: load balancers in front that append to X-Forwarded-For (1 behind an ALB); 0 uses the socket address.")
+        "CHAT_TRUSTED_PROXY_HOPS", "0",
+        "api-gateway: load balancers in front that append to X-Forwarded-For (1 behind an ALB); 0 uses the socket address.")
 
     public static let sendBudgetPerSecond = ConfigKey(
-        "CHAT_SEND_BUDGET_PER_SECOND", "20", "chat: messages a second a user may send over WebSockets, across all their sockets; past the budget a send gets `error` rate_limited.")
+        "CHAT_SEND_BUDGET_PER_SECOND", "20",
+        "chat: messages a second a user may send over WebSockets, across all their sockets; past the budget a send gets `error` rate_limited.")
     public static let sendBudgetBurst = ConfigKey(
         "CHAT_SEND_BUDGET_BURST", "100", "chat: how many messages above that rate a user may send at once (the budget's bucket).")
     public static let socketsPerUser = ConfigKey(
         "CHAT_SOCKETS_PER_USER", "20", "chat: WebSockets a user may hold at once across instances; one more upgrade → 429.")
 
     public static let notificationConsumerGroup = ConfigKey(
-        "CHAT_NOTIFICATION_CONSUMER_GROUP", "notification", "notification: Kafka consumer group reading chat.messages and chat.events (every instance joins the same one).")
+        "CHAT_NOTIFICATION_CONSUMER_GROUP", "notification",
+        "notification: Kafka consumer group reading chat.messages and chat.events (every instance joins the same one).")
     public static let notificationOffsetReset = ConfigKey(
         "CHAT_NOTIFICATION_OFFSET_RESET", "earliest", "notification: where a consumer group without committed offsets starts: earliest or latest.")
     public static let pushMaxAttempts = ConfigKey(
-        "CHAT_PUSH_MAX_ATTEMPTS", "5", "notification: attempts per push (network errors, 5xx and 429 are retried); then it goes to notification.dead-letter.")
+        "CHAT_PUSH_MAX_ATTEMPTS", "5",
+        "notification: attempts per push (network errors, 5xx and 429 are retried); then it goes to notification.dead-letter.")
     public static let pushRetryBaseMilliseconds = ConfigKey(
         "CHAT_PUSH_RETRY_BASE_MS", "500", "notification: delay before the first retry of a push; doubles with each attempt, with jitter.")
     public static let pushTimeoutMilliseconds = ConfigKey(
@@ -121,7 +132,8 @@ public struct ConfigKey: Sendable, Hashable {
     public static let pushConcurrency = ConfigKey(
         "CHAT_PUSH_CONCURRENCY", "32", "notification: pushes in flight at once per instance.")
     public static let pushAllowPrivateTargets = ConfigKey(
-        "CHAT_PUSH_ALLOW_PRIVATE_TARGETS", "false", "notification: accept push target URLs on loopback, link-local and private addresses (local use only).")
+        "CHAT_PUSH_ALLOW_PRIVATE_TARGETS", "false",
+        "notification: accept push target URLs on loopback, link-local and private addresses (local use only).")
 
     /// Every variable of the product, in the order the README lists them.
     public static let all: [ConfigKey] = [

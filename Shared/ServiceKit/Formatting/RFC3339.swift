@@ -51,12 +51,13 @@ public enum RFC3339 {
         }
         func byte(_ offset: Int, is character: Unicode.Scalar) -> Bool { bytes[offset] == UInt8(ascii: character) }
         guard let year = number(0, 4), byte(4, is: "-"), let month = number(5, 2), byte(7, is: "-"), let day = number(8, 2),
-              byte(10, is: "T") || byte(10, is: "t"), let hour = number(11, 2), byte(13, is: ":"), let minute = number(14, 2),
-              byte(16, is: ":"), let second = number(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+            byte(10, is: "T") || byte(10, is: "t"), let hour = number(11, 2), byte(13, is: ":"), let minute = number(14, 2),
+            byte(16, is: ":"), let second = number(17, 2),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
         var index = 19
-        var fraction = 0.0, scale = 0.1
+        var fraction = 0.0
+        var scale = 0.1
         if byte(index, is: ".") {
             index += 1
             let start = index
@@ -72,7 +73,8 @@ public enum RFC3339 {
         if byte(index, is: "Z") || byte(index, is: "z") {
             index += 1
         } else if byte(index, is: "+") || byte(index, is: "-"), index + 6 == bytes.count,
-                  let hours = number(index + 1, 2), byte(index + 3, is: ":"), let minutes = number(index + 4, 2) {
+            let hours = number(index + 1, 2), byte(index + 3, is: ":"), let minutes = number(index + 4, 2)
+        {
             offsetSeconds = (hours * 3600 + minutes * 60) * (byte(index, is: "-") ? -1 : 1)
             index += 6
         } else {

@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 
 /// An error answered with the contract's JSON shape:
 /// `{"error": {"code": "<snake_case>", "message": "<human text>", "requestId": "<id>"}}`.
@@ -29,8 +29,9 @@ public struct APIError: Error, Sendable {
         .init(.contentTooLarge, code: "payload_too_large", message: message)
     }
     public static func rateLimited(retryAfterSeconds: Int) -> APIError {
-        .init(.tooManyRequests, code: "rate_limited", message: "too many requests; retry later",
-              headers: [.retryAfter: String(retryAfterSeconds)])
+        .init(
+            .tooManyRequests, code: "rate_limited", message: "too many requests; retry later",
+            headers: [.retryAfter: String(retryAfterSeconds)])
     }
     /// 503 `unavailable` with `Retry-After` (1 s unless the cause knows better): something that passes.
     public static func unavailable(_ message: String, retryAfterSeconds: Int = 1) -> APIError {
@@ -65,10 +66,13 @@ public struct APIError: Error, Sendable {
 
     /// The contract's error object for this error, naming `requestId` (and, for `/ready`, each check's outcome).
     public func jsonBody(requestId: String, extra: [String: String]? = nil) -> ByteBuffer {
-        var text = #"{"error":{"code":"# + JSONText.quoted(code) + #","message":"# + JSONText.quoted(message)
+        var text =
+            #"{"error":{"code":"# + JSONText.quoted(code) + #","message":"# + JSONText.quoted(message)
             + #","requestId":"# + JSONText.quoted(requestId) + "}"
         if let extra {
-            text += #","checks":{"# + extra.sorted { $0.key < $1.key }
+            text +=
+                #","checks":{"#
+                + extra.sorted { $0.key < $1.key }
                 .map { JSONText.quoted($0.key) + ":" + JSONText.quoted($0.value) }.joined(separator: ",") + "}"
         }
         return ByteBuffer(string: text + "}")

@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 
 /// Builds JSON responses: sorted keys, `application/json; charset=utf-8`.
 public enum JSONResponse {

@@ -44,7 +44,7 @@ public struct PageRequest<Position: Codable & Sendable>: Sendable {
             return
         }
         guard text.utf8.count <= Self.maximumCursorLength, let json = Base64URL.decode(text),
-              let position = try? JSONDecoder().decode(Position.self, from: Data(json))
+            let position = try? JSONDecoder().decode(Position.self, from: Data(json))
         else { throw APIError.invalidRequest("invalid cursor") }
         cursor = position
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Logging
 import RedisCluster
 
@@ -61,7 +61,7 @@ public struct RequestIdMiddleware: RouterMiddleware {
     /// `value` when it is a sane request id (1–128 printable ASCII characters), else nil.
     public static func acceptedId(_ value: String?) -> String? {
         guard let value, (1...128).contains(value.utf8.count),
-              value.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
+            value.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
         else { return nil }
         return value
     }

@@ -41,4 +41,3 @@ public final class UpstreamPool: Sendable {
         downUntil.withLock { if $0[index] != nil { $0[index] = nil } }
     }
 }
-

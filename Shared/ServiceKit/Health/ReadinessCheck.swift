@@ -47,11 +47,12 @@ public struct ReadinessReport: Sendable {
                     answer.give(String(describing: error))
                 }
             }
-            answer.endWithFirstAnswer(Task {
-                try await Task.sleep(for: timeout)
-                answer.give("no answer within \(timeout)")
-                probe.cancel()
-            })
+            answer.endWithFirstAnswer(
+                Task {
+                    try await Task.sleep(for: timeout)
+                    answer.give("no answer within \(timeout)")
+                    probe.cancel()
+                })
         }
     }
 }

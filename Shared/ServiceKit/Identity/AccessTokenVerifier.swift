@@ -66,8 +66,8 @@ public final class AccessTokenVerifier: Service, Sendable {
     /// The `kid` in the token's header, nil when the header is malformed or has none.
     static func keyId(of token: String) -> String? {
         guard let header = token.split(separator: ".", maxSplits: 1).first,
-              let json = Base64URL.decode(String(header)),
-              let fields = try? JSONDecoder().decode([String: String?].self, from: Data(json))
+            let json = Base64URL.decode(String(header)),
+            let fields = try? JSONDecoder().decode([String: String?].self, from: Data(json))
         else { return nil }
         return fields["kid"] ?? nil
     }

@@ -13,7 +13,7 @@ public struct IdentityMiddleware: RouterMiddleware {
         next: (Request, ServiceRequestContext) async throws -> Response
     ) async throws -> Response {
         guard let value = request.headers[IdentitySigner.headerName],
-              let identity = signer.verify(value, method: request.method, path: request.uri.path)
+            let identity = signer.verify(value, method: request.method, path: request.uri.path)
         else {
             throw APIError.unauthorized()
         }

@@ -49,7 +49,8 @@ public struct IdentitySigner: Sendable {
     public func sign(_ identity: VerifiedIdentity, method: HTTPRequest.Method, path: String, now: Date = Date()) -> String {
         var json = #"{"expiresAt":"# + String(identity.expiresAt)
         if let familyId = identity.familyId { json += #","familyId":"# + JSONText.quoted(familyId) }
-        json += #","issuedAt":"# + String(Int64(now.timeIntervalSince1970)) + #","method":"# + JSONText.quoted(method.rawValue)
+        json +=
+            #","issuedAt":"# + String(Int64(now.timeIntervalSince1970)) + #","method":"# + JSONText.quoted(method.rawValue)
             + #","path":"# + JSONText.quoted(path) + #","tokenId":"# + JSONText.quoted(identity.tokenId)
             + #","userId":"# + JSONText.quoted(identity.userId) + #","username":"# + JSONText.quoted(identity.username) + "}"
         let payload = Base64URL.encode(Array(json.utf8))
@@ -62,12 +63,12 @@ public struct IdentitySigner: Sendable {
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
         let seconds = Int64(now.timeIntervalSince1970)
         guard parts.count == 3, parts[0] == "v1",
-              let givenMAC = Base64URL.decode(String(parts[2])),
-              HMAC<SHA256>.isValidAuthenticationCode(givenMAC, authenticating: Array("v1.\(parts[1])".utf8), using: key),
-              let json = Base64URL.decode(String(parts[1])),
-              let signed = try? JSONDecoder().decode(Signed.self, from: Data(json)),
-              signed.method == method.rawValue, signed.path == path, abs(signed.issuedAt - seconds) <= Self.lifetime,
-              signed.expiresAt > seconds
+            let givenMAC = Base64URL.decode(String(parts[2])),
+            HMAC<SHA256>.isValidAuthenticationCode(givenMAC, authenticating: Array("v1.\(parts[1])".utf8), using: key),
+            let json = Base64URL.decode(String(parts[1])),
+            let signed = try? JSONDecoder().decode(Signed.self, from: Data(json)),
+            signed.method == method.rawValue, signed.path == path, abs(signed.issuedAt - seconds) <= Self.lifetime,
+            signed.expiresAt > seconds
         else { return nil }
         return VerifiedIdentity(
             userId: signed.userId, username: signed.username, tokenId: signed.tokenId, expiresAt: signed.expiresAt,

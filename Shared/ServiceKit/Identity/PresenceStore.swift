@@ -94,9 +94,10 @@ public struct PresenceStore: Sendable {
         let users = Array(Set(userIds))
         guard !users.isEmpty else { return [] }
         let since = "(" + String(Int(now.timeIntervalSince1970 * 1000))
-        let replies = try await redis.pipeline(users.map { user in
-            RedisCommand(["ZCOUNT", Self.connectionsKey(user), since, "+inf"], keys: [Self.connectionsKey(user)])
-        })
+        let replies = try await redis.pipeline(
+            users.map { user in
+                RedisCommand(["ZCOUNT", Self.connectionsKey(user), since, "+inf"], keys: [Self.connectionsKey(user)])
+            })
         var online: Set<String> = []
         for (user, reply) in zip(users, replies) {
             if case .error(let message) = reply { throw RedisError(kind: .server, message: message) }
@@ -106,7 +107,8 @@ public struct PresenceStore: Sendable {
     }
 
     // Each script drops lapsed connections first, so "online" never rests on a dead instance's entries.
-    private static let touch = RedisScript("""
+    private static let touch = RedisScript(
+        """
         redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
         local before = redis.call('ZCARD', KEYS[1])
         redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
@@ -114,7 +116,8 @@ public struct PresenceStore: Sendable {
         redis.call('SET', KEYS[2], ARGV[2])
         if before == 0 then return 1 else return 0 end
         """)
-    private static let open = RedisScript("""
+    private static let open = RedisScript(
+        """
         redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
         local before = redis.call('ZCARD', KEYS[1])
         if before >= tonumber(ARGV[5]) then return -1 end
@@ -123,13 +126,15 @@ public struct PresenceStore: Sendable {
         redis.call('SET', KEYS[2], ARGV[2])
         if before == 0 then return 1 else return 0 end
         """)
-    private static let remove = RedisScript("""
+    private static let remove = RedisScript(
+        """
         redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
         local removed = redis.call('ZREM', KEYS[1], ARGV[1])
         redis.call('SET', KEYS[2], ARGV[2])
         if removed == 1 and redis.call('ZCARD', KEYS[1]) == 0 then return 1 else return 0 end
         """)
-    private static let read = RedisScript("""
+    private static let read = RedisScript(
+        """
         local live = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf')
         local seen = redis.call('GET', KEYS[2])
         if seen then return {live, tonumber(seen)} else return {live} end

@@ -27,9 +27,9 @@ public struct ServiceCredential: Sendable {
     public func verify(_ value: String, method: HTTPRequest.Method, path: String, now: Date = Date()) -> ServiceName? {
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "v1", let service = ServiceName(rawValue: String(parts[1])),
-              let time = Int64(parts[2]), abs(now.timeIntervalSince1970 - TimeInterval(time)) <= Self.lifetime,
-              let given = Base64URL.decode(String(parts[3])),
-              HMAC<SHA256>.isValidAuthenticationCode(
+            let time = Int64(parts[2]), abs(now.timeIntervalSince1970 - TimeInterval(time)) <= Self.lifetime,
+            let given = Base64URL.decode(String(parts[3])),
+            HMAC<SHA256>.isValidAuthenticationCode(
                 given, authenticating: Array(Self.message(service.rawValue, time, method.rawValue, path).utf8), using: key)
         else { return nil }
         return service
@@ -60,7 +60,7 @@ public struct ServiceCredentialMiddleware: RouterMiddleware {
         next: (Request, ServiceRequestContext) async throws -> Response
     ) async throws -> Response {
         guard let value = request.headers[ServiceCredential.headerName],
-              let caller = credential.verify(value, method: request.method, path: request.uri.path), callers.contains(caller)
+            let caller = credential.verify(value, method: request.method, path: request.uri.path), callers.contains(caller)
         else { throw APIError.unauthorized("internal endpoint: missing or invalid service credential") }
         return try await next(request, context)
     }

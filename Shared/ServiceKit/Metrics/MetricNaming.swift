@@ -22,7 +22,7 @@ enum MetricNaming {
     ]
     /// Buckets of the value histograms, by name.
     static let valueBuckets: [String: [Double]] = [
-        "chat_writer_batch_size": [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000],
+        "chat_writer_batch_size": [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000]
     ]
 
     /// `name` and `labels` as exported.

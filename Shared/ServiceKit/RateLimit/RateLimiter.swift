@@ -32,7 +32,8 @@ public struct RateLimiter: Sendable {
         return Decision(allowed: allowed, retryAfterSeconds: allowed ? 0 : max(1, Int((retryMs + 999) / 1000)))
     }
 
-    private static let script = RedisScript("""
+    private static let script = RedisScript(
+        """
         local capacity = tonumber(ARGV[1])
         local period = tonumber(ARGV[2])
         local cost = tonumber(ARGV[3])

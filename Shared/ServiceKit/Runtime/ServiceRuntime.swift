@@ -51,25 +51,28 @@ public enum ServiceRuntime {
             let router = Router(context: ServiceRequestContext.self)
             router.middlewares.add(RequestIdMiddleware())
             OperationalRoutes.add(to: router, checks: { checks }, readyTimeout: settings.readyTimeout, registry: registry)
-            listeners.append(Application(
-                router: router, configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: service.rawValue),
-                logger: logger))
+            listeners.append(
+                Application(
+                    router: router, configuration: .init(address: .hostname(admin.host, port: admin.port), serverName: service.rawValue),
+                    logger: logger))
         } else {
             OperationalRoutes.add(to: assembly.router, checks: { checks }, readyTimeout: settings.readyTimeout, registry: registry)
         }
         Gauge(label: "chat_service_info", dimensions: [("service", service.rawValue), ("version", ProductVersion.current)])
             .record(1)
 
-        listeners.append(Application(
-            router: assembly.router,
-            server: assembly.httpServer,
-            configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort), serverName: service.rawValue),
-            logger: logger))
+        listeners.append(
+            Application(
+                router: assembly.router,
+                server: assembly.httpServer,
+                configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort), serverName: service.rawValue),
+                logger: logger))
         // The HTTP listeners are listed last so that they stop first: in-flight requests finish while clients still work.
-        let group = ServiceGroup(configuration: .init(
-            services: (assembly.services + listeners).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: (assembly.services + listeners).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         logger.info("starting", metadata: ["port": "\(settings.httpPort)", "version": "\(ProductVersion.current)"])
         try await group.run()
         logger.info("stopped")
@@ -79,11 +82,12 @@ public enum ServiceRuntime {
     /// when tracing is on; returns the service's logger.
     public static func bootstrapLogging(_ service: ServiceName, settings: Settings) -> Logger {
         let traceIds: Logger.MetadataProvider? = settings.otelEndpoint == nil ? nil : OTel.makeLoggingMetadataProvider()
-        LoggingSystem.bootstrap({ label, provider in
-            var handler = JSONLogHandler(label: label, service: service.rawValue, level: settings.logLevel)
-            handler.metadataProvider = provider
-            return handler
-        }, metadataProvider: traceIds)
+        LoggingSystem.bootstrap(
+            { label, provider in
+                var handler = JSONLogHandler(label: label, service: service.rawValue, level: settings.logLevel)
+                handler.metadataProvider = provider
+                return handler
+            }, metadataProvider: traceIds)
         var logger = Logger(label: service.rawValue)
         logger.logLevel = settings.logLevel
         return logger

@@ -1,5 +1,5 @@
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Tracing
 
 /// One server span per request, continuing the caller's W3C `traceparent` (or starting a trace), named after the

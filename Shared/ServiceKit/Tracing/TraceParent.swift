@@ -15,9 +15,9 @@ public struct TraceParent: Sendable, Equatable, CustomStringConvertible {
         let text = String(value)
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "00", parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
-              parts[1].allSatisfy(\.isHexDigit), parts[2].allSatisfy(\.isHexDigit),
-              parts[1] != "00000000000000000000000000000000", parts[2] != "0000000000000000",
-              let flags = UInt8(parts[3], radix: 16)
+            parts[1].allSatisfy(\.isHexDigit), parts[2].allSatisfy(\.isHexDigit),
+            parts[1] != "00000000000000000000000000000000", parts[2] != "0000000000000000",
+            let flags = UInt8(parts[3], radix: 16)
         else { return nil }
         (traceId, parentId, self.flags) = (parts[1], parts[2], flags)
     }

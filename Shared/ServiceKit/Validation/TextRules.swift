@@ -33,7 +33,8 @@ public enum TextRules {
                 || scalar.value == 0xFE0F || scalar.value == 0x20E3 || (0xE0020...0xE007F).contains(scalar.value)  // selector, keycap, tags
         }
         guard allowed else { return false }
-        let drawnAsEmoji = first.properties.isEmojiPresentation || scalars.contains { $0.value == 0xFE0F }
+        let drawnAsEmoji =
+            first.properties.isEmojiPresentation || scalars.contains { $0.value == 0xFE0F }
             || scalars.contains { $0.value == 0x20E3 } || (scalars.count == 2 && scalars.allSatisfy { (0x1F1E6...0x1F1FF).contains($0.value) })
         return drawnAsEmoji
     }

@@ -71,7 +71,8 @@ struct ChatLoad: AsyncParsableCommand {
         var conversationOf = [String](repeating: "", count: users)
         for start in stride(from: 0, to: users - groupSize + 1, by: groupSize) {
             let members = Array(start..<(start + groupSize))
-            let id = try await createGroup(owner: sessions[start], members: members.dropFirst().map { sessions[$0].userId }, gateway: gateway, http: http)
+            let id = try await createGroup(
+                owner: sessions[start], members: members.dropFirst().map { sessions[$0].userId }, gateway: gateway, http: http)
             for member in members { conversationOf[member] = id }
             memberships.append(members)
         }
@@ -94,12 +95,13 @@ struct ChatLoad: AsyncParsableCommand {
         for client in clients where !client.conversationId.isEmpty { await client.waitUntilReady() }
 
         let senders = clients.filter { !$0.conversationId.isEmpty }
-        let ladder = try rates.map { list in
-            try list.split(separator: ",").map { entry in
-                guard let value = Int(entry.trimmingCharacters(in: .whitespaces)), value > 0 else { throw ValidationError("--rates: \(entry)") }
-                return value
-            }
-        } ?? [rate]
+        let ladder =
+            try rates.map { list in
+                try list.split(separator: ",").map { entry in
+                    guard let value = Int(entry.trimmingCharacters(in: .whitespaces)), value > 0 else { throw ValidationError("--rates: \(entry)") }
+                    return value
+                }
+            } ?? [rate]
         let cpu = try WatchedProcesses(processes)
         let productNames = Set(product.split(separator: ",").map(String.init))
         var steps: [[String: Any]] = []
@@ -123,7 +125,8 @@ struct ChatLoad: AsyncParsableCommand {
             summary["cpuPercent"] = percent
             summary["productCpuPercent"] = productPercent
             summary["productCpuMsPerDelivery"] = perDelivery
-            text += "\nCPU % of a core: " + percent.sorted { $0.value > $1.value }.map { "\($0.key) \(Int($0.value.rounded()))" }.joined(separator: ", ")
+            text +=
+                "\nCPU % of a core: " + percent.sorted { $0.value > $1.value }.map { "\($0.key) \(Int($0.value.rounded()))" }.joined(separator: ", ")
             text += "\nproduct CPU \(Int(productPercent.rounded())) % = \(String(format: "%.4f", perDelivery)) ms per delivered message"
             print(text)
             steps.append(summary)
@@ -175,8 +178,8 @@ func register(_ username: String, gateway: String, http: HTTPClient) async throw
             continue
         }
         guard response.status == .created,
-              let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
-              let user = json["user"] as? [String: Any], let id = user["id"] as? String, let token = json["accessToken"] as? String
+            let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+            let user = json["user"] as? [String: Any], let id = user["id"] as? String, let token = json["accessToken"] as? String
         else { throw LoadError("register \(username): \(response.status) \(String(buffer: body))") }
         return Session(userId: id, accessToken: token)
     }
@@ -193,7 +196,7 @@ private func createGroup(owner: Session, members: [String], gateway: String, htt
     let response = try await http.execute(request, timeout: .seconds(30))
     let answer = try await response.body.collect(upTo: 1 << 20)
     guard response.status == .created, let json = try JSONSerialization.jsonObject(with: Data(answer.readableBytesView)) as? [String: Any],
-          let id = json["id"] as? String
+        let id = json["id"] as? String
     else { throw LoadError("create group: \(response.status) \(String(buffer: answer))") }
     return id
 }

@@ -58,7 +58,9 @@ struct IdleSockets {
                 perSocket[name] = Double(kilobytes - (baseline[name] ?? 0)) / Double(count)
             }
             let line = perSocket.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value)) KB" }
-            print("\(count) idle sockets: \(line.joined(separator: ", ")), together \(String(format: "%.1f", perSocket.values.reduce(0, +))) KB per socket")
+            print(
+                "\(count) idle sockets: \(line.joined(separator: ", ")), together \(String(format: "%.1f", perSocket.values.reduce(0, +))) KB per socket"
+            )
             results.append(["sockets": count, "residentKB": now, "baselineKB": baseline, "kilobytesPerSocket": perSocket])
         }
         for task in tasks { task.cancel() }
@@ -73,7 +75,8 @@ struct IdleSockets {
         do {
             _ = try await WebSocketClient.connect(
                 url: url,
-                configuration: .init(maxFrameSize: 1 << 16, additionalHeaders: [.authorization: "Bearer \(session.accessToken)"], autoPing: .disabled),
+                configuration: .init(
+                    maxFrameSize: 1 << 16, additionalHeaders: [.authorization: "Bearer \(session.accessToken)"], autoPing: .disabled),
                 logger: logger
             ) { inbound, _, _ in
                 for try await _ in inbound.messages(maxSize: 1 << 16) { signal.fire() }
@@ -93,6 +96,11 @@ private final class Once: Sendable {
     init(_ continuation: AsyncStream<Void>.Continuation) { self.continuation = continuation }
 
     func fire() {
-        if fired.withLock({ fired in defer { fired = true }; return !fired }) { continuation.yield() }
+        if fired.withLock({ fired in
+            defer { fired = true }
+            return !fired
+        }) {
+            continuation.yield()
+        }
     }
 }

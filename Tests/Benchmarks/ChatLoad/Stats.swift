@@ -66,7 +66,8 @@ final class Stats: Sendable {
             func at(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
             return ["p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "max": sorted.last ?? 0]
         }
-        let ack = percentiles(state.ackLatencies), delivery = percentiles(state.deliveryLatencies)
+        let ack = percentiles(state.ackLatencies)
+        let delivery = percentiles(state.deliveryLatencies)
         let summary: [String: Any] = [
             "users": users, "groupSize": groupSize, "targetRate": rate, "durationSeconds": duration,
             "sent": state.sentAt.count, "acked": state.acked.count, "expectedDeliveries": expected,

@@ -24,7 +24,8 @@ final class VirtualUser: Sendable {
         do {
             let close = try await WebSocketClient.connect(
                 url: url,
-                configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(session.accessToken)"], autoPing: .disabled),
+                configuration: .init(
+                    maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(session.accessToken)"], autoPing: .disabled),
                 logger: logger
             ) { inbound, outbound, _ in
                 self.writer.withLock { $0 = outbound }
@@ -57,8 +58,9 @@ final class VirtualUser: Sendable {
                 }
             case "message":
                 if let conversation = frame.string("conversationId"), let seq = frame.integer("seq"),
-                   let sender = frame.string("senderId"), sender != session.userId,
-                   let body = frame.string("body"), let sentAt = UInt64(body) {
+                    let sender = frame.string("senderId"), sender != session.userId,
+                    let body = frame.string("body"), let sentAt = UInt64(body)
+                {
                     stats.delivered(conversationId: conversation, seq: seq, to: index, sentAt: sentAt, at: now)
                 }
             default:
@@ -78,7 +80,8 @@ final class VirtualUser: Sendable {
         let id = "\(index)-\(number)"
         let sentAt = DispatchTime.now().uptimeNanoseconds
         stats.sent(id, at: sentAt)
-        try? await writer.write(.text(#"{"type":"send","ref":"\#(id)","conversationId":"\#(conversationId)","clientMessageId":"\#(id)","body":"\#(sentAt)"}"#))
+        try? await writer.write(
+            .text(#"{"type":"send","ref":"\#(id)","conversationId":"\#(conversationId)","clientMessageId":"\#(id)","body":"\#(sentAt)"}"#))
     }
 }
 
@@ -101,7 +104,8 @@ struct FrameFields {
     /// The integer value of `key`.
     func integer(_ key: String) -> Int64? {
         guard var index = valueStart(key) else { return nil }
-        var value: Int64 = 0, digits = 0
+        var value: Int64 = 0
+        var digits = 0
         while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
             value = value * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
             index += 1

@@ -73,7 +73,7 @@ struct WatchedProcesses: Sendable {
     /// The fields of `/proc/<pid>/stat` from the third (the state) on.
     private static func statFields(of pid: Int32) -> [Substring]? {
         guard let line = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = line.lastIndex(of: ")")
+            let close = line.lastIndex(of: ")")
         else { return nil }
         return line[line.index(after: close)...].split(separator: " ")
     }

@@ -33,9 +33,10 @@ struct GatewayBenchmark: AsyncParsableCommand {
     private func measureVerification() async throws {
         let keys = JWTKeyCollection()
         await keys.add(eddsa: try EdDSA.PrivateKey(), kid: "bench")
-        let token = try await keys.sign(AccessTokenClaims(
-            userId: UUID().uuidString, username: "bench", tokenId: UUID().uuidString, familyId: nil, issuedAt: Date(),
-            expiresAt: Date().addingTimeInterval(900)), kid: "bench")
+        let token = try await keys.sign(
+            AccessTokenClaims(
+                userId: UUID().uuidString, username: "bench", tokenId: UUID().uuidString, familyId: nil, issuedAt: Date(),
+                expiresAt: Date().addingTimeInterval(900)), kid: "bench")
         let started = ContinuousClock.now
         for _ in 0..<verifications { _ = try await keys.verify(token, as: AccessTokenClaims.self) }
         let seconds = (ContinuousClock.now - started) / .seconds(1)
@@ -54,17 +55,22 @@ struct GatewayBenchmark: AsyncParsableCommand {
         let response = try await http.execute(register, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .created, let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
-              let token = json["accessToken"] as? String, let user = json["user"] as? [String: Any], let userId = user["id"] as? String
+            let token = json["accessToken"] as? String, let user = json["user"] as? [String: Any], let userId = user["id"] as? String
         else { throw ValidationError("register through the gateway failed: \(response.status) \(String(buffer: body))") }
         let identity = VerifiedIdentity(
             userId: userId, username: username, tokenId: UUID().uuidString, expiresAt: Int64(Date().timeIntervalSince1970) + 900,
             familyId: nil)
 
-        var viaGateway: [Double] = [], direct: [Double] = []
+        var viaGateway: [Double] = []
+        var direct: [Double] = []
         for index in 0..<(requests * 2) {
             let throughGateway = index % 2 == 0
             var request = HTTPClientRequest(url: (throughGateway ? gateway : self.user) + "/v1/users/me")
-            if throughGateway { request.headers.add(name: "Authorization", value: "Bearer \(token)") } else { request.headers.add(name: "X-Chat-Identity", value: signer.sign(identity, method: .get, path: "/v1/users/me")) }
+            if throughGateway {
+                request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            } else {
+                request.headers.add(name: "X-Chat-Identity", value: signer.sign(identity, method: .get, path: "/v1/users/me"))
+            }
             let started = ContinuousClock.now
             let answer = try await http.execute(request, timeout: .seconds(10))
             _ = try await answer.body.collect(upTo: 1 << 20)
@@ -76,7 +82,10 @@ struct GatewayBenchmark: AsyncParsableCommand {
         func percentile(_ values: [Double], _ p: Double) -> Double { values.sorted()[min(values.count - 1, Int(Double(values.count) * p))] }
         for (name, p) in [("p50", 0.5), ("p99", 0.99)] {
             let added = percentile(viaGateway, p) - percentile(direct, p)
-            print(String(format: "%@: through the gateway %.2f ms, direct %.2f ms, added %.2f ms", name, percentile(viaGateway, p), percentile(direct, p), added))
+            print(
+                String(
+                    format: "%@: through the gateway %.2f ms, direct %.2f ms, added %.2f ms", name, percentile(viaGateway, p), percentile(direct, p),
+                    added))
         }
     }
 }

@@ -59,9 +59,11 @@ struct NotificationBenchmark: AsyncParsableCommand {
                 group.addTask {
                     let conversation = conversations[index % conversations.count]
                     let seq = Int64(index / conversations.count + 1)
-                    try await producer.publish(EventEnvelope(MessageCreated(
-                        conversationId: conversation, messageId: "\(index)", seq: seq, senderId: sender, clientMessageId: "\(index)",
-                        body: "benchmark \(index)", createdAt: Date(), recipientIds: [users[index % users.count]])))
+                    try await producer.publish(
+                        EventEnvelope(
+                            MessageCreated(
+                                conversationId: conversation, messageId: "\(index)", seq: seq, senderId: sender, clientMessageId: "\(index)",
+                                body: "benchmark \(index)", createdAt: Date(), recipientIds: [users[index % users.count]])))
                     let now = ContinuousClock.now
                     acknowledged.record("\(conversation.uuidString.lowercased())/\(seq)", at: now)
                 }
@@ -73,9 +75,10 @@ struct NotificationBenchmark: AsyncParsableCommand {
         let acks = acknowledged.all()
         let latencies = receiver.arrivals().compactMap { key, arrived in acks[key].map { Self.milliseconds(arrived - $0) } }.sorted()
         func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        print(String(
-            format: "%d events at %d/s: %d pushed (%d distinct); Kafka ack → push received p50 %.1f ms, p99 %.1f ms, max %.1f ms",
-            events, rate, receiver.count, latencies.count, percentile(0.5), percentile(0.99), latencies.last ?? 0))
+        print(
+            String(
+                format: "%d events at %d/s: %d pushed (%d distinct); Kafka ack → push received p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                events, rate, receiver.count, latencies.count, percentile(0.5), percentile(0.99), latencies.last ?? 0))
         for user in users { try await Self.removeTargets(of: user, at: notification, signer: signer) }
         if latencies.count != events { throw ExitCode.failure }
     }
@@ -106,7 +109,8 @@ struct NotificationBenchmark: AsyncParsableCommand {
         var request = HTTPClientRequest(url: base + "/v1/notifications/push-targets")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: IdentitySigner.headerName.rawName, value: identity(user, signer: signer, method: .post, path: "/v1/notifications/push-targets"))
+        request.headers.add(
+            name: IdentitySigner.headerName.rawName, value: identity(user, signer: signer, method: .post, path: "/v1/notifications/push-targets"))
         request.body = .bytes(ByteBuffer(string: #"{"url":"\#(url)","secret":"benchmark-secret-0123456789"}"#))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         guard response.status == .created else {
@@ -116,9 +120,13 @@ struct NotificationBenchmark: AsyncParsableCommand {
 
     static func removeTargets(of user: UUID, at base: String, signer: IdentitySigner) async throws {
         var list = HTTPClientRequest(url: base + "/v1/notifications/push-targets")
-        list.headers.add(name: IdentitySigner.headerName.rawName, value: identity(user, signer: signer, method: .get, path: "/v1/notifications/push-targets"))
+        list.headers.add(
+            name: IdentitySigner.headerName.rawName, value: identity(user, signer: signer, method: .get, path: "/v1/notifications/push-targets"))
         let body = try await HTTPClient.shared.execute(list, timeout: .seconds(10)).body.collect(upTo: 1 << 20)
-        struct Targets: Decodable { struct Target: Decodable { let id: String }; let items: [Target] }
+        struct Targets: Decodable {
+            struct Target: Decodable { let id: String }
+            let items: [Target]
+        }
         for target in try JSONDecoder().decode(Targets.self, from: body).items {
             var delete = HTTPClientRequest(url: base + "/v1/notifications/push-targets/\(target.id)")
             delete.method = .DELETE
@@ -154,7 +162,10 @@ final class Receiver: Sendable {
 
     func run(port: Int, logger: Logger) async throws {
         struct Push: Decodable {
-            struct Notification: Decodable { let conversationId: String; let seq: Int64? }
+            struct Notification: Decodable {
+                let conversationId: String
+                let seq: Int64?
+            }
             let notification: Notification
         }
         let router = Router()

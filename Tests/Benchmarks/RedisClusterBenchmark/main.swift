@@ -90,7 +90,7 @@ struct RedisClusterBenchmark: AsyncParsableCommand {
         process.waitUntilExit()
         // "test","rps",…  then  "SET","123456.78",…
         guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("\"\(operation)\"") }),
-              let rps = Double(line.split(separator: ",")[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+            let rps = Double(line.split(separator: ",")[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
         else { return 0 }
         return rps
     }

@@ -90,7 +90,8 @@ struct StoreBenchmark: ParsableCommand {
             try await Self.measure("PostgreSQL parameterised INSERT, \(concurrency) tasks", queries) {
                 try await Self.split(queries, into: concurrency) { range in
                     for id in range {
-                        try await client.query("INSERT INTO \(table) (id, sender, body) VALUES ($1, $2, $3)", [String(id), "u\(id % 7)", "message \(id)"])
+                        try await client.query(
+                            "INSERT INTO \(table) (id, sender, body) VALUES ($1, $2, $3)", [String(id), "u\(id % 7)", "message \(id)"])
                     }
                 }
             }
