@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on this machine: installs what is missing, starts the local stack of real servers,
-# builds, runs every Swift test (unit and integration), then the static checks in scripts/checks/ and the fault suite
+# Runs the whole test suite on this machine: installs what is missing, checks the code's format (swift format lint
+# with .swift-format), starts the local stack of real servers, builds, runs every Swift test (unit and integration), then the static checks in scripts/checks/ and the fault suite
 # (scripts/faults.sh, on a stack of its own), and stops the stack again. Exits non-zero if anything fails. Set
 # CHAT_KEEP_STACK=1 to leave the stack running afterwards.
 set -euo pipefail
@@ -9,6 +9,13 @@ started=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - started )) s"; }
 
 ./scripts/install.sh
+status=0
+# The format check: swift-format ships with the toolchain; `swift format format -i -r Services Shared Tests
+# Package.swift` fixes what it finds.
+if ! swift format lint --strict -r Services Shared Tests Package.swift; then
+    echo "test: the format check failed"
+    status=1
+fi
 if [ "${CHAT_KEEP_STACK:-0}" != 1 ]; then trap './scripts/stack.sh stop >/dev/null 2>&1 || true' EXIT; fi
 ./scripts/stack.sh start
 echo "test: stack up after $(elapsed)"
@@ -21,7 +28,6 @@ export MONGOC_DISABLE_SHM=1
 CHAT_BIN_DIR="$(swift build --show-bin-path)"
 export CHAT_BIN_DIR
 
-status=0
 swift test --skip-build || status=1
 echo "test: swift tests finished after $(elapsed)"
 
