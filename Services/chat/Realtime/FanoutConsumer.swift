@@ -95,7 +95,7 @@ final class FanoutConsumer: Service, Sendable {
                     replyToSeq: message.replyToSeq, createdAt: RFC3339.string(from: message.createdAt), editedAt: nil,
                     deleted: false, reactions: [:])
                 deliverInOrder(
-                    try FanoutDelivery(message: view, recipientIds: message.recipientIds.map { $0.uuidString.lowercased() }, watermark: nil),
+                    FanoutDelivery(message: view, recipientIds: message.recipientIds.map { $0.uuidString.lowercased() }, watermark: nil),
                     conversationId: conversationId)
             case .notificationCreated(let event):
                 registry.deliver(

@@ -49,22 +49,7 @@ struct ChatLoad: AsyncParsableCommand {
             return
         }
 
-        print("registering \(users) users…")
-        let sessions = try await withThrowingTaskGroup(of: (Int, Session).self) { group in
-            var sessions = [Session?](repeating: nil, count: users)
-            var next = 0
-            func add() {
-                let index = next
-                next += 1
-                group.addTask { (index, try await register("load_\(run)_\(index)", gateway: gateway, http: http)) }
-            }
-            for _ in 0..<min(16, users) { add() }
-            while let (index, session) = try await group.next() {
-                sessions[index] = session
-                if next < users { add() }
-            }
-            return sessions.map { $0! }
-        }
+        let sessions = try await registerAll(users, prefix: "load_\(run)", gateway: gateway, http: http)
 
         print("creating \(users / groupSize) groups of \(groupSize)…")
         var memberships: [[Int]] = []  // user indexes per group
@@ -162,6 +147,26 @@ struct ChatLoad: AsyncParsableCommand {
 struct Session: Sendable {
     let userId: String
     let accessToken: String
+}
+
+/// Signs `count` users up (`<prefix>_<index>`), 16 at a time, in index order.
+func registerAll(_ count: Int, prefix: String, gateway: String, http: HTTPClient) async throws -> [Session] {
+    print("registering \(count) users…")
+    return try await withThrowingTaskGroup(of: (Int, Session).self) { group in
+        var sessions = [Session?](repeating: nil, count: count)
+        var next = 0
+        func add() {
+            let index = next
+            next += 1
+            group.addTask { (index, try await register("\(prefix)_\(index)", gateway: gateway, http: http)) }
+        }
+        for _ in 0..<min(16, count) { add() }
+        while let (index, session) = try await group.next() {
+            sessions[index] = session
+            if next < count { add() }
+        }
+        return sessions.map { $0! }
+    }
 }
 
 /// Signs `username` up, coming back after `Retry-After` when auth is busy hashing (503), as a client does.

@@ -22,21 +22,7 @@ struct IdleSockets {
         }
         let baseline = processes.residentKilobytes()
         let users = (counts.max()! + Self.socketsPerUser - 1) / Self.socketsPerUser
-        print("registering \(users) users…")
-        var sessions: [Session] = []
-        try await withThrowingTaskGroup(of: Session.self) { group in
-            var next = 0
-            func add() {
-                let index = next
-                next += 1
-                group.addTask { try await register("idle_\(run)_\(index)", gateway: gateway, http: http) }
-            }
-            for _ in 0..<min(16, users) { add() }
-            while let session = try await group.next() {
-                sessions.append(session)
-                if next < users { add() }
-            }
-        }
+        let sessions = try await registerAll(users, prefix: "idle_\(run)", gateway: gateway, http: http)
         let url = gateway.replacingOccurrences(of: "http://", with: "ws://") + "/v1/ws"
         let opened = AsyncStream<Void>.makeStream()
         var waiter = opened.stream.makeAsyncIterator()
