@@ -17,8 +17,9 @@ import Synchronization
 /// A check waits at most about ``maximumWait`` for its turn: when the queue ahead of it would take longer (from the
 /// measured hashing time, so a box under load queues fewer), the request gets 503 at once with `Retry-After` instead
 /// of queueing behind a burst of logins until the gateway gives up: after an outage every client logs in at once, and
-/// each should be told when to come back rather than time out. `Retry-After` is spread between one and two drain
-/// times of the queue, so that the refused clients do not all come back in the same second.
+/// each should be told when to come back rather than time out. `Retry-After` is an appointment (``RetryAppointments``):
+/// the refused clients are spread over the time the threads need for all of them, so each comes back once, when there
+/// is room, instead of all of them coming back together and being refused again.
 final class PasswordHasher: Service, Sendable {
     /// The longest a check should wait for a thread.
     static let maximumWait: Duration = .seconds(5)
@@ -26,6 +27,7 @@ final class PasswordHasher: Service, Sendable {
     private let threadPool: NIOThreadPool
     private let threads: Int
     private let pending = Atomic<Int>(0)
+    private let appointments = Mutex(RetryAppointments())
     /// How long one hash took lately, in microseconds (a moving average).
     private let hashMicroseconds: Atomic<Int>
     private let queueDepth = Gauge(label: "auth_password_hash_queue_depth")
@@ -62,12 +64,12 @@ final class PasswordHasher: Service, Sendable {
 
     /// Runs `work` on the pool unless too many are pending (503 `unavailable` with `Retry-After`).
     private func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
-        let (_, now) = pending.add(1, ordering: .relaxed)
-        queueDepth.record(now)
+        let (_, depth) = pending.add(1, ordering: .relaxed)
+        queueDepth.record(depth)
         defer { queueDepth.record(pending.subtract(1, ordering: .relaxed).newValue) }
-        guard now <= maxPending else {
+        guard depth <= maxPending else {
             refusals.increment()
-            throw APIError.unavailable("too many password checks in progress; retry later", retryAfterSeconds: retryAfterSeconds())
+            throw APIError.unavailable("too many password checks in progress; retry later", retryAfterSeconds: retryAfterSeconds(admitted: maxPending))
         }
         return try await threadPool.runIfActive { [self] in
             let started = ContinuousClock.now
@@ -86,10 +88,13 @@ final class PasswordHasher: Service, Sendable {
         return threads * max(1, perThread)
     }
 
-    /// A random time between one and two drains of a full queue, in whole seconds, at least 1.
-    func retryAfterSeconds() -> Int {
-        let drain = maxPending * hashMicroseconds.load(ordering: .relaxed) / max(1, threads)
-        return max(1, (Int.random(in: drain...(2 * drain)) + 999_999) / 1_000_000)
+    /// The next appointment for a check refused with `admitted` checks ahead of it, in whole seconds, at least 1.
+    private func retryAfterSeconds(admitted: Int) -> Int {
+        let spacing = hashMicroseconds.load(ordering: .relaxed) / max(1, threads)
+        let wait = appointments.withLock {
+            $0.book(now: .now, drain: .microseconds(admitted * spacing), spacing: .microseconds(spacing))
+        }
+        return max(1, (Self.microseconds(wait) + 999_999) / 1_000_000)
     }
 
     private static func microseconds(_ duration: Duration) -> Int {

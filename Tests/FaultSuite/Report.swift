@@ -42,11 +42,11 @@ struct Report: Codable, Sendable {
         if let storm = loginStorm {
             lines += [
                 "",
-                "| Login storm | First answers | Retries (most for one login) | Retry-After (s) | Succeeded | Took | First answer p50 / p99 / max | Result |",
+                "| Login storm | First answers | Retries (most for one login) | Retry-After range (s) | Succeeded | Took | First answer p50 / p99 / max | Result |",
                 "| --- | --- | --- | --- | --- | --- | --- | --- |",
             ]
             let answers = storm.firstAnswers.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
-            let retryAfter = storm.retryAfterSeconds.isEmpty ? "—" : storm.retryAfterSeconds.map(String.init).joined(separator: ", ")
+            let retryAfter = storm.retryAfterSeconds.first.map { "\($0)–\(storm.retryAfterSeconds.last ?? $0)" } ?? "—"
             let first = ["p50", "p99", "max"].map { (storm.firstAnswerSeconds[$0] ?? 0).formatted2 }.joined(separator: " / ")
             lines.append(
                 "| \(storm.logins) concurrent logins from \(storm.addresses) addresses | \(answers) | \(storm.retries) (\(storm.mostRetries)) | \(retryAfter) | \(storm.succeeded) of \(storm.logins) | \(storm.seconds.formatted1) s | \(first) s | \(storm.violations.isEmpty ? "ok" : "**\(storm.violations.count) violations**") |"
