@@ -69,7 +69,8 @@ final class PasswordHasher: Service, Sendable {
         defer { queueDepth.record(pending.subtract(1, ordering: .relaxed).newValue) }
         guard depth <= maxPending else {
             refusals.increment()
-            throw APIError.unavailable("too many password checks in progress; retry later", retryAfterSeconds: retryAfterSeconds(admitted: maxPending))
+            throw APIError.unavailable(
+                "too many password checks in progress; retry later", retryAfterSeconds: retryAfterSeconds(admitted: maxPending))
         }
         return try await threadPool.runIfActive { [self] in
             let started = ContinuousClock.now
