@@ -28,7 +28,7 @@ final class PasswordHasher: Service, Sendable {
     private let threads: Int
     private let pending = Atomic<Int>(0)
     private let appointments = Mutex(RetryAppointments())
-    /// How long one hash took lately, in microseconds (a moving average).
+    /// How long one hash took lately, in microseconds (a moving average that follows a rise faster than a fall).
     private let hashMicroseconds: Atomic<Int>
     private let queueDepth = Gauge(label: "auth_password_hash_queue_depth")
     private let refusals = Counter(label: "auth_password_hash_refusals_total")
@@ -75,8 +75,10 @@ final class PasswordHasher: Service, Sendable {
         return try await threadPool.runIfActive { [self] in
             let started = ContinuousClock.now
             defer {
+                // Up fast, down slowly: when the box gets busy, the queue shrinks within a hash or two.
                 let taken = Self.microseconds(ContinuousClock.now - started)
-                hashMicroseconds.store((hashMicroseconds.load(ordering: .relaxed) * 7 + taken) / 8, ordering: .relaxed)
+                let average = hashMicroseconds.load(ordering: .relaxed)
+                hashMicroseconds.store(taken > average ? (average + taken) / 2 : (average * 7 + taken) / 8, ordering: .relaxed)
             }
             return work()
         }
