@@ -13,7 +13,8 @@
 # step: the five services, the load program, and the stand-ins (PostgreSQL with its backends, nx-27017, the Kafka
 # mock, the six Redis nodes). Results: .local/bench/ladder.json and ladder.png (p50/p99 against rate, CPU per
 # process); it prints the highest rate with p99 < 50 ms and nothing lost or duplicated, and the product's CPU per
-# delivered message at each rate. The idle run writes .local/bench/idle.json. Services' logs: .local/bench/logs/.
+# delivered message at each rate. The idle run writes .local/bench/idle.json. Services' logs: .local/bench/logs/;
+# their /metrics at the end of the ladder: .local/bench/metrics/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-ladder}
@@ -83,6 +84,12 @@ if [ -n "${BENCH_PERF:-}" ]; then
 fi
 "$bin/ChatLoad" --gateway http://127.0.0.1:27080 --users 100 --group-size 10 --rates "$rates" --duration "$step" \
     --drain 5 --processes "$watch" --json "$out/ladder.json" | tee "$out/ladder.txt"
+# What the services counted during the ladder (writer batch sizes, stage latencies, …), for the figures' why.
+mkdir -p "$out/metrics"
+for service in auth user chat notification; do
+    curl -s "http://127.0.0.1:${ports[$service]}/metrics" >"$out/metrics/$service.prom" || true
+done
+curl -s "http://127.0.0.1:$CHAT_ADMIN_PORT/metrics" >"$out/metrics/api-gateway.prom" || true
 if [ -n "$perf_pid" ]; then
     kill -INT "$perf_pid"
     wait "$perf_pid" || true

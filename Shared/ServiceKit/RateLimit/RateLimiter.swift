@@ -15,43 +15,46 @@ public struct RateLimiter: Sendable {
 
     /// What a check decided.
     public struct Decision: Sendable, Equatable {
-        public let allowed: Bool
+        /// Tokens taken: between 1 and the number asked for, or 0 when refused.
+        public let granted: Int
         /// When refused: seconds until a token is back (at least 1).
         public let retryAfterSeconds: Int
+
+        public var allowed: Bool { granted > 0 }
     }
 
-    /// Takes `cost` tokens from the bucket `name` if it has them.
-    public func take(_ name: String, capacity: Int, period: Duration, cost: Int = 1) async throws -> Decision {
+    /// Takes as many tokens as the bucket `name` holds, up to `wanted`: refused only when it holds less than one.
+    public func take(_ name: String, capacity: Int, period: Duration, upTo wanted: Int = 1) async throws -> Decision {
         let periodMs = period.components.seconds * 1000 + period.components.attoseconds / 1_000_000_000_000_000
         let reply = try await redis.evaluate(
             Self.script, keys: ["\(prefix):{\(name)}"],
-            arguments: [String(capacity), String(periodMs), String(cost)])
+            arguments: [String(capacity), String(periodMs), String(max(1, wanted))])
         let values = reply.array ?? []
-        let allowed = values.first?.integer == 1
+        let granted = Int(values.first?.integer ?? 0)
         let retryMs = values.count > 1 ? values[1].integer ?? 0 : 0
-        return Decision(allowed: allowed, retryAfterSeconds: allowed ? 0 : max(1, Int((retryMs + 999) / 1000)))
+        return Decision(granted: granted, retryAfterSeconds: granted > 0 ? 0 : max(1, Int((retryMs + 999) / 1000)))
     }
 
     private static let script = RedisScript(
         """
         local capacity = tonumber(ARGV[1])
         local period = tonumber(ARGV[2])
-        local cost = tonumber(ARGV[3])
+        local wanted = tonumber(ARGV[3])
         local time = redis.call('TIME')
         local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
         local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
         local tokens = tonumber(state[1]) or capacity
         local at = tonumber(state[2]) or now
         tokens = math.min(capacity, tokens + (now - at) * capacity / period)
-        local allowed, retry = 0, 0
-        if tokens >= cost then
-            tokens = tokens - cost
-            allowed = 1
+        local granted, retry = 0, 0
+        if tokens >= 1 then
+            granted = math.min(wanted, math.floor(tokens))
+            tokens = tokens - granted
         else
-            retry = math.ceil((cost - tokens) * period / capacity)
+            retry = math.ceil((1 - tokens) * period / capacity)
         end
         redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
         redis.call('PEXPIRE', KEYS[1], period + 1000)
-        return {allowed, retry}
+        return {granted, retry}
         """)
 }
