@@ -15,7 +15,7 @@ struct ChatCommand: DatabaseServiceCommand {
     static let summary = "Serves conversations, messages, attachments and WebSocket sessions, fanning out through Kafka."
     @OptionGroup var options: ServiceOptions
 
-    /// Start order: the clients (HTTP, PostgreSQL, Redis, DocumentDB, Kafka), the writer, the token keys, presence,
+    /// Start order: the clients (HTTP, PostgreSQL, Redis, DocumentDB, Kafka), the last-message recorder, the writer, the token keys, presence,
     /// the fan-out consumer and its delivery, the session sweeper, then the HTTP server; on SIGTERM they stop in the
     /// reverse order.
     func assemble(_ assembly: ServiceAssembly) async throws {
@@ -34,9 +34,10 @@ struct ChatCommand: DatabaseServiceCommand {
         // Without the unique indexes neither seq uniqueness nor idempotent sends would hold: not ready until they exist.
         assembly.addStartupStep("message-indexes") { try await store.createIndexes() }
         let conversations = ConversationStore(postgres: postgres)
+        let recorder = StoredMessageRecorder(conversations: conversations, logger: assembly.logger)
+        assembly.add(recorder)
         let writer = MessageWriter(
-            store: store, sequences: SequenceAllocator(redis: redis), conversations: conversations, producer: producer,
-            logger: assembly.logger)
+            store: store, sequences: SequenceAllocator(redis: redis), recorder: recorder, producer: producer, logger: assembly.logger)
         assembly.add(writer)
         let signer = try IdentitySigner.configured(settings, logger: assembly.logger)
         let users = InternalServiceClient(

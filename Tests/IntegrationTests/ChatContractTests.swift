@@ -56,6 +56,34 @@ extension ChatEndToEndTests {
         }
     }
 
+    @Test func concurrentSendsLeaveTheLatestAsLastMessageAndTheSenderWithNothingUnread() async throws {
+        let owner = try await gateway.register("burst")
+        let id = try await createGroup(by: owner, title: "Burst")
+        // Thirty sends at once: the writer stores them in several batches whose bookkeeping is merged.
+        try await withThrowingTaskGroup(of: Int.self) { sends in
+            for index in 1...30 {
+                sends.addTask {
+                    try await gateway.send(
+                        .POST, "/v1/conversations/\(id)/messages", json: ["clientMessageId": "b\(index)", "body": "m\(index)"],
+                        headers: bearer(owner)
+                    ).status
+                }
+            }
+            for try await status in sends { #expect(status == 201) }
+        }
+        // The last message is recorded after the answers: wait for it (at most 5 s), then check the whole view.
+        let deadline = ContinuousClock.now + .seconds(5)
+        var conversation: [String: Any] = [:]
+        repeat {
+            conversation = try object(try await gateway.send(.GET, "/v1/conversations/\(id)", headers: bearer(owner)))
+            if conversation["lastSeq"] as? Int == 30 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        } while ContinuousClock.now < deadline
+        #expect(conversation["lastSeq"] as? Int == 30)
+        #expect((conversation["lastMessage"] as? [String: Any])?["seq"] as? Int == 30)
+        #expect(conversation["unreadCount"] as? Int == 0, "own messages count as read")
+    }
+
     @Test func conversationCursorsPageEveryConversationOnce() async throws {
         let owner = try await gateway.register("convs")
         var created: [String] = []

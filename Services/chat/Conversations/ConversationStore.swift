@@ -163,7 +163,7 @@ struct ConversationStore: Sendable {
     }
 
     /// Records stored messages: each conversation's last seq and message, and the senders' read markers (own
-    /// messages count as read). One statement per batch of the message writer.
+    /// messages count as read), in one transaction (one commit for both statements).
     func recordStored(_ messages: [MessageView]) async throws {
         var latest: [String: MessageView] = [:]
         var senders: [String: (conversation: String, seq: Int64)] = [:]
@@ -172,37 +172,44 @@ struct ConversationStore: Sendable {
             let key = "\(message.conversationId)|\(message.senderId)"
             if (senders[key]?.seq ?? 0) < message.seq { senders[key] = (message.conversationId, message.seq) }
         }
+        guard !latest.isEmpty else { return }
         let encoder = JSONEncoder()
         let last = latest.values.sorted { $0.conversationId < $1.conversationId }
         let json = try last.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-        // Rows are locked in id order first: batches completing at the same time touch the same conversations, and
-        // an UPDATE … FROM locks in join order, which deadlocks two of them.
-        try await postgres.query(
-            """
-            WITH locked AS (
-                SELECT id FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE
-            )
-            UPDATE conversations c SET last_seq = u.seq, last_message = u.message::jsonb, updated_at = now()
-            FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(id, seq, message), locked l
-            WHERE c.id = u.id AND l.id = u.id AND c.last_seq < u.seq
-            """, [PostgresArray.literal(last.map(\.conversationId)), PostgresArray.literal(last.map { String($0.seq) }), PostgresArray.literal(json)])
-        let readers = senders.keys.sorted().map { String($0.split(separator: "|")[1]) }
-        let ordered = senders.keys.sorted().map { senders[$0]! }
-        try await postgres.query(
-            """
-            WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(id, user_id, seq)),
-            locked AS (
-                SELECT m.conversation_id, m.user_id FROM members m JOIN u ON m.conversation_id = u.id AND m.user_id = u.user_id
-                ORDER BY m.conversation_id, m.user_id FOR UPDATE OF m
-            )
-            UPDATE members m SET read_seq = u.seq
-            FROM u JOIN locked l ON l.conversation_id = u.id AND l.user_id = u.user_id
-            WHERE m.conversation_id = u.id AND m.user_id = u.user_id AND m.read_seq < u.seq
-            """,
-            [
-                PostgresArray.literal(ordered.map(\.conversation)), PostgresArray.literal(readers),
-                PostgresArray.literal(ordered.map { String($0.seq) }),
-            ])
+        let keys = senders.keys.sorted()
+        let readers = keys.map { String($0.split(separator: "|")[1]) }
+        let ordered = keys.compactMap { senders[$0] }
+        let lastParameters = [
+            PostgresArray.literal(last.map(\.conversationId)), PostgresArray.literal(last.map { String($0.seq) }), PostgresArray.literal(json),
+        ]
+        let readParameters = [
+            PostgresArray.literal(ordered.map(\.conversation)), PostgresArray.literal(readers),
+            PostgresArray.literal(ordered.map { String($0.seq) }),
+        ]
+        try await postgres.transaction { transaction in
+            // Rows are locked in id order first: two instances' transactions touch the same conversations, and an
+            // UPDATE … FROM locks in join order, which deadlocks two of them.
+            try transaction.query(
+                """
+                WITH locked AS (
+                    SELECT id FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE
+                )
+                UPDATE conversations c SET last_seq = u.seq, last_message = u.message::jsonb, updated_at = now()
+                FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(id, seq, message), locked l
+                WHERE c.id = u.id AND l.id = u.id AND c.last_seq < u.seq
+                """, lastParameters)
+            try transaction.query(
+                """
+                WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(id, user_id, seq)),
+                locked AS (
+                    SELECT m.conversation_id, m.user_id FROM members m JOIN u ON m.conversation_id = u.id AND m.user_id = u.user_id
+                    ORDER BY m.conversation_id, m.user_id FOR UPDATE OF m
+                )
+                UPDATE members m SET read_seq = u.seq
+                FROM u JOIN locked l ON l.conversation_id = u.id AND l.user_id = u.user_id
+                WHERE m.conversation_id = u.id AND m.user_id = u.user_id AND m.read_seq < u.seq
+                """, readParameters)
+        }
     }
 
     private static func conversations(from rows: [PostgresRow]) throws -> [Conversation] {

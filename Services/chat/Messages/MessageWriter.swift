@@ -45,9 +45,9 @@ enum StoredMessage: Sendable {
 /// takes, the more the next one carries), allocates seqs with one Redis round trip per batch, inserts the batch
 /// into DocumentDB with one `insertMany` and hands every message to Kafka (`acks=all`) in seq order. Then the loop
 /// goes on with the next batch while the batch's completion waits for Kafka's acknowledgements and answers every
-/// sender, recording the conversations' last message and the senders' read marks in PostgreSQL meanwhile (at most
-/// ``maximumBatchesCompleting`` batches at a time; the answers do not wait for PostgreSQL, which is no part of a
-/// message's durability). A sender's answer therefore means: in history (DocumentDB) and
+/// sender (at most ``maximumBatchesCompleting`` batches at a time), then hands the new messages to the
+/// ``StoredMessageRecorder``, which records the conversations' last message and the senders' read marks in
+/// PostgreSQL: the answers do not wait for PostgreSQL, which is no part of a message's durability. A sender's answer therefore means: in history (DocumentDB) and
 /// on the bus that delivers it to every member (Kafka). Batches are inserted and enqueued one at a time, so one
 /// instance publishes a conversation's messages in seq order. The queue is bounded: when it is full the sender
 /// gets 503 at once instead of waiting without limit.
@@ -67,15 +67,15 @@ final class MessageWriter: Service, Sendable {
     private let wakes: AsyncStream<Void>
     private let store: MessageStore
     private let sequences: SequenceAllocator
-    private let conversations: ConversationStore
+    private let recorder: StoredMessageRecorder
     private let producer: KafkaProducer
     private let logger: Logger
 
-    init(store: MessageStore, sequences: SequenceAllocator, conversations: ConversationStore, producer: KafkaProducer, logger: Logger) {
+    init(store: MessageStore, sequences: SequenceAllocator, recorder: StoredMessageRecorder, producer: KafkaProducer, logger: Logger) {
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.store = store
         self.sequences = sequences
-        self.conversations = conversations
+        self.recorder = recorder
         self.producer = producer
         self.logger = logger
     }
@@ -158,15 +158,8 @@ final class MessageWriter: Service, Sendable {
             fail(batch, error)
             return nil
         }
-        return { [firsts, followers, conversations, sequences, logger] in
+        return { [firsts, followers, recorder, sequences, logger] in
             defer { trace?.end() }
-            let created = results.compactMap { result -> MessageView? in if case .created(let view) = result { view } else { nil } }
-            async let recorded: Void = {
-                guard !created.isEmpty else { return }
-                do { try await WriteStage.postgresUpdate.measure(trace) { try await conversations.recordStored(created) } } catch {
-                    logger.warning("could not record the last seq", metadata: ["error": "\(error)"])
-                }
-            }()
             var refused: [Int: KafkaError] = [:]
             for (event, outcome) in zip(events, await deliveries.outcomes()) {
                 if case .failure(let error) = outcome { refused[event.index] = error }
@@ -199,7 +192,11 @@ final class MessageWriter: Service, Sendable {
             }
             // The conversations' last message and the senders' read marks follow the answers: they are not part
             // of durability, and a sender need not wait for them.
-            await recorded
+            recorder.submit(
+                results.indices.compactMap { index in
+                    guard refused[index] == nil, case .created(let view) = results[index] else { return nil }
+                    return view
+                }, trace: trace)
             await published
         }
     }
