@@ -68,6 +68,18 @@ log() { echo "stack: $*"; }
 # daemonise themselves). Backgrounded by the caller, whose $! is then the server's PID: setsid runs it in place,
 # since a background job of a script does not lead a process group.
 daemon() { exec setsid nohup "$@" </dev/null; }
+# Runs a command without the descriptors beyond stdin, stdout and stderr that this script inherited: a daemon
+# started from a test process (the Redis tests restart nodes through this script) would otherwise keep that
+# process's listening sockets, which have no close-on-exec flag, and hold their ports after it exits.
+without_inherited_fds() {
+    (
+        for fd in /proc/self/fd/*; do
+            fd=${fd##*/}
+            if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+        done
+        exec "$@"
+    )
+}
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # Fails when something already listens on 127.0.0.1:$1 (called only before starting a server of ours there).
@@ -164,7 +176,7 @@ start_redis_cluster() {
             else
                 listen=(--port "$port")
             fi
-            redis-server "${listen[@]}" --bind 127.0.0.1 --dir "$dir" --cluster-enabled yes \
+            without_inherited_fds redis-server "${listen[@]}" --bind 127.0.0.1 --dir "$dir" --cluster-enabled yes \
                 --cluster-config-file nodes.conf --cluster-node-timeout 2000 --appendonly no --save "" \
                 --daemonize yes --pidfile "$RUN/redis-$port.pid" --logfile "$LOGS/redis-$port.log"
         fi

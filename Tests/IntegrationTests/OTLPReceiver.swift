@@ -51,8 +51,16 @@ final class OTLPReceiver: Sendable {
         let application = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
             onServerRunning: { _ in ready.continuation.yield() }, logger: logger)
-        task.withLock { $0 = Task { try await application.runService() } }
-        _ = await ready.stream.first { _ in true }
+        // A server that cannot listen (the port taken) ends the stream: fail instead of waiting for it forever.
+        task.withLock {
+            $0 = Task {
+                defer { ready.continuation.finish() }
+                try await application.runService()
+            }
+        }
+        guard await ready.stream.first(where: { _ in true }) != nil else {
+            throw ServiceProcess.WaitFailure(description: "the OTLP receiver could not listen on 127.0.0.1:\(port)")
+        }
     }
 
     func stop() { task.withLock { $0?.cancel() } }
