@@ -7,9 +7,11 @@ import Synchronization
 /// merged into the next round. PostgreSQL sees at most 20 transactions a second from an instance however many
 /// batches it stores (about 90 a second at 1,000 messages/s), and no batch waits for it: the records are
 /// bookkeeping, not durability, and lag the answers by at most the interval plus a transaction. A round that fails
-/// is merged back and retried with the next; on shutdown the last round is written before the service returns.
+/// is merged back and retried with the next (up to ``maximumAttempts`` rounds in a row); on shutdown the last round is written before the service returns.
 final class StoredMessageRecorder: Service, Sendable {
     static let minimumInterval: Duration = .milliseconds(50)
+    /// Rounds in a row a failing record is tried in before it is dropped.
+    static let maximumAttempts = 5
 
     private struct Round {
         /// The latest message of each sender in each conversation: enough for both the conversations' last
@@ -29,6 +31,7 @@ final class StoredMessageRecorder: Service, Sendable {
     private let conversations: ConversationStore
     private let logger: Logger
     private let next = Mutex(Round())
+    private let failures = Mutex(0)
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
 
@@ -60,7 +63,8 @@ final class StoredMessageRecorder: Service, Sendable {
         await writeRound()
     }
 
-    /// Writes what waits, if anything; on failure keeps it for the next round.
+    /// Writes what waits, if anything; on failure keeps it for the next round, at most ``maximumAttempts`` times
+    /// in a row (a round PostgreSQL keeps refusing is dropped rather than blocking every later one).
     private func writeRound() async {
         let round = next.withLock { round in
             defer { round = Round() }
@@ -69,7 +73,18 @@ final class StoredMessageRecorder: Service, Sendable {
         guard !round.latest.isEmpty else { return }
         do {
             try await WriteStage.postgresUpdate.measure(round.trace) { try await conversations.recordStored(Array(round.latest.values)) }
+            failures.withLock { $0 = 0 }
         } catch {
+            let failed = failures.withLock { count in
+                count += 1
+                return count
+            }
+            guard failed < Self.maximumAttempts else {
+                logger.error(
+                    "could not record the last messages; dropped", metadata: ["error": "\(error)", "pairs": "\(round.latest.count)"])
+                failures.withLock { $0 = 0 }
+                return
+            }
             logger.warning("could not record the last messages; retrying with the next round", metadata: ["error": "\(error)"])
             next.withLock { $0.merge(round.latest.values) }
             wake.yield()
