@@ -63,23 +63,22 @@ WAIT="python3 $ROOT/scripts/stack/wait-for.py"
 
 log() { echo "stack: $*"; }
 
+# Replaces the shell with a command that keeps only stdin, stdout and stderr of the descriptors this script
+# inherited: a server started from a test process (the tests restart Redis nodes, the fault suite PostgreSQL and
+# nx-27017, through this script) would otherwise keep that process's listening sockets, which have no close-on-exec
+# flag, and hold their ports after it exits. Run it in a subshell or a background job, never in the script itself.
+exec_without_inherited_fds() {
+    for fd in /proc/self/fd/*; do
+        fd=${fd##*/}
+        if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec "$@"
+}
 # Runs a server detached from the caller: a session of its own (setsid), no terminal input, hang-ups ignored, so
 # that neither Ctrl-C in the shell that started the stack nor that shell's end stops it (Redis and PostgreSQL
 # daemonise themselves). Backgrounded by the caller, whose $! is then the server's PID: setsid runs it in place,
 # since a background job of a script does not lead a process group.
-daemon() { exec setsid nohup "$@" </dev/null; }
-# Runs a command without the descriptors beyond stdin, stdout and stderr that this script inherited: a daemon
-# started from a test process (the Redis tests restart nodes through this script) would otherwise keep that
-# process's listening sockets, which have no close-on-exec flag, and hold their ports after it exits.
-without_inherited_fds() {
-    (
-        for fd in /proc/self/fd/*; do
-            fd=${fd##*/}
-            if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
-        done
-        exec "$@"
-    )
-}
+daemon() { exec_without_inherited_fds setsid nohup "$@" </dev/null; }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # Fails when something already listens on 127.0.0.1:$1 (called only before starting a server of ours there).
@@ -128,8 +127,9 @@ start_postgres() {
     fi
     if ! runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
         port_free "$PG_PORT"
-        runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -l "$STATE/postgres/server.log" -w -t 30 start \
-            -o "-p $PG_PORT -k '' -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
+        (exec_without_inherited_fds runuser -u postgres -- \
+            "$PG_BIN/pg_ctl" -D "$data" -l "$STATE/postgres/server.log" -w -t 30 start \
+            -o "-p $PG_PORT -k '' -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off") >/dev/null
     fi
     head -1 "$data/postmaster.pid" > "$RUN/postgres.pid"
     runuser -u postgres -- "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -t 30 >/dev/null
@@ -176,9 +176,9 @@ start_redis_cluster() {
             else
                 listen=(--port "$port")
             fi
-            without_inherited_fds redis-server "${listen[@]}" --bind 127.0.0.1 --dir "$dir" --cluster-enabled yes \
+            (exec_without_inherited_fds redis-server "${listen[@]}" --bind 127.0.0.1 --dir "$dir" --cluster-enabled yes \
                 --cluster-config-file nodes.conf --cluster-node-timeout 2000 --appendonly no --save "" \
-                --daemonize yes --pidfile "$RUN/redis-$port.pid" --logfile "$LOGS/redis-$port.log"
+                --daemonize yes --pidfile "$RUN/redis-$port.pid" --logfile "$LOGS/redis-$port.log")
         fi
     done
     for port in "${ports[@]}"; do
