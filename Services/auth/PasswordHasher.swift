@@ -67,10 +67,10 @@ final class PasswordHasher: Service, Sendable {
         let (_, depth) = pending.add(1, ordering: .relaxed)
         queueDepth.record(depth)
         defer { queueDepth.record(pending.subtract(1, ordering: .relaxed).newValue) }
-        guard depth <= maxPending else {
+        let limit = maxPending
+        guard depth <= limit else {
             refusals.increment()
-            throw APIError.unavailable(
-                "too many password checks in progress; retry later", retryAfterSeconds: retryAfterSeconds(admitted: maxPending))
+            throw APIError.unavailable("too many password checks in progress; retry later", retryAfterSeconds: retryAfterSeconds(admitted: limit))
         }
         return try await threadPool.runIfActive { [self] in
             let started = ContinuousClock.now

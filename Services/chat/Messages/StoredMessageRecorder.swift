@@ -31,7 +31,6 @@ final class StoredMessageRecorder: Service, Sendable {
     private let conversations: ConversationStore
     private let logger: Logger
     private let next = Mutex(Round())
-    private let failures = Mutex(0)
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
 
@@ -53,19 +52,23 @@ final class StoredMessageRecorder: Service, Sendable {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            var failures = 0
             for await _ in self.wakes {
                 let started = ContinuousClock.now
-                await self.writeRound()
+                await self.writeRound(failures: &failures)
                 try? await Task.sleep(until: started + Self.minimumInterval)
             }
         }
         wake.finish()
-        await writeRound()
+        // One last attempt for what the writer handed over before it stopped.
+        var failures = 0
+        await writeRound(failures: &failures)
     }
 
     /// Writes what waits, if anything; on failure keeps it for the next round, at most ``maximumAttempts`` times
-    /// in a row (a round PostgreSQL keeps refusing is dropped rather than blocking every later one).
-    private func writeRound() async {
+    /// in a row (`failures` counts them: a round PostgreSQL keeps refusing is dropped rather than blocking every
+    /// later one).
+    private func writeRound(failures: inout Int) async {
         let round = next.withLock { round in
             defer { round = Round() }
             return round
@@ -73,16 +76,13 @@ final class StoredMessageRecorder: Service, Sendable {
         guard !round.latest.isEmpty else { return }
         do {
             try await WriteStage.postgresUpdate.measure(round.trace) { try await conversations.recordStored(Array(round.latest.values)) }
-            failures.withLock { $0 = 0 }
+            failures = 0
         } catch {
-            let failed = failures.withLock { count in
-                count += 1
-                return count
-            }
-            guard failed < Self.maximumAttempts else {
+            failures += 1
+            guard failures < Self.maximumAttempts else {
                 logger.error(
                     "could not record the last messages; dropped", metadata: ["error": "\(error)", "pairs": "\(round.latest.count)"])
-                failures.withLock { $0 = 0 }
+                failures = 0
                 return
             }
             logger.warning("could not record the last messages; retrying with the next round", metadata: ["error": "\(error)"])
