@@ -25,6 +25,24 @@ struct Fault: Sendable {
     let inject: @Sendable (FaultContext) async throws -> String
     let restore: @Sendable (FaultContext) async throws -> Void
 
+    /// kill -9 one of the product's processes; restored by starting it again and waiting until it is ready.
+    static func killing(
+        _ process: KeyPath<Product, ProductProcess> & Sendable, name: String, summary: String, restoreWhen: RestoreWhen
+    ) -> Fault {
+        Fault(
+            name: name, summary: summary, restoreWhen: restoreWhen,
+            inject: { context in
+                let victim = context.product[keyPath: process]
+                await victim.kill9()
+                return "\(victim.name) on port \(victim.port)"
+            },
+            restore: { context in
+                let victim = context.product[keyPath: process]
+                try victim.start()
+                try await victim.waitReady(http: context.http)
+            })
+    }
+
     static func all(kafkaDown: Duration, notificationDown: Duration, recoveryTimeout: Duration) -> [Fault] {
         [
             Fault(
@@ -36,17 +54,9 @@ struct Fault: Sendable {
                     return "master on port \(port)"
                 },
                 restore: { context in try await context.stack.restartRedis() }),
-            Fault(
-                name: "chat-instance", summary: "kill -9 one of the two chat instances; restart it once sends recovered",
-                restoreWhen: .recovered(max: recoveryTimeout),
-                inject: { context in
-                    await context.product.chatA.kill9()
-                    return "\(context.product.chatA.name) on port \(context.product.chatA.port)"
-                },
-                restore: { context in
-                    try context.product.chatA.start()
-                    try await context.product.chatA.waitReady(http: context.http)
-                }),
+            .killing(
+                \.chatA, name: "chat-instance", summary: "kill -9 one of the two chat instances; restart it once sends recovered",
+                restoreWhen: .recovered(max: recoveryTimeout)),
             Fault(
                 name: "postgres-restart", summary: "restart PostgreSQL (fast shutdown, start at once)",
                 restoreWhen: .after(.zero),
@@ -71,17 +81,9 @@ struct Fault: Sendable {
                     return "broker 1 down"
                 },
                 restore: { context in try context.stack.kafka("up 1") }),
-            Fault(
-                name: "notification-kill", summary: "kill -9 notification; start it \(notificationDown.seconds.formatted0) s later",
-                restoreWhen: .after(notificationDown),
-                inject: { context in
-                    await context.product.notification.kill9()
-                    return "\(context.product.notification.name) on port \(context.product.notification.port)"
-                },
-                restore: { context in
-                    try context.product.notification.start()
-                    try await context.product.notification.waitReady(http: context.http)
-                }),
+            .killing(
+                \.notification, name: "notification-kill",
+                summary: "kill -9 notification; start it \(notificationDown.seconds.formatted0) s later", restoreWhen: .after(notificationDown)),
         ]
     }
 }
