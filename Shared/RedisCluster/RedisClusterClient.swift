@@ -118,15 +118,17 @@ public final class RedisClusterClient: Service, Sendable {
                 inFlight.append((node, indexes, nil))  // nothing sent: each command finds its node on its own
             }
         }
+        // One wait for every group: each reply hands its thread to the waiting task only once.
+        let outcomes = await ReplyGathering.results(of: inFlight.map(\.replies))
         var replies = [RESPValue](repeating: .null, count: commands.count)
-        for (node, indexes, future) in inFlight {
-            guard let future else {
+        for ((node, indexes, _), outcome) in zip(inFlight, outcomes) {
+            guard let outcome else {
                 for index in indexes { replies[index] = try await execute(commands[index], slot: slots[index]) }
                 continue
             }
             let answers: [RESPValue]
             do {
-                answers = try await future.get()
+                answers = try outcome.get()
             } catch let error as RedisError {
                 throw error
             } catch ChannelError.ioOnClosedChannel {

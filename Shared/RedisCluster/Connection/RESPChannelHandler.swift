@@ -51,7 +51,9 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
         if let replies = request.replies {
-            pending.append(PendingReplies(promise: replies, expected: request.expected, deadline: request.deadline))
+            var waiting = PendingReplies(promise: replies, expected: request.expected, deadline: request.deadline)
+            waiting.received.reserveCapacity(request.expected)
+            pending.append(waiting)
             scheduleTimeoutCheck(context: context)
         }
         context.write(wrapOutboundOut(request.bytes), promise: promise)

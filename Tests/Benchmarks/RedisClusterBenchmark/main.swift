@@ -58,7 +58,8 @@ struct RedisClusterBenchmark: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<tasks {
                 group.addTask {
-                    var generator = SystemRandomNumberGenerator()
+                    // As redis-benchmark's own random(): no system call per key.
+                    var generator = SplitMix64(seed: UInt64.random(in: 1...UInt64.max))
                     for _ in 0..<(perTask / depth) {
                         let batch = (0..<depth).map { _ -> RedisCommand in
                             let key = keys[Int(generator.next() % UInt64(keys.count))]
@@ -93,5 +94,20 @@ struct RedisClusterBenchmark: AsyncParsableCommand {
             let rps = Double(line.split(separator: ",")[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
         else { return 0 }
         return rps
+    }
+}
+
+/// A fast pseudo-random generator for picking keys (SplitMix64).
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
