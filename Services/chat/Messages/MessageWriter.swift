@@ -44,7 +44,8 @@ enum StoredMessage: Sendable {
 /// Senders queue their message and wait. One loop takes everything queued (group commit: the longer a batch
 /// takes, the more the next one carries), allocates seqs with one Redis round trip per batch, inserts the batch
 /// into DocumentDB with one `insertMany` and hands every message to Kafka (`acks=all`) in seq order. Then the loop
-/// goes on with the next batch while the batch's completion waits for Kafka's acknowledgements and answers every
+/// goes on with the next batch while the batch's completion waits for Kafka's acknowledgements, puts the new
+/// messages on this instance's sockets (``LocalFanout``; other instances get them from Kafka) and answers every
 /// sender (at most ``maximumBatchesCompleting`` batches at a time), then hands the new messages to the
 /// ``StoredMessageRecorder``, which records the conversations' last message and the senders' read marks in
 /// PostgreSQL: the answers do not wait for PostgreSQL, which is no part of a message's durability. A sender's answer therefore means: in history (DocumentDB) and
@@ -69,14 +70,19 @@ final class MessageWriter: Service, Sendable {
     private let sequences: SequenceAllocator
     private let recorder: StoredMessageRecorder
     private let producer: KafkaProducer
+    private let fanout: LocalFanout
     private let logger: Logger
 
-    init(store: MessageStore, sequences: SequenceAllocator, recorder: StoredMessageRecorder, producer: KafkaProducer, logger: Logger) {
+    init(
+        store: MessageStore, sequences: SequenceAllocator, recorder: StoredMessageRecorder, producer: KafkaProducer, fanout: LocalFanout,
+        logger: Logger
+    ) {
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.store = store
         self.sequences = sequences
         self.recorder = recorder
         self.producer = producer
+        self.fanout = fanout
         self.logger = logger
     }
 
@@ -138,7 +144,7 @@ final class MessageWriter: Service, Sendable {
     private func process(_ batch: [Pending]) async -> (@Sendable () async -> Void)? {
         let (firsts, followers) = WriteBatch.splitRetries(batch)
         let results: [StoredMessage]
-        let events: [(index: Int, record: KafkaOutgoingRecord)]
+        let events: [Event]
         let deliveries: KafkaDeliveries
         let allocated: [String: ClosedRange<Int64>]
         let trace = BatchTrace(firsts.lazy.compactMap(\.message.trace), size: batch.count)
@@ -150,7 +156,7 @@ final class MessageWriter: Service, Sendable {
             results = stored.results
             allocated = stored.allocated
             events = Self.events(
-                Array(zip(firsts.map(\.message), results)), watermarks: stored.watermarks, createdAt: Date(milliseconds: now))
+                Array(zip(firsts.map(\.message), results)), watermarks: stored.watermarks, createdAt: now, origin: fanout.originHeader)
             kafkaAck = WriteStage.kafkaAck.start(trace)
             deliveries = producer.enqueue(events.map(\.record))
         } catch {
@@ -158,7 +164,7 @@ final class MessageWriter: Service, Sendable {
             fail(batch, error)
             return nil
         }
-        return { [firsts, followers, recorder, sequences, logger] in
+        return { [firsts, followers, recorder, sequences, fanout, logger] in
             defer { trace?.end() }
             var refused: [Int: KafkaError] = [:]
             for (event, outcome) in zip(events, await deliveries.outcomes()) {
@@ -166,6 +172,10 @@ final class MessageWriter: Service, Sendable {
             }
             WriteStage.kafkaAck.finish(kafkaAck.span, started: kafkaAck.started, error: refused.values.first)
             ChatMetrics.messagesWritten.increment(by: WriteBatch.written(results, refused: Set(refused.keys)))
+            // This instance's sockets get the new messages now, before the watermark moves past them (see LocalFanout).
+            for event in events where refused[event.index] == nil {
+                fanout.deliver(event.delivery, conversationId: event.conversationId, watermark: nil)
+            }
             let settled = WriteBatch.publishedRanges(results, refused: Set(refused.keys), allocated: allocated)
             async let published: Void = {
                 do { try await sequences.recordPublished(settled) } catch {
@@ -250,25 +260,34 @@ final class MessageWriter: Service, Sendable {
         throw APIError.unavailable("the message could not be given a seq")
     }
 
+    /// A message's `message.created` record and what this instance delivers of it.
+    struct Event: Sendable {
+        /// The index of its message in the batch.
+        let index: Int
+        let record: KafkaOutgoingRecord
+        let conversationId: String
+        let delivery: FanoutDelivery
+    }
+
     /// A `message.created` record for every result, in seq order (originals again too: a retry may follow a
     /// failed publish; consumers drop duplicates by seq), each with the ready `message` frame for chat's fan-out and
-    /// the index of its message in `items`.
+    /// this instance's `origin`, created at `createdAt` (milliseconds since 1970).
     private static func events(
-        _ items: [(NewMessage, StoredMessage)], watermarks: [String: Int64], createdAt: Date
-    ) -> [(index: Int, record: KafkaOutgoingRecord)] {
+        _ items: [(NewMessage, StoredMessage)], watermarks: [String: Int64], createdAt: Int64, origin: (name: String, value: [UInt8])
+    ) -> [Event] {
         let ordered = items.enumerated().map { index, item in (index, item.0, item.1.view) }.sorted { $0.2.seq < $1.2.seq }
-        return ordered.map { index, message, view -> (index: Int, record: KafkaOutgoingRecord) in
+        return ordered.map { index, message, view in
             var record = MessageCreated.record(
-                occurredAt: createdAt, conversationId: view.conversationId, messageId: view.id, seq: view.seq,
+                occurredAt: Date(milliseconds: createdAt), conversationId: view.conversationId, messageId: view.id, seq: view.seq,
                 senderId: view.senderId, clientMessageId: view.clientMessageId, body: view.body, attachments: view.attachments,
-                replyToSeq: view.replyToSeq, createdAt: createdAt, recipientIds: message.recipientIds,
+                replyToSeq: view.replyToSeq, createdAt: Date(milliseconds: createdAt), recipientIds: message.recipientIds,
                 mentionedUserIds: message.mentionedUserIds)
             if let trace = message.trace { record.headers.append(trace.header) }
-            record.headers +=
-                FanoutDelivery(
-                    message: view, recipientIds: message.recipientIds, watermark: watermarks[view.conversationId] ?? 0
-                ).headers
-            return (index, record)
+            var delivery = FanoutDelivery(
+                message: view, recipientIds: message.recipientIds, watermark: watermarks[view.conversationId] ?? 0)
+            record.headers += delivery.headers + [origin]
+            delivery.origin = FanoutObservation.Origin(producedAtMilliseconds: createdAt, traceparent: message.trace?.header.value)
+            return Event(index: index, record: record, conversationId: view.conversationId, delivery: delivery)
         }
     }
 }

@@ -4,8 +4,9 @@ import ServiceKit
 import Tracing
 
 /// What the fan-out reports of each message it delivers: `chat_delivery_lag_seconds` from the record's Kafka
-/// timestamp, and for a record of a sampled trace a `chat.fanout.deliver` span (from the record's arrival to its
-/// frame queued on the local recipients' sockets), child of the message's `chat.send`. Records of unsampled traces
+/// timestamp (the message's creation when this instance's writer delivers it), and for a record of a sampled trace a
+/// `chat.fanout.deliver` span (from the record's arrival, or Kafka's acknowledgement, to its frame queued on the
+/// local recipients' sockets), child of the message's `chat.send`. Records of unsampled traces
 /// cost no span.
 enum FanoutObservation {
     /// Where a record came from.
@@ -17,10 +18,16 @@ enum FanoutObservation {
         /// When the record arrived, for the span.
         let arrived: DefaultTracerClock.Instant?
 
+        /// A record from Kafka.
         init?(_ record: KafkaRecord, traceparent: [UInt8]?) {
+            self.init(producedAtMilliseconds: record.timestampMilliseconds, traceparent: traceparent)
+        }
+
+        /// A message this instance's writer stored at `producedAtMilliseconds` and delivers itself.
+        init?(producedAtMilliseconds: Int64?, traceparent: [UInt8]?) {
             let sampled = traceparent.flatMap { Telemetry.isTracing ? TraceParent(bytes: $0) : nil }.flatMap { $0.isSampled ? $0 : nil }
-            guard record.timestampMilliseconds != nil || sampled != nil else { return nil }
-            producedAtMilliseconds = record.timestampMilliseconds
+            guard producedAtMilliseconds != nil || sampled != nil else { return nil }
+            self.producedAtMilliseconds = producedAtMilliseconds
             self.traceparent = sampled?.description
             arrived = sampled == nil ? nil : DefaultTracerClock.now
         }

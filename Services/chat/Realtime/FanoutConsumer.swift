@@ -5,29 +5,28 @@ import Logging
 import NIOCore
 import ServiceKit
 import ServiceLifecycle
-import Synchronization
 
 /// Delivers what happens in conversations to the WebSockets this instance holds, and closes the sockets of ended
 /// sign-ins.
 ///
 /// Each chat instance reads `chat.messages`, `chat.events` and `identity.events` in a consumer group of its own (every instance sees
 /// every record, from the newest on) and sends each record's frame to its local connections of the record's
-/// recipients. A client that was away catches up with `sync`; the group's positions are committed only so that a
-/// rebalance resumes where the instance was. Kafka keeps one
-/// conversation's records in the order they were published on one partition; a ``SequenceReorderer`` puts back in
-/// seq order what two instances published at the same time.
+/// recipients. Its own messages it skips: its writer delivered them already (``LocalFanout``). A client that was away
+/// catches up with `sync`; the group's positions are committed only so that a rebalance resumes where the instance
+/// was. Kafka keeps one conversation's records in the order they were published on one partition; the
+/// ``LocalFanout``'s ``SequenceReorderer`` puts back in seq order what two instances published at the same time.
 final class FanoutConsumer: Service, Sendable {
     let consumer: KafkaConsumer
-    let registry: ConnectionRegistry
+    let fanout: LocalFanout
     let logger: Logger
 
-    private let reorderer = Mutex(SequenceReorderer<FanoutDelivery>())
+    private var registry: ConnectionRegistry { fanout.registry }
     /// How often held messages are checked for the end of their wait.
     private static let releaseInterval = Duration.milliseconds(25)
 
-    init(consumer: KafkaConsumer, registry: ConnectionRegistry, logger: Logger) {
+    init(consumer: KafkaConsumer, fanout: LocalFanout, logger: Logger) {
         self.consumer = consumer
-        self.registry = registry
+        self.fanout = fanout
         self.logger = logger
     }
 
@@ -42,7 +41,7 @@ final class FanoutConsumer: Service, Sendable {
                     group.addTask {
                         while true {
                             try await Task.sleep(for: Self.releaseInterval)
-                            self.reorderer.withLock { self.send($0.release(now: .now)) }
+                            self.fanout.releaseHeld()
                         }
                     }
                     for await record in self.consumer { self.deliver(record) }
@@ -54,28 +53,16 @@ final class FanoutConsumer: Service, Sendable {
         }
     }
 
-    /// Queues `deliveries` for their local recipients. Called with the reorderer locked, so that what the release
-    /// timer and the consumer let through reaches the outboxes in the order the reorderer let it through.
-    private func send(_ deliveries: [FanoutDelivery]) {
-        for delivery in deliveries {
-            registry.deliver(delivery.frame, to: delivery.audience)
-            FanoutObservation.delivered(delivery)
-        }
-    }
-
-    /// Passes a message through the reorderer. The order is kept for every conversation, also without local
-    /// members, so that a member who connects finds it current.
-    private func deliverInOrder(_ delivery: FanoutDelivery, conversationId: String) {
-        reorderer.withLock {
-            send($0.accept(delivery, conversation: conversationId, seq: delivery.seq, watermark: delivery.watermark, now: .now))
-        }
-    }
-
     private func deliver(_ record: KafkaRecord) {
+        if let origin = record.headers.first(where: { $0.name == FanoutDelivery.originHeader }),
+            fanout.isOwn(originHeaderValue: origin.value)
+        {
+            return  // this instance's writer delivered it
+        }
         do {
             let type = try record.eventType ?? JSONDecoder().decode(TypeHeader.self, from: Data(record.value)).type
             if type == MessageCreated.eventType, let delivery = FanoutDelivery(record), let key = record.key {
-                return deliverInOrder(delivery, conversationId: String(decoding: key, as: UTF8.self))
+                return fanout.deliver(delivery, conversationId: String(decoding: key, as: UTF8.self), watermark: delivery.watermark)
             }
             if type == RealtimeSignal.eventType {
                 let signal = try EventEnvelope<RealtimeSignal>(decoding: record.value)
@@ -94,9 +81,9 @@ final class FanoutConsumer: Service, Sendable {
                     body: message.body, attachments: message.attachments ?? [],
                     replyToSeq: message.replyToSeq, createdAt: RFC3339.string(from: message.createdAt), editedAt: nil,
                     deleted: false, reactions: [:])
-                deliverInOrder(
+                fanout.deliver(
                     FanoutDelivery(message: view, recipientIds: message.recipientIds.map { $0.uuidString.lowercased() }, watermark: nil),
-                    conversationId: conversationId)
+                    conversationId: conversationId, watermark: nil)
             case .notificationCreated(let event):
                 registry.deliver(
                     try ServerFrame.buffer(ServerFrame.Notification(notification: event.payload.notification)),

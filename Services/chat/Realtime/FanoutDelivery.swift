@@ -13,6 +13,8 @@ struct FanoutDelivery: Sendable {
     static let seqHeader = "chat-seq"
     static let watermarkHeader = "chat-watermark"
     static let frameHeader = "chat-frame"
+    /// The chat instance that published the record (``LocalFanout/origin``).
+    static let originHeader = "chat-origin"
 
     let seq: Int64
     /// Every seq up to this one was published before this record; nil for a record written without it.

@@ -1,0 +1,49 @@
+import Foundation
+import Synchronization
+
+/// Puts messages on this instance's WebSockets, in each conversation's seq order, whichever way they came: from this
+/// instance's writer as soon as Kafka acknowledged them (no round trip through the topic), or from the fan-out
+/// consumer when another instance wrote them.
+///
+/// The records this instance publishes carry its ``origin`` (``FanoutDelivery/originHeader``), so the consumer
+/// skips them: each message reaches a socket through one path only. Both paths pass one ``SequenceReorderer``. A
+/// message the writer delivers has no watermark: another instance may have published its predecessors, still on
+/// their way through Kafka, so a gap makes it wait for them (up to the reorderer's hold) instead of being given up.
+final class LocalFanout: Sendable {
+    /// This instance's id, stamped on the records it publishes.
+    let origin = UUID().uuidString.lowercased()
+    let registry: ConnectionRegistry
+    private let reorderer = Mutex(SequenceReorderer<FanoutDelivery>())
+
+    init(registry: ConnectionRegistry) {
+        self.registry = registry
+    }
+
+    /// The ``FanoutDelivery/originHeader`` value of this instance's records.
+    var originHeader: (name: String, value: [UInt8]) { (FanoutDelivery.originHeader, Array(origin.utf8)) }
+
+    /// Whether `record` was published by this instance.
+    func isOwn(originHeaderValue value: [UInt8]) -> Bool { value.elementsEqual(origin.utf8) }
+
+    /// Passes a message through the reorderer to its local audience. The order is kept for every conversation, also
+    /// without local members, so that a member who connects finds it current.
+    func deliver(_ delivery: FanoutDelivery, conversationId: String, watermark: Int64?) {
+        reorderer.withLock {
+            send($0.accept(delivery, conversation: conversationId, seq: delivery.seq, watermark: watermark, now: .now))
+        }
+    }
+
+    /// Delivers the held messages whose wait is over.
+    func releaseHeld() {
+        reorderer.withLock { send($0.release(now: .now)) }
+    }
+
+    /// Queues `deliveries` for their local recipients. Called with the reorderer locked, so that what the writer, the
+    /// consumer and the release timer let through reaches the outboxes in the order the reorderer let it through.
+    private func send(_ deliveries: [FanoutDelivery]) {
+        for delivery in deliveries {
+            registry.deliver(delivery.frame, to: delivery.audience)
+            FanoutObservation.delivered(delivery)
+        }
+    }
+}
