@@ -172,16 +172,7 @@ final class MessageWriter: Service, Sendable {
             }
             WriteStage.kafkaAck.finish(kafkaAck.span, started: kafkaAck.started, error: refused.values.first)
             ChatMetrics.messagesWritten.increment(by: WriteBatch.written(results, refused: Set(refused.keys)))
-            // This instance's sockets get the new messages now, before the watermark moves past them (see LocalFanout).
-            for event in events where refused[event.index] == nil {
-                fanout.deliver(event.delivery, conversationId: event.conversationId, watermark: nil)
-            }
             let settled = WriteBatch.publishedRanges(results, refused: Set(refused.keys), allocated: allocated)
-            async let published: Void = {
-                do { try await sequences.recordPublished(settled) } catch {
-                    logger.warning("could not record the published watermark", metadata: ["error": "\(error)"])
-                }
-            }()
             if !refused.isEmpty {
                 logger.error(
                     "Kafka refused messages", metadata: ["messages": "\(refused.count)", "error": "\(refused.values.first.map { "\($0)" } ?? "")"])
@@ -200,6 +191,9 @@ final class MessageWriter: Service, Sendable {
                     }
                 }
             }
+            // This instance's sockets get the new messages after the senders' acks and before the watermark moves past
+            // them (see LocalFanout).
+            fanout.deliver(events.filter { refused[$0.index] == nil }.map { ($0.delivery, $0.conversationId) })
             // The conversations' last message and the senders' read marks follow the answers: they are not part
             // of durability, and a sender need not wait for them.
             recorder.submit(
@@ -207,7 +201,9 @@ final class MessageWriter: Service, Sendable {
                     guard refused[index] == nil, case .created(let view) = results[index] else { return nil }
                     return view
                 }, trace: trace)
-            await published
+            do { try await sequences.recordPublished(settled) } catch {
+                logger.warning("could not record the published watermark", metadata: ["error": "\(error)"])
+            }
         }
     }
 

@@ -63,8 +63,17 @@ final class ConnectionOutbox: Sendable {
 
     /// Queues a text frame; `droppable` frames are discarded when the queue is full.
     func offer(_ text: ByteBuffer, droppable: Bool = false) {
-        enqueue(WebSocketFrame(fin: true, opcode: .text, data: text), droppable: droppable)
+        if enqueue(WebSocketFrame(fin: true, opcode: .text, data: text), droppable: droppable) { scheduleDrain() }
     }
+
+    /// Queues a text frame like ``offer(_:droppable:)`` but leaves its drain to `drains`, which schedules the drains of
+    /// many outboxes together.
+    func offer(_ text: ByteBuffer, droppable: Bool = false, drains: inout OutboxDrains) {
+        if enqueue(WebSocketFrame(fin: true, opcode: .text, data: text), droppable: droppable) { drains.add(self) }
+    }
+
+    /// The event loop of the connection.
+    var eventLoop: any EventLoop { channel.eventLoop }
 
     /// Queues a close frame with `code` and `reason` after what is queued; the channel closes once it is written.
     func close(code: UInt16, reason: String) {
@@ -84,7 +93,7 @@ final class ConnectionOutbox: Sendable {
 
     /// Queues a control frame (ping or pong) ahead of nothing: it keeps its place among the text frames.
     func control(_ opcode: WebSocketOpcode, data: ByteBuffer = ByteBuffer()) {
-        enqueue(WebSocketFrame(fin: true, opcode: opcode, data: data), droppable: true)
+        if enqueue(WebSocketFrame(fin: true, opcode: opcode, data: data), droppable: true) { scheduleDrain() }
     }
 
     /// The connection closed: what waits is dropped and paced writers stop.
@@ -99,7 +108,8 @@ final class ConnectionOutbox: Sendable {
     /// Writes what waits, now that the channel can take more (from `channelWritabilityChanged`, on the event loop).
     func channelBecameWritable() { drain() }
 
-    private func enqueue(_ frame: WebSocketFrame, droppable: Bool) {
+    /// Queues `frame`; true when the caller must schedule the drain.
+    private func enqueue(_ frame: WebSocketFrame, droppable: Bool) -> Bool {
         let outcome = state.withLock { state -> (schedule: Bool, overflowed: Bool) in
             guard !state.closing, !state.overflowed else { return (false, false) }
             guard state.frames.count < capacity else {
@@ -111,11 +121,8 @@ final class ConnectionOutbox: Sendable {
             state.frames.append(frame)
             return (Self.claimDrain(&state), false)
         }
-        if outcome.overflowed {
-            close(code: Self.overflowCloseCode, reason: "too slow: reconnect and sync")
-        } else if outcome.schedule {
-            scheduleDrain()
-        }
+        if outcome.overflowed { close(code: Self.overflowCloseCode, reason: "too slow: reconnect and sync") }
+        return outcome.schedule
     }
 
     /// Resumes paced writers when there is room again (or the connection is closing).
@@ -145,7 +152,7 @@ final class ConnectionOutbox: Sendable {
 
     /// On the event loop: writes queued frames while the channel is writable, flushes once, and closes the channel
     /// after a close frame. Frames left while the channel is not writable wait for ``channelBecameWritable()``.
-    private func drain() {
+    func drain() {
         var wrote = false
         while true {
             let next = state.withLock { state -> WebSocketFrame? in

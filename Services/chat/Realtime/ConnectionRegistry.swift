@@ -24,8 +24,15 @@ final class ConnectionRegistry: Sendable {
 
     /// Queues `frame` for every local session of `userIds`; the one buffer is shared by all of them.
     func deliver(_ frame: ByteBuffer, to userIds: some Sequence<String>, droppable: Bool = false) {
+        var drains = OutboxDrains()
+        deliver(frame, to: userIds, droppable: droppable, drains: &drains)
+        drains.schedule()
+    }
+
+    /// Queues `frame` like ``deliver(_:to:droppable:)`` but leaves the drains to `drains`.
+    func deliver(_ frame: ByteBuffer, to userIds: some Sequence<String>, droppable: Bool = false, drains: inout OutboxDrains) {
         let sessions = byUser.withLock { users in userIds.flatMap { users[$0].map { Array($0.values) } ?? [] } }
-        for session in sessions { session.outbox.offer(frame, droppable: droppable) }
+        for session in sessions { session.outbox.offer(frame, droppable: droppable, drains: &drains) }
     }
 
     /// The local sessions of `userId`.

@@ -33,6 +33,18 @@ final class LocalFanout: Sendable {
         }
     }
 
+    /// Passes a writer batch's messages (in seq order) through the reorderer, without a watermark, and wakes each
+    /// event loop of their sockets once.
+    func deliver(_ batch: [(delivery: FanoutDelivery, conversationId: String)]) {
+        reorderer.withLock { reorderer in
+            var ready: [FanoutDelivery] = []
+            for (delivery, conversationId) in batch {
+                ready += reorderer.accept(delivery, conversation: conversationId, seq: delivery.seq, now: .now)
+            }
+            send(ready)
+        }
+    }
+
     /// Delivers the held messages whose wait is over.
     func releaseHeld() {
         reorderer.withLock { send($0.release(now: .now)) }
@@ -41,9 +53,11 @@ final class LocalFanout: Sendable {
     /// Queues `deliveries` for their local recipients. Called with the reorderer locked, so that what the writer, the
     /// consumer and the release timer let through reaches the outboxes in the order the reorderer let it through.
     private func send(_ deliveries: [FanoutDelivery]) {
+        var drains = OutboxDrains()
         for delivery in deliveries {
-            registry.deliver(delivery.frame, to: delivery.audience)
+            registry.deliver(delivery.frame, to: delivery.audience, drains: &drains)
             FanoutObservation.delivered(delivery)
         }
+        drains.schedule()
     }
 }
