@@ -5,8 +5,8 @@ import Tracing
 
 /// What the fan-out reports of each message it delivers: `chat_delivery_lag_seconds` from the record's Kafka
 /// timestamp (the message's creation when this instance's writer delivers it), and for a record of a sampled trace a
-/// `chat.fanout.deliver` span (from the record's arrival, or Kafka's acknowledgement, to its frame queued on the
-/// local recipients' sockets), child of the message's `chat.send`. Records of unsampled traces
+/// `chat.fanout.deliver` span (from the record's arrival, or from the making of the record when this instance's
+/// writer delivers it, to its frame queued on the local recipients' sockets), child of the message's `chat.send`. Records of unsampled traces
 /// cost no span.
 enum FanoutObservation {
     /// Where a record came from.

@@ -62,7 +62,7 @@ final class FanoutConsumer: Service, Sendable {
         do {
             let type = try record.eventType ?? JSONDecoder().decode(TypeHeader.self, from: Data(record.value)).type
             if type == MessageCreated.eventType, let delivery = FanoutDelivery(record), let key = record.key {
-                return fanout.deliver(delivery, conversationId: String(decoding: key, as: UTF8.self), watermark: delivery.watermark)
+                return fanout.deliver(delivery, conversationId: String(decoding: key, as: UTF8.self))
             }
             if type == RealtimeSignal.eventType {
                 let signal = try EventEnvelope<RealtimeSignal>(decoding: record.value)
@@ -83,7 +83,7 @@ final class FanoutConsumer: Service, Sendable {
                     deleted: false, reactions: [:])
                 fanout.deliver(
                     FanoutDelivery(message: view, recipientIds: message.recipientIds.map { $0.uuidString.lowercased() }, watermark: nil),
-                    conversationId: conversationId, watermark: nil)
+                    conversationId: conversationId)
             case .notificationCreated(let event):
                 registry.deliver(
                     try ServerFrame.buffer(ServerFrame.Notification(notification: event.payload.notification)),

@@ -22,19 +22,20 @@ final class LocalFanout: Sendable {
     /// The ``FanoutDelivery/originHeader`` value of this instance's records.
     var originHeader: (name: String, value: [UInt8]) { (FanoutDelivery.originHeader, Array(origin.utf8)) }
 
-    /// Whether `record` was published by this instance.
+    /// Whether a record's ``FanoutDelivery/originHeader`` value names this instance.
     func isOwn(originHeaderValue value: [UInt8]) -> Bool { value.elementsEqual(origin.utf8) }
 
-    /// Passes a message through the reorderer to its local audience. The order is kept for every conversation, also
-    /// without local members, so that a member who connects finds it current.
-    func deliver(_ delivery: FanoutDelivery, conversationId: String, watermark: Int64?) {
+    /// Passes a message another instance published (with its record's watermark) through the reorderer to its local
+    /// audience. The order is kept for every conversation, also without local members, so that a member who connects
+    /// finds it current.
+    func deliver(_ delivery: FanoutDelivery, conversationId: String) {
         reorderer.withLock {
-            send($0.accept(delivery, conversation: conversationId, seq: delivery.seq, watermark: watermark, now: .now))
+            send($0.accept(delivery, conversation: conversationId, seq: delivery.seq, watermark: delivery.watermark, now: .now))
         }
     }
 
-    /// Passes a writer batch's messages (in seq order) through the reorderer, without a watermark, and wakes each
-    /// event loop of their sockets once.
+    /// Passes this instance's writer batch (in seq order) through the reorderer, without their watermarks, and wakes
+    /// each event loop of their sockets once.
     func deliver(_ batch: [(delivery: FanoutDelivery, conversationId: String)]) {
         reorderer.withLock { reorderer in
             var ready: [FanoutDelivery] = []
