@@ -118,7 +118,7 @@ public final class RedisClusterClient: Service, Sendable {
                 inFlight.append((node, indexes, nil))  // nothing sent: each command finds its node on its own
             }
         }
-        // One wait for every group: each reply hands its thread to the waiting task only once.
+        // One wait for every group: the task is resumed once, when the last node answered, not once per node.
         let outcomes = await ReplyGathering.results(of: inFlight.map(\.replies))
         var replies = [RESPValue](repeating: .null, count: commands.count)
         for ((node, indexes, _), outcome) in zip(inFlight, outcomes) {
