@@ -8,7 +8,8 @@ enum ChatMetrics {
     static let batchSize = Recorder(label: "chat_writer_batch_size", aggregate: true)
     /// From a message queued for the writer to its answer.
     static let ackLatency = Timer(label: "chat_ack_latency_seconds")
-    /// From a `message.created` record's Kafka timestamp to its frame queued on the local recipients' sockets.
+    /// From a `message.created` record's Kafka timestamp (the message's creation for this instance's own messages) to
+    /// its frame queued on the local recipients' sockets.
     static let deliveryLag = Timer(label: "chat_delivery_lag_seconds")
     /// WebSocket sessions held.
     static let websocketsOpen = Gauge(label: "chat_websockets_open")
