@@ -74,7 +74,7 @@ public struct UpgradableHTTPChannel<Handling: WebSocketUpgradeHandling>: ServerC
                     ])
                 }
             case .upgraded(let connection):
-                await handling.run(connection, channel: value.channel, logger: logger)
+                await handling.start(connection, channel: value.channel, logger: logger)
             }
         } catch {
             logger.debug("connection ended during negotiation", metadata: ["error": "\(error)"])

@@ -9,10 +9,11 @@ import ServiceKit
 /// Admission may take its time (verify a token, ask Redis, reach another service) and answers either with the
 /// headers of the `101 Switching Protocols` response or with a complete HTTP refusal, which the client receives
 /// as an ordinary response (the contract's 401, 429 … with their JSON bodies). An admitted connection is configured
-/// on its event loop right after the 101 went out, before any byte that followed it is read, and then runs until it
-/// closes.
+/// on its event loop right after the 101 went out, before any byte that followed it is read, and then started. It
+/// lives on in its channel's handlers, without a task: an idle socket costs no task's stack, and what must happen at
+/// its close hangs on the channel's `closeFuture`.
 public protocol WebSocketUpgradeHandling: Sendable {
-    /// What an admission hands to ``configure(_:channel:)`` and ``run(_:channel:)``.
+    /// What an admission hands to ``configure(_:channel:)`` and ``start(_:channel:logger:)``.
     associatedtype Connection: Sendable
 
     /// Decides on `request`, which arrived on `channel` (its peer, its event loop).
@@ -22,8 +23,8 @@ public protocol WebSocketUpgradeHandling: Sendable {
     /// are gone.
     func configure(_ connection: Connection, channel: any Channel) throws
 
-    /// Serves the admitted connection until it closes.
-    func run(_ connection: Connection, channel: any Channel, logger: Logger) async
+    /// Starts serving the configured connection and returns; the connection's handlers serve it from then on.
+    func start(_ connection: Connection, channel: any Channel, logger: Logger) async
 }
 
 /// The outcome of ``WebSocketUpgradeHandling/admit(_:channel:logger:)``.

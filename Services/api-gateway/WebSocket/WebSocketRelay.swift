@@ -91,9 +91,11 @@ struct WebSocketRelay: WebSocketUpgradeHandling {
         if !connection.upstream.channel.isActive { channel.close(promise: nil) }
     }
 
-    func run(_ connection: Connection, channel: any Channel, logger: Logger) async {
-        try? await channel.closeFuture.get()
-        try? await connection.upstream.channel.close()
+    /// The glue closes either connection when the other closes; this also covers a client that left before the glue
+    /// was in place.
+    func start(_ connection: Connection, channel: any Channel, logger: Logger) async {
+        let upstream = connection.upstream.channel
+        channel.closeFuture.whenComplete { _ in upstream.close(promise: nil) }
     }
 
     /// The request chat gets: the client's, with the signed identity instead of any token, and without the

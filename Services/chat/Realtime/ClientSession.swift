@@ -40,7 +40,8 @@ final class ClientSession: Sendable {
     private struct State {
         /// Replaced by an `auth` frame with a fresh token of the same user.
         var identity: VerifiedIdentity
-        var inbound = CircularBuffer<ByteBuffer>()
+        /// Small at first: most sockets are idle most of the time.
+        var inbound = CircularBuffer<ByteBuffer>(initialCapacity: 2)
         var handling = false
         var readingPaused = false
         var limits = SessionLimits()

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceKit
 import ServiceLifecycle
+import Synchronization
 
 /// Keeps this instance's users' presence in Redis (``PresenceStore``) and tells the people who share a
 /// conversation with a user, and those who have the user as a contact, when the user comes online or goes offline.
@@ -16,6 +17,8 @@ final class PresenceTracker: Service, Sendable {
     let registry: ConnectionRegistry
     let messaging: Messaging
     let logger: Logger
+    /// Closed sockets whose close is not yet recorded in Redis, and who waits for there to be none.
+    private let unrecordedCloses = Mutex<(count: Int, waiters: [CheckedContinuation<Void, Never>])>((0, []))
 
     init(store: PresenceStore, registry: ConnectionRegistry, messaging: Messaging, logger: Logger) {
         self.store = store
@@ -29,9 +32,23 @@ final class PresenceTracker: Service, Sendable {
         Task { await announce(userId, status: .online) }
     }
 
-    /// Records that a socket closed; when it was the user's last, announces them offline unless they are back
-    /// within ``offlineGrace``.
-    func disconnected(userId: String, connectionId: String) async {
+    /// Records in the background that a socket closed; when it was the user's last, announces them offline unless
+    /// they are back within ``offlineGrace``. Shutdown waits until every close is recorded.
+    func recordClose(userId: String, connectionId: String) {
+        unrecordedCloses.withLock { $0.count += 1 }
+        Task {
+            await disconnected(userId: userId, connectionId: connectionId)
+            let waiters = unrecordedCloses.withLock { closes -> [CheckedContinuation<Void, Never>] in
+                closes.count -= 1
+                guard closes.count == 0 else { return [] }
+                defer { closes.waiters = [] }
+                return closes.waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+    }
+
+    private func disconnected(userId: String, connectionId: String) async {
         do {
             guard try await store.disconnected(userId: userId, connectionId: connectionId) else { return }
         } catch {
@@ -47,7 +64,20 @@ final class PresenceTracker: Service, Sendable {
         }
     }
 
-    /// Renews every local connection each heartbeat until shutdown.
+    /// Returns once no close waits to be recorded.
+    private func closesRecorded() async {
+        await withCheckedContinuation { continuation in
+            let now = unrecordedCloses.withLock { closes -> Bool in
+                if closes.count == 0 { return true }
+                closes.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Renews every local connection each heartbeat until shutdown, then waits for the closes still being recorded
+    /// (the listener, which stops first, closed every socket).
     func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
@@ -67,6 +97,7 @@ final class PresenceTracker: Service, Sendable {
         } catch is CancellationError {
             // Graceful shutdown.
         }
+        await closesRecorded()
     }
 
     /// Sends `presence` to everyone who shares a conversation with `userId` and to those who have them as a contact.

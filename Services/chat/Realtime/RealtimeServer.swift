@@ -5,7 +5,6 @@ import NIOCore
 import NIOHTTP1
 import NIOWebSocket
 import ServiceKit
-import ServiceLifecycle
 import WebSocketUpgrade
 
 /// Chat's WebSocket upgrades on `/v1/ws`, for callers the gateway vouches for (`X-Chat-Identity` signed for this
@@ -83,21 +82,19 @@ struct RealtimeServer: WebSocketUpgradeHandling {
         ])
     }
 
-    /// Registers the session, says `hello`, and holds it until the socket closes (with 1001 at shutdown); then the
-    /// session leaves the registry and presence.
-    func run(_ connection: Connection, channel: any Channel, logger: Logger) async {
+    /// Registers the session and says `hello`; the session's handlers serve it from then on. When the socket closes the
+    /// session leaves the registry and presence records the close (shutdown waits for that); at graceful shutdown the
+    /// ``SessionHandler`` closes it with 1001.
+    func start(_ connection: Connection, channel: any Channel, logger: Logger) async {
         let session = connection.session
         registry.add(session)
         session.greet()
         if connection.wentOnline { presence.announceOnline(session.userId) }
         // A logout processed while this socket was being admitted found no session to close: check once more.
         if (try? await denylist.isRevoked(session.identity)) == true { session.close(code: 4001, reason: "session revoked") }
-        await withGracefulShutdownHandler {
-            try? await channel.closeFuture.get()
-        } onGracefulShutdown: {
-            session.close(code: 1001, reason: "server shutting down")
+        channel.closeFuture.whenComplete { [registry, presence] _ in
+            registry.remove(session)
+            presence.recordClose(userId: session.userId, connectionId: session.connectionId)
         }
-        registry.remove(session)
-        await presence.disconnected(userId: session.userId, connectionId: session.connectionId)
     }
 }

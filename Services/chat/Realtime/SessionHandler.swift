@@ -35,6 +35,13 @@ final class SessionHandler: ChannelInboundHandler, Sendable {
         context.fireChannelWritabilityChanged()
     }
 
+    /// At graceful shutdown the server asks its connections to quiesce: the socket closes with 1001 "going away", so that
+    /// the client reconnects to another instance at once.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent { session.close(code: 1001, reason: "server shutting down") }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         session.outbox.connectionClosed()
         context.fireChannelInactive()
