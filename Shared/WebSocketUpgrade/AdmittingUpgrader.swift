@@ -48,7 +48,10 @@ final class AdmittingUpgrader<Handling: WebSocketUpgradeHandling>: NIOTypedHTTPS
 
     func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
         channel.eventLoop.makeCompletedFuture {
-            guard let connection = admitted.withLockedValue({ $0 }) else { throw Declined() }
+            // Taken, not read: the connection's handlers hold what it needs, and nothing else should outlive it.
+            guard let connection = admitted.withLockedValue({ admitted in defer { admitted = nil }; return admitted }) else {
+                throw Declined()
+            }
             try handling.configure(connection, channel: channel)
             return .upgraded(connection)
         }

@@ -37,6 +37,7 @@ public struct UpgradableHTTPChannel<Handling: WebSocketUpgradeHandling>: ServerC
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator.growingFromSmall)
             let upgrader = AdmittingUpgrader(handling: handling, logger: logger)
             let configuration = NIOTypedHTTPServerUpgradeConfiguration<Negotiated>(
                 upgraders: [upgrader],
@@ -106,4 +107,11 @@ extension HTTPServerBuilder {
     public static func http1(upgradingWebSocketsWith handling: some WebSocketUpgradeHandling) -> HTTPServerBuilder {
         .init { responder in UpgradableHTTPChannel(responder: responder, handling: handling) }
     }
+}
+
+extension AdaptiveRecvByteBufferAllocator {
+    /// How WebSocket connections read: buffers start at 512 bytes and double while a read fills one, up to 64 KiB. A
+    /// connection keeps the largest buffer it needed, and most WebSockets are idle with small frames (NIO's default
+    /// starts at 2 KiB).
+    public static var growingFromSmall: Self { Self(minimum: 64, initial: 512, maximum: 65_536) }
 }

@@ -59,6 +59,7 @@ enum ChatHandshake {
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator.growingFromSmall)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let encoder = HTTPRequestEncoder()
