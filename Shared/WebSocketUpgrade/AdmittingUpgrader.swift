@@ -49,9 +49,11 @@ final class AdmittingUpgrader<Handling: WebSocketUpgradeHandling>: NIOTypedHTTPS
     func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
         channel.eventLoop.makeCompletedFuture {
             // Taken, not read: the connection's handlers hold what it needs, and nothing else should outlive it.
-            guard let connection = admitted.withLockedValue({ admitted in defer { admitted = nil }; return admitted }) else {
-                throw Declined()
+            let taken = admitted.withLockedValue { admitted in
+                defer { admitted = nil }
+                return admitted
             }
+            guard let connection = taken else { throw Declined() }
             try handling.configure(connection, channel: channel)
             return .upgraded(connection)
         }
