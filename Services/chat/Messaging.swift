@@ -91,7 +91,7 @@ final class Messaging: Sendable {
     /// `body` trimmed, or 400 unless it is at most ``maxBodyLength`` characters and ``maxBodyBytes`` bytes of UTF-8,
     /// without NUL, and not empty (unless `allowEmpty`: a message with attachments).
     static func messageBody(_ body: String, allowEmpty: Bool) throws -> String {
-        let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = TextRules.trimmed(body)
         guard text.utf8.count <= maxBodyBytes, text.count <= maxBodyLength, !text.isEmpty || allowEmpty,
             !text.unicodeScalars.contains("\u{0}")
         else {

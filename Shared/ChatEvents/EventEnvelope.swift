@@ -14,7 +14,7 @@ public struct EventEnvelope<Payload: ChatEventPayload>: Codable, Sendable, Equat
     public let payload: Payload
 
     /// A new event with a fresh id.
-    public init(_ payload: Payload, id: UUID = UUID(), occurredAt: Date = Date()) {
+    public init(_ payload: Payload, id: UUID = .random(), occurredAt: Date = Date()) {
         self.type = Payload.eventType
         self.version = Payload.version
         self.id = id

@@ -9,7 +9,7 @@ extension MessageCreated {
     /// ids are passed in their text form (lowercase UUIDs), as chat holds them. Its headers carry the
     /// ``MessageRouting`` too, so that consumers who only need to know who is concerned do not decode the value.
     public static func record(
-        eventId: UUID = UUID(), occurredAt: Date = Date(), conversationId: String, messageId: String, seq: Int64, senderId: String,
+        eventId: UUID = .random(), occurredAt: Date = Date(), conversationId: String, messageId: String, seq: Int64, senderId: String,
         clientMessageId: String, body: String, attachments: [MessageAttachment], replyToSeq: Int64?, createdAt: Date,
         recipientIds: [String], mentionedUserIds: [String]
     ) -> KafkaOutgoingRecord {

@@ -21,6 +21,26 @@ struct ServiceKitRulesTests {
         #expect(cache.value(for: 4, now: start + .seconds(5)) == nil)
     }
 
+    @Test func trimmingRemovesTheWhiteSpaceFoundationWouldAndNothingElse() {
+        let samples = [
+            "  hello  ", "\t\n line \r\n", "\u{00A0}\u{2003}wide\u{3000}", "\u{2028}para\u{2029}", "\u{0085}next", "inner  space",
+            "   ", "", "😀 ", " Zoë", "\u{200B}zero-width stays\u{200B}", "e\u{301} ",
+        ]
+        let everyScalar = (UInt32(0)...0xFFFF).compactMap(Unicode.Scalar.init).map { "\($0)x\($0)" }
+        for sample in samples + everyScalar where TextRules.trimmed(sample) != sample.trimmingCharacters(in: .whitespacesAndNewlines) {
+            Issue.record("trimmed differently: \(sample.unicodeScalars.map(\.value))")
+        }
+    }
+
+    @Test func randomUUIDsAreVersion4AndDistinct() {
+        let ids = (0..<1000).map { _ in UUID.random() }
+        #expect(Set(ids).count == 1000)
+        for id in ids {
+            #expect(id.uuid.6 >> 4 == 4 && id.uuid.8 >> 6 == 0b10, "\(id)")
+            #expect(UUID(uuidString: id.uuidString) == id)
+        }
+    }
+
     @Test func hiddenCharactersAreFoundAndOrdinaryTextPasses() {
         for hidden in ["a\u{202E}b", "a\u{200B}b", "a\u{0}b", "a\u{7}b", "\u{2066}x", "a\u{FEFF}", "a\u{200D}b", "tab\there"] {
             #expect(TextRules.hasHiddenCharacters(hidden), "\(hidden.unicodeScalars.map { $0.value })")

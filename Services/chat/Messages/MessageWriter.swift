@@ -177,23 +177,26 @@ final class MessageWriter: Service, Sendable {
                 logger.error(
                     "Kafka refused messages", metadata: ["messages": "\(refused.count)", "error": "\(refused.values.first.map { "\($0)" } ?? "")"])
             }
+            // The acks and this instance's deliveries of the batch wake each event loop once.
+            var drains = OutboxDrains()
             for (index, (pending, result)) in zip(firsts, results).enumerated() {
                 let answer: WriteTicket.Outcome =
                     refused[index] == nil
                     ? .success(result)
                     : .failure(APIError.unavailable("the message could not be published; retry with the same clientMessageId"))
-                pending.reply.answer(answer)
+                pending.reply.answer(answer, drains: &drains)
                 for follower in followers[pending.message.dedupeKey] ?? [] {
                     if case .success(.created(let view)) = answer {
-                        follower.reply.answer(.success(.existing(view)))
+                        follower.reply.answer(.success(.existing(view)), drains: &drains)
                     } else {
-                        follower.reply.answer(answer)
+                        follower.reply.answer(answer, drains: &drains)
                     }
                 }
             }
             // This instance's sockets get the new messages after the senders' acks and before the watermark moves past
             // them (see LocalFanout).
-            fanout.deliver(events.filter { refused[$0.index] == nil }.map { ($0.delivery, $0.conversationId) })
+            fanout.deliver(events.filter { refused[$0.index] == nil }.map { ($0.delivery, $0.conversationId) }, drains: &drains)
+            drains.schedule()
             // The conversations' last message and the senders' read marks follow the answers: they are not part
             // of durability, and a sender need not wait for them.
             recorder.submit(

@@ -3,7 +3,8 @@ import Synchronization
 
 /// The answer to one message queued with ``MessageWriter/enqueue(_:)``, taken once by its sender: awaited
 /// (``value()``, REST) or handed to a callback (``whenAnswered(_:)``, a WebSocket's `ack`, so that no task waits per
-/// message).
+/// message). A callback queues its frames into the answerer's ``OutboxDrains``: a writer batch's acks and deliveries
+/// wake each event loop once and go out in one write per connection.
 ///
 /// Queueing is synchronous and answering is not, so a WebSocket can queue its client's messages in the order they
 /// came and answer each when the writer does.
@@ -13,7 +14,7 @@ final class WriteTicket: Sendable {
     private enum State {
         case waiting
         case awaited(CheckedContinuation<StoredMessage, any Error>)
-        case callback(@Sendable (Outcome) -> Void)
+        case callback(@Sendable (Outcome, inout OutboxDrains) -> Void)
         case answered(Outcome)
         /// The answer went to its taker.
         case done
@@ -29,7 +30,8 @@ final class WriteTicket: Sendable {
         self.trace = trace
     }
 
-    func answer(_ result: Outcome) {
+    /// Answers with `result`; a callback's frames wait in `drains` for the caller to schedule.
+    func answer(_ result: Outcome, drains: inout OutboxDrains) {
         let (taker, first) = state.withLock { state -> (State, Bool) in
             switch state {
             case .waiting:
@@ -48,13 +50,20 @@ final class WriteTicket: Sendable {
         }
         switch taker {
         case .awaited(let continuation): continuation.resume(with: result)
-        case .callback(let callback): callback(result)
+        case .callback(let callback): callback(result, &drains)
         case .waiting, .answered, .done: break
         }
     }
 
+    /// Answers with `result`, scheduling a callback's frames at once.
+    func answer(_ result: Outcome) {
+        var drains = OutboxDrains()
+        answer(result, drains: &drains)
+        drains.schedule()
+    }
+
     /// Calls `callback` with the answer (at once when it is there already).
-    func whenAnswered(_ callback: @escaping @Sendable (Outcome) -> Void) {
+    func whenAnswered(_ callback: @escaping @Sendable (Outcome, inout OutboxDrains) -> Void) {
         let answered = state.withLock { state -> Outcome? in
             switch state {
             case .answered(let outcome):
@@ -67,7 +76,11 @@ final class WriteTicket: Sendable {
                 return nil
             }
         }
-        if let answered { callback(answered) }
+        if let answered {
+            var drains = OutboxDrains()
+            callback(answered, &drains)
+            drains.schedule()
+        }
     }
 
     /// The stored message, once the writer answered. A waiter whose task is cancelled stops waiting with

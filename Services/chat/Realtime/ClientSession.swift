@@ -158,15 +158,16 @@ final class ClientSession: Sendable {
         message.trace = MessageTrace.start(in: trace)
         let ticket = context.messaging.writer.enqueue(message)
         let (ref, logger) = (frame.ref, logger)
-        ticket.whenAnswered { [self] outcome in
+        ticket.whenAnswered { [self] outcome, drains in
             switch outcome {
             case .success(let stored):
-                outbox.offer(ServerFrame.ack(ref: ref, message: stored.view))
+                outbox.offer(ServerFrame.ack(ref: ref, message: stored.view), drains: &drains)
             case .failure(let error as APIError):
-                fail(error, ref: ref)
+                fail(error, ref: ref, drains: &drains)
             case .failure(let error):
                 logger.warning("send failed", metadata: ["error": "\(error)"])
-                fail(APIError.unavailable("the message could not be stored; retry with the same clientMessageId"), ref: ref)
+                fail(
+                    APIError.unavailable("the message could not be stored; retry with the same clientMessageId"), ref: ref, drains: &drains)
             }
         }
     }
@@ -237,8 +238,14 @@ final class ClientSession: Sendable {
     }
 
     private func offer(_ frame: some Encodable) {
+        var drains = OutboxDrains()
+        offer(frame, drains: &drains)
+        drains.schedule()
+    }
+
+    private func offer(_ frame: some Encodable, drains: inout OutboxDrains) {
         do {
-            outbox.offer(try ServerFrame.buffer(frame))
+            outbox.offer(try ServerFrame.buffer(frame), drains: &drains)
         } catch {
             logger.error("a frame could not be encoded", metadata: ["error": "\(error)"])
         }
@@ -246,5 +253,9 @@ final class ClientSession: Sendable {
 
     private func fail(_ error: APIError, ref: String?) {
         offer(ServerFrame.Failure(ref: ref, code: error.code, message: error.message))
+    }
+
+    private func fail(_ error: APIError, ref: String?, drains: inout OutboxDrains) {
+        offer(ServerFrame.Failure(ref: ref, code: error.code, message: error.message), drains: &drains)
     }
 }

@@ -34,15 +34,15 @@ final class LocalFanout: Sendable {
         }
     }
 
-    /// Passes this instance's writer batch (in seq order) through the reorderer, without their watermarks, and wakes
-    /// each event loop of their sockets once.
-    func deliver(_ batch: [(delivery: FanoutDelivery, conversationId: String)]) {
+    /// Passes this instance's writer batch (in seq order) through the reorderer, without their watermarks; the drains
+    /// of their sockets are left to `drains`, which also holds the batch's acks.
+    func deliver(_ batch: [(delivery: FanoutDelivery, conversationId: String)], drains: inout OutboxDrains) {
         reorderer.withLock { reorderer in
             var ready: [FanoutDelivery] = []
             for (delivery, conversationId) in batch {
                 ready += reorderer.accept(delivery, conversation: conversationId, seq: delivery.seq, now: .now)
             }
-            send(ready)
+            send(ready, drains: &drains)
         }
     }
 
@@ -55,10 +55,14 @@ final class LocalFanout: Sendable {
     /// consumer and the release timer let through reaches the outboxes in the order the reorderer let it through.
     private func send(_ deliveries: [FanoutDelivery]) {
         var drains = OutboxDrains()
+        send(deliveries, drains: &drains)
+        drains.schedule()
+    }
+
+    private func send(_ deliveries: [FanoutDelivery], drains: inout OutboxDrains) {
         for delivery in deliveries {
             registry.deliver(delivery.frame, to: delivery.audience, drains: &drains)
             FanoutObservation.delivered(delivery)
         }
-        drains.schedule()
     }
 }

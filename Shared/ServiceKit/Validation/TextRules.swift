@@ -23,6 +23,21 @@ public enum TextRules {
         }
     }
 
+    /// `text` without leading and trailing white space: Unicode's White_Space (spaces of every width, tabs, line and
+    /// paragraph breaks) and the zero-width space, the set of Foundation's `.whitespacesAndNewlines`, without its
+    /// string bridging, which showed in the profile of the send path.
+    public static func trimmed(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isTrimmed($0) }) else { return "" }
+        let last = scalars.lastIndex { !isTrimmed($0) } ?? first
+        if first == scalars.startIndex && last == scalars.index(before: scalars.endIndex) { return text }
+        return String(scalars[first...last])
+    }
+
+    private static func isTrimmed(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isWhitespace || scalar.value == 0x200B
+    }
+
     /// Whether `text` is exactly one emoji: one grapheme cluster drawn as an emoji (an emoji-presentation character,
     /// one with the emoji variation selector, a keycap, a flag, or a sequence of those joined and modified).
     public static func isSingleEmoji(_ text: String) -> Bool {
