@@ -66,6 +66,10 @@ struct ChatFailoverTests {
         #expect(try await stopping.terminate(timeout: .seconds(10)) == 0)
         let elapsed = ContinuousClock.now - started
         #expect(try await sending.closed()?.closeCode == .goingAway)
+        // Its sockets' closes were recorded in presence before it exited: the sender, whose only socket that was, is offline.
+        let redis = RedisTestCluster.main.client()
+        #expect(try await PresenceStore(redis: redis).presence(of: sender.user.id).status == .offline)
+        await redis.close()
         print("chat stopped \(elapsed) after SIGTERM with a client connected")
     }
 }
