@@ -9,6 +9,17 @@ public struct KafkaConfiguration: Sendable {
         self.brokers = brokers
         self.properties = properties
     }
+
+    /// What every producer and consumer is given: `properties`, the brokers, and how soon a lost broker is tried again.
+    var clientProperties: [String: String] {
+        var all = properties
+        all["bootstrap.servers"] = brokers
+        // A broker that went away (a restart, an MSK patch) is reconnected with a backoff that doubles from 100 ms.
+        // librdkafka caps it at 10 s, so a broker back after a 10 s outage could wait up to 10 s more for its clients'
+        // writes: 1 s bounds that at about a second, for one connection attempt a second while a broker is down.
+        if all["reconnect.backoff.max.ms"] == nil { all["reconnect.backoff.max.ms"] = "1000" }
+        return all
+    }
 }
 
 /// Producer settings: idempotent, `acks=all`, and a bound on how long a send may take.
@@ -26,8 +37,7 @@ public struct KafkaProducerConfiguration: Sendable {
     }
 
     var properties: [String: String] {
-        var properties = common.properties
-        properties["bootstrap.servers"] = common.brokers
+        var properties = common.clientProperties
         properties["enable.idempotence"] = "true"
         properties["acks"] = "all"
         properties["message.timeout.ms"] = String(deliveryTimeoutMilliseconds)
@@ -85,8 +95,7 @@ public struct KafkaConsumerConfiguration: Sendable {
     }
 
     var properties: [String: String] {
-        var properties = common.properties
-        properties["bootstrap.servers"] = common.brokers
+        var properties = common.clientProperties
         properties["group.id"] = groupId
         properties["enable.auto.commit"] = "true"
         properties["enable.auto.offset.store"] = commits == .everyRecordPolled ? "true" : "false"
