@@ -13,8 +13,9 @@ import Testing
 /// next to it (and other suites' notification processes) never share its notifications, pushes or offsets.
 ///
 /// Its group starts at the latest offsets (history of the shared topics is not replayed); ``start`` returns once the
-/// process is ready and has handled and committed an event on every partition of both topics, so no event a test
-/// publishes afterwards is missed, not even across a restart.
+/// process is ready and has handled an event on every partition of both topics, so no event a test publishes
+/// afterwards is missed. Handled offsets are committed up to a second later: a restart after a crash reads partitions
+/// still without a committed offset from their start, as the service's default (`earliest`) does in production.
 final class NotificationInstance: @unchecked Sendable {
     let port: Int
     let database: String
@@ -64,8 +65,12 @@ final class NotificationInstance: @unchecked Sendable {
     /// Kills the process with SIGKILL (no graceful shutdown).
     func kill() { process.crash() }
 
-    /// Starts the process again with the same database and group, and waits until it is ready.
+    /// Starts the process again with the same database and group, and waits until it is ready. A partition the group
+    /// has no committed offset for yet (the crash came within the commit interval) is read from its start, not from
+    /// its end, which would skip what was published meanwhile.
     func restart() async throws {
+        var environment = environment
+        environment["CHAT_NOTIFICATION_OFFSET_RESET"] = "earliest"
         process = try ServiceProcess("notification", port: port, environment: environment)
         try await process.waitFor("/ready", status: 200)
     }
