@@ -110,8 +110,8 @@ extension HTTPServerBuilder {
 }
 
 extension AdaptiveRecvByteBufferAllocator {
-    /// How WebSocket connections read: buffers start at 512 bytes and double while a read fills one, up to 64 KiB. A
-    /// connection keeps the largest buffer it needed, and most WebSockets are idle with small frames (NIO's default
-    /// starts at 2 KiB).
+    /// How the connections of a listener that upgrades WebSockets read (the gateway's upstream side too): buffers start
+    /// at 512 bytes and double while a read fills one, up to 64 KiB. A connection keeps the largest buffer it needed,
+    /// and most WebSockets are idle with small frames (NIO's default starts at 2 KiB); a larger REST request grows it.
     public static var growingFromSmall: Self { Self(minimum: 64, initial: 512, maximum: 65_536) }
 }

@@ -24,7 +24,7 @@ struct ServiceKitRulesTests {
     @Test func trimmingRemovesTheWhiteSpaceFoundationWouldAndNothingElse() {
         let samples = [
             "  hello  ", "\t\n line \r\n", "\u{00A0}\u{2003}wide\u{3000}", "\u{2028}para\u{2029}", "\u{0085}next", "inner  space",
-            "   ", "", "😀 ", " Zoë", "\u{200B}zero-width stays\u{200B}", "e\u{301} ",
+            "   ", "", "😀 ", " Zoë", "\u{200B}zero-width space\u{200B}", "\u{200C}joiners stay\u{200D}", "e\u{301} ",
         ]
         let everyScalar = (UInt32(0)...0xFFFF).compactMap(Unicode.Scalar.init).map { "\($0)x\($0)" }
         for sample in samples + everyScalar where TextRules.trimmed(sample) != sample.trimmingCharacters(in: .whitespacesAndNewlines) {
