@@ -105,8 +105,15 @@ public final class RedisClusterClient: Service, Sendable {
             owners = routeAll(slots)
         }
         guard let owners else { throw RedisError(kind: .slotNotCovered, message: "the topology does not cover every slot") }
-        var groups: [NodeAddress: [Int]] = [:]
-        for (index, node) in owners.enumerated() { groups[node, default: []].append(index) }
+        // A handful of nodes: finding a group by comparison is cheaper than hashing each address.
+        var groups: [(node: NodeAddress, indexes: [Int])] = []
+        for (index, node) in owners.enumerated() {
+            if let group = groups.firstIndex(where: { $0.node == node }) {
+                groups[group].indexes.append(index)
+            } else {
+                groups.append((node, [index]))
+            }
+        }
 
         // Send every group before waiting for any.
         var inFlight: [(node: NodeAddress, indexes: [Int], replies: EventLoopFuture<[RESPValue]>?)] = []

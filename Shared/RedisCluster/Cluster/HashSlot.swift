@@ -14,7 +14,14 @@ public struct HashSlot: Sendable, Hashable, Comparable, CustomStringConvertible 
         self.rawValue = HashSlot.crc16(HashSlot.hashedPart(of: key)) & 0x3FFF
     }
 
-    public init(key: String) { self.init(key: Array(key.utf8)) }
+    public init(key: String) {
+        // A native string's bytes are contiguous: hash them in place rather than copying them into an array.
+        if let slot = key.utf8.withContiguousStorageIfAvailable({ HashSlot(key: $0) }) {
+            self = slot
+        } else {
+            self.init(key: Array(key.utf8))
+        }
+    }
 
     static func hashedPart<Key: Collection<UInt8>>(of key: Key) -> Key.SubSequence {
         guard let open = key.firstIndex(of: UInt8(ascii: "{")) else { return key[...] }

@@ -6,13 +6,13 @@ import Synchronization
 /// One multiplexed connection to a node: any number of callers may send at once; their commands are pipelined
 /// and each gets its own replies. Never blocks a thread.
 ///
-/// Requests from concurrent callers are gathered in an outbox and written by one event-loop task with one flush,
-/// so a busy connection makes one system call for many requests.
+/// Requests from concurrent callers are gathered in an outbox (their bytes in one buffer) and written by one
+/// event-loop task with one write and one flush, so a busy connection makes one system call for many requests.
 final class NodeConnection: Sendable {
     let address: NodeAddress
     private let channel: Channel
     private let timeout: TimeAmount
-    private let outbox = Mutex<(requests: [RESPRequest], drainScheduled: Bool)>(([], false))
+    private let outbox = Mutex<(batch: RESPBatch, drainScheduled: Bool)>((RESPBatch(bytes: ByteBuffer(), waiting: []), false))
 
     private init(address: NodeAddress, channel: Channel, timeout: TimeAmount) {
         self.address = address
@@ -110,31 +110,30 @@ final class NodeConnection: Sendable {
 
     /// Queues `commands` for writing and returns the future of their replies, without waiting.
     func submit(_ commands: [RedisCommand]) -> EventLoopFuture<[RESPValue]> {
-        var bytes = channel.allocator.buffer(capacity: 64 * commands.count)
-        for command in commands { bytes.writeRESP(command) }
         let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
-        enqueue(RESPRequest(bytes: bytes, replies: promise, expected: commands.count, deadline: .now() + timeout))
-        return promise.futureResult
-    }
-
-    private func enqueue(_ request: RESPRequest) {
+        let waiting = PendingReplies(promise: promise, expected: commands.count, deadline: .now() + timeout)
         let scheduleDrain = outbox.withLock { outbox in
-            outbox.requests.append(request)
+            for command in commands { outbox.batch.bytes.writeRESP(command) }
+            outbox.batch.waiting.append(waiting)
             defer { outbox.drainScheduled = true }
             return !outbox.drainScheduled
         }
-        guard scheduleDrain else { return }
-        channel.eventLoop.execute { [self] in
-            let requests = outbox.withLock { outbox in
-                defer { outbox = ([], false) }
-                return outbox.requests
-            }
-            for request in requests {
-                let written = channel.write(request)
-                if let replies = request.replies { written.cascadeFailure(to: replies) }
-            }
-            channel.flush()
+        if scheduleDrain { channel.eventLoop.execute { self.drain() } }
+        return promise.futureResult
+    }
+
+    /// Writes everything queued since the last drain with one write and one flush (on the event loop).
+    private func drain() {
+        let batch = outbox.withLock { outbox in
+            defer { outbox = (RESPBatch(bytes: ByteBuffer(), waiting: []), false) }
+            return outbox.batch
         }
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { error in
+            // Not written (the channel closed first): nobody else will answer these callers.
+            for waiting in batch.waiting { waiting.promise.fail(error) }
+        }
+        channel.writeAndFlush(batch, promise: written)
     }
 
     /// Writes commands whose answers arrive as pushes (subscriber mode).
@@ -142,7 +141,7 @@ final class NodeConnection: Sendable {
         var bytes = channel.allocator.buffer(capacity: 64)
         bytes.writeRESP(command)
         do {
-            try await channel.writeAndFlush(RESPRequest(bytes: bytes, replies: nil, expected: 0, deadline: .now())).get()
+            try await channel.writeAndFlush(RESPBatch(bytes: bytes, waiting: [])).get()
         } catch {
             throw RedisError(kind: .connection, message: "\(address): \(error)")
         }

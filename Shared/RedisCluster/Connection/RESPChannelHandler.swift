@@ -1,19 +1,18 @@
 import NIOCore
 
 /// Replies a connection still owes, in the order the commands were written.
-struct PendingReplies {
+struct PendingReplies: Sendable {
     let promise: EventLoopPromise<[RESPValue]>
     let expected: Int
     let deadline: NIODeadline
     var received: [RESPValue] = []
 }
 
-/// What a ``NodeConnection`` writes: encoded commands and, unless it is a subscription, who waits for the replies.
-struct RESPRequest: Sendable {
+/// What a ``NodeConnection`` writes at once: the encoded commands of any number of requests, and who waits for
+/// which replies (nobody for a subscription's commands).
+struct RESPBatch: Sendable {
     var bytes: ByteBuffer
-    var replies: EventLoopPromise<[RESPValue]>?
-    var expected: Int
-    var deadline: NIODeadline
+    var waiting: [PendingReplies]
 }
 
 /// Pipelines RESP commands over one channel: requests are written as they come, replies are matched to them in
@@ -23,7 +22,7 @@ struct RESPRequest: Sendable {
 /// In subscriber mode (`onPush` set) every reply is a push message and goes to `onPush`.
 final class RESPChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = RESPRequest
+    typealias OutboundIn = RESPBatch
     typealias OutboundOut = ByteBuffer
 
     private let reader: RESPReplyReader
@@ -49,14 +48,13 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let request = unwrapOutboundIn(data)
-        if let replies = request.replies {
-            var waiting = PendingReplies(promise: replies, expected: request.expected, deadline: request.deadline)
-            waiting.received.reserveCapacity(request.expected)
+        let batch = unwrapOutboundIn(data)
+        for var waiting in batch.waiting {
+            waiting.received.reserveCapacity(waiting.expected)
             pending.append(waiting)
-            scheduleTimeoutCheck(context: context)
         }
-        context.write(wrapOutboundOut(request.bytes), promise: promise)
+        if !batch.waiting.isEmpty { scheduleTimeoutCheck(context: context) }
+        context.write(wrapOutboundOut(batch.bytes), promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -1,62 +1,84 @@
 import NIOCore
 
-/// A command ready to send: its arguments as bytes, in one contiguous buffer.
-///
-/// Arguments are kept concatenated with their lengths, so that encoding needs no per-argument allocation.
+/// A command ready to send, encoded in RESP once when it is made (`*<count>\r\n` and, per argument,
+/// `$<length>\r\n<bytes>\r\n`), so that sending it is one copy.
 public struct RedisCommand: Sendable {
-    private(set) var bytes: [UInt8] = []
-    private(set) var lengths: [Int] = []
+    /// The whole command in RESP.
+    private(set) var encoded: [UInt8]
+    /// Where the first argument (the command's name) lies in ``encoded``.
+    private let nameRange: Range<Int>
     /// The keys the command touches; they decide which node serves it.
     public let keys: [String]
 
     /// A command whose `keys` (which must also appear in `arguments`) route it to a node.
     public init(_ arguments: [String], keys: [String] = []) {
         self.keys = keys
-        bytes.reserveCapacity(arguments.reduce(0) { $0 + $1.utf8.count })
-        lengths.reserveCapacity(arguments.count)
-        for argument in arguments { append(argument) }
+        var size = 3 + Self.digitCount(arguments.count)
+        for argument in arguments {
+            let length = argument.utf8.count
+            size += 5 + Self.digitCount(length) + length
+        }
+        var nameRange = 0..<0
+        encoded = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var offset = 0
+            func put(_ byte: UInt8) {
+                buffer[offset] = byte
+                offset += 1
+            }
+            func putDecimal(_ value: Int) {
+                let digits = Self.digitCount(value)
+                var rest = value
+                for position in stride(from: offset + digits - 1, through: offset, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                offset += digits
+            }
+            put(UInt8(ascii: "*"))
+            putDecimal(arguments.count)
+            put(UInt8(ascii: "\r"))
+            put(UInt8(ascii: "\n"))
+            for (index, argument) in arguments.enumerated() {
+                put(UInt8(ascii: "$"))
+                putDecimal(argument.utf8.count)
+                put(UInt8(ascii: "\r"))
+                put(UInt8(ascii: "\n"))
+                let start = offset
+                let copied = argument.utf8.withContiguousStorageIfAvailable { bytes in
+                    _ = UnsafeMutableBufferPointer(rebasing: buffer[offset..<(offset + bytes.count)]).initialize(fromContentsOf: bytes)
+                    offset += bytes.count
+                }
+                if copied == nil { for byte in argument.utf8 { put(byte) } }
+                if index == 0 { nameRange = start..<offset }
+                put(UInt8(ascii: "\r"))
+                put(UInt8(ascii: "\n"))
+            }
+            initialized = offset
+        }
+        self.nameRange = nameRange
     }
 
-    private mutating func append(_ argument: String) {
-        let before = bytes.count
-        bytes.append(contentsOf: argument.utf8)
-        lengths.append(bytes.count - before)
+    private static func digitCount(_ value: Int) -> Int {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        return digits
     }
 
     /// The command name in upper case (`GET`, `SET`, …).
     public var name: String {
-        guard let first = lengths.first else { return "" }
-        return String(decoding: bytes[0..<first], as: UTF8.self).uppercased()
+        String(decoding: encoded[nameRange], as: UTF8.self).uppercased()
     }
 
     static let asking = RedisCommand(["ASKING"])
 }
 
 extension ByteBuffer {
-    /// Appends `command` in RESP: `*<count>\r\n` and, per argument, `$<length>\r\n<bytes>\r\n`.
+    /// Appends `command` in RESP.
     mutating func writeRESP(_ command: RedisCommand) {
-        writeInteger(UInt8(ascii: "*"))
-        writeDecimal(command.lengths.count)
-        writeStaticString("\r\n")
-        var offset = 0
-        command.bytes.withUnsafeBytes { bytes in
-            for length in command.lengths {
-                writeInteger(UInt8(ascii: "$"))
-                writeDecimal(length)
-                writeStaticString("\r\n")
-                writeBytes(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]))
-                writeStaticString("\r\n")
-                offset += length
-            }
-        }
-    }
-
-    /// Appends `value`'s decimal digits.
-    private mutating func writeDecimal(_ value: Int) {
-        if value < 10 {
-            writeInteger(UInt8(ascii: "0") + UInt8(value))
-        } else {
-            writeString(String(value))
-        }
+        writeBytes(command.encoded)
     }
 }

@@ -24,6 +24,9 @@ struct RedisClusterBenchmark: AsyncParsableCommand {
     @Option(help: "Multiplexed connections per node.")
     var connectionsPerNode = 1
 
+    @Option(name: .customLong("depth"), help: "Pipeline depths to measure (repeatable).")
+    var depths = [1, 16]
+
     @Option(help: "Distinct keys used.")
     var keyspace = 10_000
 
@@ -39,13 +42,20 @@ struct RedisClusterBenchmark: AsyncParsableCommand {
         try await client.mset(keys.map { ($0, "xxx") })  // GETs find values, as redis-benchmark's do after its SET run
 
         print("requests \(requests), tasks/clients \(tasks), connections per node \(connectionsPerNode), keyspace \(keyspace)")
-        print("operation  depth  client ops/s  redis-benchmark ops/s  ratio")
-        for depth in [1, 16] {
+        print("operation  depth  client ops/s  redis-benchmark ops/s  ratio  client CPU µs/op  redis-benchmark CPU µs/op")
+        for depth in depths {
             for operation in ["SET", "GET"] {
+                let ourCPU = CPUTime.of(RUSAGE_SELF)
                 let ours = try await measure(client, operation: operation, depth: depth, keys: keys)
+                let ourCost = (CPUTime.of(RUSAGE_SELF) - ourCPU) / Double(requests) * 1e6
+                let theirCPU = CPUTime.of(RUSAGE_CHILDREN)
                 let theirs = try redisBenchmark(address, operation: operation, depth: depth)
+                let theirCost = (CPUTime.of(RUSAGE_CHILDREN) - theirCPU) / Double(requests) * 1e6
                 let ratio = theirs > 0 ? String(format: "%.0f %%", ours / theirs * 100) : "-"
-                print(String(format: "%-9@  %5d  %12.0f  %21.0f  %@", operation, depth, ours, theirs, ratio))
+                print(
+                    String(
+                        format: "%-9@  %5d  %12.0f  %21.0f  %5@  %16.2f  %25.2f", operation, depth, ours, theirs, ratio, ourCost,
+                        theirCost))
             }
         }
         await client.close()
@@ -94,6 +104,16 @@ struct RedisClusterBenchmark: AsyncParsableCommand {
             let rps = Double(line.split(separator: ",")[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
         else { return 0 }
         return rps
+    }
+}
+
+/// Seconds of CPU (user and system) used so far by this process or by its waited-for children.
+enum CPUTime {
+    static func of(_ who: __rusage_who) -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(who.rawValue), &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }
 
