@@ -115,35 +115,30 @@ public final class RedisClusterClient: Service, Sendable {
             }
         }
 
-        // Send every group before waiting for any.
-        var inFlight: [(node: NodeAddress, indexes: [Int], replies: EventLoopFuture<[RESPValue]>?)] = []
-        for (node, indexes) in groups {
+        // Every group's connection first (ready ones are taken at once), then send every group before waiting for any.
+        var connections: [NodeConnection?] = []
+        for group in groups {
             do {
-                let connection = try await pool(node, readOnly: false).connection()
-                inFlight.append((node, indexes, connection.submit(indexes.map { commands[$0] })))
+                connections.append(try await pool(group.node, readOnly: false).connection())
             } catch let error as RedisError where error.kind == .connectionRefused {
-                inFlight.append((node, indexes, nil))  // nothing sent: each command finds its node on its own
+                connections.append(nil)  // nothing sent: each command finds its node on its own
             }
         }
         // One wait for every group: the task is resumed once, when the last node answered, not once per node.
-        let outcomes = await ReplyGathering.results(of: inFlight.map(\.replies))
+        let outcomes = await ReplyGathering.gather(groups.count) { group, gathering in
+            guard let connection = connections[group] else { return false }
+            connection.submit(groups[group].indexes.map { commands[$0] }, for: gathering, group: group)
+            return true
+        }
         var replies = [RESPValue](repeating: .null, count: commands.count)
-        for ((node, indexes, _), outcome) in zip(inFlight, outcomes) {
-            guard let outcome else {
-                for index in indexes { replies[index] = try await execute(commands[index], slot: slots[index]) }
-                continue
-            }
+        for ((node, indexes), outcome) in zip(groups, outcomes) {
             let answers: [RESPValue]
             do {
-                answers = try outcome.get()
-            } catch let error as RedisError {
-                throw error
-            } catch ChannelError.ioOnClosedChannel {
-                // Closed before the group was written: nothing was applied, each command finds its node on its own.
+                answers = try NodeConnection.replies(outcome, from: node)
+            } catch let error as RedisError where error.kind == .connectionRefused {
+                // Nothing was written: each command finds its node on its own.
                 for index in indexes { replies[index] = try await execute(commands[index], slot: slots[index]) }
                 continue
-            } catch {
-                throw RedisError(kind: .connection, message: "\(node): \(error)")
             }
             for (index, answer) in zip(indexes, answers) {
                 if case .result = ClusterReply(answer) {

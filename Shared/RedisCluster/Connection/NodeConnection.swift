@@ -95,8 +95,20 @@ final class NodeConnection: Sendable {
 
     /// Writes `commands` together and returns their replies in order (error replies are values, not throws).
     func send(_ commands: [RedisCommand]) async throws -> [RESPValue] {
+        let outcome = await ReplyGathering.gather(1) { group, gathering in
+            submit(commands, for: gathering, group: group)
+            return true
+        }[0]
+        return try Self.replies(outcome, from: address)
+    }
+
+    /// The replies of a group, or the error a caller should see: ``RedisError/Kind/connectionRefused`` when nothing
+    /// was written (the caller may retry elsewhere), ``RedisError/Kind/connection`` when the commands may have been
+    /// applied.
+    static func replies(_ outcome: ReplyGathering.Outcome?, from address: NodeAddress) throws -> [RESPValue] {
         do {
-            return try await submit(commands).get()
+            guard let outcome else { throw RedisError(kind: .connectionRefused, message: "\(address): nothing was sent") }
+            return try outcome.get()
         } catch let error as RedisError {
             throw error
         } catch ChannelError.ioOnClosedChannel {
@@ -108,10 +120,9 @@ final class NodeConnection: Sendable {
         }
     }
 
-    /// Queues `commands` for writing and returns the future of their replies, without waiting.
-    func submit(_ commands: [RedisCommand]) -> EventLoopFuture<[RESPValue]> {
-        let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
-        let waiting = PendingReplies(promise: promise, expected: commands.count, deadline: .now() + timeout)
+    /// Queues `commands` for writing; their replies (or the failure) complete `group` of `gathering`.
+    func submit(_ commands: [RedisCommand], for gathering: ReplyGathering, group: Int) {
+        let waiting = PendingReplies(gathering: gathering, group: group, expected: commands.count, deadline: .now() + timeout)
         let scheduleDrain = outbox.withLock { outbox in
             for command in commands { outbox.batch.bytes.writeRESP(command) }
             outbox.batch.waiting.append(waiting)
@@ -119,7 +130,6 @@ final class NodeConnection: Sendable {
             return !outbox.drainScheduled
         }
         if scheduleDrain { channel.eventLoop.execute { self.drain() } }
-        return promise.futureResult
     }
 
     /// Writes everything queued since the last drain with one write and one flush (on the event loop).
@@ -131,7 +141,7 @@ final class NodeConnection: Sendable {
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { error in
             // Not written (the channel closed first): nobody else will answer these callers.
-            for waiting in batch.waiting { waiting.promise.fail(error) }
+            for waiting in batch.waiting { waiting.gathering.complete(waiting.group, with: .failure(error)) }
         }
         channel.writeAndFlush(batch, promise: written)
     }

@@ -2,7 +2,9 @@ import NIOCore
 
 /// Replies a connection still owes, in the order the commands were written.
 struct PendingReplies: Sendable {
-    let promise: EventLoopPromise<[RESPValue]>
+    /// Who waits, and for which of its groups these replies are.
+    let gathering: ReplyGathering
+    let group: Int
     let expected: Int
     let deadline: NIODeadline
     var received: [RESPValue] = []
@@ -77,7 +79,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         pending[pending.startIndex].received.append(reply)
         if pending[pending.startIndex].received.count == pending[pending.startIndex].expected {
             let done = pending.removeFirst()
-            done.promise.succeed(done.received)
+            done.gathering.complete(done.group, with: .success(done.received))
         }
     }
 
@@ -93,7 +95,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     }
 
     private func failAll(_ error: Error) {
-        while let request = pending.popFirst() { request.promise.fail(error) }
+        while let request = pending.popFirst() { request.gathering.complete(request.group, with: .failure(error)) }
     }
 
     private func scheduleTimeoutCheck(context: ChannelHandlerContext) {
