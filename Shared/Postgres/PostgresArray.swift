@@ -3,18 +3,19 @@
 public enum PostgresArray {
     /// The array literal of `values`, every element quoted and escaped (`{"a","b\"c"}`).
     public static func literal<Values: Sequence>(_ values: Values) -> String where Values.Element: CustomStringConvertible {
-        var text = "{"
-        var first = true
+        // Byte by byte: `\` and `"` are ASCII, so escaping them in UTF-8 never touches a multi-byte character, and no
+        // grapheme breaking is needed.
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
         for value in values {
-            if !first { text += "," }
-            first = false
-            text += "\""
-            for character in value.description {
-                if character == "\\" || character == "\"" { text += "\\" }
-                text.append(character)
+            if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "\""))
+            for byte in value.description.utf8 {
+                if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
             }
-            text += "\""
+            bytes.append(UInt8(ascii: "\""))
         }
-        return text + "}"
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -101,6 +101,15 @@ import Testing
         }
     }
 
+    @Test func arrayLiteralsBindEveryElementAsWritten() async throws {
+        let values = ["plain", #"a "quoted" word"#, #"back\slash\"#, "{braces},commas", "é, 😀 and 👩‍👩‍👧", "", "NULL", " spaced "]
+        try await withScratchDatabase { client, _ in
+            let rows = try await client.query(
+                "SELECT v FROM unnest($1::text[]) WITH ORDINALITY AS t(v, n) ORDER BY n", [PostgresArray.literal(values)])
+            #expect(try rows.map { try $0.decode("v", as: String.self) } == values)
+        }
+    }
+
     @Test func rowsDecodeIntoTypedValuesAndRefuseTheWrongTypes() async throws {
         try await withScratchDatabase { client, _ in
             try await client.query(
