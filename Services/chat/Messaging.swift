@@ -78,7 +78,7 @@ final class Messaging: Sendable {
             throw APIError.forbidden("you cannot send to this conversation")
         }
         let attached = try await attachments.verifiedForMessage(attachmentIds, conversationId: conversation.id, sender: userId)
-        let mentioned = text.contains("@") ? try await directory.mentioned(in: text, among: others) : []
+        let mentioned = text.utf8.contains(UInt8(ascii: "@")) ? try await directory.mentioned(in: text, among: others) : []
         if let replyToSeq, replyToSeq < 1 || replyToSeq > conversation.lastSeq + 1_000_000 {
             throw APIError.invalidRequest("replyToSeq does not name a message")
         }

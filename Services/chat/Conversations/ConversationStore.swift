@@ -173,9 +173,12 @@ struct ConversationStore: Sendable {
             if (senders[key]?.seq ?? 0) < message.seq { senders[key] = (message.conversationId, message.seq) }
         }
         guard !latest.isEmpty else { return }
-        let encoder = JSONEncoder()
         let last = latest.values.sorted { $0.conversationId < $1.conversationId }
-        let json = try last.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        let json = last.map { message in
+            var json = JSONWriter(capacity: 384 + message.body.utf8.count)
+            message.write(to: &json)
+            return String(decoding: json.bytes, as: UTF8.self)
+        }
         let keys = senders.keys.sorted()
         let readers = keys.map { String($0.split(separator: "|")[1]) }
         let ordered = keys.compactMap { senders[$0] }
