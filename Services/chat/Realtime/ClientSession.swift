@@ -120,7 +120,8 @@ final class ClientSession: Sendable {
     private static let decoder = JSONDecoder()
 
     private func handle(_ text: ByteBuffer) async {
-        guard let frame = try? Self.decoder.decode(ClientFrame.self, from: Data(text.readableBytesView)) else {
+        guard let frame = ClientFrameReader.frame(in: text) ?? (try? Self.decoder.decode(ClientFrame.self, from: Data(text.readableBytesView)))
+        else {
             return fail(APIError.invalidRequest("a frame is one JSON object with a string type"), ref: nil)
         }
         do {

@@ -5,7 +5,7 @@ import ServiceKit
 
 /// A client frame: its `type` and the fields the types use, decoded in one pass; each handler checks that the
 /// fields of its type are there (`send`, `sync`, `typing`, `read`, `auth`, `ping`).
-struct ClientFrame: Decodable {
+struct ClientFrame: Decodable, Equatable {
     let type: String
     let ref: String?
     let conversationId: String?
