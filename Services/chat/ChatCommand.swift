@@ -59,13 +59,14 @@ struct ChatCommand: DatabaseServiceCommand {
         // Every instance reads every record for its own connections: a group of its own, from the newest record. Its
         // positions are committed, so a rebalance (a broker outage outlasting the session timeout) resumes where it was
         // instead of at the newest record.
+        let fetchWait = try settings.reader.integer(.fanoutFetchWaitMilliseconds, range: 1...10_000)
         let consumer = try KafkaConsumer(
             configuration: .init(
                 // The records it delivers are other instances' (its own writer delivers its messages) and signals. A
-                // broker answers a fetch as soon as a record arrives; the local mock holds every fetch for the whole
-                // wait, and with 50 ms the test suite's other consumers slowed until a restarted notification instance
-                // no longer caught up in time: the wait stays 5 ms.
-                settings.kafka(["fetch.wait.max.ms": "5"]), groupId: "chat-fanout-\(UUID().uuidString.lowercased())",
+                // broker answers a fetch as soon as a record arrives, so the wait only spaces idle fetches; the local
+                // mock holds every fetch for the whole wait, and with 50 ms the test suite's other consumers slowed
+                // until a restarted notification instance no longer caught up in time: 5 ms locally.
+                settings.kafka(["fetch.wait.max.ms": String(fetchWait)]), groupId: "chat-fanout-\(UUID().uuidString.lowercased())",
                 topics: [KafkaTopic.messages.name, KafkaTopic.events.name, KafkaTopic.identity.name], autoOffsetReset: "latest",
                 commits: .everyRecordPolled),
             logger: assembly.logger("kafka-consumer"))

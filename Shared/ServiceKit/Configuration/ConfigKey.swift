@@ -116,6 +116,9 @@ public struct ConfigKey: Sendable, Hashable {
         "CHAT_SEND_BUDGET_BURST", "100", "chat: how many messages above that rate a user may send at once (the budget's bucket).")
     public static let socketsPerUser = ConfigKey(
         "CHAT_SOCKETS_PER_USER", "20", "chat: WebSockets a user may hold at once across instances; one more upgrade → 429.")
+    public static let fanoutFetchWaitMilliseconds = ConfigKey(
+        "CHAT_FANOUT_FETCH_WAIT_MS", "5",
+        "chat: longest wait of the fan-out consumer's fetch when no record is there (`fetch.wait.max.ms`). A broker answers as soon as a record arrives, so with Kafka (MSK) it only spaces idle fetches: 100 in the deployments; the local Kafka mock holds every fetch for the whole wait, hence 5 here.")
 
     public static let notificationConsumerGroup = ConfigKey(
         "CHAT_NOTIFICATION_CONSUMER_GROUP", "notification",
@@ -146,7 +149,7 @@ public struct ConfigKey: Sendable, Hashable {
         internalSecret, stateDirectory, jwtSigningKey, jwtSigningKeyFile, jwtRetiredPublicKeys, accessTokenTTLSeconds,
         refreshTokenTTLDays, bcryptCost, loginFailureLimit, registerLimitPerAddress,
         rateLimitPerUser, rateLimitPerAddress, maxBodyBytes, upstreamTimeoutMilliseconds, corsOrigins, trustedProxyHops,
-        adminHost, adminPort, webRoot, sendBudgetPerSecond, sendBudgetBurst, socketsPerUser,
+        adminHost, adminPort, webRoot, sendBudgetPerSecond, sendBudgetBurst, socketsPerUser, fanoutFetchWaitMilliseconds,
         notificationConsumerGroup, notificationOffsetReset, pushMaxAttempts, pushRetryBaseMilliseconds,
         pushTimeoutMilliseconds, pushConcurrency, pushAllowPrivateTargets,
     ]
