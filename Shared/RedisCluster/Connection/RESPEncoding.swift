@@ -4,7 +4,7 @@ import NIOCore
 /// `$<length>\r\n<bytes>\r\n`), so that sending it is one copy.
 public struct RedisCommand: Sendable {
     /// The whole command in RESP.
-    private(set) var encoded: [UInt8]
+    let encoded: [UInt8]
     /// Where the first argument (the command's name) lies in ``encoded``.
     private let nameRange: Range<Int>
     /// The keys the command touches; they decide which node serves it.
