@@ -118,9 +118,7 @@ public struct ConfigKey: Sendable, Hashable {
         "CHAT_SOCKETS_PER_USER", "20", "chat: WebSockets a user may hold at once across instances; one more upgrade → 429.")
     public static let fanoutFetchWaitMilliseconds = ConfigKey(
         "CHAT_FANOUT_FETCH_WAIT_MS", "5",
-        "chat: longest wait of the fan-out consumer's fetch when no record is there (`fetch.wait.max.ms`). A broker answers "
-            + "as soon as a record arrives, so with Kafka (MSK) it only spaces idle fetches: 100 in the deployments; the local "
-            + "Kafka mock holds every fetch for the whole wait, hence 5 here.")
+        "chat: the fan-out's `fetch.wait.max.ms`. A broker answers when a record arrives (100 deployed); the local Kafka mock waits it out.")
 
     public static let notificationConsumerGroup = ConfigKey(
         "CHAT_NOTIFICATION_CONSUMER_GROUP", "notification",
