@@ -36,36 +36,16 @@ struct ClientFrameReader {
             guard take(UInt8(ascii: ":")) else { return nil }
             // Each field once (a second one is JSONDecoder's to judge), and a value that does not read gives up.
             switch key {
-            case "type" where type == nil:
-                guard let value = optionalString() else { return nil }
-                type = value
-            case "ref" where ref == nil:
-                guard let value = optionalString() else { return nil }
-                ref = value
-            case "conversationId" where conversationId == nil:
-                guard let value = optionalString() else { return nil }
-                conversationId = value
-            case "clientMessageId" where clientMessageId == nil:
-                guard let value = optionalString() else { return nil }
-                clientMessageId = value
-            case "body" where body == nil:
-                guard let value = optionalString() else { return nil }
-                body = value
-            case "attachmentIds" where attachmentIds == nil:
-                guard let value = optionalStrings() else { return nil }
-                attachmentIds = value
-            case "replyToSeq" where replyToSeq == nil:
-                guard let value = optionalInteger() else { return nil }
-                replyToSeq = value
-            case "state" where state == nil:
-                guard let value = optionalString() else { return nil }
-                state = value
-            case "seq" where seq == nil:
-                guard let value = optionalInteger() else { return nil }
-                seq = value
-            case "accessToken" where accessToken == nil:
-                guard let value = optionalString() else { return nil }
-                accessToken = value
+            case "type" where type == nil: guard Self.assign(optionalString(), to: &type) else { return nil }
+            case "ref" where ref == nil: guard Self.assign(optionalString(), to: &ref) else { return nil }
+            case "conversationId" where conversationId == nil: guard Self.assign(optionalString(), to: &conversationId) else { return nil }
+            case "clientMessageId" where clientMessageId == nil: guard Self.assign(optionalString(), to: &clientMessageId) else { return nil }
+            case "body" where body == nil: guard Self.assign(optionalString(), to: &body) else { return nil }
+            case "attachmentIds" where attachmentIds == nil: guard Self.assign(optionalStrings(), to: &attachmentIds) else { return nil }
+            case "replyToSeq" where replyToSeq == nil: guard Self.assign(optionalInteger(), to: &replyToSeq) else { return nil }
+            case "state" where state == nil: guard Self.assign(optionalString(), to: &state) else { return nil }
+            case "seq" where seq == nil: guard Self.assign(optionalInteger(), to: &seq) else { return nil }
+            case "accessToken" where accessToken == nil: guard Self.assign(optionalString(), to: &accessToken) else { return nil }
             default:
                 return nil
             }
@@ -75,6 +55,13 @@ struct ClientFrameReader {
             type: type, ref: ref ?? nil, conversationId: conversationId ?? nil, clientMessageId: clientMessageId ?? nil,
             body: body ?? nil, attachmentIds: attachmentIds ?? nil, replyToSeq: replyToSeq ?? nil, conversations: nil,
             state: state ?? nil, seq: seq ?? nil, accessToken: accessToken ?? nil)
+    }
+
+    /// Stores a value that read (`.some`, possibly `null`) in its field; false when it did not read.
+    private static func assign<Value>(_ value: Value??, to field: inout Value??) -> Bool {
+        guard let value else { return false }
+        field = value
+        return true
     }
 
     // MARK: Values
