@@ -87,7 +87,8 @@ public struct MessageRouting: Sendable, Equatable {
         var sender: String?
         var recipients: [String]?
         var mentions: [String]?
-        func ids(_ value: [UInt8]) -> [String] { String(decoding: value, as: UTF8.self).split(separator: ",").map(String.init) }
+        // Split on the comma's byte: splitting the decoded String would break it into characters first.
+        func ids(_ value: [UInt8]) -> [String] { value.split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) } }
         for header in record.headers {
             switch header.name {
             case Self.senderHeader: sender = String(decoding: header.value, as: UTF8.self)
