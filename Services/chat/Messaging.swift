@@ -39,12 +39,18 @@ final class Messaging: Sendable {
     func conversation(_ id: String, for userId: String, fresh: Bool = false) async throws -> ConversationStore.Conversation {
         guard let uuid = UUID(uuidString: id) else { throw APIError.notFound("no such conversation") }
         let key = uuid.uuidString.lowercased()
-        if !fresh, let cached = cache.value(for: key), cached.member(userId) != nil { return cached }
+        if !fresh, let cached = cachedConversation(key, for: userId) { return cached }
         guard let conversation = try await conversations.find(key), conversation.member(userId) != nil else {
             throw APIError.notFound("no such conversation")
         }
         cache.store(conversation, for: key)
         return conversation
+    }
+
+    /// The conversation from the cache if `userId` is a member of it there; nil when it must be looked up.
+    private func cachedConversation(_ id: String, for userId: String) -> ConversationStore.Conversation? {
+        guard let cached = cache.value(for: id), cached.member(userId) != nil else { return nil }
+        return cached
     }
 
     func forget(_ conversationId: String) { cache.remove(conversationId) }
@@ -66,26 +72,52 @@ final class Messaging: Sendable {
         replyToSeq: Int64?
     ) async throws -> NewMessage {
         let conversation = try await self.conversation(conversationId, for: userId)
-        guard (1...128).contains(clientMessageId.count), !TextRules.hasControlCharacters(clientMessageId) else {
-            throw APIError.invalidRequest("clientMessageId must be 1–128 characters without control characters")
-        }
-        let text = try Self.messageBody(body, allowEmpty: !attachmentIds.isEmpty)
-        guard attachmentIds.count <= 10, Set(attachmentIds).count == attachmentIds.count else {
-            throw APIError.invalidRequest("at most 10 distinct attachments")
-        }
+        let text = try Self.checked(
+            clientMessageId: clientMessageId, body: body, attachmentIds: attachmentIds, replyToSeq: replyToSeq, in: conversation)
         let others = conversation.members.map(\.userId).filter { $0 != userId }
         if conversation.type == .direct, let other = others.first, try await directory.hasBlocked(other, userId) {
             throw APIError.forbidden("you cannot send to this conversation")
         }
         let attached = try await attachments.verifiedForMessage(attachmentIds, conversationId: conversation.id, sender: userId)
         let mentioned = text.utf8.contains(UInt8(ascii: "@")) ? try await directory.mentioned(in: text, among: others) : []
+        return NewMessage(
+            conversationId: conversation.id, senderId: userId, clientMessageId: clientMessageId, body: text,
+            attachments: attached, replyToSeq: replyToSeq, recipientIds: others, mentionedUserIds: mentioned)
+    }
+
+    /// ``prepare(from:to:clientMessageId:body:attachmentIds:replyToSeq:)`` without waiting, for a message whose checks
+    /// need nothing looked up: the conversation (and, if direct, whether the other member blocked the sender) is cached,
+    /// and it has no attachments and no `@`. Nil when ``prepare(from:to:clientMessageId:body:attachmentIds:replyToSeq:)``
+    /// must be used, also when the message is invalid (so that it answers).
+    func preparedFromCache(
+        from userId: String, to conversationId: String, clientMessageId: String, body: String, replyToSeq: Int64?
+    ) -> NewMessage? {
+        guard let uuid = UUID(uuidString: conversationId), let conversation = cachedConversation(uuid.uuidString.lowercased(), for: userId),
+            let text = try? Self.checked(clientMessageId: clientMessageId, body: body, attachmentIds: [], replyToSeq: replyToSeq, in: conversation),
+            !text.utf8.contains(UInt8(ascii: "@"))
+        else { return nil }
+        let others = conversation.members.map(\.userId).filter { $0 != userId }
+        if conversation.type == .direct, let other = others.first, directory.cachedBlock(other, userId) != false { return nil }
+        return NewMessage(
+            conversationId: conversation.id, senderId: userId, clientMessageId: clientMessageId, body: text,
+            attachments: [], replyToSeq: replyToSeq, recipientIds: others, mentionedUserIds: [])
+    }
+
+    /// The checks of a message that need no lookup; returns its body trimmed.
+    private static func checked(
+        clientMessageId: String, body: String, attachmentIds: [String], replyToSeq: Int64?, in conversation: ConversationStore.Conversation
+    ) throws -> String {
+        guard (1...128).contains(clientMessageId.count), !TextRules.hasControlCharacters(clientMessageId) else {
+            throw APIError.invalidRequest("clientMessageId must be 1–128 characters without control characters")
+        }
+        let text = try messageBody(body, allowEmpty: !attachmentIds.isEmpty)
+        guard attachmentIds.count <= 10, Set(attachmentIds).count == attachmentIds.count else {
+            throw APIError.invalidRequest("at most 10 distinct attachments")
+        }
         if let replyToSeq, replyToSeq < 1 || replyToSeq > conversation.lastSeq + 1_000_000 {
             throw APIError.invalidRequest("replyToSeq does not name a message")
         }
-        return NewMessage(
-            conversationId: conversation.id, senderId: userId, clientMessageId: clientMessageId, body: text,
-            attachments: attached, replyToSeq: replyToSeq,
-            recipientIds: others, mentionedUserIds: mentioned)
+        return text
     }
 
     /// `body` trimmed, or 400 unless it is at most ``maxBodyLength`` characters and ``maxBodyBytes`` bytes of UTF-8,

@@ -352,6 +352,38 @@ struct ChatEndToEndTests {
         #expect(mentioned == [carol.user.id])
     }
 
+    @Test func sendsHandledAtOnceAndSendsThatWaitKeepTheOrderTheyCameIn() async throws {
+        let alice = try await gateway.register("ord")
+        let bob = try await gateway.register("orb")
+        let id = try await createGroup(by: alice, title: "Order", members: [bob])
+        let socket = try await connect(alice, instance: 0)
+        func send(_ ref: String, _ body: String) async throws {
+            try await socket.send(json: ["type": "send", "ref": ref, "conversationId": id, "clientMessageId": ref, "body": body])
+        }
+        // The first send loads the conversation; after it a plain send needs no lookup and is handled on the event loop
+        // at once, while one with an @mention waits for the usernames: frames behind it wait too.
+        try await send("1", "first")
+        #expect(try await socket.next { $0["type"] as? String == "ack" }["ref"] as? String == "1")
+        try await send("2", "for @\(bob.user.username)")
+        try await send("3", "third")
+        try await send("4", String(repeating: "x", count: 4001))
+        try await socket.send(json: ["type": "ping", "ref": "5"])
+        try await send("6", "sixth")
+        var seqs: [String: Int] = [:]
+        var others: [String: String] = [:]
+        for _ in 0..<5 {
+            let answer = try await socket.next { ["ack", "error", "pong"].contains($0["type"] as? String) }
+            let ref = try #require(answer["ref"] as? String)
+            if answer["type"] as? String == "ack" {
+                seqs[ref] = (answer["message"] as? [String: Any])?["seq"] as? Int
+            } else {
+                others[ref] = answer["code"] as? String ?? answer["type"] as? String
+            }
+        }
+        #expect(seqs == ["2": 2, "3": 3, "6": 4])
+        #expect(others == ["4": "invalid_request", "5": "pong"])
+    }
+
     @Test func badFramesGetErrorFramesAndOversizedOnesClose() async throws {
         let user = try await gateway.register("frames")
         let socket = try await connect(user)

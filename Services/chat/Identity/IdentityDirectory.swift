@@ -52,9 +52,12 @@ final class IdentityDirectory: Sendable {
 
     /// Whether `blocker` blocked `blocked` (cached for ``blockCacheLifetime``).
     func hasBlocked(_ blocker: String, _ blocked: String) async throws -> Bool {
-        if let cached = blocks.value(for: "\(blocker)|\(blocked)") { return cached }
+        if let cached = cachedBlock(blocker, blocked) { return cached }
         return try await relations(of: blocked, to: [blocker])[blocker]?.blocked ?? false
     }
+
+    /// Whether `blocker` blocked `blocked`, if the cache still knows; nil when it must be asked.
+    func cachedBlock(_ blocker: String, _ blocked: String) -> Bool? { blocks.value(for: "\(blocker)|\(blocked)") }
 
     private struct UsernamesRequest: Encodable { let ids: [String] }
     private struct Usernames: Decodable { let usernames: [String: String] }

@@ -81,10 +81,16 @@ final class ClientSession: Sendable {
         state.withLock { $0.lastHeard = .now }
     }
 
-    /// A text frame arrived (on the event loop): queued for handling in order.
+    /// A text frame arrived (on the event loop): handled at once when nothing is queued before it and it needs no
+    /// waiting (``handledAtOnce(_:)``), else queued for handling in order.
     func received(_ text: ByteBuffer) {
-        let (start, pause) = state.withLock { state -> (Bool, Bool) in
+        let idle = state.withLock { state in
             state.lastHeard = .now
+            return !state.handling && state.inbound.isEmpty
+        }
+        // Only the event loop adds frames, so none can arrive while this one is handled.
+        if idle, handledAtOnce(text) { return }
+        let (start, pause) = state.withLock { state -> (Bool, Bool) in
             state.inbound.append(text)
             var pause = false
             if state.inbound.count >= Self.maximumQueuedFrames, !state.readingPaused {
@@ -144,6 +150,30 @@ final class ClientSession: Sendable {
         }
     }
 
+    /// Handles a frame on the event loop without a task, when it needs no waiting: a `ping`, or a valid `send` that the
+    /// user's local lease pays for and whose checks need nothing looked up
+    /// (``Messaging/preparedFromCache(from:to:clientMessageId:body:replyToSeq:)``): the usual frame of a busy socket.
+    /// False when the frame must be queued and handled by ``handle(_:)``.
+    private func handledAtOnce(_ text: ByteBuffer) -> Bool {
+        guard let frame = ClientFrameReader.frame(in: text) else { return false }
+        switch frame.type {
+        case "ping":
+            offer(ServerFrame.Pong(ref: frame.ref))
+            return true
+        case "send":
+            guard frame.attachmentIds?.isEmpty ?? true, let conversationId = frame.conversationId,
+                let clientMessageId = frame.clientMessageId, let body = frame.body,
+                let message = context.messaging.preparedFromCache(
+                    from: userId, to: conversationId, clientMessageId: clientMessageId, body: body, replyToSeq: frame.replyToSeq),
+                context.budget.takeLeased(for: userId)
+            else { return false }
+            store(message, ref: frame.ref)
+            return true
+        default:
+            return false
+        }
+    }
+
     private func send(_ frame: ClientFrame) async throws {
         guard let conversationId = frame.conversationId, let clientMessageId = frame.clientMessageId, let body = frame.body else {
             throw APIError.invalidRequest("send needs conversationId, clientMessageId and body")
@@ -153,12 +183,19 @@ final class ClientSession: Sendable {
                 .tooManyRequests, code: "rate_limited",
                 message: "at most \(context.budget.perSecond) messages a second (bursts of \(context.budget.burst)); slow down")
         }
-        var message = try await context.messaging.prepare(
-            from: userId, to: conversationId, clientMessageId: clientMessageId, body: body,
-            attachmentIds: frame.attachmentIds ?? [], replyToSeq: frame.replyToSeq)
+        store(
+            try await context.messaging.prepare(
+                from: userId, to: conversationId, clientMessageId: clientMessageId, body: body,
+                attachmentIds: frame.attachmentIds ?? [], replyToSeq: frame.replyToSeq),
+            ref: frame.ref)
+    }
+
+    /// Queues `message` for storing; its `ack` (or `error`) is written when the writer answers.
+    private func store(_ message: NewMessage, ref: String?) {
+        var message = message
         message.trace = MessageTrace.start(in: trace)
         let ticket = context.messaging.writer.enqueue(message)
-        let (ref, logger) = (frame.ref, logger)
+        let logger = logger
         ticket.whenAnswered { [self] outcome, drains in
             switch outcome {
             case .success(let stored):

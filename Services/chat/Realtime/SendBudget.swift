@@ -40,7 +40,7 @@ final class SendBudget: Sendable {
 
     /// Takes one message from `userId`'s budget; false when it is spent.
     func take(for userId: String) async throws -> Bool {
-        if spendLeased(userId) { return true }
+        if takeLeased(for: userId) { return true }
         // The bucket refills `burst` tokens in burst / perSecond seconds.
         let decision = try await limiter.take(
             userId, capacity: burst, period: .milliseconds(Int64(burst) * 1000 / Int64(perSecond)), upTo: leaseSize)
@@ -49,8 +49,9 @@ final class SendBudget: Sendable {
         return true
     }
 
-    /// Spends one token of a live lease of `userId`'s; false when there is none.
-    private func spendLeased(_ userId: String) -> Bool {
+    /// Takes one message from a live lease of `userId`'s, without waiting; false when there is none (then
+    /// ``take(for:)`` asks the shared bucket).
+    func takeLeased(for userId: String) -> Bool {
         let now = ContinuousClock.now
         return leases.withLock { leases in
             guard var lease = leases[userId], lease.expires > now, lease.tokens > 0 else { return false }
