@@ -384,6 +384,24 @@ struct ChatEndToEndTests {
         #expect(others == ["4": "invalid_request", "5": "pong"])
     }
 
+    @Test func aGatewayStoppingGracefullyClosesItsRelayedSocketsWith1001() async throws {
+        // A gateway of its own in front of the stack's chat instances, stopped as ECS and Kubernetes stop a task.
+        let port = 18510
+        let stopping = try ServiceProcess("api-gateway", port: port, environment: EndToEndStack.processes.last!.environment)
+        try await stopping.waitFor("/health", status: 200)
+        let user = try await gateway.register("gwstop")
+        let id = try await createGroup(by: user, title: "Gateway stop")
+        let socket = try await WebSocketTestClient(url: "ws://127.0.0.1:\(port)/v1/ws", headers: [.authorization: "Bearer \(user.accessToken)"])
+        _ = try await socket.next { $0["type"] as? String == "hello" }
+        try await socket.send(json: ["type": "send", "ref": "s", "conversationId": id, "clientMessageId": "s", "body": "before the stop"])
+        #expect(try await socket.next { $0["type"] as? String == "ack" }["ref"] as? String == "s")
+        let started = ContinuousClock.now
+        #expect(try await stopping.terminate(timeout: .seconds(10)) == 0)
+        let closed = try await socket.closed()
+        #expect(closed?.closeCode == .goingAway && closed?.reason == "server shutting down", "\(String(describing: closed))")
+        print("the gateway stopped \(ContinuousClock.now - started) after SIGTERM with a relayed socket open")
+    }
+
     @Test func badFramesGetErrorFramesAndOversizedOnesClose() async throws {
         let user = try await gateway.register("frames")
         let socket = try await connect(user)

@@ -13,10 +13,11 @@ import WebSocketUpgrade
 ///
 /// Nothing of the WebSocket protocol runs in the gateway after the upgrade: chat's frames, pings, close codes
 /// (1000, 1009, 4001, 4008 …) and frame-size limit reach the client as chat sent them, and the gateway holds no
-/// per-socket state beyond the two connections. A refused upgrade is an ordinary response: the contract's 401,
-/// 429 (with `Retry-After`), 404, or chat's own refusal passed on; a chat instance that answers 503 (starting, or
-/// Redis away) is passed over for the next one, and its 503 passed on only when none admits; 503 when no chat
-/// instance answers.
+/// per-socket state beyond the two connections and where chat's frames end; the one frame of its own is the close
+/// (1001) it puts between two of chat's frames at its own graceful shutdown (``RelayShutdownHandler``). A refused
+/// upgrade is an ordinary response: the contract's 401, 429 (with `Retry-After`), 404, or chat's own refusal passed
+/// on; a chat instance that answers 503 (starting, or Redis away) is passed over for the next one, and its 503 passed
+/// on only when none admits; 503 when no chat instance answers.
 struct WebSocketRelay: WebSocketUpgradeHandling {
     static let path = "/v1/ws"
     let chat: UpstreamPool
@@ -85,7 +86,7 @@ struct WebSocketRelay: WebSocketUpgradeHandling {
 
     func configure(_ connection: Connection, channel: any Channel) throws {
         let (client, upstream) = GlueHandler.matchedPair()
-        try channel.pipeline.syncOperations.addHandler(client)
+        try channel.pipeline.syncOperations.addHandlers([RelayShutdownHandler(), client])
         try connection.upstream.splice(with: upstream)
         channel.flush()
         if !connection.upstream.channel.isActive { channel.close(promise: nil) }
