@@ -7,20 +7,49 @@ import Testing
 
 /// A connection's bounded outbox: what is written and when, what is dropped, and when the connection must close.
 struct ConnectionOutboxTests {
-    /// The text frames written so far, in order, and whether a close frame with `code` followed them.
+    /// The text frames written so far, in order, and whether a close frame with `code` followed them, read from the
+    /// bytes the outbox wrote (final, unmasked frames).
     private func written(_ channel: EmbeddedChannel) throws -> (texts: [String], closeCode: UInt16?) {
         var texts: [String] = []
         var closeCode: UInt16?
-        while let frame = try channel.readOutbound(as: WebSocketFrame.self) {
-            switch frame.opcode {
-            case .text: texts.append(String(buffer: frame.data))
-            case .connectionClose:
-                var data = frame.data
-                closeCode = data.readInteger(as: UInt16.self)
-            default: continue
+        while var bytes = try channel.readOutbound(as: ByteBuffer.self) {
+            while let first = bytes.readInteger(as: UInt8.self), let second = bytes.readInteger(as: UInt8.self) {
+                #expect(first & 0x80 != 0 && second & 0x80 == 0, "final and unmasked")
+                let length: Int
+                switch second {
+                case 126: length = Int(bytes.readInteger(as: UInt16.self)!)
+                case 127: length = Int(bytes.readInteger(as: UInt64.self)!)
+                default: length = Int(second)
+                }
+                var payload = bytes.readSlice(length: length)!
+                switch WebSocketOpcode(encodedWebSocketOpcode: first & 0x0F) {
+                case .text: texts.append(String(buffer: payload))
+                case .connectionClose: closeCode = payload.readInteger(as: UInt16.self)
+                default: continue
+                }
             }
         }
         return (texts, closeCode)
+    }
+
+    @Test func aBurstIsOneWriteAndLongFramesKeepTheirLengths() throws {
+        let channel = EmbeddedChannel()
+        let outbox = ConnectionOutbox(channel: channel, capacity: 8)
+        channel.isWritable = false
+        let texts = ["a", String(repeating: "b", count: 125), String(repeating: "c", count: 126), String(repeating: "d", count: 70_000), "e"]
+        for text in texts { outbox.offer(ByteBuffer(string: text)) }
+        channel.isWritable = true
+        outbox.channelBecameWritable()
+        // Up to the burst's bytes in one buffer, the frame after them in the next.
+        var buffers = 0
+        var all = ByteBuffer()
+        while var bytes = try channel.readOutbound(as: ByteBuffer.self) {
+            buffers += 1
+            all.writeBuffer(&bytes)
+        }
+        #expect(buffers == 2)
+        try channel.writeOutbound(all)
+        #expect(try written(channel).texts == texts)
     }
 
     @Test func framesAreWrittenInOrder() throws {

@@ -5,8 +5,9 @@ import Synchronization
 /// The frames waiting to go out on one WebSocket, bounded; a slow client never slows anyone else.
 ///
 /// Frames are offered from any thread without waiting. They are written on the connection's event loop in bursts:
-/// everything queued is written while the channel can take more and flushed once (one `writev` per connection per
-/// burst, not one per frame). When the client reads too slowly the channel stops being writable and frames wait
+/// everything queued is encoded into one buffer (up to ``burstBytes``) and written while the channel can take more,
+/// then flushed once: one `write` per connection per burst, not one per frame, and nothing between the outbox and the
+/// socket (the session's pipeline has no WebSocket encoder). When the client reads too slowly the channel stops being writable and frames wait
 /// here; when ``capacity`` of them wait, `typing` and `presence` frames are dropped and any other frame marks the
 /// connection as overflowed: what is queued still goes out, then the socket closes with ``overflowCloseCode`` and the
 /// client reconnects and catches up with `sync`, which it would need anyway after missing a message.
@@ -150,29 +151,61 @@ final class ConnectionOutbox: Sendable {
         }
     }
 
+    /// The most bytes encoded into one write: the channel's writability is checked between writes.
+    static let burstBytes = 64 * 1024
+
     /// On the event loop: writes queued frames while the channel is writable, flushes once, and closes the channel
     /// after a close frame. Frames left while the channel is not writable wait for ``channelBecameWritable()``.
     func drain() {
         var wrote = false
+        var closed = false
         while true {
-            let next = state.withLock { state -> WebSocketFrame? in
-                guard channel.isWritable, let frame = state.frames.popFirst() else {
-                    state.scheduled = !state.frames.isEmpty
-                    return nil
+            let frames = state.withLock { state -> [WebSocketFrame] in
+                var frames: [WebSocketFrame] = []
+                var bytes = 0
+                while channel.isWritable, bytes < Self.burstBytes, let frame = state.frames.popFirst() {
+                    frames.append(frame)
+                    bytes += frame.data.readableBytes
                 }
-                return frame
+                state.scheduled = !state.frames.isEmpty
+                return frames
             }
-            guard let frame = next else { break }
-            wrote = true
-            if frame.opcode == .connectionClose {
-                channel.writeAndFlush(frame).whenComplete { [channel] _ in channel.close(promise: nil) }
+            guard !frames.isEmpty else { break }
+            var buffer = channel.allocator.buffer(capacity: frames.reduce(0) { $0 + Self.headerBytes + $1.data.readableBytes })
+            for frame in frames where !closed {
+                Self.append(frame, to: &buffer)
+                closed = frame.opcode == .connectionClose
+            }
+            if closed {
+                // Nothing follows a close frame; the channel closes once it is written.
                 state.withLock { $0.frames.removeAll() }
+                channel.writeAndFlush(buffer).whenComplete { [channel] _ in channel.close(promise: nil) }
                 wakeRoomWaiters()
                 return
             }
-            channel.write(frame, promise: nil)
+            channel.write(buffer, promise: nil)
+            wrote = true
         }
         if wrote { channel.flush() }
         wakeRoomWaiters()
+    }
+
+    /// The most bytes of a server frame's header: no mask, a 64-bit length.
+    private static let headerBytes = 10
+
+    /// Appends `frame` as a server sends it: final, unmasked.
+    static func append(_ frame: WebSocketFrame, to buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(0x80) | UInt8(webSocketOpcode: frame.opcode))
+        let length = frame.data.readableBytes
+        switch length {
+        case ..<126: buffer.writeInteger(UInt8(length))
+        case ...Int(UInt16.max):
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(length))
+        default:
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(length))
+        }
+        buffer.writeImmutableBuffer(frame.data)
     }
 }

@@ -10,9 +10,9 @@ import WebSocketUpgrade
 /// Chat's WebSocket upgrades on `/v1/ws`, for callers the gateway vouches for (`X-Chat-Identity` signed for this
 /// request), at most ``socketsPerUser`` per user across instances.
 ///
-/// An admitted connection gets NIO's frame decoder (frames over 64 KiB close it with 1009), encoder and protocol
-/// error handler, an aggregator for fragmented messages (same limit) and a ``SessionHandler``; frames go out through
-/// the session's ``ConnectionOutbox``. Refusals are the contract's JSON errors: 404 off the path, 400 for a bad
+/// An admitted connection gets NIO's frame decoder (frames over 64 KiB close it with 1009), an aggregator for
+/// fragmented messages (same limit) and a ``SessionHandler``; frames go out through the session's
+/// ``ConnectionOutbox``, which encodes them itself. Refusals are the contract's JSON errors: 404 off the path, 400 for a bad
 /// handshake, 401 without a valid identity, 429 over the socket limit, 503 when Redis cannot count the sockets or
 /// while the fan-out is not yet reading its partitions (just started: the gateway tries another instance).
 struct RealtimeServer: WebSocketUpgradeHandling {
@@ -74,8 +74,6 @@ struct RealtimeServer: WebSocketUpgradeHandling {
     func configure(_ connection: Connection, channel: any Channel) throws {
         try channel.pipeline.syncOperations.addHandlers([
             ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: Self.maxFrameSize)),
-            WebSocketFrameEncoder(),
-            WebSocketProtocolErrorHandler(),
             NIOWebSocketFrameAggregator(
                 minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: Self.maxFrameSize),
             SessionHandler(session: connection.session),

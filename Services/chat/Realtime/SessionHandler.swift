@@ -47,14 +47,12 @@ final class SessionHandler: ChannelInboundHandler, Sendable {
         context.fireChannelInactive()
     }
 
-    /// Errors of the decoder are answered by `WebSocketProtocolErrorHandler` (1009 for a frame over the limit); a
-    /// message whose fragments together exceed the limit closes with 1009 here.
+    /// A frame over the limit, or a message whose fragments together exceed it, closes with 1009; any other error of
+    /// the decoder (a fragmented or long control frame) with 1002.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         switch error {
-        case NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge:
+        case NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge, NIOWebSocketError.invalidFrameLength:
             session.close(code: 1009, reason: "frame too large")
-        case is NIOWebSocketError:
-            break
         default:
             session.close(code: 1002, reason: "protocol error")
         }
