@@ -7,10 +7,11 @@ import Synchronization
 /// Frames are offered from any thread without waiting. They are written on the connection's event loop in bursts:
 /// everything queued is encoded into one buffer (up to ``burstBytes``) and written while the channel can take more,
 /// then flushed once: one `write` per connection per burst, not one per frame, and nothing between the outbox and the
-/// socket (the session's pipeline has no WebSocket encoder). When the client reads too slowly the channel stops being writable and frames wait
-/// here; when ``capacity`` of them wait, `typing` and `presence` frames are dropped and any other frame marks the
-/// connection as overflowed: what is queued still goes out, then the socket closes with ``overflowCloseCode`` and the
-/// client reconnects and catches up with `sync`, which it would need anyway after missing a message.
+/// socket (the session's pipeline has no WebSocket encoder). When the client reads too slowly the channel stops
+/// being writable and frames wait here; when ``capacity`` of them wait, `typing` and `presence` frames are dropped
+/// and any other frame marks the connection as overflowed: what is queued still goes out, then the socket closes
+/// with ``overflowCloseCode`` and the client reconnects and catches up with `sync`, which it would need anyway after
+/// missing a message.
 final class ConnectionOutbox: Sendable {
     /// Close code (application range) telling the client it fell behind and must reconnect and sync.
     static let overflowCloseCode: UInt16 = 4008
@@ -158,7 +159,6 @@ final class ConnectionOutbox: Sendable {
     /// after a close frame. Frames left while the channel is not writable wait for ``channelBecameWritable()``.
     func drain() {
         var wrote = false
-        var closed = false
         while true {
             let frames = state.withLock { state -> [WebSocketFrame] in
                 var frames: [WebSocketFrame] = []
@@ -172,6 +172,7 @@ final class ConnectionOutbox: Sendable {
             }
             guard !frames.isEmpty else { break }
             var buffer = channel.allocator.buffer(capacity: frames.reduce(0) { $0 + Self.headerBytes + $1.data.readableBytes })
+            var closed = false
             for frame in frames where !closed {
                 Self.append(frame, to: &buffer)
                 closed = frame.opcode == .connectionClose
