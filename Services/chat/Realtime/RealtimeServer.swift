@@ -12,9 +12,9 @@ import WebSocketUpgrade
 ///
 /// An admitted connection gets NIO's frame decoder (frames over 64 KiB close it with 1009), an aggregator for
 /// fragmented messages (same limit) and a ``SessionHandler``; frames go out through the session's
-/// ``ConnectionOutbox``, which encodes them itself. Refusals are the contract's JSON errors: 404 off the path, 400 for a bad
-/// handshake, 401 without a valid identity, 429 over the socket limit, 503 when Redis cannot count the sockets or
-/// while the fan-out is not yet reading its partitions (just started: the gateway tries another instance).
+/// ``ConnectionOutbox``, which encodes them itself. Refusals are the contract's JSON errors: 404 off the path, 400 for
+/// a bad handshake, 401 without a valid identity, 429 over the socket limit, 503 when Redis cannot count the sockets
+/// or while the fan-out is not yet reading its partitions (just started: the gateway tries another instance).
 struct RealtimeServer: WebSocketUpgradeHandling {
     static let path = "/v1/ws"
     static let maxFrameSize = 1 << 16
