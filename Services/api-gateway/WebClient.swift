@@ -18,9 +18,10 @@ enum WebClient {
         router.middlewares.add(
             FileMiddleware(
                 root, cacheControl: .init([(MediaType(type: .any), [.noCache])]), searchForIndexHtml: true, logger: logger))
-        let document = URL(filePath: root).appending(path: "openapi.json")
+        // Read once here: a handler runs on an event loop, which must not wait for the disk.
+        let document = try? Data(contentsOf: URL(filePath: root).appending(path: "openapi.json"))
         router.get(RouterPath(openAPIPath)) { _, _ -> Response in
-            guard let data = try? Data(contentsOf: document) else { throw APIError.notFound("the API description is not installed") }
+            guard let data = document else { throw APIError.notFound("the API description is not installed") }
             return Response(
                 status: .ok, headers: [.contentType: JSONResponse.contentType, .cacheControl: "no-cache"],
                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
