@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import Metrics
+import NIOPosix
 import OTel
 import Prometheus
 import ServiceLifecycle
@@ -74,7 +75,7 @@ public enum ServiceRuntime {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         logger.info("starting", metadata: ["port": "\(settings.httpPort)", "version": "\(ProductVersion.current)"])
-        try await group.run()
+        try await withTaskExecutorPreference(EventLoopTaskExecutor(.singleton)) { try await group.run() }
         logger.info("stopped")
     }
 
