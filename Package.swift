@@ -246,7 +246,7 @@ let package = Package(
         .executableTarget(
             name: "RedisClusterBenchmark",
             dependencies: [
-                "RedisCluster",
+                "RedisCluster", "ServiceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Tests/Benchmarks/RedisClusterBenchmark"),
 

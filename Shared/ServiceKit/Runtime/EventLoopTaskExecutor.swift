@@ -7,12 +7,13 @@ import NIOPosix
 ///
 /// Only for tasks that never block: the product's blocking calls (libpq, libmongoc, librdkafka's control calls,
 /// password hashing) run on thread pools of their own.
-final class EventLoopTaskExecutor: TaskExecutor {
+public final class EventLoopTaskExecutor: TaskExecutor {
     private let group: MultiThreadedEventLoopGroup
 
-    init(_ group: MultiThreadedEventLoopGroup) { self.group = group }
+    /// An executor for the loops of `group`.
+    public init(_ group: MultiThreadedEventLoopGroup) { self.group = group }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         group.any().execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }

@@ -2,10 +2,11 @@ import ArgumentParser
 import Foundation
 import Logging
 import RedisCluster
+import ServiceKit
 
 /// Measures GET and SET throughput of ``RedisClusterClient`` at pipeline depth 1 and 16 with concurrent tasks, then
 /// runs `redis-benchmark --cluster` with the same requests, clients and depth on the same cluster and prints both
-/// with their ratio.
+/// with their ratio. Its tasks run on NIO's event loops, as the services' do (``EventLoopTaskExecutor``).
 @main
 struct RedisClusterBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,6 +32,10 @@ struct RedisClusterBenchmark: AsyncParsableCommand {
     var keyspace = 10_000
 
     func run() async throws {
+        try await withTaskExecutorPreference(EventLoopTaskExecutor(.singleton)) { try await measureAll() }
+    }
+
+    private func measureAll() async throws {
         guard let address = NodeAddress(seed), ["127.0.0.1", "localhost", "::1"].contains(address.host) else {
             throw ValidationError("--seed must be host:port on loopback")
         }
