@@ -67,6 +67,8 @@ struct IdleSockets {
             ) { inbound, _, _ in
                 for try await _ in inbound.messages(maxSize: 1 << 16) { signal.fire() }
             }
+        } catch is CancellationError {
+            // The run is over: every socket is closed.
         } catch {
             print("a socket failed: \(error)")
         }
