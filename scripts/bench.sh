@@ -52,6 +52,13 @@ stop_services() {
     wait 2>/dev/null || true
 }
 trap stop_services EXIT
+# A service left running on one of these ports would answer the readiness checks and the load in place of this build's.
+for port in "${ports[@]}" "$CHAT_ADMIN_PORT"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "bench: port $port is already in use; stop what listens there first" >&2
+        exit 1
+    fi
+done
 for service in auth user chat notification api-gateway; do
     CHAT_HTTP_PORT=${ports[$service]} "$bin/$service" >"$out/logs/$service.log" 2>&1 </dev/null &
     pids[$service]=$!
