@@ -295,7 +295,7 @@ let package = Package(
             name: "SharedTests",
             dependencies: [
                 "ServiceKit", "ServiceDatabase", "ChatEvents", "DocumentStore", "S3", "RedisCluster", "Kafka",
-                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
