@@ -5,7 +5,8 @@
 Server frame types are found in the Swift sources of Services/chat in the three ways they are written:
 - a frame struct's constant: `let type = "hello"` (Realtime/Frames.swift);
 - a frame built with its type: `ServerFrame.Message(type: "message.updated", ...)`;
-- ready JSON text: `#"{"type":"error", ...}"#`.
+- ready JSON text: `#"{"type":"error", ...}"#`;
+- a frame written by hand with `JSONWriter`: `json.key("type")` then `json.string("message")` (MessageFrames.swift).
 Client frame types are the `case "send":` labels in the files that decode a client frame (`ClientFrame`), where the
 session dispatches on its type.
 
@@ -26,6 +27,7 @@ DOC = ROOT / "docs" / "websocket.md"
 STRUCT_CONSTANT = re.compile(r'\blet\s+type\s*(?::\s*String\s*)?=\s*"([^"\\]+)"')
 BUILT_WITH_TYPE = re.compile(r'\bServerFrame\s*\.\s*\w+\s*\(\s*type\s*:\s*"([^"\\]+)"')
 JSON_TEXT = re.compile(r'\\?"type\\?"\s*:\s*\\?"([^"\\]+)\\?"')
+HAND_WRITTEN = re.compile(r'\.key\(\s*"type"\s*\)\s*\w+\s*\.\s*string\(\s*"([^"\\]+)"\s*\)')
 CASE_LABEL = re.compile(r'\bcase\s+((?:"[^"\\]+"\s*,\s*)*"[^"\\]+")\s*:')
 TYPE_NAME = re.compile(r"^[a-z][a-z0-9_.]*$")
 
@@ -46,7 +48,7 @@ def scan(directory: Path) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     for path in files:
         source = strip_comments(path.read_text(encoding="utf-8"))
         name = str(path.relative_to(ROOT))
-        for pattern in (STRUCT_CONSTANT, BUILT_WITH_TYPE, JSON_TEXT):
+        for pattern in (STRUCT_CONSTANT, BUILT_WITH_TYPE, JSON_TEXT, HAND_WRITTEN):
             for match in pattern.finditer(source):
                 server.setdefault(match.group(1), set()).add(name)
         # Client frames: the switch over the type of a decoded ClientFrame.
