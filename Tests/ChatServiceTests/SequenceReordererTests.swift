@@ -79,6 +79,48 @@ struct SequenceReordererTests {
         #expect(reorderer.accept(6, conversation: "c", seq: 6, watermark: 9, now: at(4)) == [6])
     }
 
+    @Test func anOwnMessageWaitsForPredecessorsAnotherInstancePublished() {
+        var reorderer = SequenceReorderer<Int64>(holdLimit: .milliseconds(250), inFlightHold: .seconds(2), now: start)
+        _ = reorderer.accept(1, conversation: "c", seq: 1, watermark: 0, now: at(0))
+        // 2…4 are another instance's, still on their way through Kafka when this instance's writer has 5 acknowledged:
+        // slow, not lost, so 5 must not overtake them (a client that reconnected in between would never get them).
+        #expect(reorderer.acceptOwn(5, conversation: "c", seq: 5, now: at(0)).isEmpty)
+        #expect(reorderer.release(now: at(1_999)).isEmpty)
+        #expect(reorderer.accept(2, conversation: "c", seq: 2, watermark: 1, now: at(1_000)) == [2])
+        #expect(reorderer.accept(4, conversation: "c", seq: 4, watermark: 1, now: at(1_001)).isEmpty)
+        #expect(reorderer.accept(3, conversation: "c", seq: 3, watermark: 1, now: at(1_002)) == [3, 4, 5])
+        // In order, an own message goes at once.
+        #expect(reorderer.acceptOwn(6, conversation: "c", seq: 6, now: at(1_003)) == [6])
+        // Predecessors that never come are given up after the in-flight hold.
+        #expect(reorderer.acceptOwn(9, conversation: "c", seq: 9, now: at(1_100)).isEmpty)
+        #expect(reorderer.release(now: at(3_099)).isEmpty)
+        #expect(reorderer.release(now: at(3_100)) == [9])
+    }
+
+    @Test func readingAnOwnRecordGivesUpTheGapsUpToItsWatermark() {
+        var reorderer = SequenceReorderer<Int64>(inFlightHold: .seconds(2), now: start)
+        _ = reorderer.acceptOwn(1, conversation: "c", seq: 1, now: at(0))
+        // 2 was another instance's and its write failed; 3 was allocated after 2 was settled (watermark 2).
+        #expect(reorderer.acceptOwn(3, conversation: "c", seq: 3, now: at(1)).isEmpty)
+        // The consumer reads 3's record: 2 would have been before it. 3 goes.
+        #expect(reorderer.ownRecordConsumed(conversation: "c", seq: 3, watermark: 2, now: at(10)) == [3])
+        // Seqs still being written when 7 was allocated (5, 6 above watermark 4) are waited for all the same.
+        #expect(reorderer.acceptOwn(7, conversation: "c", seq: 7, now: at(20)).isEmpty)
+        #expect(reorderer.ownRecordConsumed(conversation: "c", seq: 7, watermark: 4, now: at(30)).isEmpty)
+        #expect(reorderer.accept(5, conversation: "c", seq: 5, watermark: 4, now: at(40)) == [5])
+        #expect(reorderer.accept(6, conversation: "c", seq: 6, watermark: 4, now: at(41)) == [6, 7])
+        // A conversation first seen at an own message (say after a restart): out once its record is read…
+        #expect(reorderer.acceptOwn(41, conversation: "new", seq: 41, now: at(50)).isEmpty)
+        #expect(reorderer.ownRecordConsumed(conversation: "new", seq: 41, watermark: 40, now: at(55)) == [41])
+        // …or at once when the record was read before the writer's delivery.
+        #expect(reorderer.ownRecordConsumed(conversation: "newer", seq: 8, watermark: 7, now: at(60)).isEmpty)
+        #expect(reorderer.acceptOwn(8, conversation: "newer", seq: 8, now: at(61)) == [8])
+        // A watermark at or above the seq (a counter reset by a failover) says nothing.
+        #expect(reorderer.acceptOwn(12, conversation: "c", seq: 12, now: at(70)).isEmpty)
+        #expect(reorderer.ownRecordConsumed(conversation: "c", seq: 12, watermark: 30, now: at(71)).isEmpty)
+        #expect(reorderer.release(now: at(2_070)) == [12])
+    }
+
     @Test func duplicatesAreDropped() {
         var reorderer = SequenceReorderer<Int64>(now: start)
         _ = reorderer.accept(1, conversation: "c", seq: 1, now: at(0))

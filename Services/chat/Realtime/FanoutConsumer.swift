@@ -11,7 +11,7 @@ import ServiceLifecycle
 ///
 /// Each chat instance reads `chat.messages`, `chat.events` and `identity.events` in a consumer group of its own (every instance sees
 /// every record, from the newest on) and sends each record's frame to its local connections of the record's
-/// recipients. Its own messages it skips: its writer delivered them already (``LocalFanout``). A client that was away
+/// recipients. Its own messages it does not deliver: its writer delivered them already (``LocalFanout``). A client that was away
 /// catches up with `sync`; the group's positions are committed only so that a rebalance resumes where the instance
 /// was. Kafka keeps one conversation's records in the order they were published on one partition; the
 /// ``LocalFanout``'s ``SequenceReorderer`` puts back in seq order what two instances published at the same time.
@@ -57,7 +57,11 @@ final class FanoutConsumer: Service, Sendable {
         if let origin = record.headers.first(where: { $0.name == FanoutDelivery.originHeader }),
             fanout.isOwn(originHeaderValue: origin.value)
         {
-            return  // this instance's writer delivered it
+            // This instance's writer delivered it; what waits behind it for older records need wait no longer.
+            if let position = FanoutDelivery.Position(record), let key = record.key {
+                fanout.ownRecordConsumed(position, conversationId: String(decoding: key, as: UTF8.self))
+            }
+            return
         }
         do {
             let type = try record.eventType ?? JSONDecoder().decode(TypeHeader.self, from: Data(record.value)).type

@@ -36,23 +36,40 @@ struct FanoutDelivery: Sendable {
 
     /// The delivery in `record`'s headers; nil for a record written without them.
     init?(_ record: KafkaRecord) {
-        var seq: Int64?
-        var watermark: Int64?
         var frame: ByteBuffer?
         var traceparent: [UInt8]?
         for header in record.headers {
             switch header.name {
             case TraceParent.headerName: traceparent = header.value
-            case Self.seqHeader: seq = Int64(String(decoding: header.value, as: UTF8.self))
-            case Self.watermarkHeader: watermark = Int64(String(decoding: header.value, as: UTF8.self))
             case Self.frameHeader: frame = ByteBuffer(bytes: header.value)
             default: continue
             }
         }
-        guard let seq, let frame, let routing = MessageRouting(record) else { return nil }
-        (self.seq, self.watermark, self.frame) = (seq, watermark, frame)
+        guard let position = Position(record), let frame, let routing = MessageRouting(record) else { return nil }
+        (seq, watermark, self.frame) = (position.seq, position.watermark, frame)
         audience = routing.recipientIds + [routing.senderId]
         origin = FanoutObservation.Origin(record, traceparent: traceparent)
+    }
+
+    /// Where a message sits in its conversation: its seq, and the watermark at its allocation.
+    struct Position: Sendable, Equatable {
+        let seq: Int64
+        let watermark: Int64?
+
+        /// The position in `record`'s headers, read without the frame; nil for a record written without them.
+        init?(_ record: KafkaRecord) {
+            var seq: Int64?
+            var watermark: Int64?
+            for header in record.headers {
+                switch header.name {
+                case FanoutDelivery.seqHeader: seq = Int64(String(decoding: header.value, as: UTF8.self))
+                case FanoutDelivery.watermarkHeader: watermark = Int64(String(decoding: header.value, as: UTF8.self))
+                default: continue
+                }
+            }
+            guard let seq else { return nil }
+            (self.seq, self.watermark) = (seq, watermark)
+        }
     }
 
     var headers: [(name: String, value: [UInt8])] {

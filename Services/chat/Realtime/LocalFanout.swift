@@ -6,9 +6,11 @@ import Synchronization
 /// consumer when another instance wrote them.
 ///
 /// The records this instance publishes carry its ``origin`` (``FanoutDelivery/originHeader``), so the consumer
-/// skips them: each message reaches a socket through one path only. Both paths pass one ``SequenceReorderer``. A
-/// message the writer delivers has no watermark: another instance may have published its predecessors, still on
-/// their way through Kafka, so a gap makes it wait for them (up to the reorderer's hold) instead of being given up.
+/// delivers none of them: each message reaches a socket through one path only. Both paths pass one
+/// ``SequenceReorderer``. A message the writer delivers may follow predecessors another instance published that are
+/// still on their way through Kafka, so a gap makes it wait for them; when the consumer reads the message's own record,
+/// every predecessor up to its watermark is behind it, and the gaps up to there are given up
+/// (``ownRecordConsumed(_:conversationId:)``).
 final class LocalFanout: Sendable {
     /// This instance's id, stamped on the records it publishes.
     let origin = UUID().uuidString.lowercased()
@@ -34,15 +36,24 @@ final class LocalFanout: Sendable {
         }
     }
 
-    /// Passes this instance's writer batch (in seq order) through the reorderer, without their watermarks; the drains
-    /// of their sockets are left to `drains`, which also holds the batch's acks.
+    /// Passes this instance's writer batch (in seq order) through the reorderer as its own messages; the drains of
+    /// their sockets are left to `drains`, which also holds the batch's acks.
     func deliver(_ batch: [(delivery: FanoutDelivery, conversationId: String)], drains: inout OutboxDrains) {
         reorderer.withLock { reorderer in
             var ready: [FanoutDelivery] = []
             for (delivery, conversationId) in batch {
-                ready += reorderer.accept(delivery, conversation: conversationId, seq: delivery.seq, now: .now)
+                ready += reorderer.acceptOwn(delivery, conversation: conversationId, seq: delivery.seq, now: .now)
             }
             send(ready, drains: &drains)
+        }
+    }
+
+    /// The consumer read this instance's own record at `position` of `conversationId`: delivers what waited for the
+    /// predecessors up to its watermark.
+    func ownRecordConsumed(_ position: FanoutDelivery.Position, conversationId: String) {
+        guard let watermark = position.watermark else { return }
+        reorderer.withLock {
+            send($0.ownRecordConsumed(conversation: conversationId, seq: position.seq, watermark: watermark, now: .now))
         }
     }
 

@@ -14,6 +14,14 @@
 /// allocated and still being written: the message waits for them up to ``inFlightHold``. A record without a watermark
 /// (another producer) waits ``holdLimit`` for a predecessor, or, in a conversation seen for the first time,
 /// ``firstSeenHold`` for lower seqs that may be on their way.
+///
+/// This instance's own messages come from its writer as soon as Kafka acknowledged them (``acceptOwn(_:conversation:seq:now:)``),
+/// before the consumer reads them back. Their predecessors may be another instance's records that the consumer has not
+/// read yet, so a gap is never given up for its watermark then: the message waits until the consumer reaches its
+/// record (``ownRecordConsumed(conversation:seq:watermark:now:)``), which puts every seq up to the watermark behind it,
+/// and up to ``inFlightHold`` for the seqs still being written. Giving such a gap up early would deliver the message
+/// ahead of a predecessor that is only slow: a client that reconnects before the predecessor arrives asks `sync` for
+/// what follows the newer seq, and never gets it.
 struct SequenceReorderer<Item> {
     /// How long a message without a watermark may wait for its predecessor.
     let holdLimit: Duration
@@ -62,9 +70,26 @@ struct SequenceReorderer<Item> {
     }
 
     /// Takes `item` (message `seq` of `conversation`, written when every seq up to `watermark` was published, if
-    /// known) and returns what may be delivered now, in order.
+    /// known), read from Kafka, and returns what may be delivered now, in order.
     mutating func accept(
         _ item: Item, conversation id: String, seq: Int64, watermark: Int64? = nil, now: ContinuousClock.Instant
+    ) -> [Item] {
+        // A counter reset by a Redis failover can hand out seqs below an old watermark: then it says nothing.
+        let watermark = watermark.flatMap { $0 < seq ? $0 : nil }
+        return take(item, conversation: id, seq: seq, givingUpThrough: watermark, predecessorsInFlight: watermark != nil, now: now)
+    }
+
+    /// Takes `item`, message `seq` of `conversation` that this instance wrote, as soon as Kafka acknowledged it, and
+    /// returns what may be delivered now, in order. A gap before it waits for the predecessors (or for
+    /// ``ownRecordConsumed(conversation:seq:watermark:now:)``) up to ``inFlightHold``.
+    mutating func acceptOwn(_ item: Item, conversation id: String, seq: Int64, now: ContinuousClock.Instant) -> [Item] {
+        take(item, conversation: id, seq: seq, givingUpThrough: nil, predecessorsInFlight: true, now: now)
+    }
+
+    /// Delivers `item` now if its predecessor was delivered (after giving up the gaps through `settled`), else holds it.
+    private mutating func take(
+        _ item: Item, conversation id: String, seq: Int64, givingUpThrough settled: Int64?, predecessorsInFlight: Bool,
+        now: ContinuousClock.Instant
     ) -> [Item] {
         var conversation = conversations[id] ?? Conversation(lastActivity: now)
         conversation.lastActivity = now
@@ -73,10 +98,8 @@ struct SequenceReorderer<Item> {
             if conversation.held.isEmpty { waiting.remove(id) } else { waiting.insert(id) }
         }
         if conversation.recent.contains(seq) || conversation.held[seq] != nil { return [] }
-        // A counter reset by a Redis failover can hand out seqs below an old watermark: then it says nothing.
-        let watermark = watermark.flatMap { $0 < seq ? $0 : nil }
         var ready: [Item] = []
-        if let watermark { Self.giveUpGaps(through: watermark, in: &conversation, into: &ready) }
+        if let settled { Self.giveUpGaps(through: settled, in: &conversation, into: &ready) }
         // Nothing comes before seq 1.
         if conversation.lastDelivered == nil, seq == 1 { conversation.lastDelivered = 0 }
         if let last = conversation.lastDelivered, seq <= last + 1 {
@@ -89,8 +112,25 @@ struct SequenceReorderer<Item> {
             }
             return ready
         }
-        conversation.held[seq] = Held(item: item, since: now, predecessorsInFlight: watermark != nil)
+        conversation.held[seq] = Held(item: item, since: now, predecessorsInFlight: predecessorsInFlight)
         if conversation.held.count > maximumHeld { Self.giveUpGap(&conversation, into: &ready) }
+        return ready
+    }
+
+    /// The consumer read this instance's own record of message `seq` of `conversation`, written when every seq up to
+    /// `watermark` was published: those records sit before it in the partition, so what was not read by now never
+    /// will be. Gives up the gaps up to the watermark and returns what may be delivered now, in order.
+    mutating func ownRecordConsumed(
+        conversation id: String, seq: Int64, watermark: Int64, now: ContinuousClock.Instant
+    ) -> [Item] {
+        // A watermark at or above the seq (a counter reset by a failover) says nothing.
+        guard watermark < seq else { return [] }
+        // Also when the record is read before the writer's delivery of it: that one then need not wait.
+        var conversation = conversations[id] ?? Conversation(lastActivity: now)
+        var ready: [Item] = []
+        Self.giveUpGaps(through: watermark, in: &conversation, into: &ready)
+        conversations[id] = conversation
+        if conversation.held.isEmpty { waiting.remove(id) }
         return ready
     }
 
