@@ -40,7 +40,7 @@ struct ChatCommand: DatabaseServiceCommand {
         let localFanout = LocalFanout(registry: registry)
         let writer = MessageWriter(
             store: store, sequences: SequenceAllocator(redis: redis), recorder: recorder, producer: producer, fanout: localFanout,
-            logger: assembly.logger)
+            linger: .milliseconds(try settings.reader.integer(.writerLingerMilliseconds, range: 0...1_000)), logger: assembly.logger)
         assembly.add(writer)
         let signer = try IdentitySigner.configured(settings, logger: assembly.logger)
         let users = InternalServiceClient(

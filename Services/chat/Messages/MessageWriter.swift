@@ -48,10 +48,14 @@ enum StoredMessage: Sendable {
 /// messages on this instance's sockets (``LocalFanout``; other instances get them from Kafka) and answers every
 /// sender (at most ``maximumBatchesCompleting`` batches at a time), then hands the new messages to the
 /// ``StoredMessageRecorder``, which records the conversations' last message and the senders' read marks in
-/// PostgreSQL: the answers do not wait for PostgreSQL, which is no part of a message's durability. A sender's answer therefore means: in history (DocumentDB) and
-/// on the bus that delivers it to every member (Kafka). Batches are inserted and enqueued one at a time, so one
-/// instance publishes a conversation's messages in seq order. The queue is bounded: when it is full the sender
-/// gets 503 at once instead of waiting without limit.
+/// PostgreSQL: the answers do not wait for PostgreSQL, which is no part of a message's durability. A sender's answer
+/// therefore means: in history (DocumentDB) and on the bus that delivers it to every member (Kafka). Batches are
+/// inserted and enqueued one at a time, so one instance publishes a conversation's messages in seq order. The queue
+/// is bounded: when it is full the sender gets 503 at once instead of waiting without limit.
+///
+/// A batch costs about the same whatever it carries (a seq round trip, an insert, a produce request, a write to each
+/// socket it reaches), so while messages keep coming a batch starts no sooner than ``linger`` after the one before
+/// (`CHAT_WRITER_LINGER_MS`); a message that finds the writer idle for longer than that goes at once.
 final class MessageWriter: Service, Sendable {
     struct Pending: Sendable {
         let message: NewMessage
@@ -71,11 +75,13 @@ final class MessageWriter: Service, Sendable {
     private let recorder: StoredMessageRecorder
     private let producer: KafkaProducer
     private let fanout: LocalFanout
+    /// While messages keep coming, the shortest time between the starts of two batches.
+    private let linger: Duration
     private let logger: Logger
 
     init(
         store: MessageStore, sequences: SequenceAllocator, recorder: StoredMessageRecorder, producer: KafkaProducer, fanout: LocalFanout,
-        logger: Logger
+        linger: Duration, logger: Logger
     ) {
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.store = store
@@ -83,6 +89,7 @@ final class MessageWriter: Service, Sendable {
         self.recorder = recorder
         self.producer = producer
         self.fanout = fanout
+        self.linger = linger
         self.logger = logger
     }
 
@@ -109,14 +116,18 @@ final class MessageWriter: Service, Sendable {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { completions in
                 var unfinished = 0
+                var lastBatchStarted = ContinuousClock.now - self.linger
                 for await _ in self.wakes {
-                    while true {
+                    while !self.queue.withLock({ $0.pending.isEmpty }) {
+                        // Messages keep coming: the batch waits out the rest of the linger, to carry more of them.
+                        let due = lastBatchStarted + self.linger
+                        if ContinuousClock.now < due { try? await Task.sleep(until: due) }
+                        lastBatchStarted = .now
                         let batch = self.queue.withLock { queue in
                             let taken = Array(queue.pending.prefix(Self.maxBatch))
                             queue.pending.removeFirst(taken.count)
                             return taken
                         }
-                        if batch.isEmpty { break }
                         guard let completion = await self.process(batch) else { continue }
                         if unfinished == Self.maximumBatchesCompleting {
                             await completions.next()

@@ -116,6 +116,9 @@ public struct ConfigKey: Sendable, Hashable {
         "CHAT_SEND_BUDGET_BURST", "100", "chat: how many messages above that rate a user may send at once (the budget's bucket).")
     public static let socketsPerUser = ConfigKey(
         "CHAT_SOCKETS_PER_USER", "20", "chat: WebSockets a user may hold at once across instances; one more upgrade → 429.")
+    public static let writerLingerMilliseconds = ConfigKey(
+        "CHAT_WRITER_LINGER_MS", "5",
+        "chat: while messages keep coming, the shortest time between the starts of two of the writer's batches; 0 starts the next at once.")
     public static let fanoutFetchWaitMilliseconds = ConfigKey(
         "CHAT_FANOUT_FETCH_WAIT_MS", "5",
         "chat: the fan-out's `fetch.wait.max.ms`. A broker answers when a record arrives (100 deployed); the local Kafka mock waits it out.")
@@ -149,7 +152,7 @@ public struct ConfigKey: Sendable, Hashable {
         internalSecret, stateDirectory, jwtSigningKey, jwtSigningKeyFile, jwtRetiredPublicKeys, accessTokenTTLSeconds,
         refreshTokenTTLDays, bcryptCost, loginFailureLimit, registerLimitPerAddress,
         rateLimitPerUser, rateLimitPerAddress, maxBodyBytes, upstreamTimeoutMilliseconds, corsOrigins, trustedProxyHops,
-        adminHost, adminPort, webRoot, sendBudgetPerSecond, sendBudgetBurst, socketsPerUser, fanoutFetchWaitMilliseconds,
+        adminHost, adminPort, webRoot, sendBudgetPerSecond, sendBudgetBurst, socketsPerUser, writerLingerMilliseconds, fanoutFetchWaitMilliseconds,
         notificationConsumerGroup, notificationOffsetReset, pushMaxAttempts, pushRetryBaseMilliseconds,
         pushTimeoutMilliseconds, pushConcurrency, pushAllowPrivateTargets,
     ]

@@ -67,9 +67,12 @@ AUTH_ONLY = {
     "CHAT_JWT_SIGNING_KEY", "CHAT_JWT_SIGNING_KEY_FILE", "CHAT_JWT_RETIRED_PUBLIC_KEYS", "CHAT_ACCESS_TOKEN_TTL_SECONDS",
     "CHAT_REFRESH_TOKEN_TTL_DAYS", "CHAT_BCRYPT_COST", "CHAT_LOGIN_FAILURE_LIMIT", "CHAT_REGISTER_LIMIT_PER_ADDRESS",
 }
-# Variables only chat reads: its WebSocket limits (the send budget across a user's sockets, sockets per user) and
-# its fan-out consumer's fetch wait.
-CHAT_ONLY = {"CHAT_SEND_BUDGET_PER_SECOND", "CHAT_SEND_BUDGET_BURST", "CHAT_SOCKETS_PER_USER", "CHAT_FANOUT_FETCH_WAIT_MS"}
+# Variables only chat reads: its WebSocket limits (the send budget across a user's sockets, sockets per user), its
+# writer's linger and its fan-out consumer's fetch wait.
+CHAT_ONLY = {
+    "CHAT_SEND_BUDGET_PER_SECOND", "CHAT_SEND_BUDGET_BURST", "CHAT_SOCKETS_PER_USER", "CHAT_WRITER_LINGER_MS",
+    "CHAT_FANOUT_FETCH_WAIT_MS",
+}
 # Variables only notification reads (its Kafka consumer and push delivery).
 NOTIFICATION_ONLY = {
     "CHAT_NOTIFICATION_CONSUMER_GROUP", "CHAT_NOTIFICATION_OFFSET_RESET", "CHAT_PUSH_MAX_ATTEMPTS",
