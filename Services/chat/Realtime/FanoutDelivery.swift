@@ -52,7 +52,7 @@ struct FanoutDelivery: Sendable {
     }
 
     /// Where a message sits in its conversation: its seq, and the watermark at its allocation.
-    struct Position: Sendable, Equatable {
+    struct Position: Sendable {
         let seq: Int64
         let watermark: Int64?
 

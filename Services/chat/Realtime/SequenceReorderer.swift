@@ -15,13 +15,13 @@
 /// (another producer) waits ``holdLimit`` for a predecessor, or, in a conversation seen for the first time,
 /// ``firstSeenHold`` for lower seqs that may be on their way.
 ///
-/// This instance's own messages come from its writer as soon as Kafka acknowledged them (``acceptOwn(_:conversation:seq:now:)``),
-/// before the consumer reads them back. Their predecessors may be another instance's records that the consumer has not
-/// read yet, so a gap is never given up for its watermark then: the message waits until the consumer reaches its
-/// record (``ownRecordConsumed(conversation:seq:watermark:now:)``), which puts every seq up to the watermark behind it,
-/// and up to ``inFlightHold`` for the seqs still being written. Giving such a gap up early would deliver the message
-/// ahead of a predecessor that is only slow: a client that reconnects before the predecessor arrives asks `sync` for
-/// what follows the newer seq, and never gets it.
+/// This instance's own messages come from its writer as soon as Kafka acknowledged them
+/// (``acceptOwn(_:conversation:seq:now:)``), before the consumer reads them back. Their predecessors may be another
+/// instance's records that the consumer has not read yet, even those at or below the watermark, so a gap before an own
+/// message waits: until the consumer reaches the message's record (``ownRecordConsumed(conversation:seq:watermark:now:)``),
+/// which puts every seq up to the watermark behind it, and up to ``inFlightHold`` for the seqs still being written.
+/// Giving such a gap up early would deliver the message ahead of a predecessor that is only slow: a client whose socket
+/// ends before the predecessor arrives asks `sync` for what follows the newer seq, and never gets it.
 struct SequenceReorderer<Item> {
     /// How long a message without a watermark may wait for its predecessor.
     let holdLimit: Duration
